@@ -1,0 +1,94 @@
+// One typed function per backend endpoint the SPA uses (docs/api.md). Nothing else calls fetch.
+import type {
+  AnalyticsSummary,
+  Channel,
+  Conversation,
+  ConversationPage,
+  Followup,
+  HistoryResult,
+  ImportedTranscript,
+  Message,
+  Role,
+  TeamUser,
+  Tenant,
+  TenantPatch,
+  TokenPair,
+  User,
+} from '../types';
+import { apiFetch, apiFetchRaw } from './client';
+
+// --- auth
+export const login = (email: string, password: string) =>
+  apiFetch<TokenPair>('/api/v1/auth/login', {
+    method: 'POST',
+    body: { email, password },
+    anonymous: true,
+  });
+export const logout = () => apiFetch<unknown>('/api/v1/auth/logout', { method: 'POST' });
+export const me = () => apiFetch<User>('/api/v1/auth/me');
+
+// --- inbox
+export interface ConvoQuery {
+  status: 'open' | 'closed' | 'all';
+  assignee?: 'me' | 'unassigned' | number;
+  channel?: Channel | '';
+  q?: string;
+  limit?: number;
+  before?: string | null;
+}
+export const listConversations = (query: ConvoQuery, signal?: AbortSignal) =>
+  apiFetch<ConversationPage>('/admin/api/convos', {
+    query: { limit: 50, ...query },
+    signal,
+  });
+export const getConversation = (id: number) =>
+  apiFetch<Conversation>(`/admin/api/conversations/${id}`);
+export const listMessages = (
+  id: number,
+  query: { after?: number; before?: number; limit?: number } = {},
+) =>
+  apiFetch<{ messages: Message[] }>(`/admin/api/conversations/${id}/messages`, {
+    query: { limit: 100, ...query },
+  });
+export const sendMessage = (conversation_id: number, text: string, client_id: string) =>
+  apiFetch<{ message_id: number; message?: Message }>('/admin/api/send', {
+    method: 'POST',
+    body: { conversation_id, text, client_id },
+  });
+export const patchConversation = (
+  id: number,
+  patch: { status?: 'open' | 'closed'; assignee_id?: number | null; tags?: string[] },
+) => apiFetch<Conversation>(`/admin/api/conversations/${id}`, { method: 'PATCH', body: patch });
+
+// --- follow-ups and history
+export const listFollowups = (status: 'new' | 'viewed' | 'all') =>
+  apiFetch<{ followups: Followup[] }>('/admin/api/followups', { query: { status } });
+export const markFollowupViewed = (id: number) =>
+  apiFetch<Followup>('/admin/api/mark-followup-viewed', { method: 'POST', body: { id } });
+export const searchHistory = (query: { q?: string; channel?: string; from?: string; to?: string }) =>
+  apiFetch<{ results: HistoryResult[] }>('/admin/api/history', { query: { ...query, limit: 100 } });
+export const getImported = (id: number) =>
+  apiFetch<ImportedTranscript>(`/admin/api/history/imported/${id}`);
+
+// --- team (admin)
+export const listUsers = () => apiFetch<TeamUser[]>('/api/v1/users');
+export const createUser = (body: { email: string; name: string; password: string; role: Role }) =>
+  apiFetch<TeamUser>('/api/v1/users', { method: 'POST', body });
+export const patchUser = (id: number, body: { role?: Role; disabled?: boolean; name?: string }) =>
+  apiFetch<TeamUser>(`/api/v1/users/${id}`, { method: 'PATCH', body });
+
+// --- tenant settings (admin to change)
+export const getTenant = () => apiFetch<Tenant>('/api/v1/tenant');
+export const patchTenant = (patch: TenantPatch) =>
+  apiFetch<Tenant>('/api/v1/tenant', { method: 'PATCH', body: patch });
+
+// --- analytics
+export interface RangeQuery {
+  from: string;
+  to: string;
+  tz: string;
+}
+export const analyticsSummary = (q: RangeQuery) =>
+  apiFetch<AnalyticsSummary>('/api/v1/analytics/summary', { query: { ...q } });
+export const analyticsCsv = async (q: RangeQuery): Promise<Blob> =>
+  (await apiFetchRaw('/api/v1/analytics/export.csv', { query: { ...q } })).blob();

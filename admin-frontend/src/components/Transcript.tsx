@@ -1,0 +1,102 @@
+// The message log. All user text is rendered as React text; links are split into nodes, never HTML.
+import { useEffect, useLayoutEffect, useRef } from 'react';
+import { formatDateTime, formatTime } from '../lib/format';
+import { isSafeHttpUrl, linkify } from '../lib/linkify';
+import type { ChatMessage } from '../state/messagesReducer';
+import type { Message } from '../types';
+import { shownStatus, StatusBadge } from './Badges';
+
+interface Props {
+  messages: ChatMessage[];
+  visitorReadId?: number | null;
+  onRetry?: (message: ChatMessage) => void;
+  typing?: string | null;
+  label?: string;
+}
+
+function Attachments({ message }: { message: Message }) {
+  if (!message.attachments?.length) return null;
+  return (
+    <ul className="attachments">
+      {message.attachments.map((a, i) =>
+        isSafeHttpUrl(a.url) ? (
+          <li key={i}>
+            <a href={a.url} target="_blank" rel="noopener noreferrer">
+              {a.content_type?.startsWith('image/') ? 'Image' : 'Attachment'} {i + 1}
+            </a>
+          </li>
+        ) : null,
+      )}
+    </ul>
+  );
+}
+
+function MessageItem({
+  message,
+  visitorReadId,
+  onRetry,
+}: {
+  message: ChatMessage;
+  visitorReadId?: number | null;
+  onRetry?: (m: ChatMessage) => void;
+}) {
+  const status = shownStatus(message, visitorReadId);
+  const who =
+    message.sender === 'visitor' ? 'Visitor' : message.sender === 'system' ? 'System' : (message.author?.name ?? 'Staff');
+  return (
+    <li className={`msg msg-${message.sender}${message.local ? ` msg-${message.local}` : ''}`} data-testid="message">
+      <div className="msg-head">
+        <span className="msg-author">{who}</span>
+        <time dateTime={message.created_at} title={formatDateTime(message.created_at)}>
+          {formatTime(message.created_at)}
+        </time>
+      </div>
+      <div className="msg-body">{linkify(message.text ?? '')}</div>
+      <Attachments message={message} />
+      {status ? (
+        <div className="msg-status">
+          <StatusBadge status={status} error={message.localError ?? message.error} />
+          {message.local === 'failed' && onRetry ? (
+            <button type="button" className="btn btn-link" onClick={() => onRetry(message)}>
+              Retry
+            </button>
+          ) : null}
+        </div>
+      ) : null}
+    </li>
+  );
+}
+
+export function Transcript({ messages, visitorReadId, onRetry, typing, label = 'Conversation transcript' }: Props) {
+  const ref = useRef<HTMLOListElement>(null);
+  const stick = useRef(true);
+
+  useEffect(() => {
+    const el = ref.current;
+    if (!el) return;
+    const onScroll = () => {
+      stick.current = el.scrollHeight - el.scrollTop - el.clientHeight < 80;
+    };
+    el.addEventListener('scroll', onScroll);
+    return () => el.removeEventListener('scroll', onScroll);
+  }, []);
+
+  // Follow new messages, unless the user scrolled up to read history.
+  useLayoutEffect(() => {
+    const el = ref.current;
+    if (el && stick.current) el.scrollTop = el.scrollHeight;
+  }, [messages.length, typing]);
+
+  return (
+    <div className="transcript-wrap">
+      <ol className="transcript" role="log" aria-live="polite" aria-label={label} ref={ref}>
+        {messages.map((m) => (
+          <MessageItem key={m.local ? m.client_id ?? m.id : m.id} message={m} visitorReadId={visitorReadId} onRetry={onRetry} />
+        ))}
+      </ol>
+      <div className="typing" aria-live="polite">
+        {typing ? `${typing} is typing…` : ''}
+      </div>
+    </div>
+  );
+}

@@ -1,0 +1,52 @@
+"""The audit log: every state-changing action writes an `events` row in the same transaction as the change."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from typing import Any
+
+from db import now_iso
+from logs import request_id_var
+
+
+def record_event(
+    conn: sqlite3.Connection,
+    tenant_id: int | None,
+    action: str,
+    *,
+    actor_type: str = "system",
+    actor_id: Any = None,
+    target_type: str | None = None,
+    target_id: Any = None,
+    detail: dict[str, Any] | None = None,
+) -> None:
+    """Write one audit row; call it inside the write job that makes the change, so both commit together."""
+    conn.execute(
+        "INSERT INTO events (tenant_id, actor_type, actor_id, action, target_type, target_id, detail, request_id,"
+        " created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (
+            tenant_id,
+            actor_type,
+            None if actor_id is None else str(actor_id),
+            action,
+            target_type,
+            None if target_id is None else str(target_id),
+            json.dumps(detail) if detail else None,
+            request_id_var.get(),
+            now_iso(),
+        ),
+    )
+
+
+def event_json(row: sqlite3.Row) -> dict[str, Any]:
+    return {
+        "id": row["id"],
+        "tenant_id": row["tenant_id"],
+        "actor": {"type": row["actor_type"], "id": row["actor_id"]},
+        "action": row["action"],
+        "target": {"type": row["target_type"], "id": row["target_id"]} if row["target_type"] else None,
+        "detail": json.loads(row["detail"]) if row["detail"] else None,
+        "request_id": row["request_id"],
+        "created_at": row["created_at"],
+    }

@@ -1,0 +1,321 @@
+"""Staff login with rotating refresh tokens, visitor tokens, revocation, and the role dependencies."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import sqlite3
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, HTTPException, Request, status
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from pydantic import BaseModel, Field
+
+from audit import record_event
+from context import AppContext, Ctx, client_ip
+from db import iso, now_iso
+from security import TokenError, decode_token, encode_token, hash_password, password_problem, verify_password
+
+log = logging.getLogger("handoff.auth")
+router = APIRouter(prefix="/api/v1/auth", tags=["auth"])
+bearer = HTTPBearer(auto_error=False)
+# Compared against when the email is unknown, so a miss costs as long as a hit (no user enumeration).
+_DUMMY_HASH = hash_password(uuid.uuid4().hex, rounds=12)
+
+
+@dataclass(frozen=True)
+class Staff:
+    id: int
+    tenant_id: int
+    email: str
+    name: str
+    role: str
+    session_id: str
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == "admin"
+
+    def json(self) -> dict[str, Any]:
+        return {"id": self.id, "email": self.email, "name": self.name, "role": self.role, "tenant_id": self.tenant_id}
+
+
+@dataclass(frozen=True)
+class Visitor:
+    tenant_id: int
+    visitor_id: str
+
+
+def unauthorized(detail: str = "not authenticated") -> HTTPException:
+    return HTTPException(status.HTTP_401_UNAUTHORIZED, detail, headers={"WWW-Authenticate": "Bearer"})
+
+
+# ---- staff tokens ---------------------------------------------------------------------------------
+
+
+def _token_pair(ctx: AppContext, user: sqlite3.Row, session_id: str, refresh_jti: str) -> dict[str, Any]:
+    s = ctx.settings
+    access = encode_token(
+        s.jwt_secret,
+        "access",
+        s.access_token_minutes * 60,
+        sub=str(user["id"]),
+        tid=user["tenant_id"],
+        sid=session_id,
+        role=user["role"],
+    )
+    refresh = encode_token(
+        s.jwt_secret, "refresh", s.refresh_token_days * 86400, sub=str(user["id"]), sid=session_id, rjti=refresh_jti
+    )
+    return {
+        "access_token": access,
+        "refresh_token": refresh,
+        "token_type": "bearer",
+        "expires_in": int(s.access_token_minutes * 60),
+        "user": {k: user[k] for k in ("id", "email", "name", "role", "tenant_id")},
+    }
+
+
+def _new_session(conn: sqlite3.Connection, user_id: int, days: float) -> tuple[str, str]:
+    session_id, refresh_jti = uuid.uuid4().hex, uuid.uuid4().hex
+    expires = iso(datetime.now(UTC) + timedelta(days=days))
+    conn.execute(
+        "INSERT INTO auth_sessions (id, user_id, refresh_jti, created_at, expires_at) VALUES (?, ?, ?, ?, ?)",
+        (session_id, user_id, refresh_jti, now_iso(), expires),
+    )
+    return session_id, refresh_jti
+
+
+def revoke_sessions(conn: sqlite3.Connection, reason: str, *, session_id: str = "", user_id: int = 0) -> None:
+    """Revoke one session, or every session of a user; callers also close the matching sockets."""
+    conn.execute(
+        "UPDATE auth_sessions SET revoked_at = ?, revoked_reason = ?"
+        " WHERE revoked_at IS NULL AND (id = ? OR user_id = ?)",
+        (now_iso(), reason, session_id, user_id),
+    )
+
+
+async def staff_from_token(ctx: AppContext, token: str) -> Staff:
+    """Resolve an access token to a live staff member, or raise 401 (shared by HTTP and the staff socket)."""
+    try:
+        claims = decode_token(ctx.settings.jwt_secret, token, "access")
+    except TokenError:
+        raise unauthorized("invalid or expired token") from None
+    row = await ctx.db.fetchone(
+        "SELECT u.id, u.tenant_id, u.email, u.name, u.role, u.disabled, s.revoked_at FROM auth_sessions s"
+        " JOIN users u ON u.id = s.user_id WHERE s.id = ? AND u.id = ?",
+        (claims.get("sid"), int(claims.get("sub") or 0)),
+    )
+    if row is None or row["revoked_at"] is not None:
+        raise unauthorized("token revoked")
+    if row["disabled"]:
+        raise unauthorized("account disabled")
+    return Staff(row["id"], row["tenant_id"], row["email"], row["name"], row["role"], claims["sid"])
+
+
+async def current_staff(
+    ctx: Ctx, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
+) -> Staff:
+    if credentials is None:
+        raise unauthorized()
+    return await staff_from_token(ctx, credentials.credentials)
+
+
+async def admin_only(staff: Annotated[Staff, Depends(current_staff)]) -> Staff:
+    if not staff.is_admin:
+        raise HTTPException(status.HTTP_403_FORBIDDEN, "admin role required")
+    return staff
+
+
+CurrentStaff = Annotated[Staff, Depends(current_staff)]
+AdminOnly = Annotated[Staff, Depends(admin_only)]
+
+
+# ---- visitor tokens -------------------------------------------------------------------------------
+
+
+def mint_visitor_token(ctx: AppContext, tenant_id: int, visitor_id: str) -> str:
+    return encode_token(
+        ctx.settings.jwt_secret, "visitor", ctx.settings.visitor_token_days * 86400, tid=tenant_id, vid=visitor_id
+    )
+
+
+def visitor_from_token(ctx: AppContext, token: str) -> Visitor:
+    """A signed visitor token names its tenant and visitor; knowing a visitor id alone proves nothing."""
+    try:
+        claims = decode_token(ctx.settings.jwt_secret, token, "visitor")
+    except TokenError:
+        raise unauthorized("invalid or expired visitor token") from None
+    return Visitor(int(claims["tid"]), str(claims["vid"]))
+
+
+async def current_visitor(
+    ctx: Ctx, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
+) -> Visitor:
+    if credentials is None:
+        raise unauthorized("visitor token required")
+    return visitor_from_token(ctx, credentials.credentials)
+
+
+CurrentVisitor = Annotated[Visitor, Depends(current_visitor)]
+
+
+# ---- endpoints ------------------------------------------------------------------------------------
+
+
+class LoginBody(BaseModel):
+    email: str = Field(min_length=3, max_length=320)
+    password: str = Field(min_length=1, max_length=1024)
+
+
+class RefreshBody(BaseModel):
+    refresh_token: str = Field(min_length=1, max_length=4096)
+
+
+class PasswordBody(BaseModel):
+    current_password: str = Field(max_length=1024)
+    new_password: str = Field(max_length=1024)
+
+
+def _too_many(seconds: float) -> HTTPException:
+    return HTTPException(
+        status.HTTP_429_TOO_MANY_REQUESTS,
+        "too many failed logins; try again later",
+        headers={"Retry-After": str(max(1, int(seconds + 0.999)))},
+    )
+
+
+@router.post("/login")
+async def login(body: LoginBody, request: Request, ctx: Ctx) -> dict[str, Any]:
+    """Exchange email and password for an access and a refresh token."""
+    email_key, ip_key = body.email.strip().lower(), client_ip(request)
+    wait = max(ctx.limits.login_per_email.retry_after(email_key), ctx.limits.login_per_ip.retry_after(ip_key))
+    if wait > 0:
+        raise _too_many(wait)
+    user = await ctx.db.fetchone("SELECT * FROM users WHERE email = ?", (email_key,))
+    hashed = user["password_hash"] if user else _DUMMY_HASH
+    ok = await asyncio.to_thread(verify_password, body.password, hashed)
+    if not user or not ok or user["disabled"]:
+        ctx.limits.login_per_email.hit(email_key)
+        ctx.limits.login_per_ip.hit(ip_key)
+        log.info("failed login for a %s account", "known" if user else "unknown")
+        raise unauthorized("incorrect email or password")
+    ctx.limits.login_per_email.reset(email_key)
+
+    def write(conn: sqlite3.Connection) -> tuple[str, str]:
+        ids = _new_session(conn, user["id"], ctx.settings.refresh_token_days)
+        conn.execute("UPDATE users SET last_login_at = ? WHERE id = ?", (now_iso(), user["id"]))
+        record_event(
+            conn,
+            user["tenant_id"],
+            "auth.login",
+            actor_type="user",
+            actor_id=user["id"],
+            target_type="user",
+            target_id=user["id"],
+            detail={"ip": ip_key},
+        )
+        return ids
+
+    session_id, refresh_jti = await ctx.db.write(write)
+    return _token_pair(ctx, user, session_id, refresh_jti)
+
+
+@router.post("/refresh")
+async def refresh(body: RefreshBody, ctx: Ctx) -> dict[str, Any]:
+    """Rotate a refresh token: the old one dies; presenting a dead one again revokes the whole session."""
+    try:
+        claims = decode_token(ctx.settings.jwt_secret, body.refresh_token, "refresh")
+    except TokenError:
+        raise unauthorized("invalid or expired refresh token") from None
+
+    def write(conn: sqlite3.Connection) -> tuple[sqlite3.Row, str] | str:
+        row = conn.execute(
+            "SELECT s.*, u.tenant_id, u.disabled FROM auth_sessions s JOIN users u ON u.id = s.user_id WHERE s.id = ?",
+            (claims.get("sid"),),
+        ).fetchone()
+        if row is None or row["revoked_at"] is not None or row["disabled"]:
+            return "session revoked"
+        if row["refresh_jti"] != claims.get("rjti"):
+            revoke_sessions(conn, "refresh token reused", session_id=row["id"])
+            record_event(
+                conn,
+                row["tenant_id"],
+                "auth.refresh_reuse",
+                actor_type="user",
+                actor_id=row["user_id"],
+                target_type="session",
+                target_id=row["id"],
+            )
+            return "refresh token already used; session revoked"
+        new_jti = uuid.uuid4().hex
+        conn.execute("UPDATE auth_sessions SET refresh_jti = ? WHERE id = ?", (new_jti, row["id"]))
+        user = conn.execute("SELECT * FROM users WHERE id = ?", (row["user_id"],)).fetchone()
+        return user, new_jti
+
+    outcome = await ctx.db.write(write)
+    if isinstance(outcome, str):
+        ctx.hub.close_staff(session_id=str(claims.get("sid")), reason=outcome)
+        raise unauthorized(outcome)
+    user, new_jti = outcome
+    return _token_pair(ctx, user, str(claims["sid"]), new_jti)
+
+
+@router.post("/logout", status_code=status.HTTP_204_NO_CONTENT)
+async def logout(staff: CurrentStaff, ctx: Ctx) -> None:
+    """Revoke the caller's access and refresh tokens (this session) and close its sockets."""
+
+    def write(conn: sqlite3.Connection) -> None:
+        revoke_sessions(conn, "logout", session_id=staff.session_id)
+        record_event(
+            conn,
+            staff.tenant_id,
+            "auth.logout",
+            actor_type="user",
+            actor_id=staff.id,
+            target_type="user",
+            target_id=staff.id,
+        )
+
+    await ctx.db.write(write)
+    ctx.hub.close_staff(session_id=staff.session_id, reason="logged out")
+
+
+@router.get("/me")
+async def me(staff: CurrentStaff) -> dict[str, Any]:
+    """The signed-in staff member."""
+    return staff.json()
+
+
+@router.post("/password")
+async def change_password(body: PasswordBody, staff: CurrentStaff, ctx: Ctx) -> dict[str, Any]:
+    """Change one's own password: every existing session is revoked and a fresh token pair returned."""
+    problem = password_problem(body.new_password)
+    if problem:
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, problem)
+    row = await ctx.db.fetchone("SELECT password_hash FROM users WHERE id = ?", (staff.id,))
+    if row is None or not await asyncio.to_thread(verify_password, body.current_password, row["password_hash"]):
+        raise HTTPException(status.HTTP_403_FORBIDDEN, "current password is incorrect")
+    new_hash = await asyncio.to_thread(hash_password, body.new_password, ctx.settings.bcrypt_rounds)
+
+    def write(conn: sqlite3.Connection) -> tuple[sqlite3.Row, str, str]:
+        conn.execute("UPDATE users SET password_hash = ? WHERE id = ?", (new_hash, staff.id))
+        revoke_sessions(conn, "password changed", user_id=staff.id)
+        record_event(
+            conn,
+            staff.tenant_id,
+            "auth.password_changed",
+            actor_type="user",
+            actor_id=staff.id,
+            target_type="user",
+            target_id=staff.id,
+        )
+        session_id, jti = _new_session(conn, staff.id, ctx.settings.refresh_token_days)
+        return conn.execute("SELECT * FROM users WHERE id = ?", (staff.id,)).fetchone(), session_id, jti
+
+    user, session_id, jti = await ctx.db.write(write)
+    ctx.hub.close_staff(user_id=staff.id, reason="password changed")
+    return _token_pair(ctx, user, session_id, jti)

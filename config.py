@@ -1,0 +1,119 @@
+"""Settings read once from the environment (and `.env` when present); tests build their own."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from dotenv import dotenv_values
+
+
+def default_db_path() -> str:
+    """`/data/handoff.sqlite` on a writable persistent disk (Render), else the working directory."""
+    data = Path("/data")
+    if data.is_dir() and os.access(data, os.W_OK):
+        return str(data / "handoff.sqlite")
+    return "handoff.sqlite"
+
+
+def read_env() -> dict[str, str]:
+    """The process environment, with `.env` values filling in what is unset."""
+    file_values = {k: v for k, v in dotenv_values(".env").items() if v is not None}
+    return {**file_values, **os.environ}
+
+
+def db_path_from_env(env: Mapping[str, str] | None = None) -> str:
+    env = read_env() if env is None else env
+    return env.get("DB_PATH", "").strip() or default_db_path()
+
+
+def _float(env: Mapping[str, str], name: str, default: float) -> float:
+    raw = env.get(name, "").strip()
+    return float(raw) if raw else default
+
+
+def _str(env: Mapping[str, str], name: str, default: str = "") -> str:
+    return env.get(name, "").strip() or default
+
+
+@dataclass(frozen=True)
+class Settings:
+    db_path: str
+    jwt_secret: str
+    host: str = "127.0.0.1"
+    port: int = 8000
+    admin_email: str = ""
+    admin_password: str = ""
+    public_base_url: str = ""
+    frontend_origins: tuple[str, ...] = ()
+    auto_close_minutes: float = 30.0
+    escalate_after_seconds: float = 300.0
+    visitor_messages_per_minute: float = 60.0
+    ip_requests_per_minute: float = 600.0
+    max_text_length: int = 4000
+    access_token_minutes: float = 30.0
+    refresh_token_days: float = 7.0
+    visitor_token_days: float = 365.0
+    timer_interval_seconds: float = 1.0
+    bcrypt_rounds: int = 12
+    twilio_account_sid: str = ""
+    twilio_auth_token: str = field(default="", repr=False)
+    twilio_number: str = ""
+    twilio_api_base: str = "https://api.twilio.com"
+    fb_page_access_token: str = field(default="", repr=False)
+    fb_verify_token: str = field(default="", repr=False)
+    fb_app_secret: str = field(default="", repr=False)
+    fb_page_id: str = ""
+    graph_api_base: str = "https://graph.facebook.com/v21.0"
+    frontend_dist: str = "admin-frontend/dist"
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        """Read the process environment, with `.env` values filling in what is unset."""
+        env = read_env() if env is None else env
+        db_path = db_path_from_env(env)
+        origins = tuple(o.strip().rstrip("/") for o in env.get("FRONTEND_ORIGIN", "").split(",") if o.strip())
+        return cls(
+            db_path=db_path,
+            jwt_secret=_str(env, "JWT_SECRET") or load_or_create_secret(db_path),
+            host=_str(env, "HOST", "127.0.0.1"),
+            port=int(_str(env, "PORT", "8000")),
+            admin_email=_str(env, "ADMIN_EMAIL"),
+            admin_password=env.get("ADMIN_PASSWORD", ""),
+            public_base_url=_str(env, "PUBLIC_BASE_URL").rstrip("/"),
+            frontend_origins=tuple(o for o in origins if o != "*"),
+            auto_close_minutes=_float(env, "AUTO_CLOSE_MINUTES", 30.0),
+            escalate_after_seconds=_float(env, "ESCALATE_AFTER_SECONDS", 300.0),
+            visitor_messages_per_minute=_float(env, "VISITOR_MESSAGES_PER_MINUTE", 60.0),
+            ip_requests_per_minute=_float(env, "IP_REQUESTS_PER_MINUTE", 600.0),
+            max_text_length=int(_float(env, "MAX_TEXT_LENGTH", 4000)),
+            timer_interval_seconds=_float(env, "TIMER_INTERVAL_SECONDS", 1.0),
+            bcrypt_rounds=max(4, int(_float(env, "BCRYPT_ROUNDS", 12))),
+            twilio_account_sid=_str(env, "TWILIO_ACCOUNT_SID"),
+            twilio_auth_token=_str(env, "TWILIO_AUTH_TOKEN"),
+            twilio_number=_str(env, "TWILIO_NUMBER"),
+            twilio_api_base=_str(env, "TWILIO_API_BASE", "https://api.twilio.com").rstrip("/"),
+            fb_page_access_token=_str(env, "FB_PAGE_ACCESS_TOKEN"),
+            fb_verify_token=_str(env, "FB_VERIFY_TOKEN"),
+            fb_app_secret=_str(env, "FB_APP_SECRET"),
+            fb_page_id=_str(env, "FB_PAGE_ID"),
+            graph_api_base=_str(env, "GRAPH_API_BASE", "https://graph.facebook.com/v21.0").rstrip("/"),
+            frontend_dist=_str(env, "FRONTEND_DIST", "admin-frontend/dist"),
+        )
+
+
+def load_or_create_secret(db_path: str) -> str:
+    """The JWT key kept beside the database, so tokens survive restarts without configuration."""
+    path = Path(f"{db_path}.jwt-secret")
+    if path.exists():
+        return path.read_text().strip()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    secret = secrets.token_urlsafe(48)
+    # Create with 0600 so other users on the box cannot read the signing key.
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(secret)
+    return secret

@@ -1,0 +1,55 @@
+"""What every request handler needs from the running app, built once in the lifespan."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Annotated, Any
+
+from fastapi import Depends
+from starlette.requests import HTTPConnection
+
+from config import Settings
+from db import Database
+from security import SlidingWindowLimiter
+
+if TYPE_CHECKING:
+    from hub import Hub
+
+
+@dataclass
+class Limits:
+    """In-process rate limits (one process serves everything, so memory is the right place)."""
+
+    login_per_email: SlidingWindowLimiter = field(default_factory=lambda: SlidingWindowLimiter(5, 15 * 60))
+    login_per_ip: SlidingWindowLimiter = field(default_factory=lambda: SlidingWindowLimiter(20, 15 * 60))
+    visitor_messages: SlidingWindowLimiter = field(default_factory=lambda: SlidingWindowLimiter(60, 60))
+    public_per_ip: SlidingWindowLimiter = field(default_factory=lambda: SlidingWindowLimiter(600, 60))
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Limits:
+        return cls(
+            visitor_messages=SlidingWindowLimiter(settings.visitor_messages_per_minute, 60),
+            public_per_ip=SlidingWindowLimiter(settings.ip_requests_per_minute, 60),
+        )
+
+
+@dataclass
+class AppContext:
+    settings: Settings
+    db: Database
+    hub: Hub
+    limits: Limits
+    # Background services registered by the lifespan (timers, outbox), keyed by name.
+    services: dict[str, Any] = field(default_factory=dict)
+
+
+def get_ctx(conn: HTTPConnection) -> AppContext:
+    ctx: AppContext = conn.app.state.ctx
+    return ctx
+
+
+Ctx = Annotated[AppContext, Depends(get_ctx)]
+
+
+def client_ip(conn: HTTPConnection) -> str:
+    return conn.client.host if conn.client else "unknown"

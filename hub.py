@@ -1,0 +1,209 @@
+"""The in-process WebSocket hub: every socket gets a bounded queue and its own sender task, and
+`publish()` is the one way an event leaves the server. A Redis backplane would replace `publish`'s body
+(send to Redis; deliver locally on receipt) without touching any caller.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
+
+log = logging.getLogger("handoff.hub")
+
+MAX_FRAME_BYTES = 64 * 1024
+QUEUE_FRAMES = 256
+CLOSE_TOO_SLOW = 1013  # "try again later": the client reconnects and resumes from its last message id
+CLOSE_TOO_BIG = 1009
+
+FrameHandler = Callable[["Socket", dict[str, Any]], Awaitable[None]]
+
+
+def encode(event: dict[str, Any]) -> str:
+    return json.dumps(event, separators=(",", ":"), ensure_ascii=False)
+
+
+class Socket:
+    """One connected client: visitor (keyed by visitor id) or staff (keyed by user and session)."""
+
+    __slots__ = ("_tasks", "closing", "queue", "session_id", "tenant_id", "user_id", "user_name", "visitor_id", "ws")
+
+    def __init__(
+        self,
+        ws: WebSocket,
+        tenant_id: int,
+        *,
+        visitor_id: str | None = None,
+        user_id: int | None = None,
+        user_name: str = "",
+        session_id: str | None = None,
+    ) -> None:
+        self.ws = ws
+        self.tenant_id = tenant_id
+        self.visitor_id = visitor_id
+        self.user_id = user_id
+        self.user_name = user_name
+        self.session_id = session_id
+        self.queue: asyncio.Queue[str] = asyncio.Queue(QUEUE_FRAMES)
+        self.closing: tuple[int, str] | None = None
+        self._tasks: tuple[asyncio.Task[None], ...] = ()
+
+    def offer(self, frame: str) -> None:
+        """Queue a frame without waiting; a client too far behind is disconnected, never waited for."""
+        if self.closing:
+            return
+        try:
+            self.queue.put_nowait(frame)
+        except asyncio.QueueFull:
+            log.warning("socket fell %d frames behind; disconnecting it", QUEUE_FRAMES)
+            self.close(CLOSE_TOO_SLOW, "too slow; reconnect and resume")
+
+    def send_event(self, event: dict[str, Any]) -> None:
+        self.offer(encode(event))
+
+    def close(self, code: int, reason: str) -> None:
+        if self.closing:
+            return
+        self.closing = (code, reason)
+        for task in self._tasks:
+            task.cancel()
+
+    async def _send_loop(self) -> None:
+        while True:
+            frame = await self.queue.get()
+            await self.ws.send_text(frame)
+
+    async def _receive_loop(self, handle: FrameHandler) -> None:
+        while True:
+            message = await self.ws.receive()
+            if message["type"] == "websocket.disconnect":
+                return
+            text = message.get("text")
+            if text is None and message.get("bytes") is not None:
+                text = message["bytes"].decode("utf-8", "replace")
+            if text is None:
+                continue
+            if len(text) > MAX_FRAME_BYTES or len(text.encode()) > MAX_FRAME_BYTES:
+                self.close(CLOSE_TOO_BIG, "frame larger than 64 KiB")
+                return
+            try:
+                frame = json.loads(text)
+            except ValueError:
+                self.send_event({"type": "error", "detail": "frame is not valid JSON"})
+                continue
+            if not isinstance(frame, dict) or not isinstance(frame.get("type"), str):
+                self.send_event({"type": "error", "detail": "frame must be an object with a string 'type'"})
+                continue
+            await handle(self, frame)
+
+    async def run(self, handle: FrameHandler) -> None:
+        """Receive and send concurrently until either side ends or `close()` is called."""
+        sender = asyncio.create_task(self._send_loop())
+        receiver = asyncio.create_task(self._receive_loop(handle))
+        self._tasks = (sender, receiver)
+        try:
+            await asyncio.wait(self._tasks, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for task in self._tasks:
+                task.cancel()
+            for task in self._tasks:
+                with contextlib.suppress(asyncio.CancelledError, WebSocketDisconnect, RuntimeError, OSError):
+                    await task
+            errors = [t.exception() for t in self._tasks if not t.cancelled() and t.exception()]
+            unexpected = [e for e in errors if not isinstance(e, WebSocketDisconnect | OSError)]
+            if unexpected:
+                log.error("socket task failed", exc_info=unexpected[0])
+                self.closing = self.closing or (1011, "internal error")
+            if self.ws.application_state == WebSocketState.CONNECTED:
+                code, reason = self.closing or (1000, "")
+                with contextlib.suppress(RuntimeError, OSError, WebSocketDisconnect):
+                    await self.ws.close(code, reason)
+
+
+class Hub:
+    """Who is connected, per tenant; fans events out to their queues."""
+
+    def __init__(self) -> None:
+        self._visitors: dict[int, dict[str, set[Socket]]] = {}
+        self._staff: dict[int, set[Socket]] = {}
+
+    # -- membership ---------------------------------------------------------------------------------
+
+    def add(self, sock: Socket) -> None:
+        if sock.visitor_id is not None:
+            self._visitors.setdefault(sock.tenant_id, {}).setdefault(sock.visitor_id, set()).add(sock)
+            return
+        staff = self._staff.setdefault(sock.tenant_id, set())
+        staff.add(sock)
+        self._staff_changed(sock.tenant_id, first=len(staff) == 1)
+
+    def remove(self, sock: Socket) -> None:
+        if sock.visitor_id is not None:
+            visitors = self._visitors.get(sock.tenant_id, {})
+            tabs = visitors.get(sock.visitor_id)
+            if tabs is not None:
+                tabs.discard(sock)
+                if not tabs:
+                    del visitors[sock.visitor_id]
+            return
+        staff = self._staff.get(sock.tenant_id, set())
+        staff.discard(sock)
+        self._staff_changed(sock.tenant_id, first=not staff)
+
+    def _staff_changed(self, tenant_id: int, *, first: bool) -> None:
+        online = self.staff_online(tenant_id)
+        user_ids = sorted({s.user_id for s in self._staff.get(tenant_id, ()) if s.user_id is not None})
+        self.publish(tenant_id, {"type": "presence", "staff_online": online, "online_user_ids": user_ids})
+        if first:  # the tenant went from no staff to some, or back: tell every visitor's widget
+            frame = encode({"type": "presence", "staff_online": online})
+            for tabs in self._visitors.get(tenant_id, {}).values():
+                for sock in tabs:
+                    sock.offer(frame)
+
+    def staff_online(self, tenant_id: int) -> bool:
+        return bool(self._staff.get(tenant_id))
+
+    def visitor_connected(self, tenant_id: int, visitor_id: str) -> bool:
+        return bool(self._visitors.get(tenant_id, {}).get(visitor_id))
+
+    def counts(self) -> dict[str, int]:
+        return {
+            "visitor_sockets": sum(len(t) for v in self._visitors.values() for t in v.values()),
+            "staff_sockets": sum(len(s) for s in self._staff.values()),
+        }
+
+    # -- delivery -----------------------------------------------------------------------------------
+
+    def publish(self, tenant_id: int, event: dict[str, Any], *, staff: bool = True, visitor: str | None = None) -> None:
+        """The single way events go out: to the tenant's staff sockets and/or one visitor's sockets (all tabs).
+
+        Serialises once and only enqueues, so it never waits on a slow client.
+        """
+        frame = encode(event)
+        if staff:
+            for sock in self._staff.get(tenant_id, ()):
+                sock.offer(frame)
+        if visitor is not None:
+            for sock in self._visitors.get(tenant_id, {}).get(visitor, ()):
+                sock.offer(frame)
+
+    def close_staff(self, *, session_id: str | None = None, user_id: int | None = None, reason: str) -> None:
+        """Close staff sockets whose session was revoked or whose user was disabled."""
+        for sockets in self._staff.values():
+            for sock in list(sockets):
+                if (session_id and sock.session_id == session_id) or (user_id and sock.user_id == user_id):
+                    sock.close(4401, reason)
+
+    def close_all(self) -> None:
+        for sockets in self._staff.values():
+            for sock in list(sockets):
+                sock.close(1012, "server restarting")
+        for visitors in self._visitors.values():
+            for tabs in visitors.values():
+                for sock in list(tabs):
+                    sock.close(1012, "server restarting")

@@ -1,0 +1,208 @@
+"""The schema, as ordered named migrations. Append new steps; never edit one that has shipped."""
+
+from __future__ import annotations
+
+INITIAL = """
+CREATE TABLE tenants (
+  id INTEGER PRIMARY KEY,
+  name TEXT NOT NULL,
+  widget_key TEXT NOT NULL UNIQUE,
+  settings TEXT NOT NULL DEFAULT '{}',
+  created_at TEXT NOT NULL
+);
+
+-- Per-tenant SMS/Messenger credentials. `address` (Twilio number, Facebook page id) routes inbound webhooks.
+CREATE TABLE channel_accounts (
+  id INTEGER PRIMARY KEY,
+  tenant_id INTEGER NOT NULL REFERENCES tenants(id) ON DELETE CASCADE,
+  channel TEXT NOT NULL CHECK (channel IN ('sms', 'messenger')),
+  address TEXT NOT NULL,
+  config TEXT NOT NULL DEFAULT '{}',
+  updated_at TEXT NOT NULL,
+  UNIQUE (tenant_id, channel),
+  UNIQUE (channel, address)
+);
+
+CREATE TABLE users (
+  id INTEGER PRIMARY KEY,
+  tenant_id INTEGER NOT NULL REFERENCES tenants(id) ON DELETE CASCADE,
+  email TEXT NOT NULL UNIQUE COLLATE NOCASE,
+  name TEXT NOT NULL,
+  password_hash TEXT NOT NULL,
+  role TEXT NOT NULL CHECK (role IN ('admin', 'staff')),
+  disabled INTEGER NOT NULL DEFAULT 0,
+  created_at TEXT NOT NULL,
+  last_login_at TEXT
+);
+CREATE INDEX users_tenant ON users (tenant_id, id);
+
+-- One row per login: both tokens carry its id, so logout or refresh-token reuse revokes the pair.
+CREATE TABLE auth_sessions (
+  id TEXT PRIMARY KEY,
+  user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+  refresh_jti TEXT NOT NULL,
+  created_at TEXT NOT NULL,
+  expires_at TEXT NOT NULL,
+  revoked_at TEXT,
+  revoked_reason TEXT
+);
+CREATE INDEX auth_sessions_user ON auth_sessions (user_id);
+
+-- A person a tenant talks to: a web visitor, a phone number or a Messenger user (PSID).
+CREATE TABLE contacts (
+  id INTEGER PRIMARY KEY,
+  tenant_id INTEGER NOT NULL REFERENCES tenants(id) ON DELETE CASCADE,
+  channel TEXT NOT NULL CHECK (channel IN ('webchat', 'sms', 'messenger')),
+  external_id TEXT NOT NULL,
+  name TEXT,
+  email TEXT,
+  phone TEXT,
+  opted_out INTEGER NOT NULL DEFAULT 0,
+  created_at TEXT NOT NULL,
+  last_seen_at TEXT NOT NULL,
+  UNIQUE (tenant_id, channel, external_id)
+);
+
+CREATE TABLE conversations (
+  id INTEGER PRIMARY KEY,
+  tenant_id INTEGER NOT NULL REFERENCES tenants(id) ON DELETE CASCADE,
+  contact_id INTEGER NOT NULL REFERENCES contacts(id) ON DELETE CASCADE,
+  channel TEXT NOT NULL CHECK (channel IN ('webchat', 'sms', 'messenger')),
+  status TEXT NOT NULL DEFAULT 'open' CHECK (status IN ('open', 'closed')),
+  assignee_id INTEGER REFERENCES users(id) ON DELETE SET NULL,
+  tags TEXT NOT NULL DEFAULT '[]',
+  escalated INTEGER NOT NULL DEFAULT 0,
+  created_at TEXT NOT NULL,
+  last_message_at TEXT NOT NULL,
+  last_message_id INTEGER,
+  last_customer_message_at TEXT,
+  awaiting_since TEXT,
+  staff_read_message_id INTEGER NOT NULL DEFAULT 0,
+  visitor_read_message_id INTEGER NOT NULL DEFAULT 0,
+  closed_at TEXT
+);
+CREATE UNIQUE INDEX conversations_one_open_per_contact ON conversations (contact_id) WHERE status = 'open';
+CREATE INDEX conversations_inbox ON conversations (tenant_id, status, last_message_at DESC, id DESC);
+CREATE INDEX conversations_recent ON conversations (tenant_id, last_message_at DESC, id DESC);
+CREATE INDEX conversations_assignee ON conversations (tenant_id, assignee_id, status, last_message_at DESC);
+CREATE INDEX conversations_channel ON conversations (tenant_id, channel, status, last_message_at DESC);
+CREATE INDEX conversations_awaiting ON conversations (awaiting_since)
+  WHERE status = 'open' AND escalated = 0 AND awaiting_since IS NOT NULL;
+CREATE INDEX conversations_idle ON conversations (last_message_at) WHERE status = 'open';
+CREATE INDEX conversations_closed ON conversations (tenant_id, closed_at) WHERE status = 'closed';
+
+CREATE TABLE messages (
+  id INTEGER PRIMARY KEY,
+  tenant_id INTEGER NOT NULL REFERENCES tenants(id) ON DELETE CASCADE,
+  conversation_id INTEGER NOT NULL REFERENCES conversations(id) ON DELETE CASCADE,
+  channel TEXT NOT NULL,
+  sender TEXT NOT NULL CHECK (sender IN ('visitor', 'staff', 'system')),
+  author_id INTEGER REFERENCES users(id) ON DELETE SET NULL,
+  text TEXT NOT NULL,
+  attachments TEXT,
+  -- Idempotency key: Twilio MessageSid, Messenger mid, or the sender's client_id (prefixed by who sent it).
+  external_id TEXT,
+  client_id TEXT,
+  -- Outbound: the platform's id for this message, which delivery-status callbacks refer to.
+  provider_id TEXT,
+  status TEXT CHECK (status IN ('queued', 'sent', 'delivered', 'read', 'failed', 'received')),
+  error TEXT,
+  created_at TEXT NOT NULL
+);
+CREATE UNIQUE INDEX messages_external ON messages (tenant_id, channel, external_id) WHERE external_id IS NOT NULL;
+CREATE UNIQUE INDEX messages_provider ON messages (channel, provider_id) WHERE provider_id IS NOT NULL;
+CREATE INDEX messages_conversation ON messages (conversation_id, id);
+CREATE INDEX messages_author ON messages (tenant_id, author_id, created_at) WHERE author_id IS NOT NULL;
+
+CREATE TABLE followups (
+  id INTEGER PRIMARY KEY,
+  tenant_id INTEGER NOT NULL REFERENCES tenants(id) ON DELETE CASCADE,
+  contact_id INTEGER REFERENCES contacts(id) ON DELETE SET NULL,
+  conversation_id INTEGER REFERENCES conversations(id) ON DELETE SET NULL,
+  name TEXT NOT NULL,
+  email TEXT,
+  phone TEXT,
+  message TEXT NOT NULL,
+  created_at TEXT NOT NULL,
+  viewed_at TEXT,
+  viewed_by INTEGER REFERENCES users(id) ON DELETE SET NULL
+);
+CREATE INDEX followups_tenant ON followups (tenant_id, id DESC);
+
+-- Past transcripts imported from an older system; searchable beside closed conversations.
+CREATE TABLE history (
+  id INTEGER PRIMARY KEY,
+  tenant_id INTEGER NOT NULL REFERENCES tenants(id) ON DELETE CASCADE,
+  channel TEXT NOT NULL DEFAULT 'webchat',
+  contact_name TEXT,
+  contact_handle TEXT,
+  transcript TEXT NOT NULL,
+  source TEXT,
+  started_at TEXT,
+  ended_at TEXT,
+  imported_at TEXT NOT NULL
+);
+CREATE INDEX history_tenant ON history (tenant_id, ended_at DESC);
+
+-- Full-text index over closed conversations (written at close) and imported history (by trigger).
+CREATE VIRTUAL TABLE search_index USING fts5 (
+  body, kind UNINDEXED, ref_id UNINDEXED, tenant_id UNINDEXED, tokenize = 'unicode61 remove_diacritics 2'
+);
+CREATE TRIGGER history_indexed AFTER INSERT ON history BEGIN
+  INSERT INTO search_index (body, kind, ref_id, tenant_id)
+  VALUES (coalesce(new.contact_name, '') || ' ' || new.transcript, 'imported', new.id, new.tenant_id);
+END;
+CREATE TRIGGER history_unindexed AFTER DELETE ON history BEGIN
+  DELETE FROM search_index WHERE kind = 'imported' AND ref_id = old.id;
+END;
+
+-- Audit log: who did what to which object, when.
+CREATE TABLE events (
+  id INTEGER PRIMARY KEY,
+  tenant_id INTEGER REFERENCES tenants(id) ON DELETE CASCADE,
+  actor_type TEXT NOT NULL,
+  actor_id TEXT,
+  action TEXT NOT NULL,
+  target_type TEXT,
+  target_id TEXT,
+  detail TEXT,
+  request_id TEXT,
+  created_at TEXT NOT NULL
+);
+CREATE INDEX events_tenant ON events (tenant_id, id DESC);
+
+CREATE TABLE conversation_metrics (
+  conversation_id INTEGER PRIMARY KEY REFERENCES conversations(id) ON DELETE CASCADE,
+  tenant_id INTEGER NOT NULL REFERENCES tenants(id) ON DELETE CASCADE,
+  channel TEXT NOT NULL,
+  started_at TEXT NOT NULL,
+  first_response_at TEXT,
+  first_response_seconds REAL,
+  first_responder_id INTEGER REFERENCES users(id) ON DELETE SET NULL,
+  resolved_at TEXT,
+  resolution_seconds REAL,
+  customer_messages INTEGER NOT NULL DEFAULT 0,
+  staff_messages INTEGER NOT NULL DEFAULT 0,
+  escalated INTEGER NOT NULL DEFAULT 0,
+  missed INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX conversation_metrics_tenant ON conversation_metrics (tenant_id, started_at);
+
+-- Durable outbound delivery (SMS, Messenger): committed with the message, retried with backoff.
+CREATE TABLE outbox (
+  id INTEGER PRIMARY KEY,
+  tenant_id INTEGER NOT NULL REFERENCES tenants(id) ON DELETE CASCADE,
+  message_id INTEGER NOT NULL UNIQUE REFERENCES messages(id) ON DELETE CASCADE,
+  channel TEXT NOT NULL,
+  attempts INTEGER NOT NULL DEFAULT 0,
+  next_attempt_at TEXT NOT NULL,
+  last_error TEXT,
+  state TEXT NOT NULL DEFAULT 'pending' CHECK (state IN ('pending', 'done', 'failed')),
+  created_at TEXT NOT NULL
+);
+CREATE INDEX outbox_due ON outbox (next_attempt_at) WHERE state = 'pending';
+"""
+
+MIGRATIONS: list[tuple[str, str]] = [
+    ("0001_initial", INITIAL),
+]

@@ -1,0 +1,101 @@
+"""Password hashing, signed tokens and the login throttle: the primitives `auth.py` builds on."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections import defaultdict, deque
+from typing import Any
+
+import bcrypt
+import jwt
+
+ALGORITHM = "HS256"
+# bcrypt only looks at the first 72 bytes; longer passwords are refused rather than silently truncated.
+MAX_PASSWORD_BYTES = 72
+MIN_PASSWORD_LENGTH = 8
+
+
+class TokenError(Exception):
+    """A token that is malformed, forged, expired or of the wrong kind."""
+
+
+def hash_password(password: str, rounds: int = 12) -> str:
+    return bcrypt.hashpw(password.encode(), bcrypt.gensalt(rounds)).decode()
+
+
+def verify_password(password: str, password_hash: str) -> bool:
+    encoded = password.encode()
+    if len(encoded) > MAX_PASSWORD_BYTES:
+        return False
+    try:
+        return bcrypt.checkpw(encoded, password_hash.encode())
+    except ValueError:
+        return False
+
+
+def password_problem(password: str) -> str | None:
+    """Why a new password is unacceptable, or None."""
+    if len(password) < MIN_PASSWORD_LENGTH:
+        return f"password must be at least {MIN_PASSWORD_LENGTH} characters"
+    if len(password.encode()) > MAX_PASSWORD_BYTES:
+        return f"password must be at most {MAX_PASSWORD_BYTES} bytes"
+    return None
+
+
+def encode_token(secret: str, kind: str, ttl_seconds: float, **claims: Any) -> str:
+    now = int(time.time())
+    payload = {"typ": kind, "iat": now, "exp": now + int(ttl_seconds), "jti": uuid.uuid4().hex, **claims}
+    return jwt.encode(payload, secret, algorithm=ALGORITHM)
+
+
+def decode_token(secret: str, token: str, kind: str) -> dict[str, Any]:
+    """Verify signature (HS256 only: `alg: none` and key confusion are refused), expiry and kind."""
+    try:
+        claims = jwt.decode(token, secret, algorithms=[ALGORITHM], options={"require": ["exp", "iat", "typ"]})
+    except jwt.PyJWTError as exc:
+        raise TokenError(str(exc)) from exc
+    if claims.get("typ") != kind:
+        raise TokenError(f"expected a {kind} token")
+    return claims
+
+
+class SlidingWindowLimiter:
+    """Counts events per key over a sliding window; in-process, which is all one process needs."""
+
+    def __init__(self, limit: float, window_seconds: float) -> None:
+        self.limit = limit
+        self.window = window_seconds
+        self._hits: dict[str, deque[float]] = defaultdict(deque)
+
+    def _trim(self, key: str, now: float) -> deque[float]:
+        hits = self._hits.get(key)
+        if hits is None:
+            return deque()
+        while hits and hits[0] <= now - self.window:
+            hits.popleft()
+        if not hits:
+            del self._hits[key]  # keep the table as small as the set of recently active keys
+            return deque()
+        return hits
+
+    def retry_after(self, key: str) -> float:
+        """Seconds until `key` is allowed again; 0 when allowed now."""
+        now = time.monotonic()
+        hits = self._trim(key, now)
+        if len(hits) < self.limit:
+            return 0.0
+        return max(0.0, hits[0] + self.window - now)
+
+    def hit(self, key: str) -> None:
+        self._hits[key].append(time.monotonic())
+
+    def allow(self, key: str) -> bool:
+        """Record one event if under the limit; False (and nothing recorded) when over."""
+        if self.retry_after(key) > 0:
+            return False
+        self.hit(key)
+        return True
+
+    def reset(self, key: str) -> None:
+        self._hits.pop(key, None)

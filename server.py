@@ -1,0 +1,119 @@
+"""The Handoff app: `create_app()` wires settings, the database, the hub and the routers.
+
+Production entry point: `uvicorn server:app`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+import migrate_schema
+from audit_api import router as audit_router
+from auth import router as auth_router
+from bootstrap import bootstrap
+from config import Settings
+from context import AppContext, Limits
+from cors import SplitCORSMiddleware
+from db import Database
+from hub import Hub
+from logs import RequestIdMiddleware, setup_logging
+from static_files import mount_static
+from tenants import router as tenants_router
+from users import router as users_router
+
+log = logging.getLogger("handoff.server")
+ROOT = Path(__file__).resolve().parent
+
+
+def validation_message(exc: RequestValidationError) -> str:
+    parts = []
+    for error in exc.errors():
+        where = ".".join(str(p) for p in error.get("loc", ()) if p != "body")
+        parts.append(f"{where}: {error.get('msg', 'invalid')}" if where else str(error.get("msg", "invalid")))
+    return "; ".join(parts) or "invalid request"
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
+        return JSONResponse({"detail": validation_message(exc)}, status_code=422)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+        return JSONResponse({"detail": exc.detail}, status_code=exc.status_code, headers=exc.headers)
+
+    @app.exception_handler(Exception)
+    async def _crash(_: Request, exc: Exception) -> JSONResponse:
+        log.exception("unhandled error")
+        return JSONResponse({"detail": "internal server error"}, status_code=500)
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or Settings.from_env()
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        await asyncio.to_thread(migrate_schema.migrate, settings.db_path)
+        db = Database(settings.db_path)
+        await db.open()
+        hub = Hub()
+        ctx = AppContext(settings=settings, db=db, hub=hub, limits=Limits.from_settings(settings))
+        app.state.ctx = ctx
+        await bootstrap(db, settings)
+        services = [factory(ctx) for factory in SERVICE_FACTORIES]
+        for service in services:
+            await service.start()
+        log.info("handoff ready (database %s)", settings.db_path)
+        try:
+            yield
+        finally:
+            hub.close_all()
+            for service in reversed(services):
+                await service.stop()
+            await db.close()
+
+    app = FastAPI(title="Handoff", version="1.0", lifespan=lifespan)
+    install_error_handlers(app)
+    for router in ROUTERS:
+        app.include_router(router)
+
+    @app.get("/health", tags=["health"])
+    async def health(request: Request) -> JSONResponse:
+        """200 when the database answers, 503 otherwise."""
+        ctx: AppContext | None = getattr(request.app.state, "ctx", None)
+        try:
+            if ctx is None:
+                raise RuntimeError("not started")
+            await asyncio.wait_for(ctx.db.fetchone("SELECT 1"), timeout=2)
+        except Exception:
+            return JSONResponse({"status": "unavailable", "detail": "database not answering"}, status_code=503)
+        return JSONResponse({"status": "ok"})
+
+    mount_static(app, ROOT, settings)
+    app.add_middleware(SplitCORSMiddleware, staff_origins=settings.frontend_origins)
+    app.add_middleware(RequestIdMiddleware)
+    return app
+
+
+ROUTERS: list[Any] = [auth_router, users_router, tenants_router, audit_router]
+# Background services started and stopped with the app (timers, outbox); each has async start()/stop().
+SERVICE_FACTORIES: list[Any] = []
+
+
+def __getattr__(name: str) -> Any:
+    """`uvicorn server:app` builds the app on first access, so importing this module has no side effects."""
+    if name == "app":
+        setup_logging()
+        globals()["app"] = built = create_app()
+        return built
+    raise AttributeError(name)

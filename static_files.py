@@ -1,0 +1,82 @@
+"""Static pages: the widget script, its demo host page, and the admin SPA with history-API fallback."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from fastapi import FastAPI, HTTPException, Query, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+from fastapi.templating import Jinja2Templates
+from starlette.types import Scope
+
+from config import Settings
+from context import AppContext
+
+
+class SpaFiles(StaticFiles):
+    """Serves the built SPA; unknown paths get index.html so client-side routes survive a reload."""
+
+    async def get_response(self, path: str, scope: Scope) -> Response:
+        try:
+            response = await super().get_response(path, scope)
+        except HTTPException as exc:
+            if exc.status_code != 404:
+                raise
+            response = await super().get_response("index.html", scope)
+        if path in ("", ".", "index.html") or not Path(path).suffix:
+            response.headers["Cache-Control"] = "no-cache"
+        else:  # Vite fingerprints asset names, so they can be cached for good
+            response.headers["Cache-Control"] = "public, max-age=31536000, immutable"
+        return response
+
+
+class WidgetFiles(StaticFiles):
+    async def get_response(self, path: str, scope: Scope) -> Response:
+        response = await super().get_response(path, scope)
+        response.headers["Cache-Control"] = "public, max-age=300"
+        return response
+
+
+def mount_static(app: FastAPI, root: Path, settings: Settings) -> None:
+    templates = Jinja2Templates(directory=str(root / "templates"))
+
+    @app.get("/widget/demo", response_class=HTMLResponse, include_in_schema=False)
+    async def widget_demo(request: Request, key: str = Query("", max_length=100)) -> Any:
+        """A host page with the embed snippet in place (defaults to the platform tenant's widget)."""
+        ctx: AppContext = request.app.state.ctx
+        row = await ctx.db.fetchone(
+            "SELECT widget_key, name FROM tenants WHERE widget_key = ? OR (? = '' AND id = 1)", (key, key)
+        )
+        if row is None:
+            raise HTTPException(404, "unknown widget key")
+        base = settings.public_base_url or str(request.base_url).rstrip("/")
+        return templates.TemplateResponse(
+            request,
+            "widget_demo.html",
+            {"widget_key": row["widget_key"], "base_url": base, "business_name": row["name"]},
+        )
+
+    app.mount("/widget", WidgetFiles(directory=str(root / "widget"), check_dir=False), name="widget")
+
+    dist = (
+        (root / settings.frontend_dist)
+        if not Path(settings.frontend_dist).is_absolute()
+        else Path(settings.frontend_dist)
+    )
+    if (dist / "index.html").exists():
+        app.mount("/admin-app", SpaFiles(directory=str(dist), html=True), name="admin-app")
+    else:
+
+        @app.get("/admin-app/{rest:path}", include_in_schema=False)
+        async def admin_not_built(rest: str) -> HTMLResponse:
+            return HTMLResponse(
+                "<h1>Admin app not built</h1><p>Run <code>./dev.sh</code> (or <code>npm ci && npm run build</code>"
+                " in admin-frontend/) and restart.</p>",
+                status_code=503,
+            )
+
+    @app.get("/", include_in_schema=False)
+    async def index() -> RedirectResponse:
+        return RedirectResponse("/admin-app/")

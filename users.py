@@ -1,0 +1,144 @@
+"""Staff accounts of a tenant, managed by its admins."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from typing import Any, Literal
+
+from fastapi import APIRouter, HTTPException, status
+from pydantic import BaseModel, EmailStr, Field
+
+from audit import record_event
+from auth import AdminOnly, revoke_sessions
+from context import Ctx
+from db import now_iso
+from security import hash_password, password_problem
+
+router = APIRouter(prefix="/api/v1/users", tags=["users"])
+Role = Literal["admin", "staff"]
+USER_COLUMNS = "id, tenant_id, email, name, role, disabled, created_at, last_login_at"
+
+
+def user_json(row: sqlite3.Row) -> dict[str, Any]:
+    return {
+        "id": row["id"],
+        "tenant_id": row["tenant_id"],
+        "email": row["email"],
+        "name": row["name"],
+        "role": row["role"],
+        "disabled": bool(row["disabled"]),
+        "created_at": row["created_at"],
+        "last_login_at": row["last_login_at"],
+    }
+
+
+class NewUser(BaseModel):
+    email: EmailStr
+    name: str = Field(min_length=1, max_length=120)
+    password: str = Field(max_length=1024)
+    role: Role = "staff"
+
+
+class UserPatch(BaseModel):
+    name: str | None = Field(default=None, min_length=1, max_length=120)
+    role: Role | None = None
+    disabled: bool | None = None
+    password: str | None = Field(default=None, max_length=1024)
+
+
+def insert_user(conn: sqlite3.Connection, tenant_id: int, email: str, name: str, password_hash: str, role: str) -> int:
+    """Create a user; the caller maps the unique-email failure to a 409."""
+    cursor = conn.execute(
+        "INSERT INTO users (tenant_id, email, name, password_hash, role, created_at) VALUES (?, ?, ?, ?, ?, ?)",
+        (tenant_id, email.strip().lower(), name.strip(), password_hash, role, now_iso()),
+    )
+    return int(cursor.lastrowid or 0)
+
+
+def checked_password(password: str) -> str:
+    problem = password_problem(password)
+    if problem:
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, problem)
+    return password
+
+
+@router.get("")
+async def list_users(ctx: Ctx, admin: AdminOnly) -> list[dict[str, Any]]:
+    """The tenant's staff accounts."""
+    rows = await ctx.db.fetchall(
+        f"SELECT {USER_COLUMNS} FROM users WHERE tenant_id = ? ORDER BY id", (admin.tenant_id,)
+    )
+    return [user_json(r) for r in rows]
+
+
+@router.post("", status_code=status.HTTP_201_CREATED)
+async def create_user(body: NewUser, ctx: Ctx, admin: AdminOnly) -> dict[str, Any]:
+    """Invite a staff member or admin to the caller's tenant."""
+    password_hash = await asyncio.to_thread(hash_password, checked_password(body.password), ctx.settings.bcrypt_rounds)
+
+    def write(conn: sqlite3.Connection) -> sqlite3.Row:
+        user_id = insert_user(conn, admin.tenant_id, body.email, body.name, password_hash, body.role)
+        record_event(
+            conn,
+            admin.tenant_id,
+            "user.created",
+            actor_type="user",
+            actor_id=admin.id,
+            target_type="user",
+            target_id=user_id,
+            detail={"role": body.role},
+        )
+        return conn.execute(f"SELECT {USER_COLUMNS} FROM users WHERE id = ?", (user_id,)).fetchone()
+
+    try:
+        row = await ctx.db.write(write)
+    except sqlite3.IntegrityError:
+        raise HTTPException(status.HTTP_409_CONFLICT, "a user with this email already exists") from None
+    return user_json(row)
+
+
+@router.patch("/{user_id}")
+async def update_user(user_id: int, body: UserPatch, ctx: Ctx, admin: AdminOnly) -> dict[str, Any]:
+    """Rename, change role, disable/enable or reset the password of a user of the caller's tenant."""
+    changes = body.model_dump(exclude_unset=True, exclude_none=True)
+    if not changes:
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, "nothing to change")
+    if user_id == admin.id and (changes.get("disabled") or changes.get("role") == "staff"):
+        raise HTTPException(status.HTTP_409_CONFLICT, "you cannot disable or demote yourself")
+    if "password" in changes:
+        changes["password_hash"] = await asyncio.to_thread(
+            hash_password, checked_password(changes.pop("password")), ctx.settings.bcrypt_rounds
+        )
+
+    def write(conn: sqlite3.Connection) -> sqlite3.Row | None:
+        if (
+            conn.execute("SELECT 1 FROM users WHERE id = ? AND tenant_id = ?", (user_id, admin.tenant_id)).fetchone()
+            is None
+        ):
+            return None
+        assignments = ", ".join(f"{column} = ?" for column in changes)
+        conn.execute(f"UPDATE users SET {assignments} WHERE id = ?", (*changes.values(), user_id))
+        if changes.get("disabled") or "password_hash" in changes:
+            revoke_sessions(conn, "disabled" if changes.get("disabled") else "password reset", user_id=user_id)
+        detail = {k: v for k, v in changes.items() if k != "password_hash"}
+        if "password_hash" in changes:
+            detail["password_reset"] = True
+        record_event(
+            conn,
+            admin.tenant_id,
+            "user.updated",
+            actor_type="user",
+            actor_id=admin.id,
+            target_type="user",
+            target_id=user_id,
+            detail=detail,
+        )
+        return conn.execute(f"SELECT {USER_COLUMNS} FROM users WHERE id = ?", (user_id,)).fetchone()
+
+    row = await ctx.db.write(write)
+    if row is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, "user not found")
+    if changes.get("disabled") or "password_hash" in changes:
+        ctx.hub.close_staff(user_id=user_id, reason="account disabled" if changes.get("disabled") else "password reset")
+    return user_json(row)

@@ -145,15 +145,16 @@ CREATE TABLE history (
 CREATE INDEX history_tenant ON history (tenant_id, ended_at DESC);
 
 -- Full-text index over closed conversations (written at close) and imported history (by trigger).
+-- rowid = 2 * conversation id, or 2 * history id + 1, so one row is replaced or removed by rowid, not a scan.
 CREATE VIRTUAL TABLE search_index USING fts5 (
   body, kind UNINDEXED, ref_id UNINDEXED, tenant_id UNINDEXED, tokenize = 'unicode61 remove_diacritics 2'
 );
 CREATE TRIGGER history_indexed AFTER INSERT ON history BEGIN
-  INSERT INTO search_index (body, kind, ref_id, tenant_id)
-  VALUES (coalesce(new.contact_name, '') || ' ' || new.transcript, 'imported', new.id, new.tenant_id);
+  INSERT INTO search_index (rowid, body, kind, ref_id, tenant_id)
+  VALUES (2 * new.id + 1, coalesce(new.contact_name, '') || ' ' || new.transcript, 'imported', new.id, new.tenant_id);
 END;
 CREATE TRIGGER history_unindexed AFTER DELETE ON history BEGIN
-  DELETE FROM search_index WHERE kind = 'imported' AND ref_id = old.id;
+  DELETE FROM search_index WHERE rowid = 2 * old.id + 1;
 END;
 
 -- Audit log: who did what to which object, when.

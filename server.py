@@ -21,14 +21,21 @@ import migrate_schema
 from audit_api import router as audit_router
 from auth import router as auth_router
 from bootstrap import bootstrap
+from channels.webchat import router as webchat_router
 from config import Settings
 from context import AppContext, Limits
 from cors import SplitCORSMiddleware
 from db import Database
+from errors import DomainError
+from followups import router as followups_router
+from history import router as history_router
 from hub import Hub
+from inbox import router as inbox_router
 from logs import RequestIdMiddleware, setup_logging
+from staff_socket import router as staff_socket_router
 from static_files import mount_static
 from tenants import router as tenants_router
+from timers import Timers
 from users import router as users_router
 
 log = logging.getLogger("handoff.server")
@@ -47,6 +54,10 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
     async def _invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
         return JSONResponse({"detail": validation_message(exc)}, status_code=422)
+
+    @app.exception_handler(DomainError)
+    async def _domain(_: Request, exc: DomainError) -> JSONResponse:
+        return JSONResponse({"detail": exc.detail}, status_code=exc.status_code)
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
@@ -72,6 +83,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         await bootstrap(db, settings)
         services = [factory(ctx) for factory in SERVICE_FACTORIES]
         for service in services:
+            ctx.services[service.name] = service
             await service.start()
         log.info("handoff ready (database %s)", settings.db_path)
         try:
@@ -105,9 +117,19 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     return app
 
 
-ROUTERS: list[Any] = [auth_router, users_router, tenants_router, audit_router]
-# Background services started and stopped with the app (timers, outbox); each has async start()/stop().
-SERVICE_FACTORIES: list[Any] = []
+ROUTERS: list[Any] = [
+    auth_router,
+    users_router,
+    tenants_router,
+    audit_router,
+    webchat_router,
+    followups_router,
+    inbox_router,
+    staff_socket_router,
+    history_router,
+]
+# Background services started and stopped with the app; each has async start()/stop().
+SERVICE_FACTORIES: list[Any] = [Timers]
 
 
 def __getattr__(name: str) -> Any:

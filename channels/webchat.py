@@ -1,0 +1,240 @@
+"""Web chat: the widget's HTTP endpoints and the visitor socket, feeding the shared conversation path."""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+import time
+import uuid
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, HTTPException, Query, Request, WebSocket, status
+from pydantic import BaseModel, EmailStr, Field
+
+import conversation_store as store
+import conversations
+from auth import CurrentVisitor, Visitor, mint_visitor_token, visitor_from_token
+from context import AppContext, Ctx, client_ip
+from errors import Invalid, RateLimited
+from hub import Socket
+from socket_auth import Forbidden, authenticate
+from tenants import tenant_settings
+
+router = APIRouter(tags=["widget"])
+VISITOR_ID = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
+CLIENT_ID = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")
+TYPING_EVERY_SECONDS = 1.0
+MAX_RESUME_MESSAGES = 5000
+
+
+def limit_ip(request: Request) -> None:
+    """Per-IP ceiling on the public endpoints."""
+    ctx: AppContext = request.app.state.ctx
+    if not ctx.limits.public_per_ip.allow(client_ip(request)):
+        raise HTTPException(status.HTTP_429_TOO_MANY_REQUESTS, "too many requests", headers={"Retry-After": "60"})
+
+
+PublicRateLimit = Depends(limit_ip)
+
+
+def checked_text(ctx: AppContext, text: Any) -> str:
+    if not isinstance(text, str) or not text.strip():
+        raise Invalid("text must be a non-empty string")
+    if len(text) > ctx.settings.max_text_length:
+        raise Invalid(f"text is longer than {ctx.settings.max_text_length} characters")
+    return text
+
+
+def checked_client_id(client_id: Any) -> str | None:
+    if client_id is None:
+        return None
+    if not isinstance(client_id, str) or not CLIENT_ID.match(client_id):
+        raise Invalid("client_id must be 1-64 letters, digits or -_.:")
+    return client_id
+
+
+async def visitor_says(ctx: AppContext, visitor: Visitor, text: Any, client_id: Any) -> conversations.Stored:
+    """A visitor's message from the socket or `/webchat`: validated, rate limited, stored once."""
+    text, client_id = checked_text(ctx, text), checked_client_id(client_id)
+    if not ctx.limits.visitor_messages.allow(f"{visitor.tenant_id}:{visitor.visitor_id}"):
+        raise RateLimited("too many messages; slow down")
+    return await conversations.receive(
+        ctx,
+        conversations.Inbound(
+            tenant_id=visitor.tenant_id,
+            channel="webchat",
+            contact_key=visitor.visitor_id,
+            text=text,
+            client_id=client_id,
+            external_id=f"{visitor.visitor_id}:{client_id}" if client_id else None,
+        ),
+    )
+
+
+def conversation_state(conn: sqlite3.Connection, tenant_id: int, visitor_id: str) -> dict[str, Any] | None:
+    contact = store.find_contact(conn, tenant_id, "webchat", visitor_id)
+    row = contact and (
+        store.open_conversation_of(conn, contact["id"]) or store.latest_conversation_of(conn, contact["id"])
+    )
+    return {"id": row["id"], "status": row["status"], "escalated": bool(row["escalated"])} if row else None
+
+
+class SessionBody(BaseModel):
+    widget_key: str = Field(min_length=1, max_length=100)
+    visitor_id: str | None = Field(default=None, max_length=64)
+    visitor_token: str | None = Field(default=None, max_length=4096)
+    name: str | None = Field(default=None, max_length=120)
+    email: EmailStr | None = None
+
+
+class WebchatBody(BaseModel):
+    text: str = Field(max_length=100_000)
+    client_id: str | None = Field(default=None, max_length=64)
+
+
+@router.post("/api/v1/widget/session", dependencies=[PublicRateLimit])
+async def widget_session(body: SessionBody, ctx: Ctx) -> dict[str, Any]:
+    """Start or resume a visitor: returns the visitor id, its signed token and the widget's settings."""
+    tenant = await ctx.db.fetchone("SELECT id, name, settings FROM tenants WHERE widget_key = ?", (body.widget_key,))
+    if tenant is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, "unknown widget key")
+    visitor_id = None
+    if body.visitor_token:
+        try:
+            known = visitor_from_token(ctx, body.visitor_token)
+        except HTTPException:
+            known = None
+        if known and known.tenant_id == tenant["id"] and body.visitor_id in (None, known.visitor_id):
+            visitor_id = known.visitor_id
+    visitor_id = visitor_id or uuid.uuid4().hex
+    if body.name or body.email:
+        name, email = (body.name or "").strip() or None, body.email
+        await ctx.db.write(
+            lambda c: store.upsert_contact(c, tenant["id"], "webchat", visitor_id, name=name, email=email)
+        )
+    conversation = await ctx.db.read(lambda c: conversation_state(c, tenant["id"], visitor_id))
+    settings = tenant_settings(tenant)
+    return {
+        "visitor_id": visitor_id,
+        "visitor_token": mint_visitor_token(ctx, tenant["id"], visitor_id),
+        "staff_online": ctx.hub.staff_online(tenant["id"]),
+        "conversation": conversation,
+        "settings": {"business_name": tenant["name"], **settings},
+    }
+
+
+@router.post("/webchat", dependencies=[PublicRateLimit])
+async def webchat_message(body: WebchatBody, visitor: CurrentVisitor, ctx: Ctx) -> dict[str, Any]:
+    """Send a visitor message over HTTP (the widget's fallback when sockets are blocked)."""
+    stored = await visitor_says(ctx, visitor, body.text, body.client_id)
+    return {"conversation_id": stored.message["conversation_id"], "message_id": stored.message["id"]}
+
+
+@router.get("/api/v1/widget/messages")
+async def widget_messages(
+    visitor: CurrentVisitor,
+    ctx: Ctx,
+    after: Annotated[int, Query(ge=0)] = 0,
+    limit: Annotated[int, Query(ge=1, le=500)] = 500,
+) -> dict[str, Any]:
+    """The visitor's transcript after a message id, oldest first."""
+
+    def read(conn: sqlite3.Connection) -> list[dict[str, Any]]:
+        contact = store.find_contact(conn, visitor.tenant_id, "webchat", visitor.visitor_id)
+        return store.transcript_after(conn, contact["id"], after, limit) if contact else []
+
+    return {"messages": await ctx.db.read(read)}
+
+
+@router.post("/handoff/close")
+async def visitor_close(visitor: CurrentVisitor, ctx: Ctx) -> dict[str, Any]:
+    """The visitor ends their open conversation."""
+    conversation = await conversations.close_for_visitor(ctx, visitor.tenant_id, visitor.visitor_id)
+    return {"closed": conversation is not None, "conversation_id": conversation["id"] if conversation else None}
+
+
+# ---- the visitor socket ---------------------------------------------------------------------------
+
+
+class VisitorFrames:
+    """Handles one visitor socket's frames; `last_typing` throttles typing events to staff."""
+
+    def __init__(self, ctx: AppContext, visitor: Visitor) -> None:
+        self.ctx, self.visitor, self.last_typing = ctx, visitor, 0.0
+
+    async def contact_id(self) -> int | None:
+        row = await self.ctx.db.fetchone(
+            "SELECT id FROM contacts WHERE tenant_id = ? AND channel = 'webchat' AND external_id = ?",
+            (self.visitor.tenant_id, self.visitor.visitor_id),
+        )
+        return row["id"] if row else None
+
+    async def __call__(self, sock: Socket, frame: dict[str, Any]) -> None:
+        kind = frame["type"]
+        try:
+            if kind == "message":
+                stored = await visitor_says(self.ctx, self.visitor, frame.get("text"), frame.get("client_id"))
+                sock.send_event(
+                    {"type": "ack", "client_id": frame.get("client_id"), "message_id": stored.message["id"]}
+                )
+            elif kind == "typing":
+                await self.typing()
+            elif kind == "read" and isinstance(frame.get("message_id"), int):
+                if (contact_id := await self.contact_id()) is not None:
+                    await conversations.visitor_read(self.ctx, self.visitor.tenant_id, contact_id, frame["message_id"])
+            elif kind == "resume" and isinstance(frame.get("after"), int):
+                await self.resume(sock, frame["after"])
+            else:
+                sock.send_event({"type": "error", "detail": f"unknown or malformed frame type {kind!r}"})
+        except (Invalid, RateLimited) as exc:
+            sock.send_event({"type": "error", "detail": exc.detail, "client_id": frame.get("client_id")})
+
+    async def typing(self) -> None:
+        now = time.monotonic()
+        if now - self.last_typing < TYPING_EVERY_SECONDS:
+            return
+        self.last_typing = now
+        row = await self.ctx.db.fetchone(
+            "SELECT c.id FROM conversations c JOIN contacts ct ON ct.id = c.contact_id WHERE ct.tenant_id = ?"
+            " AND ct.channel = 'webchat' AND ct.external_id = ? AND c.status = 'open'",
+            (self.visitor.tenant_id, self.visitor.visitor_id),
+        )
+        if row is not None:
+            self.ctx.hub.publish(
+                self.visitor.tenant_id, {"type": "typing", "conversation_id": row["id"], "sender": "visitor"}
+            )
+
+    async def resume(self, sock: Socket, after: int) -> None:
+        """Replay, in order, what this visitor missed; the widget dedupes by message id."""
+        contact_id = await self.contact_id()
+        sent = 0
+        while contact_id is not None and sent < MAX_RESUME_MESSAGES:
+            page = await self.ctx.db.read(lambda c, a=after: store.transcript_after(c, contact_id, a, 500))
+            for message in page:
+                sock.send_event({"type": "message", "message": message})
+            if len(page) < 500:
+                break
+            after, sent = page[-1]["id"], sent + len(page)
+
+
+@router.websocket("/ws/{visitor_id}")
+async def visitor_socket(websocket: WebSocket, visitor_id: str) -> None:
+    """A visitor's live connection (one per tab)."""
+    ctx: AppContext = websocket.app.state.ctx
+
+    async def check(token: str) -> Visitor:
+        visitor = visitor_from_token(ctx, token)
+        if visitor.visitor_id != visitor_id:
+            raise Forbidden("token is for another visitor")
+        return visitor
+
+    visitor = await authenticate(websocket, check)
+    if visitor is None:
+        return
+    sock = Socket(websocket, visitor.tenant_id, visitor_id=visitor_id)
+    ctx.hub.add(sock)
+    sock.send_event({"type": "presence", "staff_online": ctx.hub.staff_online(visitor.tenant_id)})
+    try:
+        await sock.run(VisitorFrames(ctx, visitor))
+    finally:
+        ctx.hub.remove(sock)

@@ -1,0 +1,266 @@
+"""SQL for conversations and messages: synchronous functions run inside `Database.write`/`read` jobs.
+
+This is the single place that stores a message (`insert_message`); swapping SQLite for PostgreSQL means
+rewriting this module and `db.py`, not the callers.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from typing import Any
+
+from db import now_iso, parse_iso
+
+CONVERSATION_SELECT = """
+SELECT c.*, ct.name AS contact_name, ct.email AS contact_email, ct.phone AS contact_phone,
+       ct.opted_out AS contact_opted_out, ct.external_id AS contact_external_id, u.name AS assignee_name,
+       (SELECT COUNT(*) FROM messages m WHERE m.conversation_id = c.id AND m.sender = 'visitor'
+          AND m.id > c.staff_read_message_id) AS unread_count
+FROM conversations c JOIN contacts ct ON ct.id = c.contact_id LEFT JOIN users u ON u.id = c.assignee_id
+"""
+MESSAGE_SELECT = "SELECT m.*, u.name AS author_name FROM messages m LEFT JOIN users u ON u.id = m.author_id"
+
+
+def message_json(row: sqlite3.Row) -> dict[str, Any]:
+    """The contract's message object."""
+    message: dict[str, Any] = {
+        "id": row["id"],
+        "conversation_id": row["conversation_id"],
+        "channel": row["channel"],
+        "sender": row["sender"],
+        "text": row["text"],
+        "created_at": row["created_at"],
+        "client_id": row["client_id"],
+    }
+    if row["author_id"] is not None:
+        message["author"] = {"id": row["author_id"], "name": row["author_name"]}
+    if row["status"] and row["status"] != "received":
+        message["status"] = row["status"]
+    if row["error"]:
+        message["error"] = row["error"]
+    if row["attachments"]:
+        message["attachments"] = json.loads(row["attachments"])
+    return message
+
+
+def conversation_json(row: sqlite3.Row, last_message: dict[str, Any] | None) -> dict[str, Any]:
+    return {
+        "id": row["id"],
+        "channel": row["channel"],
+        "status": row["status"],
+        "escalated": bool(row["escalated"]),
+        "tags": json.loads(row["tags"] or "[]"),
+        "contact": {
+            "id": row["contact_id"],
+            "channel": row["channel"],
+            "name": row["contact_name"],
+            "email": row["contact_email"],
+            "phone": row["contact_phone"],
+            "opted_out": bool(row["contact_opted_out"]),
+            "external_id": row["contact_external_id"],
+        },
+        "assignee": {"id": row["assignee_id"], "name": row["assignee_name"]} if row["assignee_id"] else None,
+        "last_message": last_message,
+        "unread_count": row["unread_count"],
+        "visitor_read_message_id": row["visitor_read_message_id"],
+        "staff_read_message_id": row["staff_read_message_id"],
+        "created_at": row["created_at"],
+        "last_message_at": row["last_message_at"],
+        "closed_at": row["closed_at"],
+    }
+
+
+def load_message(conn: sqlite3.Connection, message_id: int) -> dict[str, Any] | None:
+    row = conn.execute(f"{MESSAGE_SELECT} WHERE m.id = ?", (message_id,)).fetchone()
+    return message_json(row) if row else None
+
+
+def load_conversation(conn: sqlite3.Connection, tenant_id: int, conversation_id: int) -> dict[str, Any] | None:
+    """A conversation of this tenant as JSON; None for another tenant's id (callers answer 404)."""
+    row = conn.execute(
+        f"{CONVERSATION_SELECT} WHERE c.id = ? AND c.tenant_id = ?", (conversation_id, tenant_id)
+    ).fetchone()
+    if row is None:
+        return None
+    last = load_message(conn, row["last_message_id"]) if row["last_message_id"] else None
+    return conversation_json(row, last)
+
+
+def conversations_json(conn: sqlite3.Connection, rows: list[sqlite3.Row]) -> list[dict[str, Any]]:
+    ids = [r["last_message_id"] for r in rows if r["last_message_id"]]
+    last: dict[int, dict[str, Any]] = {}
+    if ids:
+        marks = ",".join("?" * len(ids))
+        for m in conn.execute(f"{MESSAGE_SELECT} WHERE m.id IN ({marks})", ids):
+            last[m["id"]] = message_json(m)
+    return [conversation_json(r, last.get(r["last_message_id"])) for r in rows]
+
+
+def upsert_contact(
+    conn: sqlite3.Connection,
+    tenant_id: int,
+    channel: str,
+    external_id: str,
+    *,
+    name: str | None = None,
+    email: str | None = None,
+    phone: str | None = None,
+) -> sqlite3.Row:
+    """Find or create the contact; given name/email/phone update it, absent ones keep what is stored."""
+    now = now_iso()
+    return conn.execute(
+        "INSERT INTO contacts (tenant_id, channel, external_id, name, email, phone, created_at, last_seen_at)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (tenant_id, channel, external_id) DO UPDATE SET"
+        " name = coalesce(excluded.name, contacts.name), email = coalesce(excluded.email, contacts.email),"
+        " phone = coalesce(excluded.phone, contacts.phone), last_seen_at = excluded.last_seen_at RETURNING *",
+        (tenant_id, channel, external_id, name, email, phone, now, now),
+    ).fetchone()
+
+
+def find_contact(conn: sqlite3.Connection, tenant_id: int, channel: str, external_id: str) -> sqlite3.Row | None:
+    return conn.execute(
+        "SELECT * FROM contacts WHERE tenant_id = ? AND channel = ? AND external_id = ?",
+        (tenant_id, channel, external_id),
+    ).fetchone()
+
+
+def open_conversation_of(conn: sqlite3.Connection, contact_id: int) -> sqlite3.Row | None:
+    return conn.execute(
+        "SELECT * FROM conversations WHERE contact_id = ? AND status = 'open'", (contact_id,)
+    ).fetchone()
+
+
+def latest_conversation_of(conn: sqlite3.Connection, contact_id: int) -> sqlite3.Row | None:
+    return conn.execute(
+        "SELECT * FROM conversations WHERE contact_id = ? ORDER BY id DESC LIMIT 1", (contact_id,)
+    ).fetchone()
+
+
+def open_conversation(conn: sqlite3.Connection, contact: sqlite3.Row) -> sqlite3.Row:
+    """Start a conversation (and its metrics row) for a contact that has none open."""
+    now = now_iso()
+    row = conn.execute(
+        "INSERT INTO conversations (tenant_id, contact_id, channel, created_at, last_message_at)"
+        " VALUES (?, ?, ?, ?, ?) RETURNING *",
+        (contact["tenant_id"], contact["id"], contact["channel"], now, now),
+    ).fetchone()
+    conn.execute(
+        "INSERT INTO conversation_metrics (conversation_id, tenant_id, channel, started_at) VALUES (?, ?, ?, ?)",
+        (row["id"], row["tenant_id"], row["channel"], now),
+    )
+    return row
+
+
+def find_by_external_id(conn: sqlite3.Connection, tenant_id: int, channel: str, external_id: str) -> sqlite3.Row | None:
+    return conn.execute(
+        "SELECT * FROM messages WHERE tenant_id = ? AND channel = ? AND external_id = ?",
+        (tenant_id, channel, external_id),
+    ).fetchone()
+
+
+def insert_message(
+    conn: sqlite3.Connection,
+    conversation: sqlite3.Row,
+    sender: str,
+    text: str,
+    *,
+    author_id: int | None = None,
+    external_id: str | None = None,
+    client_id: str | None = None,
+    status: str | None = None,
+    attachments: list[dict[str, Any]] | None = None,
+) -> int:
+    """The one way a message is stored; it also moves the conversation's clocks and counters."""
+    now = now_iso()
+    message_id = int(
+        conn.execute(
+            "INSERT INTO messages (tenant_id, conversation_id, channel, sender, author_id, text, attachments,"
+            " external_id, client_id, status, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                conversation["tenant_id"],
+                conversation["id"],
+                conversation["channel"],
+                sender,
+                author_id,
+                text,
+                json.dumps(attachments) if attachments else None,
+                external_id,
+                client_id,
+                status,
+                now,
+            ),
+        ).lastrowid
+        or 0
+    )
+    if sender == "visitor":
+        conn.execute(
+            "UPDATE conversations SET last_message_at = ?, last_message_id = ?, last_customer_message_at = ?,"
+            " awaiting_since = coalesce(awaiting_since, ?) WHERE id = ?",
+            (now, message_id, now, now, conversation["id"]),
+        )
+        conn.execute(
+            "UPDATE conversation_metrics SET customer_messages = customer_messages + 1 WHERE conversation_id = ?",
+            (conversation["id"],),
+        )
+    elif sender == "staff":
+        # A staff reply answers everything before it: clear the escalation clock and the unread count.
+        conn.execute(
+            "UPDATE conversations SET last_message_at = ?, last_message_id = ?, awaiting_since = NULL, escalated = 0,"
+            " staff_read_message_id = max(staff_read_message_id, ?) WHERE id = ?",
+            (now, message_id, message_id, conversation["id"]),
+        )
+        metrics = conn.execute(
+            "SELECT started_at, first_response_at FROM conversation_metrics WHERE conversation_id = ?",
+            (conversation["id"],),
+        ).fetchone()
+        if metrics and metrics["first_response_at"] is None:
+            seconds = (parse_iso(now) - parse_iso(metrics["started_at"])).total_seconds()
+            conn.execute(
+                "UPDATE conversation_metrics SET first_response_at = ?, first_response_seconds = ?,"
+                " first_responder_id = ? WHERE conversation_id = ?",
+                (now, seconds, author_id, conversation["id"]),
+            )
+        conn.execute(
+            "UPDATE conversation_metrics SET staff_messages = staff_messages + 1 WHERE conversation_id = ?",
+            (conversation["id"],),
+        )
+    else:
+        conn.execute(
+            "UPDATE conversations SET last_message_at = ?, last_message_id = ? WHERE id = ?",
+            (now, message_id, conversation["id"]),
+        )
+    return message_id
+
+
+def transcript_after(conn: sqlite3.Connection, contact_id: int, after: int, limit: int = 500) -> list[dict[str, Any]]:
+    """Everything a contact's conversations hold after a message id, oldest first (resume and polling)."""
+    rows = conn.execute(
+        f"{MESSAGE_SELECT} WHERE m.conversation_id IN (SELECT id FROM conversations WHERE contact_id = ?)"
+        " AND m.id > ? ORDER BY m.id LIMIT ?",
+        (contact_id, after, limit),
+    ).fetchall()
+    return [message_json(r) for r in rows]
+
+
+def index_for_search(conn: sqlite3.Connection, conversation_id: int) -> None:
+    """Put a closed conversation's transcript into the full-text index (replacing an older copy)."""
+    row = conn.execute(
+        "SELECT c.tenant_id, ct.name, ct.email, ct.phone FROM conversations c JOIN contacts ct ON ct.id = c.contact_id"
+        " WHERE c.id = ?",
+        (conversation_id,),
+    ).fetchone()
+    texts = [
+        r[0]
+        for r in conn.execute("SELECT text FROM messages WHERE conversation_id = ? ORDER BY id", (conversation_id,))
+    ]
+    header = " ".join(v for v in (row["name"], row["email"], row["phone"]) if v)
+    unindex(conn, conversation_id)
+    conn.execute(
+        "INSERT INTO search_index (rowid, body, kind, ref_id, tenant_id) VALUES (?, ?, 'conversation', ?, ?)",
+        (2 * conversation_id, header + "\n" + "\n".join(texts), conversation_id, row["tenant_id"]),
+    )
+
+
+def unindex(conn: sqlite3.Connection, conversation_id: int) -> None:
+    conn.execute("DELETE FROM search_index WHERE rowid = ?", (2 * conversation_id,))

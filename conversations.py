@@ -1,0 +1,327 @@
+"""The conversation path every channel shares: receive a customer message, staff replies, assign, close,
+reopen, escalate, read receipts. Each operation commits first, then announces through `hub.publish`."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from dataclasses import dataclass
+from typing import Any
+
+import conversation_store as store
+from audit import record_event
+from auth import Staff
+from channels import OUTBOUND
+from context import AppContext
+from db import now_iso, parse_iso
+from errors import Conflict, Invalid, NotFound
+
+CLOSED_TEXT = "This conversation was closed."
+
+
+@dataclass(frozen=True)
+class Inbound:
+    """One customer message from any channel, in the one shape this module accepts."""
+
+    tenant_id: int
+    channel: str  # webchat | sms | messenger
+    contact_key: str  # visitor id, phone number or Messenger PSID
+    text: str
+    external_id: str | None = None  # idempotency key: a retry with the same key is stored once
+    client_id: str | None = None
+    attachments: list[dict[str, Any]] | None = None
+    name: str | None = None
+    email: str | None = None
+    phone: str | None = None
+
+
+@dataclass(frozen=True)
+class Stored:
+    message: dict[str, Any]
+    conversation: dict[str, Any]
+    duplicate: bool
+
+
+def announce(ctx: AppContext, message: dict[str, Any], conversation: dict[str, Any]) -> None:
+    """Staff get every message with its conversation; a web visitor also gets it on every open tab."""
+    ctx.hub.publish(
+        conversation["_tenant_id"], {"type": "message", "message": message, "conversation": public(conversation)}
+    )
+    if conversation["channel"] == "webchat":
+        ctx.hub.publish(
+            conversation["_tenant_id"],
+            {"type": "message", "message": message},
+            staff=False,
+            visitor=conversation["contact"]["external_id"],
+        )
+
+
+def announce_update(ctx: AppContext, conversation: dict[str, Any], *, escalation: bool = False) -> None:
+    tenant_id = conversation["_tenant_id"]
+    ctx.hub.publish(
+        tenant_id,
+        {"type": "escalation" if escalation else "conversation_updated", "conversation": public(conversation)},
+    )
+    if conversation["channel"] == "webchat":
+        state = {k: conversation[k] for k in ("id", "status", "escalated")}
+        ctx.hub.publish(
+            tenant_id,
+            {"type": "conversation", "conversation": state},
+            staff=False,
+            visitor=conversation["contact"]["external_id"],
+        )
+
+
+def load_for_publish(conn: sqlite3.Connection, tenant_id: int, conversation_id: int) -> dict[str, Any]:
+    conversation = store.load_conversation(conn, tenant_id, conversation_id)
+    if conversation is None:
+        raise NotFound("conversation not found")
+    conversation["_tenant_id"] = tenant_id  # routing only; stripped before it leaves the server
+    return conversation
+
+
+def public(conversation: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in conversation.items() if not k.startswith("_")}
+
+
+async def receive(ctx: AppContext, inbound: Inbound) -> Stored:
+    """Store a customer message (once, whatever the retries), opening a conversation when none is open."""
+
+    def write(conn: sqlite3.Connection) -> tuple[dict[str, Any], dict[str, Any], bool]:
+        contact = store.upsert_contact(
+            conn,
+            inbound.tenant_id,
+            inbound.channel,
+            inbound.contact_key,
+            name=inbound.name,
+            email=inbound.email,
+            phone=inbound.phone,
+        )
+        if inbound.external_id:
+            existing = store.find_by_external_id(conn, inbound.tenant_id, inbound.channel, inbound.external_id)
+            if existing is not None:
+                message = store.load_message(conn, existing["id"])
+                assert message is not None
+                return message, load_for_publish(conn, inbound.tenant_id, existing["conversation_id"]), True
+        conversation = store.open_conversation_of(conn, contact["id"]) or store.open_conversation(conn, contact)
+        message_id = store.insert_message(
+            conn,
+            conversation,
+            "visitor",
+            inbound.text,
+            external_id=inbound.external_id,
+            client_id=inbound.client_id,
+            attachments=inbound.attachments,
+        )
+        message = store.load_message(conn, message_id)
+        assert message is not None
+        return message, load_for_publish(conn, inbound.tenant_id, conversation["id"]), False
+
+    message, conversation, duplicate = await ctx.db.write(write)
+    if not duplicate:
+        announce(ctx, message, conversation)
+    return Stored(message, public(conversation), duplicate)
+
+
+async def staff_send(ctx: AppContext, staff: Staff, conversation_id: int, text: str, client_id: str | None) -> Stored:
+    """Store a staff reply and hand it to its channel: the hub for web chat, the outbox for SMS/Messenger."""
+
+    def write(conn: sqlite3.Connection) -> tuple[dict[str, Any], dict[str, Any], bool]:
+        row = conn.execute(
+            "SELECT * FROM conversations WHERE id = ? AND tenant_id = ?", (conversation_id, staff.tenant_id)
+        ).fetchone()
+        if row is None:
+            raise NotFound("conversation not found")
+        external_id = f"staff:{staff.id}:{client_id}" if client_id else None
+        if external_id and (existing := store.find_by_external_id(conn, staff.tenant_id, row["channel"], external_id)):
+            message = store.load_message(conn, existing["id"])
+            assert message is not None
+            return message, load_for_publish(conn, staff.tenant_id, existing["conversation_id"]), True
+        contact = conn.execute("SELECT * FROM contacts WHERE id = ?", (row["contact_id"],)).fetchone()
+        channel = OUTBOUND.get(row["channel"])
+        if channel is not None and (problem := channel.send_problem(conn, contact, row)):
+            raise Conflict(problem)
+        if row["status"] == "closed":
+            _reopen(conn, row)
+        if row["assignee_id"] is None:  # whoever answers an unassigned conversation takes it
+            conn.execute("UPDATE conversations SET assignee_id = ? WHERE id = ?", (staff.id, row["id"]))
+        message_id = store.insert_message(
+            conn,
+            row,
+            "staff",
+            text,
+            author_id=staff.id,
+            external_id=external_id,
+            client_id=client_id,
+            status="queued" if channel else "sent",
+        )
+        if channel is not None:
+            conn.execute(
+                "INSERT INTO outbox (tenant_id, message_id, channel, next_attempt_at, created_at)"
+                " VALUES (?, ?, ?, ?, ?)",
+                (staff.tenant_id, message_id, row["channel"], now_iso(), now_iso()),
+            )
+        message = store.load_message(conn, message_id)
+        assert message is not None
+        return message, load_for_publish(conn, staff.tenant_id, row["id"]), False
+
+    message, conversation, duplicate = await ctx.db.write(write)
+    if not duplicate:
+        announce(ctx, message, conversation)
+        if conversation["channel"] in OUTBOUND and (outbox := ctx.services.get("outbox")):
+            outbox.wake()
+    return Stored(message, public(conversation), duplicate)
+
+
+def _reopen(conn: sqlite3.Connection, row: sqlite3.Row) -> None:
+    if store.open_conversation_of(conn, row["contact_id"]) is not None:
+        raise Conflict("this contact has a newer open conversation")
+    conn.execute("UPDATE conversations SET status = 'open', closed_at = NULL WHERE id = ?", (row["id"],))
+    conn.execute(
+        "UPDATE conversation_metrics SET resolved_at = NULL, resolution_seconds = NULL, missed = 0"
+        " WHERE conversation_id = ?",
+        (row["id"],),
+    )
+    store.unindex(conn, row["id"])
+
+
+def close_row(conn: sqlite3.Connection, row: sqlite3.Row, text: str) -> int:
+    """Close, record resolution metrics, index the transcript; returns the system message's id."""
+    message_id = store.insert_message(conn, row, "system", text)
+    now = now_iso()
+    conn.execute(
+        "UPDATE conversations SET status = 'closed', closed_at = ?, awaiting_since = NULL WHERE id = ?",
+        (now, row["id"]),
+    )
+    metrics = conn.execute(
+        "SELECT started_at, staff_messages FROM conversation_metrics WHERE conversation_id = ?", (row["id"],)
+    ).fetchone()
+    if metrics is not None:
+        seconds = (parse_iso(now) - parse_iso(metrics["started_at"])).total_seconds()
+        conn.execute(
+            "UPDATE conversation_metrics SET resolved_at = ?, resolution_seconds = ?, missed = ?"
+            " WHERE conversation_id = ?",
+            (now, seconds, int(metrics["staff_messages"] == 0), row["id"]),
+        )
+    store.index_for_search(conn, row["id"])
+    return message_id
+
+
+async def update(ctx: AppContext, staff: Staff, conversation_id: int, changes: dict[str, Any]) -> dict[str, Any]:
+    """Apply staff changes (status, assignee_id, tags); each change is audited and announced."""
+
+    def write(conn: sqlite3.Connection) -> tuple[dict[str, Any], dict[str, Any] | None]:
+        row = conn.execute(
+            "SELECT * FROM conversations WHERE id = ? AND tenant_id = ?", (conversation_id, staff.tenant_id)
+        ).fetchone()
+        if row is None:
+            raise NotFound("conversation not found")
+        system_message_id = None
+        if "assignee_id" in changes and changes["assignee_id"] != row["assignee_id"]:
+            assignee = changes["assignee_id"]
+            if (
+                assignee is not None
+                and conn.execute(
+                    "SELECT 1 FROM users WHERE id = ? AND tenant_id = ? AND disabled = 0", (assignee, staff.tenant_id)
+                ).fetchone()
+                is None
+            ):
+                raise Invalid("assignee must be an active user of this tenant")
+            conn.execute("UPDATE conversations SET assignee_id = ? WHERE id = ?", (assignee, row["id"]))
+        if "tags" in changes:
+            conn.execute("UPDATE conversations SET tags = ? WHERE id = ?", (json.dumps(changes["tags"]), row["id"]))
+        status = changes.get("status")
+        if status == "closed" and row["status"] == "open":
+            system_message_id = close_row(conn, row, CLOSED_TEXT)
+        elif status == "open" and row["status"] == "closed":
+            _reopen(conn, row)
+        record_event(
+            conn,
+            staff.tenant_id,
+            "conversation.updated",
+            actor_type="user",
+            actor_id=staff.id,
+            target_type="conversation",
+            target_id=row["id"],
+            detail=changes,
+        )
+        message = store.load_message(conn, system_message_id) if system_message_id else None
+        return load_for_publish(conn, staff.tenant_id, row["id"]), message
+
+    conversation, message = await ctx.db.write(write)
+    if message is not None:
+        announce(ctx, message, conversation)
+    announce_update(ctx, conversation)
+    return public(conversation)
+
+
+async def close_for_visitor(ctx: AppContext, tenant_id: int, visitor_id: str) -> dict[str, Any] | None:
+    """The visitor ended the chat; None when there was nothing open."""
+
+    def write(conn: sqlite3.Connection) -> tuple[dict[str, Any], dict[str, Any]] | None:
+        contact = store.find_contact(conn, tenant_id, "webchat", visitor_id)
+        row = store.open_conversation_of(conn, contact["id"]) if contact else None
+        if row is None:
+            return None
+        message_id = close_row(conn, row, CLOSED_TEXT)
+        record_event(
+            conn,
+            tenant_id,
+            "conversation.closed",
+            actor_type="visitor",
+            actor_id=visitor_id,
+            target_type="conversation",
+            target_id=row["id"],
+        )
+        message = store.load_message(conn, message_id)
+        assert message is not None
+        return load_for_publish(conn, tenant_id, row["id"]), message
+
+    outcome = await ctx.db.write(write)
+    if outcome is None:
+        return None
+    conversation, message = outcome
+    announce(ctx, message, conversation)
+    announce_update(ctx, conversation)
+    return public(conversation)
+
+
+async def visitor_read(ctx: AppContext, tenant_id: int, contact_id: int, message_id: int) -> None:
+    """The customer has seen everything up to `message_id`: staff messages up to it become `read`."""
+
+    def write(conn: sqlite3.Connection) -> tuple[dict[str, Any], list[dict[str, Any]]] | None:
+        row = store.open_conversation_of(conn, contact_id) or store.latest_conversation_of(conn, contact_id)
+        if row is None or message_id <= row["visitor_read_message_id"]:
+            return None
+        upto = min(message_id, row["last_message_id"] or 0)
+        conn.execute("UPDATE conversations SET visitor_read_message_id = ? WHERE id = ?", (upto, row["id"]))
+        changed = conn.execute(
+            "UPDATE messages SET status = 'read' WHERE conversation_id = ? AND sender = 'staff' AND id <= ?"
+            " AND status IN ('sent', 'delivered') RETURNING id",
+            (row["id"], upto),
+        ).fetchall()
+        messages = [m for r in changed if (m := store.load_message(conn, r["id"]))]
+        return load_for_publish(conn, tenant_id, row["id"]), messages
+
+    outcome = await ctx.db.write(write)
+    if outcome is not None:
+        conversation, messages = outcome
+        for message in messages:
+            ctx.hub.publish(tenant_id, {"type": "message", "message": message, "conversation": public(conversation)})
+        ctx.hub.publish(tenant_id, {"type": "conversation_updated", "conversation": public(conversation)})
+
+
+async def staff_read(ctx: AppContext, staff: Staff, conversation_id: int, message_id: int) -> None:
+    """Staff have seen the conversation up to `message_id`: its unread count drops for the whole team."""
+
+    def write(conn: sqlite3.Connection) -> dict[str, Any] | None:
+        updated = conn.execute(
+            "UPDATE conversations SET staff_read_message_id = min(?, coalesce(last_message_id, 0))"
+            " WHERE id = ? AND tenant_id = ? AND staff_read_message_id < ? RETURNING id",
+            (message_id, conversation_id, staff.tenant_id, message_id),
+        ).fetchone()
+        return load_for_publish(conn, staff.tenant_id, conversation_id) if updated else None
+
+    conversation = await ctx.db.write(write)
+    if conversation is not None:
+        ctx.hub.publish(staff.tenant_id, {"type": "conversation_updated", "conversation": public(conversation)})

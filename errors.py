@@ -1,0 +1,27 @@
+"""Domain errors: raised anywhere below the routers, answered as `{"detail": ...}` with their status."""
+
+from __future__ import annotations
+
+
+class DomainError(Exception):
+    status_code = 400
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(detail)
+        self.detail = detail
+
+
+class NotFound(DomainError):
+    status_code = 404
+
+
+class Conflict(DomainError):
+    status_code = 409
+
+
+class Invalid(DomainError):
+    status_code = 422
+
+
+class RateLimited(DomainError):
+    status_code = 429

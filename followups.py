@@ -1,0 +1,147 @@
+"""Follow-up requests: a visitor who could not be answered live leaves contact details for staff."""
+
+from __future__ import annotations
+
+import sqlite3
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, HTTPException, Query, status
+from fastapi.security import HTTPAuthorizationCredentials
+from pydantic import BaseModel, EmailStr, Field, model_validator
+
+import conversation_store as store
+from audit import record_event
+from auth import CurrentStaff, bearer, visitor_from_token
+from channels.webchat import PublicRateLimit
+from context import Ctx
+from db import now_iso
+from errors import NotFound
+
+router = APIRouter(tags=["followups"])
+
+
+class FollowupBody(BaseModel):
+    widget_key: str = Field(min_length=1, max_length=100)
+    name: str = Field(min_length=1, max_length=120)
+    email: EmailStr | None = None
+    phone: str | None = Field(default=None, pattern=r"^\+?[0-9 ().-]{6,24}$")
+    message: str = Field(min_length=1, max_length=4000)
+
+    @model_validator(mode="after")
+    def _reachable(self) -> FollowupBody:
+        if not self.email and not self.phone:
+            raise ValueError("give an email or a phone number so we can get back to you")
+        return self
+
+
+class ViewedBody(BaseModel):
+    id: int
+
+
+def followup_json(row: sqlite3.Row) -> dict[str, Any]:
+    return {
+        k: row[k]
+        for k in ("id", "name", "email", "phone", "message", "conversation_id", "created_at", "viewed_at", "viewed_by")
+    }
+
+
+@router.post("/followup", status_code=status.HTTP_201_CREATED, dependencies=[PublicRateLimit])
+async def create_followup(
+    body: FollowupBody, ctx: Ctx, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
+) -> dict[str, Any]:
+    """Leave a follow-up request (visitor token optional: with it, the request joins the visitor's contact)."""
+    tenant = await ctx.db.fetchone("SELECT id FROM tenants WHERE widget_key = ?", (body.widget_key,))
+    if tenant is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, "unknown widget key")
+    tenant_id = tenant["id"]
+    visitor = visitor_from_token(ctx, credentials.credentials) if credentials else None
+    if visitor and visitor.tenant_id != tenant_id:
+        raise HTTPException(status.HTTP_403_FORBIDDEN, "visitor token is for another widget")
+
+    def write(conn: sqlite3.Connection) -> sqlite3.Row:
+        contact_id = conversation_id = None
+        if visitor:
+            contact = store.upsert_contact(
+                conn,
+                tenant_id,
+                "webchat",
+                visitor.visitor_id,
+                name=body.name.strip(),
+                email=body.email,
+                phone=body.phone,
+            )
+            contact_id = contact["id"]
+            latest = store.open_conversation_of(conn, contact_id) or store.latest_conversation_of(conn, contact_id)
+            conversation_id = latest["id"] if latest else None
+        row = conn.execute(
+            "INSERT INTO followups (tenant_id, contact_id, conversation_id, name, email, phone, message, created_at)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING *",
+            (
+                tenant_id,
+                contact_id,
+                conversation_id,
+                body.name.strip(),
+                body.email,
+                body.phone,
+                body.message,
+                now_iso(),
+            ),
+        ).fetchone()
+        record_event(
+            conn,
+            tenant_id,
+            "followup.created",
+            actor_type="visitor",
+            actor_id=visitor.visitor_id if visitor else None,
+            target_type="followup",
+            target_id=row["id"],
+        )
+        return row
+
+    row = await ctx.db.write(write)
+    ctx.hub.publish(tenant_id, {"type": "followup", "followup": followup_json(row)})
+    return {"id": row["id"]}
+
+
+@router.get("/admin/api/followups")
+async def list_followups(
+    staff: CurrentStaff,
+    ctx: Ctx,
+    status: Literal["new", "viewed", "all"] = "all",
+    limit: Annotated[int, Query(ge=1, le=500)] = 200,
+) -> dict[str, Any]:
+    """Follow-up requests, newest first."""
+    condition = {"new": "AND viewed_at IS NULL", "viewed": "AND viewed_at IS NOT NULL", "all": ""}[status]
+    rows = await ctx.db.fetchall(
+        f"SELECT * FROM followups WHERE tenant_id = ? {condition} ORDER BY id DESC LIMIT ?", (staff.tenant_id, limit)
+    )
+    return {"followups": [followup_json(r) for r in rows]}
+
+
+@router.post("/admin/api/mark-followup-viewed")
+async def mark_viewed(body: ViewedBody, staff: CurrentStaff, ctx: Ctx) -> dict[str, Any]:
+    """Mark a follow-up as seen (the first viewer and time are kept)."""
+
+    def write(conn: sqlite3.Connection) -> sqlite3.Row:
+        row = conn.execute(
+            "UPDATE followups SET viewed_at = coalesce(viewed_at, ?), viewed_by = coalesce(viewed_by, ?)"
+            " WHERE id = ? AND tenant_id = ? RETURNING *",
+            (now_iso(), staff.id, body.id, staff.tenant_id),
+        ).fetchone()
+        if row is None:
+            raise NotFound("follow-up not found")
+        record_event(
+            conn,
+            staff.tenant_id,
+            "followup.viewed",
+            actor_type="user",
+            actor_id=staff.id,
+            target_type="followup",
+            target_id=body.id,
+        )
+        return row
+
+    row = await ctx.db.write(write)
+    followup = followup_json(row)
+    ctx.hub.publish(staff.tenant_id, {"type": "followup", "followup": followup})
+    return followup

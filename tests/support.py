@@ -1,0 +1,223 @@
+"""Test support: the real server in a subprocess on a free loopback port, and small client helpers."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+import httpx
+from websockets.sync.client import ClientConnection, connect
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+class LiveServer:
+    """`uvicorn server:app` exactly as production runs it, with its own database file."""
+
+    def __init__(self, workdir: Path, **env: str) -> None:
+        self.workdir = workdir
+        self.db_path = str(workdir / "handoff.sqlite")
+        self.admin_email = "admin@example.com"
+        self.admin_password = "admin-" + uuid.uuid4().hex[:12]
+        self.env = {
+            "DB_PATH": self.db_path,
+            "ADMIN_EMAIL": self.admin_email,
+            "ADMIN_PASSWORD": self.admin_password,
+            "BCRYPT_ROUNDS": "4",
+            "PUBLIC_BASE_URL": "",
+            **env,
+        }
+        self.port = free_port()
+        self.process: subprocess.Popen[bytes] | None = None
+        self.log_path = workdir / "server.log"
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def ws_url(self) -> str:
+        return f"ws://127.0.0.1:{self.port}"
+
+    def start(self) -> LiveServer:
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("TWILIO_", "FB_", "ADMIN_"))}
+        env.update(self.env)
+        log = open(self.log_path, "ab")  # noqa: SIM115 - handed to the child process
+        self.process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "uvicorn",
+                "server:app",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(self.port),
+                "--ws-per-message-deflate",
+                "false",
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"server exited early:\n{self.log()}")
+            try:
+                if httpx.get(f"{self.url}/health", timeout=1).status_code == 200:
+                    return self
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.05)
+        raise RuntimeError(f"server did not start:\n{self.log()}")
+
+    def stop(self, sig: int = signal.SIGTERM) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.send_signal(sig)
+            try:
+                self.process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        self.process = None
+
+    def kill(self) -> None:
+        """A crash: no shutdown hooks run."""
+        self.stop(signal.SIGKILL)
+
+    def restart(self) -> LiveServer:
+        self.stop()
+        return self.start()
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+
+
+class Api:
+    """An HTTP client for one server, optionally signed in as a staff member."""
+
+    def __init__(self, server: LiveServer, token: str | None = None) -> None:
+        self.server = server
+        self.token = token
+        self.http = httpx.Client(base_url=server.url, timeout=10)
+
+    def headers(self, token: str | None = None) -> dict[str, str]:
+        token = token or self.token
+        return {"Authorization": f"Bearer {token}"} if token else {}
+
+    def get(self, path: str, **kw: Any) -> httpx.Response:
+        return self.http.get(path, headers={**self.headers(), **kw.pop("headers", {})}, **kw)
+
+    def post(self, path: str, body: Any = None, **kw: Any) -> httpx.Response:
+        return self.http.post(path, json=body, headers={**self.headers(), **kw.pop("headers", {})}, **kw)
+
+    def patch(self, path: str, body: Any = None, **kw: Any) -> httpx.Response:
+        return self.http.patch(path, json=body, headers={**self.headers(), **kw.pop("headers", {})}, **kw)
+
+    def close(self) -> None:
+        self.http.close()
+
+
+def login(server: LiveServer, email: str | None = None, password: str | None = None) -> dict[str, Any]:
+    response = httpx.post(
+        f"{server.url}/api/v1/auth/login",
+        json={"email": email or server.admin_email, "password": password or server.admin_password},
+    )
+    assert response.status_code == 200, response.text
+    return dict(response.json())
+
+
+def admin_api(server: LiveServer) -> Api:
+    return Api(server, login(server)["access_token"])
+
+
+def make_tenant(server: LiveServer, name: str = "") -> tuple[Api, str]:
+    """A fresh tenant with its own admin, so tests sharing a server stay isolated. Returns (admin api, widget key)."""
+    platform = admin_api(server)
+    email = f"owner-{uuid.uuid4().hex[:8]}@example.com"
+    password = "pw-" + uuid.uuid4().hex
+    created = platform.post(
+        "/api/v1/tenants", {"name": name or f"Shop {email}", "admin_email": email, "admin_password": password}
+    )
+    assert created.status_code == 201, created.text
+    platform.close()
+    return Api(server, login(server, email, password)["access_token"]), created.json()["widget_key"]
+
+
+def add_user(admin: Api, role: str = "staff", name: str = "Sam") -> tuple[Api, dict[str, Any]]:
+    email = f"{role}-{uuid.uuid4().hex[:8]}@example.com"
+    password = "pw-" + uuid.uuid4().hex
+    created = admin.post("/api/v1/users", {"email": email, "name": name, "password": password, "role": role})
+    assert created.status_code == 201, created.text
+    return Api(admin.server, login(admin.server, email, password)["access_token"]), created.json()
+
+
+def visitor_session(server: LiveServer, widget_key: str, **extra: Any) -> dict[str, Any]:
+    response = httpx.post(f"{server.url}/api/v1/widget/session", json={"widget_key": widget_key, **extra})
+    assert response.status_code == 200, response.text
+    return dict(response.json())
+
+
+class Sock:
+    """A sync WebSocket client that speaks JSON frames."""
+
+    def __init__(self, conn: ClientConnection) -> None:
+        self.conn = conn
+
+    def send(self, frame: dict[str, Any]) -> None:
+        self.conn.send(json.dumps(frame))
+
+    def recv(self, timeout: float = 5) -> dict[str, Any]:
+        return dict(json.loads(self.conn.recv(timeout=timeout)))
+
+    def recv_until(self, predicate: Any, timeout: float = 5) -> dict[str, Any]:
+        """Skip frames until one matches (presence and typing frames may come in between)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise TimeoutError("no matching frame")
+            frame = self.recv(remaining)
+            if predicate(frame):
+                return frame
+
+    def drain(self, wait: float = 0.3) -> list[dict[str, Any]]:
+        frames = []
+        try:
+            while True:
+                frames.append(self.recv(wait))
+        except TimeoutError:
+            return frames
+
+    def close(self) -> None:
+        self.conn.close()
+
+
+def visitor_socket(server: LiveServer, session: dict[str, Any]) -> Sock:
+    conn = connect(f"{server.ws_url}/ws/{session['visitor_id']}", open_timeout=5)
+    sock = Sock(conn)
+    sock.send({"type": "auth", "token": session["visitor_token"]})
+    return sock
+
+
+def staff_socket(server: LiveServer, token: str) -> Sock:
+    sock = Sock(connect(f"{server.ws_url}/admin-ws", open_timeout=5))
+    sock.send({"type": "auth", "token": token})
+    sock.recv_until(lambda f: f["type"] == "presence")
+    return sock

@@ -1,0 +1,121 @@
+"""Timers derived from stored timestamps, so they survive restarts: escalate conversations left
+unanswered for ESCALATE_AFTER_SECONDS and close those idle for AUTO_CLOSE_MINUTES."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import sqlite3
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import conversation_store as store
+from audit import record_event
+from context import AppContext
+from conversations import announce, announce_update, close_row, load_for_publish
+from db import iso
+
+log = logging.getLogger("handoff.timers")
+IDLE_CLOSED_TEXT = "This conversation was closed after a period of inactivity."
+ESCALATED_TEXT = "Sorry for the wait! Leave your contact details and we will get back to you."
+
+
+async def escalate_overdue(ctx: AppContext, after_seconds: float) -> int:
+    """Escalate open conversations whose oldest unanswered customer message is older than the limit."""
+    cutoff = iso(datetime.now(UTC) - timedelta(seconds=after_seconds))
+
+    def write(conn: sqlite3.Connection) -> list[tuple[dict[str, Any], dict[str, Any] | None]]:
+        rows = conn.execute(
+            "SELECT * FROM conversations WHERE status = 'open' AND escalated = 0 AND awaiting_since IS NOT NULL"
+            " AND awaiting_since <= ? LIMIT 200",
+            (cutoff,),
+        ).fetchall()
+        results = []
+        for row in rows:
+            conn.execute("UPDATE conversations SET escalated = 1 WHERE id = ?", (row["id"],))
+            conn.execute("UPDATE conversation_metrics SET escalated = 1 WHERE conversation_id = ?", (row["id"],))
+            message = None
+            if row["channel"] == "webchat":  # only the widget can show the follow-up form
+                message = store.load_message(conn, store.insert_message(conn, row, "system", ESCALATED_TEXT))
+            record_event(
+                conn,
+                row["tenant_id"],
+                "conversation.escalated",
+                target_type="conversation",
+                target_id=row["id"],
+                detail={"after_seconds": after_seconds},
+            )
+            results.append((load_for_publish(conn, row["tenant_id"], row["id"]), message))
+        return results
+
+    results = await ctx.db.write(write)
+    for conversation, message in results:
+        if message is not None:
+            announce(ctx, message, conversation)
+        announce_update(ctx, conversation, escalation=True)
+    return len(results)
+
+
+async def close_idle(ctx: AppContext, idle_minutes: float) -> int:
+    """Close open conversations with no message for the configured time."""
+    cutoff = iso(datetime.now(UTC) - timedelta(minutes=idle_minutes))
+
+    def write(conn: sqlite3.Connection) -> list[tuple[dict[str, Any], dict[str, Any] | None]]:
+        rows = conn.execute(
+            "SELECT * FROM conversations WHERE status = 'open' AND last_message_at <= ? LIMIT 200", (cutoff,)
+        ).fetchall()
+        results = []
+        for row in rows:
+            message_id = close_row(conn, row, IDLE_CLOSED_TEXT)
+            record_event(
+                conn,
+                row["tenant_id"],
+                "conversation.closed",
+                target_type="conversation",
+                target_id=row["id"],
+                detail={"idle_minutes": idle_minutes},
+            )
+            results.append((load_for_publish(conn, row["tenant_id"], row["id"]), store.load_message(conn, message_id)))
+        return results
+
+    results = await ctx.db.write(write)
+    for conversation, message in results:
+        if message is not None:
+            announce(ctx, message, conversation)
+        announce_update(ctx, conversation)
+    return len(results)
+
+
+class Timers:
+    """Polls for due deadlines; the poll interval is a fraction of the shortest timer, capped at 1 s."""
+
+    name = "timers"
+
+    def __init__(self, ctx: AppContext) -> None:
+        self.ctx = ctx
+        settings = ctx.settings
+        shortest = min(settings.escalate_after_seconds, settings.auto_close_minutes * 60)
+        self.interval = max(0.05, min(settings.timer_interval_seconds, shortest / 5))
+        self._task: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        self._task = asyncio.create_task(self._run(), name="timers")
+
+    async def stop(self) -> None:
+        if self._task:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+
+    async def tick(self) -> None:
+        await escalate_overdue(self.ctx, self.ctx.settings.escalate_after_seconds)
+        await close_idle(self.ctx, self.ctx.settings.auto_close_minutes)
+
+    async def _run(self) -> None:
+        while True:
+            try:
+                await self.tick()
+            except Exception:
+                log.exception("timer tick failed; retrying")
+            await asyncio.sleep(self.interval)

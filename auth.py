@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import sqlite3
 import uuid
@@ -22,8 +23,12 @@ from security import TokenError, decode_token, encode_token, hash_password, pass
 log = logging.getLogger("handoff.auth")
 router = APIRouter(prefix="/api/v1/auth", tags=["auth"])
 bearer = HTTPBearer(auto_error=False)
-# Compared against when the email is unknown, so a miss costs as long as a hit (no user enumeration).
-_DUMMY_HASH = hash_password(uuid.uuid4().hex, rounds=12)
+
+
+@functools.lru_cache(maxsize=4)
+def _dummy_hash(rounds: int) -> str:
+    """Checked when the email is unknown, so a miss costs as long as a hit (no user enumeration)."""
+    return hash_password(uuid.uuid4().hex, rounds=rounds)
 
 
 @dataclass(frozen=True)
@@ -196,7 +201,7 @@ async def login(body: LoginBody, request: Request, ctx: Ctx) -> dict[str, Any]:
     if wait > 0:
         raise _too_many(wait)
     user = await ctx.db.fetchone("SELECT * FROM users WHERE email = ?", (email_key,))
-    hashed = user["password_hash"] if user else _DUMMY_HASH
+    hashed = user["password_hash"] if user else _dummy_hash(ctx.settings.bcrypt_rounds)
     ok = await asyncio.to_thread(verify_password, body.password, hashed)
     if not user or not ok or user["disabled"]:
         ctx.limits.login_per_email.hit(email_key)

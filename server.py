@@ -18,6 +18,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 import migrate_schema
+from analytics import router as analytics_router
 from audit_api import router as audit_router
 from auth import router as auth_router
 from bootstrap import bootstrap
@@ -127,6 +128,7 @@ ROUTERS: list[Any] = [
     inbox_router,
     staff_socket_router,
     history_router,
+    analytics_router,
 ]
 # Background services started and stopped with the app; each has async start()/stop().
 SERVICE_FACTORIES: list[Any] = [Timers]

@@ -165,7 +165,10 @@ def add_user(admin: Api, role: str = "staff", name: str = "Sam") -> tuple[Api, d
     password = "pw-" + uuid.uuid4().hex
     created = admin.post("/api/v1/users", {"email": email, "name": name, "password": password, "role": role})
     assert created.status_code == 201, created.text
-    return Api(admin.server, login(admin.server, email, password)["access_token"]), created.json()
+    return Api(admin.server, login(admin.server, email, password)["access_token"]), {
+        **created.json(),
+        "password": password,
+    }
 
 
 def visitor_session(server: LiveServer, widget_key: str, **extra: Any) -> dict[str, Any]:

@@ -56,13 +56,16 @@ def announce(ctx: AppContext, message: dict[str, Any], conversation: dict[str, A
         )
 
 
-def announce_update(ctx: AppContext, conversation: dict[str, Any], *, escalation: bool = False) -> None:
+def announce_update(
+    ctx: AppContext, conversation: dict[str, Any], *, escalation: bool = False, tell_visitor: bool = True
+) -> None:
+    """Staff see every change; the web visitor only status and escalation changes (tags are internal)."""
     tenant_id = conversation["_tenant_id"]
     ctx.hub.publish(
         tenant_id,
         {"type": "escalation" if escalation else "conversation_updated", "conversation": public(conversation)},
     )
-    if conversation["channel"] == "webchat":
+    if tell_visitor and conversation["channel"] == "webchat":
         state = {k: conversation[k] for k in ("id", "status", "escalated")}
         ctx.hub.publish(
             tenant_id,
@@ -251,7 +254,7 @@ async def update(ctx: AppContext, staff: Staff, conversation_id: int, changes: d
     conversation, message = await ctx.db.write(write)
     if message is not None:
         announce(ctx, message, conversation)
-    announce_update(ctx, conversation)
+    announce_update(ctx, conversation, tell_visitor="status" in changes)
     return public(conversation)
 
 

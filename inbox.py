@@ -50,7 +50,8 @@ async def list_conversations(
     before: Annotated[str | None, Query(max_length=64)] = None,
 ) -> dict[str, Any]:
     """Conversations, most recent activity first, with keyset pagination (`next_before`)."""
-    where, params = ["c.tenant_id = ?"], [staff.tenant_id]
+    where: list[str] = ["c.tenant_id = ?"]
+    params: list[Any] = [staff.tenant_id]
     if status != "all":
         where.append("c.status = ?")
         params.append(status)

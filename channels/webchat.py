@@ -6,6 +6,7 @@ import re
 import sqlite3
 import time
 import uuid
+from functools import partial
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request, WebSocket, status
@@ -209,7 +210,9 @@ class VisitorFrames:
         contact_id = await self.contact_id()
         sent = 0
         while contact_id is not None and sent < MAX_RESUME_MESSAGES:
-            page = await self.ctx.db.read(lambda c, a=after: store.transcript_after(c, contact_id, a, 500))
+            page = await self.ctx.db.read(
+                partial(store.transcript_after, contact_id=contact_id, after=after, limit=500)
+            )
             for message in page:
                 sock.send_event({"type": "message", "message": message})
             if len(page) < 500:

@@ -116,15 +116,12 @@ export interface ImportedTranscript {
 export type Weekday = 'mon' | 'tue' | 'wed' | 'thu' | 'fri' | 'sat' | 'sun';
 export const WEEKDAYS: readonly Weekday[] = ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'];
 
-export interface DayHours {
-  open: string;
-  close: string;
-}
+/** ["09:00", "17:00"] */
+export type TimeRange = [string, string];
 
-/** Weekly opening hours; a day set to null is closed. */
+/** Weekly opening hours, as the backend stores them: each day a list of ranges; missing or [] is closed. */
 export interface BusinessHours {
-  timezone: string;
-  days: Record<Weekday, DayHours | null>;
+  days: Partial<Record<Weekday, TimeRange[]>>;
 }
 
 export interface TenantSettings {
@@ -135,6 +132,8 @@ export interface TenantSettings {
   language?: 'en' | 'fr' | 'es' | 'de';
   prechat_form?: boolean;
   business_hours?: BusinessHours | null;
+  /** IANA zone the business hours are in. */
+  timezone?: string;
 }
 
 export interface Tenant {
@@ -143,15 +142,20 @@ export interface Tenant {
   widget_key: string;
   settings: TenantSettings;
   channels: {
+    // `<secret>_set` flags say whether a secret is stored; the secret itself is never returned.
     sms?: {
       configured: boolean;
       number?: string | null;
       account_sid?: string | null;
+      auth_token_set?: boolean;
       webhook_urls?: { sms?: string; status?: string };
     };
     messenger?: {
       configured: boolean;
       page_id?: string | null;
+      page_access_token_set?: boolean;
+      app_secret_set?: boolean;
+      verify_token_set?: boolean;
       webhook_url?: string;
     };
   };

@@ -107,6 +107,12 @@ async function readDetail(res: Response): Promise<string> {
   try {
     const data = (await res.json()) as { detail?: unknown };
     if (typeof data.detail === 'string') return data.detail;
+    // FastAPI's default validation error: a list of {loc, msg}.
+    if (Array.isArray(data.detail)) {
+      return data.detail
+        .map((d: { msg?: unknown }) => (typeof d?.msg === 'string' ? d.msg : JSON.stringify(d)))
+        .join('; ');
+    }
     if (data.detail !== undefined) return JSON.stringify(data.detail);
   } catch {
     /* not JSON */

@@ -7,13 +7,14 @@ const TYPING_EVERY_MS = 2000;
 interface Props {
   conversationId: number;
   disabled?: boolean;
-  disabledReason?: string;
+  /** Shown beside the Send button (why it is disabled, or that the conversation is closed). */
+  note?: string;
   onSend: (text: string) => void;
   onTyping: () => void;
 }
 
 export const Composer = forwardRef<HTMLTextAreaElement, Props>(function Composer(
-  { conversationId, disabled, disabledReason, onSend, onTyping },
+  { conversationId, disabled, note, onSend, onTyping },
   ref,
 ) {
   const [text, setText] = useState(() => loadDraft(conversationId));
@@ -65,15 +66,15 @@ export const Composer = forwardRef<HTMLTextAreaElement, Props>(function Composer
         id={`reply-${conversationId}`}
         value={text}
         rows={3}
-        placeholder={disabledReason ?? 'Type a reply… (Enter to send, Shift+Enter for a new line)'}
+        placeholder="Type a reply… (Enter to send, Shift+Enter for a new line)"
         onChange={(e) => change(e.target.value)}
         onKeyDown={onKeyDown}
-        aria-describedby={disabledReason ? `reply-note-${conversationId}` : undefined}
+        aria-describedby={note ? `reply-note-${conversationId}` : undefined}
       />
       <div className="composer-actions">
-        {disabledReason ? (
+        {note ? (
           <span id={`reply-note-${conversationId}`} className="muted small">
-            {disabledReason}
+            {note}
           </span>
         ) : null}
         <button type="submit" className="btn btn-primary" disabled={disabled || !text.trim()}>

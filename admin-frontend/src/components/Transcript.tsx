@@ -91,7 +91,7 @@ export function Transcript({ messages, visitorReadId, onRetry, typing, label = '
     <div className="transcript-wrap">
       <ol className="transcript" role="log" aria-live="polite" aria-label={label} ref={ref}>
         {messages.map((m) => (
-          <MessageItem key={m.local ? m.client_id ?? m.id : m.id} message={m} visitorReadId={visitorReadId} onRetry={onRetry} />
+          <MessageItem key={m.client_id ?? `id-${m.id}`} message={m} visitorReadId={visitorReadId} onRetry={onRetry} />
         ))}
       </ol>
       <div className="typing" aria-live="polite">

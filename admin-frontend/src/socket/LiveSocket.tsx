@@ -55,7 +55,9 @@ export function LiveSocketProvider({ enabled, WebSocketImpl, url, children }: Pr
       url: url ?? adminSocketUrl(),
       WebSocketImpl,
       getToken: getAccessToken,
-      onAuthRejected: async () => {
+      onAuthRejected: async (used) => {
+        // Another request may already have refreshed the pair: then just reconnect with it.
+        if (getAccessToken() !== used) return true;
         const ok = await refreshTokens();
         if (!ok) expireSession();
         return ok;

@@ -18,8 +18,8 @@ export type SocketStatus = 'connecting' | 'connected' | 'reconnecting' | 'stoppe
 export interface SocketOptions {
   url: string;
   getToken: () => string | null;
-  /** The server refused our token: try to refresh it. Resolve false to give up (signed out). */
-  onAuthRejected: () => Promise<boolean>;
+  /** The server refused `token`: try to refresh it. Resolve false to give up (signed out). */
+  onAuthRejected: (token: string) => Promise<boolean>;
   onEvent: (event: ServerEvent) => void;
   /** `reconnected` is true when a connection comes back after a drop (callers resync then). */
   onStatus: (status: SocketStatus, reconnected: boolean) => void;
@@ -47,17 +47,19 @@ export class ReconnectingSocket {
   private everConnected = false;
   private stopped = false;
   private authFailures = 0;
+  private tokenUsed = '';
   private retryTimer: ReturnType<typeof setTimeout> | null = null;
   private stableTimer: ReturnType<typeof setTimeout> | null = null;
   private readonly opts: Required<SocketOptions>;
 
   constructor(options: SocketOptions) {
+    // `??`, not spread defaults: callers pass `WebSocketImpl: undefined` to mean "the browser's".
     this.opts = {
-      WebSocketImpl: globalThis.WebSocket as unknown as WebSocketCtor,
-      baseDelayMs: 500,
-      maxDelayMs: 30_000,
-      random: Math.random,
       ...options,
+      WebSocketImpl: options.WebSocketImpl ?? (globalThis.WebSocket as unknown as WebSocketCtor),
+      baseDelayMs: options.baseDelayMs ?? 500,
+      maxDelayMs: options.maxDelayMs ?? 30_000,
+      random: options.random ?? Math.random,
     };
   }
 
@@ -101,6 +103,7 @@ export class ReconnectingSocket {
       return;
     }
     this.opts.onStatus(this.everConnected ? 'reconnecting' : 'connecting', false);
+    this.tokenUsed = token;
     const ws = new this.opts.WebSocketImpl(this.opts.url);
     this.ws = ws;
     ws.onopen = () => {
@@ -142,7 +145,7 @@ export class ReconnectingSocket {
 
   private async handleAuthRejected(): Promise<void> {
     this.authFailures += 1;
-    const refreshed = this.authFailures <= 2 && (await this.opts.onAuthRejected());
+    const refreshed = this.authFailures <= 2 && (await this.opts.onAuthRejected(this.tokenUsed));
     if (this.stopped) return;
     if (refreshed) this.scheduleRetry();
     else this.stop();

@@ -67,8 +67,10 @@ export function InboxProvider({ children }: { children: ReactNode }) {
 
   const ctx = useRef<ReducerContext>({ filter, meId: user?.id ?? null, openId });
   ctx.current = { filter, meId: user?.id ?? null, openId };
+  // While the tab is hidden nobody is reading the open conversation, so its messages count as unread.
   const dispatch = useCallback(
-    (action: InboxAction) => rawDispatch({ action, ctx: ctx.current }),
+    (action: InboxAction) =>
+      rawDispatch({ action, ctx: { ...ctx.current, openId: document.hidden ? null : ctx.current.openId } }),
     [],
   );
 
@@ -79,14 +81,17 @@ export function InboxProvider({ children }: { children: ReactNode }) {
     }
   }, []);
 
-  // Debounce typing in the search box; other filter changes apply at once.
-  const [query, setQuery] = useState(() => toQuery(filter));
+  // Debounce typing in the search box; other filter changes apply at once. The key is a string so an
+  // unchanged filter never refetches.
+  const [queryKey, setQueryKey] = useState(() => JSON.stringify(toQuery(filter)));
   useEffect(() => {
-    const next = toQuery(filter);
-    const t = setTimeout(() => setQuery(next), next.q === query.q ? 0 : 300);
+    const next = JSON.stringify(toQuery(filter));
+    if (next === queryKey) return;
+    const typing = (JSON.parse(queryKey) as api.ConvoQuery).q !== filter.q.trim();
+    const t = setTimeout(() => setQueryKey(next), typing ? 300 : 0);
     return () => clearTimeout(t);
-  }, [filter]); // `query` is deliberately not a dependency: it is what this effect sets
-
+  }, [filter, queryKey]);
+  const query = useMemo(() => JSON.parse(queryKey) as api.ConvoQuery, [queryKey]);
 
   const signedIn = user !== null;
   useEffect(() => {

@@ -12,6 +12,7 @@ export type MessagesAction =
   | { type: 'merge'; messages: Message[] }
   | { type: 'upsert'; message: Message }
   | { type: 'pending'; message: ChatMessage }
+  | { type: 'confirmed'; clientId: string; id: number }
   | { type: 'failed'; clientId: string; error: string }
   | { type: 'retrying'; clientId: string };
 
@@ -53,6 +54,17 @@ export function messagesReducer(state: ChatMessage[], action: MessagesAction): C
       return order(upsertOne(state, action.message));
     case 'pending':
       return order([...state, action.message]);
+    case 'confirmed': {
+      // The server answered with only an id: the optimistic copy becomes the stored message.
+      if (state.some((m) => !m.local && m.id === action.id)) {
+        return state.filter((m) => !(m.local && m.client_id === action.clientId));
+      }
+      return order(
+        state.map((m) =>
+          m.local && m.client_id === action.clientId ? { ...m, id: action.id, local: undefined, localError: undefined } : m,
+        ),
+      );
+    }
     case 'failed':
       return state.map((m) =>
         m.local && m.client_id === action.clientId ? { ...m, local: 'failed', localError: action.error } : m,

@@ -126,7 +126,8 @@ export function useConversation(id: number) {
     async (text: string, clientId: string) => {
       try {
         const res = await api.sendMessage(id, text, clientId);
-        if (res.message) dispatch({ type: 'upsert', message: res.message });
+        if (res.message) dispatch({ type: 'upsert', message: { ...res.message, client_id: res.message.client_id ?? clientId } });
+        else dispatch({ type: 'confirmed', clientId, id: res.message_id });
       } catch (err) {
         dispatch({ type: 'failed', clientId, error: errorMessage(err) });
       }

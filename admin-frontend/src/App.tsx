@@ -1,0 +1,87 @@
+// Providers and routes. Team and Settings exist only for admins.
+import { lazy, Suspense, type ReactNode } from 'react';
+import { AuthProvider, useAuth } from './auth/AuthContext';
+import { Layout } from './components/Layout';
+import { segments, useRoute } from './lib/router';
+import { FollowupsPage } from './pages/FollowupsPage';
+import { HistoryPage } from './pages/HistoryPage';
+import { InboxPage } from './pages/InboxPage';
+import { LoginPage } from './pages/LoginPage';
+import { TeamPage } from './pages/TeamPage';
+import { SettingsPage } from './pages/SettingsPage';
+import type { WebSocketCtor } from './socket/ReconnectingSocket';
+import { LiveSocketProvider } from './socket/LiveSocket';
+import { InboxProvider } from './state/InboxContext';
+
+// Charts are the heaviest dependency: load them only when the page is opened.
+const AnalyticsPage = lazy(() => import('./pages/AnalyticsPage').then((m) => ({ default: m.AnalyticsPage })));
+
+const ADMIN_ONLY = new Set(['team', 'settings']);
+
+function NotAllowed() {
+  return (
+    <div className="page">
+      <h1>Not available</h1>
+      <p>This page is for administrators.</p>
+      <a href="#/inbox">Back to the inbox</a>
+    </div>
+  );
+}
+
+function Routes() {
+  const path = useRoute();
+  const { isAdmin } = useAuth();
+  const [section = 'inbox', ...rest] = segments(path);
+
+  let page: ReactNode;
+  if (ADMIN_ONLY.has(section) && !isAdmin) {
+    page = <NotAllowed />;
+  } else {
+    switch (section) {
+      case 'followups':
+        page = <FollowupsPage />;
+        break;
+      case 'history':
+        page = <HistoryPage kind={rest[0]} id={rest[1] ? Number(rest[1]) : null} />;
+        break;
+      case 'analytics':
+        page = (
+          <Suspense fallback={<p className="muted pad">Loading…</p>}>
+            <AnalyticsPage />
+          </Suspense>
+        );
+        break;
+      case 'team':
+        page = <TeamPage />;
+        break;
+      case 'settings':
+        page = <SettingsPage />;
+        break;
+      default: {
+        const id = section === 'inbox' && rest[0] ? Number(rest[0]) : null;
+        page = <InboxPage openId={id && Number.isFinite(id) ? id : null} />;
+      }
+    }
+  }
+  return <Layout section={section}>{page}</Layout>;
+}
+
+function Shell({ WebSocketImpl }: { WebSocketImpl?: WebSocketCtor }) {
+  const { user } = useAuth();
+  if (!user) return <LoginPage />;
+  return (
+    <LiveSocketProvider enabled WebSocketImpl={WebSocketImpl}>
+      <InboxProvider>
+        <Routes />
+      </InboxProvider>
+    </LiveSocketProvider>
+  );
+}
+
+export function App({ WebSocketImpl }: { WebSocketImpl?: WebSocketCtor }) {
+  return (
+    <AuthProvider>
+      <Shell WebSocketImpl={WebSocketImpl} />
+    </AuthProvider>
+  );
+}

@@ -1,0 +1,72 @@
+import { render, screen, waitFor, within } from '@testing-library/react';
+import userEvent from '@testing-library/user-event';
+import { describe, expect, it } from 'vitest';
+import { SettingsPage } from '../src/pages/SettingsPage';
+import type { Tenant } from '../src/types';
+import { mockApi, signIn } from './helpers';
+
+const tenant: Tenant = {
+  id: 1,
+  name: 'Acme',
+  widget_key: 'wk_abc123',
+  settings: { greeting: 'Hi there!', color: '#ff0000', position: 'left', language: 'fr', prechat_form: false, business_hours: null },
+  channels: {
+    sms: {
+      configured: true,
+      number: '+15550100',
+      account_sid: 'AC123',
+      webhook_urls: { sms: 'https://h.example/webhooks/twilio/sms', status: 'https://h.example/webhooks/twilio/status' },
+    },
+    messenger: { configured: false, page_id: null, webhook_url: 'https://h.example/webhooks/messenger' },
+  },
+};
+
+function setup() {
+  signIn();
+  return mockApi({
+    'GET /api/v1/tenant': tenant,
+    'PATCH /api/v1/tenant': (c) => ({ ...tenant, ...(c.body as object) }),
+  });
+}
+
+describe('settings page', () => {
+  it('shows the embed snippet and the webhook URLs', async () => {
+    setup();
+    render(<SettingsPage />);
+    expect(await screen.findByTestId('embed-snippet')).toHaveTextContent(
+      `<script src="${window.location.origin}/widget/handoff.js" data-key="wk_abc123" async></script>`,
+    );
+    expect(screen.getByText('https://h.example/webhooks/twilio/sms')).toBeInTheDocument();
+    expect(screen.getByText('https://h.example/webhooks/messenger')).toBeInTheDocument();
+    const sms = screen.getByRole('form', { name: 'Twilio SMS' });
+    expect(within(sms).getByText('Configured')).toBeInTheDocument();
+  });
+
+  it('updates the preview live and saves widget settings', async () => {
+    const api = setup();
+    render(<SettingsPage />);
+    const greeting = await screen.findByRole('textbox', { name: 'Greeting' });
+    await userEvent.clear(greeting);
+    await userEvent.type(greeting, 'Bonjour <b>!</b>');
+    expect(within(screen.getByLabelText('Widget preview')).getByText('Bonjour <b>!</b>')).toBeInTheDocument();
+    await userEvent.click(screen.getByRole('checkbox', { name: /Set opening hours/ }));
+    await userEvent.click(screen.getByRole('button', { name: 'Save widget settings' }));
+    await waitFor(() => expect(api.find('PATCH', '/api/v1/tenant')).toHaveLength(1));
+    const body = api.find('PATCH', '/api/v1/tenant')[0]!.body as { settings: Record<string, unknown> };
+    expect(body.settings).toMatchObject({ greeting: 'Bonjour <b>!</b>', color: '#ff0000', position: 'left', language: 'fr' });
+    expect(body.settings.business_hours).toEqual({
+      days: { mon: [['09:00', '17:00']], tue: [['09:00', '17:00']], wed: [['09:00', '17:00']], thu: [['09:00', '17:00']], fri: [['09:00', '17:00']], sat: [], sun: [] },
+    });
+    expect(body.settings.timezone).toBe(Intl.DateTimeFormat().resolvedOptions().timeZone);
+  });
+
+  it('sends only the credential fields the user typed', async () => {
+    const api = setup();
+    render(<SettingsPage />);
+    const sms = await screen.findByRole('form', { name: 'Twilio SMS' });
+    await userEvent.type(within(sms).getByLabelText('Auth token'), 'new-secret');
+    await userEvent.click(within(sms).getByRole('button', { name: 'Save Twilio SMS' }));
+    await waitFor(() => expect(api.find('PATCH', '/api/v1/tenant')).toHaveLength(1));
+    expect(api.find('PATCH', '/api/v1/tenant')[0]!.body).toEqual({ channels: { sms: { auth_token: 'new-secret' } } });
+  });
+});

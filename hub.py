@@ -157,13 +157,16 @@ class Hub:
 
     def _staff_changed(self, tenant_id: int, *, first: bool) -> None:
         online = self.staff_online(tenant_id)
-        user_ids = sorted({s.user_id for s in self._staff.get(tenant_id, ()) if s.user_id is not None})
+        user_ids = sorted(self.online_user_ids(tenant_id))
         self.publish(tenant_id, {"type": "presence", "staff_online": online, "online_user_ids": user_ids})
         if first:  # the tenant went from no staff to some, or back: tell every visitor's widget
             frame = encode({"type": "presence", "staff_online": online})
             for tabs in self._visitors.get(tenant_id, {}).values():
                 for sock in tabs:
                     sock.offer(frame)
+
+    def online_user_ids(self, tenant_id: int) -> set[int]:
+        return {s.user_id for s in self._staff.get(tenant_id, ()) if s.user_id is not None}
 
     def staff_online(self, tenant_id: int) -> bool:
         return bool(self._staff.get(tenant_id))

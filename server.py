@@ -22,6 +22,8 @@ from analytics import router as analytics_router
 from audit_api import router as audit_router
 from auth import router as auth_router
 from bootstrap import bootstrap
+from channels.messenger import router as messenger_router
+from channels.twilio_sms import router as twilio_router
 from channels.webchat import router as webchat_router
 from config import Settings
 from context import AppContext, Limits
@@ -33,11 +35,13 @@ from history import router as history_router
 from hub import Hub
 from inbox import router as inbox_router
 from logs import RequestIdMiddleware, setup_logging
+from outbox import Outbox
 from staff_socket import router as staff_socket_router
 from static_files import mount_static
 from tenants import router as tenants_router
 from timers import Timers
 from users import router as users_router
+from users import team_router
 
 log = logging.getLogger("handoff.server")
 ROOT = Path(__file__).resolve().parent
@@ -121,6 +125,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 ROUTERS: list[Any] = [
     auth_router,
     users_router,
+    team_router,
     tenants_router,
     audit_router,
     webchat_router,
@@ -129,9 +134,11 @@ ROUTERS: list[Any] = [
     staff_socket_router,
     history_router,
     analytics_router,
+    twilio_router,
+    messenger_router,
 ]
 # Background services started and stopped with the app; each has async start()/stop().
-SERVICE_FACTORIES: list[Any] = [Timers]
+SERVICE_FACTORIES: list[Any] = [Timers, Outbox]
 
 
 def __getattr__(name: str) -> Any:

@@ -10,12 +10,13 @@ from fastapi import APIRouter, HTTPException, status
 from pydantic import BaseModel, EmailStr, Field
 
 from audit import record_event
-from auth import AdminOnly, revoke_sessions
+from auth import AdminOnly, CurrentStaff, revoke_sessions
 from context import Ctx
 from db import now_iso
 from security import hash_password, password_problem
 
 router = APIRouter(prefix="/api/v1/users", tags=["users"])
+team_router = APIRouter(prefix="/api/v1/team", tags=["users"])
 Role = Literal["admin", "staff"]
 USER_COLUMNS = "id, tenant_id, email, name, role, disabled, created_at, last_login_at"
 
@@ -142,3 +143,13 @@ async def update_user(user_id: int, body: UserPatch, ctx: Ctx, admin: AdminOnly)
     if changes.get("disabled") or "password_hash" in changes:
         ctx.hub.close_staff(user_id=user_id, reason="account disabled" if changes.get("disabled") else "password reset")
     return user_json(row)
+
+
+@team_router.get("")
+async def team(ctx: Ctx, staff: CurrentStaff) -> list[dict[str, Any]]:
+    """Active teammates (id, name, role, online) for any staff member, e.g. to assign a conversation."""
+    rows = await ctx.db.fetchall(
+        "SELECT id, name, role FROM users WHERE tenant_id = ? AND disabled = 0 ORDER BY name", (staff.tenant_id,)
+    )
+    online = ctx.hub.online_user_ids(staff.tenant_id)
+    return [{"id": r["id"], "name": r["name"], "role": r["role"], "online": r["id"] in online} for r in rows]

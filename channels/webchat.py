@@ -224,6 +224,9 @@ class VisitorFrames:
 async def visitor_socket(websocket: WebSocket, visitor_id: str) -> None:
     """A visitor's live connection (one per tab)."""
     ctx: AppContext = websocket.app.state.ctx
+    if not ctx.limits.public_per_ip.allow(client_ip(websocket)):
+        await websocket.close(code=1013)  # refused before the handshake completes: too many from this IP
+        return
 
     async def check(token: str) -> Visitor:
         visitor = visitor_from_token(ctx, token)

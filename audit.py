@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from typing import Any
+from typing import Any, Protocol
 
 from db import now_iso
 from logs import request_id_var
@@ -36,6 +36,32 @@ def record_event(
             request_id_var.get(),
             now_iso(),
         ),
+    )
+
+
+class Actor(Protocol):
+    id: int
+    tenant_id: int
+
+
+def staff_event(
+    conn: sqlite3.Connection,
+    actor: Actor,
+    action: str,
+    target_type: str,
+    target_id: Any,
+    detail: dict[str, Any] | None = None,
+) -> None:
+    """Audit an action a signed-in staff member took in their own tenant."""
+    record_event(
+        conn,
+        actor.tenant_id,
+        action,
+        actor_type="user",
+        actor_id=actor.id,
+        target_type=target_type,
+        target_id=target_id,
+        detail=detail,
     )
 
 

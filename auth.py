@@ -15,7 +15,7 @@ from fastapi import APIRouter, Depends, HTTPException, Request, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, Field
 
-from audit import record_event
+from audit import record_event, staff_event
 from context import AppContext, Ctx, client_ip
 from db import iso, now_iso
 from security import TokenError, decode_token, encode_token, hash_password, password_problem, verify_password
@@ -275,15 +275,7 @@ async def logout(staff: CurrentStaff, ctx: Ctx) -> None:
 
     def write(conn: sqlite3.Connection) -> None:
         revoke_sessions(conn, "logout", session_id=staff.session_id)
-        record_event(
-            conn,
-            staff.tenant_id,
-            "auth.logout",
-            actor_type="user",
-            actor_id=staff.id,
-            target_type="user",
-            target_id=staff.id,
-        )
+        staff_event(conn, staff, "auth.logout", "user", staff.id)
 
     await ctx.db.write(write)
     ctx.hub.close_staff(session_id=staff.session_id, reason="logged out")
@@ -309,15 +301,7 @@ async def change_password(body: PasswordBody, staff: CurrentStaff, ctx: Ctx) -> 
     def write(conn: sqlite3.Connection) -> tuple[sqlite3.Row, str, str]:
         conn.execute("UPDATE users SET password_hash = ? WHERE id = ?", (new_hash, staff.id))
         revoke_sessions(conn, "password changed", user_id=staff.id)
-        record_event(
-            conn,
-            staff.tenant_id,
-            "auth.password_changed",
-            actor_type="user",
-            actor_id=staff.id,
-            target_type="user",
-            target_id=staff.id,
-        )
+        staff_event(conn, staff, "auth.password_changed", "user", staff.id)
         session_id, jti = _new_session(conn, staff.id, ctx.settings.refresh_token_days)
         return conn.execute("SELECT * FROM users WHERE id = ?", (staff.id,)).fetchone(), session_id, jti
 

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import conversation_store as store
-from audit import record_event
+from audit import record_event, staff_event
 from auth import Staff
 from channels import OUTBOUND
 from context import AppContext
@@ -83,6 +83,15 @@ def load_for_publish(conn: sqlite3.Connection, tenant_id: int, conversation_id: 
     return conversation
 
 
+def loaded(
+    conn: sqlite3.Connection, tenant_id: int, message_id: int, conversation_id: int, *, duplicate: bool
+) -> tuple[dict[str, Any], dict[str, Any], bool]:
+    """A stored message and its conversation, read back inside the write that stored them."""
+    message = store.load_message(conn, message_id)
+    assert message is not None
+    return message, load_for_publish(conn, tenant_id, conversation_id), duplicate
+
+
 def public(conversation: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in conversation.items() if not k.startswith("_")}
 
@@ -103,9 +112,7 @@ async def receive(ctx: AppContext, inbound: Inbound) -> Stored:
         if inbound.external_id:
             existing = store.find_by_external_id(conn, inbound.tenant_id, inbound.channel, inbound.external_id)
             if existing is not None:
-                message = store.load_message(conn, existing["id"])
-                assert message is not None
-                return message, load_for_publish(conn, inbound.tenant_id, existing["conversation_id"]), True
+                return loaded(conn, inbound.tenant_id, existing["id"], existing["conversation_id"], duplicate=True)
         conversation = store.open_conversation_of(conn, contact["id"]) or store.open_conversation(conn, contact)
         message_id = store.insert_message(
             conn,
@@ -116,9 +123,7 @@ async def receive(ctx: AppContext, inbound: Inbound) -> Stored:
             client_id=inbound.client_id,
             attachments=inbound.attachments,
         )
-        message = store.load_message(conn, message_id)
-        assert message is not None
-        return message, load_for_publish(conn, inbound.tenant_id, conversation["id"]), False
+        return loaded(conn, inbound.tenant_id, message_id, conversation["id"], duplicate=False)
 
     message, conversation, duplicate = await ctx.db.write(write)
     if not duplicate:
@@ -137,9 +142,7 @@ async def staff_send(ctx: AppContext, staff: Staff, conversation_id: int, text: 
             raise NotFound("conversation not found")
         external_id = f"staff:{staff.id}:{client_id}" if client_id else None
         if external_id and (existing := store.find_by_external_id(conn, staff.tenant_id, row["channel"], external_id)):
-            message = store.load_message(conn, existing["id"])
-            assert message is not None
-            return message, load_for_publish(conn, staff.tenant_id, existing["conversation_id"]), True
+            return loaded(conn, staff.tenant_id, existing["id"], existing["conversation_id"], duplicate=True)
         contact = conn.execute("SELECT * FROM contacts WHERE id = ?", (row["contact_id"],)).fetchone()
         channel = OUTBOUND.get(row["channel"])
         if channel is not None and (problem := channel.send_problem(conn, contact, row)):
@@ -164,9 +167,7 @@ async def staff_send(ctx: AppContext, staff: Staff, conversation_id: int, text: 
                 " VALUES (?, ?, ?, ?, ?)",
                 (staff.tenant_id, message_id, row["channel"], now_iso(), now_iso()),
             )
-        message = store.load_message(conn, message_id)
-        assert message is not None
-        return message, load_for_publish(conn, staff.tenant_id, row["id"]), False
+        return loaded(conn, staff.tenant_id, message_id, row["id"], duplicate=False)
 
     message, conversation, duplicate = await ctx.db.write(write)
     if not duplicate:
@@ -238,16 +239,7 @@ async def update(ctx: AppContext, staff: Staff, conversation_id: int, changes: d
             system_message_id = close_row(conn, row, CLOSED_TEXT)
         elif status == "open" and row["status"] == "closed":
             _reopen(conn, row)
-        record_event(
-            conn,
-            staff.tenant_id,
-            "conversation.updated",
-            actor_type="user",
-            actor_id=staff.id,
-            target_type="conversation",
-            target_id=row["id"],
-            detail=changes,
-        )
+        staff_event(conn, staff, "conversation.updated", "conversation", row["id"], changes)
         message = store.load_message(conn, system_message_id) if system_message_id else None
         return load_for_publish(conn, staff.tenant_id, row["id"]), message
 

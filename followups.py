@@ -10,7 +10,7 @@ from fastapi.security import HTTPAuthorizationCredentials
 from pydantic import BaseModel, EmailStr, Field, model_validator
 
 import conversation_store as store
-from audit import record_event
+from audit import record_event, staff_event
 from auth import CurrentStaff, bearer, visitor_from_token
 from channels.webchat import PublicRateLimit
 from context import Ctx
@@ -130,15 +130,7 @@ async def mark_viewed(body: ViewedBody, staff: CurrentStaff, ctx: Ctx) -> dict[s
         ).fetchone()
         if row is None:
             raise NotFound("follow-up not found")
-        record_event(
-            conn,
-            staff.tenant_id,
-            "followup.viewed",
-            actor_type="user",
-            actor_id=staff.id,
-            target_type="followup",
-            target_id=body.id,
-        )
+        staff_event(conn, staff, "followup.viewed", "followup", body.id)
         return row
 
     row = await ctx.db.write(write)

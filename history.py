@@ -10,7 +10,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Query, status
 from pydantic import BaseModel, Field
 
-from audit import record_event
+from audit import staff_event
 from auth import AdminOnly, CurrentStaff
 from context import Ctx
 from db import now_iso
@@ -156,9 +156,7 @@ async def import_history(body: ImportBody, admin: AdminOnly, ctx: Ctx) -> dict[s
                 ),
             )
             ids.append(int(cursor.lastrowid or 0))
-        record_event(
-            conn, admin.tenant_id, "history.imported", actor_type="user", actor_id=admin.id, detail={"count": len(ids)}
-        )
+        staff_event(conn, admin, "history.imported", "history", ids[0] if ids else None, {"count": len(ids)})
         return ids
 
     return {"ids": await ctx.db.write(write)}

@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from fastapi import APIRouter, HTTPException, Request, status
 from pydantic import BaseModel, EmailStr, Field, field_validator
 
-from audit import record_event
+from audit import record_event, staff_event
 from auth import AdminOnly, CurrentStaff
 from context import Ctx
 from db import now_iso
@@ -202,20 +202,12 @@ async def update_tenant(body: TenantPatch, request: Request, ctx: Ctx, admin: Ad
             conn.execute("UPDATE tenants SET settings = ? WHERE id = ?", (json.dumps(merged), admin.tenant_id))
         for channel, values in channel_changes.items():
             upsert_channel(conn, admin.tenant_id, channel, values)
-        record_event(
-            conn,
-            admin.tenant_id,
-            "tenant.updated",
-            actor_type="user",
-            actor_id=admin.id,
-            target_type="tenant",
-            target_id=admin.tenant_id,
-            detail={
-                "name": body.name,
-                "settings": sorted(settings_changes),
-                "channels": {c: sorted(v) for c, v in channel_changes.items()},
-            },
-        )
+        detail = {
+            "name": body.name,
+            "settings": sorted(settings_changes),
+            "channels": {c: sorted(v) for c, v in channel_changes.items()},
+        }
+        staff_event(conn, admin, "tenant.updated", "tenant", admin.tenant_id, detail)
 
     try:
         await ctx.db.write(write)
@@ -238,16 +230,7 @@ async def create_tenant_endpoint(body: NewTenant, ctx: Ctx, admin: AdminOnly) ->
     def write(conn: sqlite3.Connection) -> tuple[int, str]:
         tenant_id, widget_key = create_tenant(conn, body.name.strip())
         user_id = insert_user(conn, tenant_id, body.admin_email, body.admin_name, password_hash, "admin")
-        record_event(
-            conn,
-            admin.tenant_id,
-            "tenant.created",
-            actor_type="user",
-            actor_id=admin.id,
-            target_type="tenant",
-            target_id=tenant_id,
-            detail={"name": body.name},
-        )
+        staff_event(conn, admin, "tenant.created", "tenant", tenant_id, {"name": body.name})
         record_event(
             conn,
             tenant_id,

@@ -9,7 +9,7 @@ from typing import Any, Literal
 from fastapi import APIRouter, HTTPException, status
 from pydantic import BaseModel, EmailStr, Field
 
-from audit import record_event
+from audit import staff_event
 from auth import AdminOnly, CurrentStaff, revoke_sessions
 from context import Ctx
 from db import now_iso
@@ -80,16 +80,7 @@ async def create_user(body: NewUser, ctx: Ctx, admin: AdminOnly) -> dict[str, An
 
     def write(conn: sqlite3.Connection) -> sqlite3.Row:
         user_id = insert_user(conn, admin.tenant_id, body.email, body.name, password_hash, body.role)
-        record_event(
-            conn,
-            admin.tenant_id,
-            "user.created",
-            actor_type="user",
-            actor_id=admin.id,
-            target_type="user",
-            target_id=user_id,
-            detail={"role": body.role},
-        )
+        staff_event(conn, admin, "user.created", "user", user_id, {"role": body.role})
         return conn.execute(f"SELECT {USER_COLUMNS} FROM users WHERE id = ?", (user_id,)).fetchone()
 
     try:
@@ -125,16 +116,7 @@ async def update_user(user_id: int, body: UserPatch, ctx: Ctx, admin: AdminOnly)
         detail = {k: v for k, v in changes.items() if k != "password_hash"}
         if "password_hash" in changes:
             detail["password_reset"] = True
-        record_event(
-            conn,
-            admin.tenant_id,
-            "user.updated",
-            actor_type="user",
-            actor_id=admin.id,
-            target_type="user",
-            target_id=user_id,
-            detail=detail,
-        )
+        staff_event(conn, admin, "user.updated", "user", user_id, detail)
         return conn.execute(f"SELECT {USER_COLUMNS} FROM users WHERE id = ?", (user_id,)).fetchone()
 
     row = await ctx.db.write(write)

@@ -1,0 +1,408 @@
+"""Analytics against the real server on a hand-built database whose every figure is known in advance.
+
+The data straddles the 2026 US spring-forward (Sunday 2026-03-08, 02:00 EST -> 03:00 EDT, i.e. 07:00Z):
+the main range is 2026-03-07..2026-03-09 in America/New_York = [2026-03-07T05:00Z, 2026-03-10T04:00Z).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import sqlite3
+from collections.abc import Iterator
+from datetime import datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import httpx
+import pytest
+
+import migrate_schema
+from db import iso, parse_iso
+from security import hash_password
+from tests.support import Api, LiveServer, login, make_tenant, visitor_session
+
+NY = "America/New_York"
+RANGE = {"from": "2026-03-07", "to": "2026-03-09", "tz": NY}
+ADMIN, ALICE, BOB, CAROL, DAVE = 1, 2, 3, 4, 5
+PASSWORD = "analytics-pw-123"
+BOB_NAME = "=Bob+1"  # a formula-looking name: the CSV must neutralise it
+
+# id, tenant, channel, started_at, first_response_seconds, responder, resolution_seconds, customer, staff,
+# escalated, missed, assignee
+CONVERSATIONS: list[tuple[Any, ...]] = [
+    (1, 1, "webchat", "2026-03-07T04:59:59.999Z", 10.001, ALICE, None, 1, 1, 1, 0, ALICE),  # 1 ms before range
+    (2, 1, "webchat", "2026-03-07T05:00:00.000Z", 30.0, ALICE, 600.0, 2, 1, 0, 0, ALICE),  # local midnight
+    (3, 1, "sms", "2026-03-07T15:30:00.000Z", 60.0, BOB, 1200.0, 1, 2, 0, 0, BOB),
+    (4, 1, "messenger", "2026-03-08T06:59:00.000Z", 600.0, ALICE, None, 1, 1, 1, 0, ALICE),  # 01:59 EST
+    (5, 1, "webchat", "2026-03-08T07:00:00.000Z", None, None, 300.0, 1, 0, 0, 1, None),  # 03:00 EDT; missed
+    (6, 1, "sms", "2026-03-09T03:59:59.999Z", 120.25, BOB, 900.0, 1, 2, 0, 0, BOB),  # 23:59:59.999 EDT
+    (7, 1, "webchat", "2026-03-09T04:00:00.000Z", None, None, None, 2, 0, 0, 0, None),  # local midnight (EDT)
+    (8, 1, "webchat", "2026-03-10T03:59:59.999Z", 45.0, ALICE, None, 1, 1, 0, 0, ALICE),  # last ms of range
+    (9, 1, "webchat", "2026-03-10T04:00:00.000Z", 60.0, BOB, None, 1, 1, 0, 0, BOB),  # range end: excluded
+    (100, 2, "webchat", "2026-03-08T12:00:00.000Z", 20.0, CAROL, None, 1, 1, 1, 0, CAROL),  # other tenant
+]
+# conversation, sender, author, created_at
+MESSAGES: list[tuple[Any, ...]] = [
+    (1, "visitor", None, "2026-03-07T04:59:59.999Z"),
+    (1, "staff", ALICE, "2026-03-07T05:00:10.000Z"),  # in range though its conversation is not
+    (2, "visitor", None, "2026-03-07T05:00:00.000Z"),
+    (2, "staff", ALICE, "2026-03-07T05:00:30.000Z"),
+    (2, "visitor", None, "2026-03-07T05:01:00.000Z"),
+    (2, "system", None, "2026-03-07T05:10:00.000Z"),
+    (3, "visitor", None, "2026-03-07T15:30:00.000Z"),
+    (3, "staff", BOB, "2026-03-07T15:31:00.000Z"),
+    (3, "staff", BOB, "2026-03-07T15:35:00.000Z"),
+    (3, "system", None, "2026-03-07T15:50:00.000Z"),
+    (4, "visitor", None, "2026-03-08T06:59:00.000Z"),
+    (4, "system", None, "2026-03-08T07:04:00.000Z"),
+    (4, "staff", ALICE, "2026-03-08T07:09:00.000Z"),
+    (5, "visitor", None, "2026-03-08T07:00:00.000Z"),
+    (5, "system", None, "2026-03-08T07:05:00.000Z"),
+    (6, "visitor", None, "2026-03-09T03:59:59.999Z"),
+    (6, "staff", BOB, "2026-03-09T04:02:00.249Z"),
+    (6, "staff", ALICE, "2026-03-09T04:05:00.000Z"),
+    (6, "system", None, "2026-03-09T04:14:59.999Z"),
+    (7, "visitor", None, "2026-03-09T04:00:00.000Z"),
+    (7, "visitor", None, "2026-03-09T04:00:05.000Z"),
+    (8, "visitor", None, "2026-03-10T03:59:59.999Z"),
+    (8, "staff", ALICE, "2026-03-10T04:00:44.999Z"),  # after the range: not counted
+    (9, "visitor", None, "2026-03-10T04:00:00.000Z"),
+    (9, "staff", BOB, "2026-03-10T04:01:00.000Z"),
+    (100, "visitor", None, "2026-03-08T12:00:00.000Z"),
+    (100, "staff", CAROL, "2026-03-08T12:00:20.000Z"),
+]
+# tenant, created_at, viewed_at
+FOLLOWUPS: list[tuple[Any, ...]] = [
+    (1, "2026-03-07T04:00:00.000Z", "2026-03-07T04:05:00.000Z"),  # before the range
+    (1, "2026-03-07T06:00:00.000Z", "2026-03-07T06:10:00.000Z"),  # viewed after 600 s
+    (1, "2026-03-08T08:00:00.000Z", "2026-03-08T08:20:00.000Z"),  # viewed after 1200 s
+    (1, "2026-03-09T10:00:00.000Z", None),
+    (2, "2026-03-08T09:00:00.000Z", None),
+]
+
+
+def build_database(path: str, admin_email: str, admin_password: str) -> None:
+    migrate_schema.migrate(path)
+    conn = sqlite3.connect(path, isolation_level=None)
+    conn.execute("BEGIN")
+    now = "2026-03-01T00:00:00.000Z"
+    tenants = [(1, "Default", "wk_one", {"timezone": NY}), (2, "Other", "wk_two", {})]
+    for tenant_id, name, key, settings in tenants:
+        conn.execute(
+            "INSERT INTO tenants (id, name, widget_key, settings, created_at) VALUES (?, ?, ?, ?, ?)",
+            (tenant_id, name, key, json.dumps(settings), now),
+        )
+    fast_hash = hash_password(PASSWORD, rounds=4)
+    users = [
+        (ADMIN, 1, admin_email, "Admin", hash_password(admin_password, rounds=4), "admin"),
+        (ALICE, 1, "alice@example.com", "Alice", fast_hash, "staff"),
+        (BOB, 1, "bob@example.com", BOB_NAME, fast_hash, "staff"),
+        (CAROL, 2, "carol@example.com", "Carol", fast_hash, "admin"),
+        (DAVE, 1, "dave@example.com", "Dave", fast_hash, "staff"),  # active only outside the range
+    ]
+    for user in users:
+        conn.execute(
+            "INSERT INTO users (id, tenant_id, email, name, password_hash, role, created_at)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (*user, now),
+        )
+    for (
+        cid,
+        tenant,
+        channel,
+        started,
+        first,
+        responder,
+        resolution,
+        cust,
+        staff,
+        esc,
+        missed,
+        assignee,
+    ) in CONVERSATIONS:
+        conn.execute(
+            "INSERT INTO contacts (id, tenant_id, channel, external_id, name, created_at, last_seen_at)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (cid, tenant, channel, f"contact-{cid}", f"Customer {cid}", started, started),
+        )
+        resolved_at = closed = None
+        if resolution is not None:
+            resolved_at = closed = iso(parse_iso(started) + timedelta(seconds=resolution))
+        first_at = None if first is None else started  # the exact time is not reported
+        conn.execute(
+            "INSERT INTO conversations (id, tenant_id, contact_id, channel, status, assignee_id, escalated,"
+            " created_at, last_message_at, closed_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (cid, tenant, cid, channel, "closed" if closed else "open", assignee, esc, started, started, closed),
+        )
+        conn.execute(
+            "INSERT INTO conversation_metrics (conversation_id, tenant_id, channel, started_at, first_response_at,"
+            " first_response_seconds, first_responder_id, resolved_at, resolution_seconds, customer_messages,"
+            " staff_messages, escalated, missed) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                cid,
+                tenant,
+                channel,
+                started,
+                first_at,
+                first,
+                responder,
+                resolved_at,
+                resolution,
+                cust,
+                staff,
+                esc,
+                missed,
+            ),
+        )
+    conn.execute(  # Dave answered an old conversation long before the range
+        "INSERT INTO messages (tenant_id, conversation_id, channel, sender, author_id, text, created_at)"
+        " VALUES (1, 1, 'webchat', 'staff', ?, 'old', '2026-02-01T10:00:00.000Z')",
+        (DAVE,),
+    )
+    channel_of = {c[0]: (c[1], c[2]) for c in CONVERSATIONS}
+    for cid, sender, author, created in MESSAGES:
+        tenant, channel = channel_of[cid]
+        conn.execute(
+            "INSERT INTO messages (tenant_id, conversation_id, channel, sender, author_id, text, created_at)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (tenant, cid, channel, sender, author, f"{sender} says hi", created),
+        )
+    for tenant, created, viewed in FOLLOWUPS:
+        conn.execute(
+            "INSERT INTO followups (tenant_id, name, email, message, created_at, viewed_at) VALUES (?, ?, ?, ?, ?, ?)",
+            (tenant, "Pat", "pat@example.com", "call me", created, viewed),
+        )
+    conn.execute("COMMIT")
+    conn.close()
+
+
+@pytest.fixture(scope="module")
+def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    # The data is months old: keep the idle timer from closing the open conversations under our feet.
+    server = LiveServer(tmp_path_factory.mktemp("analytics"), AUTO_CLOSE_MINUTES="100000000")
+    build_database(server.db_path, server.admin_email, server.admin_password)
+    server.start()
+    yield server
+    server.stop()
+
+
+def api_for(server: LiveServer, email: str | None = None) -> Api:
+    return Api(server, login(server, email, PASSWORD if email else None)["access_token"])
+
+
+def summary(api: Api, **params: str) -> dict[str, Any]:
+    response = api.get("/api/v1/analytics/summary", params=params)
+    assert response.status_code == 200, response.text
+    return dict(response.json())
+
+
+def day(iso: str, webchat: int = 0, sms: int = 0, messenger: int = 0) -> dict[str, Any]:
+    return {"date": iso, "webchat": webchat, "sms": sms, "messenger": messenger, "total": webchat + sms + messenger}
+
+
+def hours(counts: dict[int, int]) -> list[dict[str, int]]:
+    return [{"hour": h, "count": counts.get(h, 0)} for h in range(24)]
+
+
+def test_summary_every_field_across_dst_in_new_york(live: LiveServer) -> None:
+    alice = api_for(live, "alice@example.com")  # any staff member may read analytics, not only admins
+    assert summary(alice, **RANGE) == {
+        "from": "2026-03-07",
+        "to": "2026-03-09",
+        "timezone": NY,
+        "totals": {"conversations": 7, "messages": 16, "closed": 4, "missed": 1, "escalated": 1, "followups": 3},
+        "by_channel": {"webchat": 4, "sms": 2, "messenger": 1},
+        # 03-08 has 23 local hours; conversation 5 at 07:00Z is 03:00 EDT (a fixed -5 offset would say 02:00).
+        "by_day": [day("2026-03-07", 1, 1), day("2026-03-08", 1, 1, 1), day("2026-03-09", 2)],
+        "by_hour": hours({0: 2, 1: 1, 3: 1, 10: 1, 23: 2}),
+        # odd count: [30, 45, 60, 120.25, 600] -> median 60, p90 = 5th of 5 (ceil 4.5)
+        "first_response_seconds": {"median": 60.0, "p90": 600.0, "count": 5},
+        # even count: [300, 600, 900, 1200] -> median (600 + 900) / 2, p90 = 4th of 4 (ceil 3.6)
+        "resolution_seconds": {"median": 750.0, "p90": 1200.0, "count": 4},
+        "followups": {"count": 3, "viewed": 2, "median_seconds_to_viewed": 900.0},
+        "agents": [
+            # Alice: messages in conversations 1, 2, 4, 6 (her reply in 8 falls after the range);
+            # first responder of 2, 4, 8 -> [30, 45, 600]
+            {
+                "user_id": ALICE,
+                "name": "Alice",
+                "conversations": 4,
+                "messages": 4,
+                "median_first_response_seconds": 45.0,
+            },
+            # Bob: two messages in 3, one in 6; first responder of 3 and 6 -> (60 + 120.25) / 2
+            {
+                "user_id": BOB,
+                "name": BOB_NAME,
+                "conversations": 2,
+                "messages": 3,
+                "median_first_response_seconds": 90.125,
+            },
+        ],
+    }
+
+
+def test_single_dst_day_and_defaults_from_tenant_timezone(live: LiveServer) -> None:
+    admin = api_for(live)
+    spring = summary(admin, **{"from": "2026-03-08", "to": "2026-03-08"})  # tz defaults to the tenant's
+    assert spring["timezone"] == NY
+    assert spring["by_day"] == [day("2026-03-08", 1, 1, 1)]
+    assert spring["totals"]["conversations"] == 3 and spring["totals"]["followups"] == 1
+    assert spring["by_hour"] == hours({1: 1, 3: 1, 23: 1})
+    default = summary(admin)
+    today = datetime.now(ZoneInfo(NY)).date()
+    assert (default["from"], default["to"]) == ((today - timedelta(days=29)).isoformat(), today.isoformat())
+    assert [d["date"] for d in default["by_day"]] == [(today - timedelta(days=29 - i)).isoformat() for i in range(30)]
+    assert default["totals"] == {
+        k: 0 for k in ("conversations", "messages", "closed", "missed", "escalated", "followups")
+    }
+    assert default["first_response_seconds"] == {"median": None, "p90": None, "count": 0}
+    assert default["followups"] == {"count": 0, "viewed": 0, "median_seconds_to_viewed": None}
+    assert default["agents"] == []
+
+
+def test_same_days_in_utc_and_in_a_half_hour_zone(live: LiveServer) -> None:
+    admin = api_for(live)
+    utc = summary(admin, **{"from": "2026-03-07", "to": "2026-03-09", "tz": "UTC"})
+    assert utc["totals"]["conversations"] == 7  # conversations 1..7: 1 is in, 8 (03:59Z on the 10th) is out
+    assert utc["by_day"] == [day("2026-03-07", 2, 1), day("2026-03-08", 1, 0, 1), day("2026-03-09", 1, 1)]
+    # Kolkata is UTC+5:30: conversation 1 (04:59:59.999Z) is 10:29 local, 2 is 10:30, 3 (15:30Z) is 21:00.
+    india = summary(admin, **{"from": "2026-03-07", "to": "2026-03-07", "tz": "Asia/Kolkata"})
+    assert india["by_hour"] == hours({10: 2, 21: 1})
+    assert india["by_day"] == [day("2026-03-07", 2, 1)]
+
+
+def test_csv_export(live: LiveServer) -> None:
+    admin = api_for(live)
+    response = admin.get("/api/v1/analytics/export.csv", params=RANGE)
+    assert response.status_code == 200, response.text
+    assert response.headers["content-type"].startswith("text/csv")
+    assert (
+        response.headers["content-disposition"] == 'attachment; filename="handoff-analytics-2026-03-07-2026-03-09.csv"'
+    )
+    rows = list(csv.reader(io.StringIO(response.text)))
+    bob = "'" + BOB_NAME
+    assert rows == [
+        [
+            "conversation_id",
+            "channel",
+            "started_at",
+            "first_response_seconds",
+            "resolution_seconds",
+            "customer_messages",
+            "staff_messages",
+            "escalated",
+            "missed",
+            "assignee",
+            "first_responder",
+        ],
+        ["2", "webchat", "2026-03-07T05:00:00.000Z", "30.0", "600.0", "2", "1", "0", "0", "Alice", "Alice"],
+        ["3", "sms", "2026-03-07T15:30:00.000Z", "60.0", "1200.0", "1", "2", "0", "0", bob, bob],
+        ["4", "messenger", "2026-03-08T06:59:00.000Z", "600.0", "", "1", "1", "1", "0", "Alice", "Alice"],
+        ["5", "webchat", "2026-03-08T07:00:00.000Z", "", "300.0", "1", "0", "0", "1", "", ""],
+        ["6", "sms", "2026-03-09T03:59:59.999Z", "120.25", "900.0", "1", "2", "0", "0", bob, bob],
+        ["7", "webchat", "2026-03-09T04:00:00.000Z", "", "", "2", "0", "0", "0", "", ""],
+        ["8", "webchat", "2026-03-10T03:59:59.999Z", "45.0", "", "1", "1", "0", "0", "Alice", "Alice"],
+    ]
+    other = api_for(live, "carol@example.com").get("/api/v1/analytics/export.csv", params=RANGE)
+    assert [r[0] for r in csv.reader(io.StringIO(other.text))] == ["conversation_id", "100"]
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"from": "2026-03-09", "to": "2026-03-07"},
+        {"from": "2025-01-01", "to": "2026-01-02"},  # 367 days
+        {"from": "2026-02-30", "to": "2026-03-07"},
+        {"from": "03/07/2026", "to": "2026-03-07"},
+        {"tz": "Mars/Olympus"},
+        {"tz": "../../etc/passwd"},
+    ],
+)
+def test_bad_ranges_are_422(live: LiveServer, params: dict[str, str]) -> None:
+    admin = api_for(live)
+    for path in ("summary", "export.csv"):
+        response = admin.get(f"/api/v1/analytics/{path}", params=params)
+        assert response.status_code == 422, response.text
+        assert set(response.json()) == {"detail"} and isinstance(response.json()["detail"], str)
+
+
+def test_longest_range_allowed_and_auth_required(live: LiveServer) -> None:
+    assert summary(api_for(live), **{"from": "2025-01-01", "to": "2026-01-01"})["by_day"][-1]["date"] == "2026-01-01"
+    for path in ("summary", "export.csv"):
+        response = httpx.get(f"{live.url}/api/v1/analytics/{path}", params=RANGE)
+        assert response.status_code == 401 and "detail" in response.json()
+
+
+def test_other_tenants_see_only_their_own_figures(live: LiveServer) -> None:
+    carol = summary(api_for(live, "carol@example.com"), **RANGE)
+    assert carol["totals"] == {
+        "conversations": 1,
+        "messages": 2,
+        "closed": 0,
+        "missed": 0,
+        "escalated": 1,
+        "followups": 1,
+    }
+    assert carol["by_channel"] == {"webchat": 1, "sms": 0, "messenger": 0}
+    assert carol["first_response_seconds"] == {"median": 20.0, "p90": 20.0, "count": 1}
+    assert carol["agents"] == [
+        {"user_id": CAROL, "name": "Carol", "conversations": 1, "messages": 1, "median_first_response_seconds": 20.0}
+    ]
+    fresh, _ = make_tenant(live)
+    empty = summary(fresh, **RANGE)
+    assert empty["totals"] == dict.fromkeys(
+        ("conversations", "messages", "closed", "missed", "escalated", "followups"), 0
+    )
+    assert empty["by_channel"] == {"webchat": 0, "sms": 0, "messenger": 0}
+    assert [d["total"] for d in empty["by_day"]] == [0, 0, 0]
+    assert sum(h["count"] for h in empty["by_hour"]) == 0
+    assert empty["resolution_seconds"] == {"median": None, "p90": None, "count": 0}
+    assert empty["agents"] == []
+
+
+def test_real_flow_is_counted(live: LiveServer) -> None:
+    admin, key = make_tenant(live)  # its time zone is UTC; the default range (last 30 days) includes today
+    me = admin.get("/api/v1/auth/me").json()
+
+    def visitor_says(text: str) -> int:
+        session = visitor_session(live, key)
+        sent = httpx.post(
+            f"{live.url}/webchat", json={"text": text}, headers={"Authorization": f"Bearer {session['visitor_token']}"}
+        )
+        assert sent.status_code == 200, sent.text
+        return int(sent.json()["conversation_id"])
+
+    def close(conversation_id: int) -> None:
+        closed = admin.patch(f"/admin/api/conversations/{conversation_id}", {"status": "closed"})
+        assert closed.status_code == 200, closed.text
+
+    answered = visitor_says("Where is my order?")
+    assert admin.post("/admin/api/send", {"conversation_id": answered, "text": "On its way"}).status_code == 200
+    close(answered)
+    figures = summary(admin)
+    assert figures["totals"] == {
+        "conversations": 1,
+        "messages": 2,
+        "closed": 1,
+        "missed": 0,
+        "escalated": 0,
+        "followups": 0,
+    }
+    assert figures["by_channel"] == {"webchat": 1, "sms": 0, "messenger": 0}
+    assert figures["first_response_seconds"]["count"] == 1 and figures["resolution_seconds"]["count"] == 1
+    assert [(a["user_id"], a["conversations"], a["messages"]) for a in figures["agents"]] == [(me["id"], 1, 1)]
+
+    close(visitor_says("Anyone there?"))  # closed with no staff reply: missed
+    figures = summary(admin)
+    assert figures["totals"] == {
+        "conversations": 2,
+        "messages": 3,
+        "closed": 2,
+        "missed": 1,
+        "escalated": 0,
+        "followups": 0,
+    }
+    assert figures["first_response_seconds"]["count"] == 1 and figures["resolution_seconds"]["count"] == 2

@@ -374,13 +374,13 @@ def export_rows(conn: sqlite3.Connection, rng: ReportRange) -> str:
 @router.get("/summary")
 async def get_summary(ctx: Ctx, rng: Range) -> dict[str, Any]:
     """Volumes by channel/day/hour, first-response and resolution times, missed, escalated, per-agent counts."""
-    return await ctx.db.read(lambda conn: summary(conn, rng))
+    return await ctx.db.read_report(lambda conn: summary(conn, rng))
 
 
 @router.get("/export.csv", response_class=Response)
 async def export_csv(ctx: Ctx, rng: Range) -> Response:
     """One CSV row per conversation started in the range (a download)."""
-    text = await ctx.db.read(lambda conn: export_rows(conn, rng))
+    text = await ctx.db.read_report(lambda conn: export_rows(conn, rng))
     filename = f"handoff-analytics-{rng.first.isoformat()}-{rng.last.isoformat()}.csv"
     return Response(
         text,

@@ -40,8 +40,11 @@ def record_event(
 
 
 class Actor(Protocol):
-    id: int
-    tenant_id: int
+    @property
+    def id(self) -> int: ...
+
+    @property
+    def tenant_id(self) -> int: ...
 
 
 def staff_event(

@@ -77,6 +77,8 @@ class Database:
         self.path = path
         self._writer: aiosqlite.Connection | None = None
         self._reader: aiosqlite.Connection | None = None
+        # Reports (analytics, exports) read on their own connection so they never queue inbox reads.
+        self._report_reader: aiosqlite.Connection | None = None
         # None is the stop sentinel: writes queued before it still commit.
         self._queue: asyncio.Queue[tuple[WriteFn, asyncio.Future[Any]] | None] = asyncio.Queue()
         self._task: asyncio.Task[None] | None = None
@@ -86,7 +88,8 @@ class Database:
     async def open(self) -> None:
         self._writer = await aiosqlite.connect(self.path, isolation_level=None)
         self._reader = await aiosqlite.connect(self.path, isolation_level=None)
-        for conn in (self._writer, self._reader):
+        self._report_reader = await aiosqlite.connect(self.path, isolation_level=None)
+        for conn in (self._writer, self._reader, self._report_reader):
             await self._call(conn, configure)
         self._task = asyncio.create_task(self._write_loop(), name="db-writer")
 
@@ -94,10 +97,10 @@ class Database:
         if self._task and not self._task.done():
             self._queue.put_nowait(None)
             await self._task
-        for conn in (self._writer, self._reader):
+        for conn in (self._writer, self._reader, self._report_reader):
             if conn is not None:
                 await conn.close()
-        self._writer = self._reader = None
+        self._writer = self._reader = self._report_reader = None
 
     @staticmethod
     async def _call(conn: aiosqlite.Connection, fn: Callable[..., T], *args: Any) -> T:
@@ -120,6 +123,11 @@ class Database:
         """Run `fn` on the reader connection (sees only committed data)."""
         assert self._reader is not None, "database is not open"
         return await self._call(self._reader, fn)
+
+    async def read_report(self, fn: Callable[[sqlite3.Connection], T]) -> T:
+        """Run a heavy read-only `fn` (analytics, exports) on its own connection."""
+        assert self._report_reader is not None, "database is not open"
+        return await self._call(self._report_reader, fn)
 
     async def fetchall(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> list[sqlite3.Row]:
         return await self.read(lambda c: c.execute(sql, params).fetchall())

@@ -204,6 +204,44 @@ CREATE TABLE outbox (
 CREATE INDEX outbox_due ON outbox (next_attempt_at) WHERE state = 'pending';
 """
 
+# Issue 4 (SMS and Messenger): what outbound delivery needs beyond 0001's outbox.
+OUTBOUND_DELIVERY = """
+-- When the accepted attempt started: Messenger read/delivery watermarks are compared with it.
+ALTER TABLE outbox ADD COLUMN sent_at TEXT;
+-- An adapter's resume point for a send made of several platform calls (Messenger splits long texts).
+ALTER TABLE outbox ADD COLUMN progress TEXT;
+
+-- Status reports (Twilio callbacks, Messenger delivery mids) that arrived before the send recorded its
+-- provider id; applied when it is recorded, forgotten after a day.
+CREATE TABLE provider_status (
+  id INTEGER PRIMARY KEY,
+  tenant_id INTEGER NOT NULL REFERENCES tenants(id) ON DELETE CASCADE,
+  channel TEXT NOT NULL,
+  provider_id TEXT NOT NULL,
+  status TEXT NOT NULL,
+  error TEXT,
+  created_at TEXT NOT NULL
+);
+CREATE INDEX provider_status_lookup ON provider_status (channel, provider_id);
+CREATE INDEX provider_status_age ON provider_status (created_at);
+
+-- A contact's conversations (Messenger windows and receipts look across all of them).
+CREATE INDEX conversations_contact ON conversations (contact_id, id);
+"""
+
+# Issue 6 (analytics): covering indexes so the summary over 1M messages stays under 500 ms.
+ANALYTICS_INDEXES = """
+CREATE INDEX messages_tenant_sender_created ON messages (tenant_id, sender, created_at);
+DROP INDEX messages_author;
+CREATE INDEX messages_author ON messages (tenant_id, author_id, created_at, sender, conversation_id)
+  WHERE author_id IS NOT NULL;
+DROP INDEX conversation_metrics_tenant;
+CREATE INDEX conversation_metrics_tenant ON conversation_metrics (tenant_id, started_at, channel, first_responder_id,
+  first_response_seconds, resolution_seconds, missed, escalated);
+"""
+
 MIGRATIONS: list[tuple[str, str]] = [
     ("0001_initial", INITIAL),
+    ("0002_outbound_delivery", OUTBOUND_DELIVERY),
+    ("0003_analytics_indexes", ANALYTICS_INDEXES),
 ]

@@ -1,0 +1,334 @@
+"""SMS and MMS through Twilio: inbound and status webhooks, STOP/START opt-out, and the outbound adapter.
+
+Inbound messages become `conversations.Inbound` (contact = the sender's number); staff replies leave
+through the outbox, which calls `TwilioSms.deliver` with the official `twilio` client.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sqlite3
+from typing import Any
+
+import httpx
+from fastapi import APIRouter, HTTPException, Request, Response, status
+from starlette.datastructures import FormData
+from twilio.base import values
+from twilio.base.exceptions import TwilioRestException
+from twilio.http import AsyncHttpClient
+from twilio.http.response import Response as TwilioResponse
+from twilio.request_validator import RequestValidator
+from twilio.rest import Client
+
+import conversations
+import outbox
+from channels import Delivery, register
+from context import AppContext, Ctx
+
+log = logging.getLogger("handoff.sms")
+router = APIRouter(prefix="/webhooks/twilio", tags=["sms"])
+
+TWILIO_API = "https://api.twilio.com"
+EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
+# Twilio's default opt-out keywords (single word, any case); the keyword message itself is still stored.
+OPT_OUT = frozenset({"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT"})
+OPT_IN = frozenset({"START", "YES", "UNSTOP"})
+# Twilio MessageStatus -> ours. Twilio's own queued/sending/accepted say nothing ours does not already.
+STATUS_MAP = {"sent": "sent", "delivered": "delivered", "read": "read", "undelivered": "failed", "failed": "failed"}
+# Status callbacks carry only ErrorCode; these are the common ones staff will meet.
+ERROR_TEXT = {
+    "21610": "Recipient has opted out (replied STOP)",
+    "21614": "Not a mobile number",
+    "30001": "Queue overflow",
+    "30002": "Account suspended",
+    "30003": "Unreachable destination handset",
+    "30004": "Message blocked",
+    "30005": "Unknown destination handset",
+    "30006": "Landline or unreachable carrier",
+    "30007": "Message filtered by the carrier",
+    "30008": "Unknown error",
+    "30034": "Sender not registered for A2P 10DLC",
+}
+OPTED_OUT_PROBLEM = (
+    "This contact replied STOP and has opted out of SMS; they must text START before you can message them."
+)
+NOT_CONNECTED_PROBLEM = "SMS is not connected for this business: add the Twilio number and credentials in Settings."
+
+
+# ---- inbound ---------------------------------------------------------------------------------------
+
+
+async def sms_account(
+    ctx: AppContext, number: str | None, account_sid: str | None = None
+) -> tuple[int, dict[str, Any]]:
+    """The tenant owning a Twilio number (or, failing that, a Twilio account); 404 when none does."""
+    row = None
+    if number:
+        row = await ctx.db.fetchone(
+            "SELECT tenant_id, config FROM channel_accounts WHERE channel = 'sms' AND address = ?", (number,)
+        )
+    if row is None and account_sid:
+        row = await ctx.db.fetchone(
+            "SELECT tenant_id, config FROM channel_accounts WHERE channel = 'sms'"
+            " AND json_extract(config, '$.account_sid') = ? ORDER BY id LIMIT 1",
+            (account_sid,),
+        )
+    if row is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, "no business uses this Twilio number")
+    return row["tenant_id"], json.loads(row["config"])
+
+
+def signed_url(ctx: AppContext, request: Request) -> str:
+    """The URL Twilio requested: behind a TLS-terminating proxy the request URL is the internal one, so
+    PUBLIC_BASE_URL (when set) plus the path is what Twilio signed."""
+    if not ctx.settings.public_base_url:
+        return str(request.url)
+    query = f"?{request.url.query}" if request.url.query else ""
+    return f"{ctx.settings.public_base_url}{request.url.path}{query}"
+
+
+async def verified_form(ctx: AppContext, request: Request, *, inbound: bool) -> tuple[int, FormData]:
+    """Parse the webhook form, find its tenant and check `X-Twilio-Signature` with that tenant's token.
+
+    Inbound messages belong to the tenant of the `To` number, and only to it; a status callback names our
+    number as `From` (or, if the tenant has since changed numbers, at least its Twilio account)."""
+    form = await request.form()
+    if inbound:
+        tenant_id, config = await sms_account(ctx, _field(form, "To"))
+    else:
+        tenant_id, config = await sms_account(ctx, _field(form, "From"), _field(form, "AccountSid"))
+    signature = request.headers.get("X-Twilio-Signature", "")
+    token = config.get("auth_token") or ""
+    url = signed_url(ctx, request)
+    if not (signature and token and RequestValidator(token).validate(url, form, signature)):
+        log.warning("Twilio webhook %s refused: bad signature", request.url.path)
+        raise HTTPException(status.HTTP_403_FORBIDDEN, "invalid Twilio signature")
+    if not ctx.settings.public_base_url:
+        # Twilio signed this very URL, so its origin is how Twilio reaches us: use it for StatusCallback.
+        SMS.learned_base = f"{request.url.scheme}://{request.url.netloc}"
+    return tenant_id, form
+
+
+def _field(form: FormData, name: str) -> str | None:
+    value = form.get(name)
+    return value if isinstance(value, str) else None
+
+
+def media_of(form: FormData) -> list[dict[str, Any]]:
+    """MMS media as attachments: `MediaUrl{N}` with `MediaContentType{N}` for N below `NumMedia`."""
+    try:
+        count = min(int(_field(form, "NumMedia") or 0), 10)
+    except ValueError:
+        count = 0
+    media = []
+    for n in range(count):
+        url = _field(form, f"MediaUrl{n}")
+        if url:
+            media.append({"url": url, "content_type": _field(form, f"MediaContentType{n}") or None})
+    return media
+
+
+@router.post("/sms")
+async def inbound_sms(request: Request, ctx: Ctx) -> Response:
+    """Inbound SMS/MMS: signature checked, stored once per MessageSid, answered with empty TwiML."""
+    tenant_id, form = await verified_form(ctx, request, inbound=True)
+    sid = _field(form, "MessageSid") or _field(form, "SmsMessageSid")
+    sender = _field(form, "From")
+    if not sid or not sender:
+        raise HTTPException(status.HTTP_400_BAD_REQUEST, "MessageSid and From are required")
+    text = _field(form, "Body") or ""
+    stored = await conversations.receive(
+        ctx,
+        conversations.Inbound(
+            tenant_id=tenant_id,
+            channel="sms",
+            contact_key=sender,
+            text=text,
+            external_id=sid,
+            attachments=media_of(form) or None,
+            phone=sender,
+        ),
+    )
+    keyword = text.strip().upper()
+    if keyword in OPT_OUT or keyword in OPT_IN:
+        # Applied on retries too (a crash may have come between storing and this), unless a newer keyword
+        # from the same contact already decided the state.
+        await set_opted_out(ctx, tenant_id, stored.message, opted_out=keyword in OPT_OUT)
+    return Response(EMPTY_TWIML, media_type="text/xml")
+
+
+async def set_opted_out(ctx: AppContext, tenant_id: int, message: dict[str, Any], *, opted_out: bool) -> None:
+    keywords = sorted(OPT_OUT | OPT_IN)
+    marks = ",".join("?" * len(keywords))
+
+    def write(conn: sqlite3.Connection) -> dict[str, Any] | None:
+        contact = conn.execute(
+            "SELECT ct.id, ct.opted_out FROM contacts ct JOIN conversations c ON c.contact_id = ct.id WHERE c.id = ?",
+            (message["conversation_id"],),
+        ).fetchone()
+        newer_keyword = conn.execute(
+            "SELECT 1 FROM messages m JOIN conversations c ON c.id = m.conversation_id WHERE c.contact_id = ?"
+            f" AND m.sender = 'visitor' AND m.id > ? AND upper(trim(m.text, ' ' || char(9, 10, 13))) IN ({marks})"
+            " LIMIT 1",
+            (contact["id"], message["id"], *keywords),
+        ).fetchone()
+        if newer_keyword is not None or bool(contact["opted_out"]) == opted_out:
+            return None
+        conn.execute("UPDATE contacts SET opted_out = ? WHERE id = ?", (int(opted_out), contact["id"]))
+        return conversations.load_for_publish(conn, tenant_id, message["conversation_id"])
+
+    conversation = await ctx.db.write(write)
+    if conversation is not None:
+        conversations.announce_update(ctx, conversation)
+
+
+@router.post("/status")
+async def status_callback(request: Request, ctx: Ctx) -> Response:
+    """Delivery status of an outbound SMS: applied forward only and shown to staff live."""
+    tenant_id, form = await verified_form(ctx, request, inbound=False)
+    sid = _field(form, "MessageSid") or _field(form, "SmsSid")
+    ours = STATUS_MAP.get((_field(form, "MessageStatus") or _field(form, "SmsStatus") or "").lower())
+    if sid and ours:
+        error = None
+        if ours == "failed":
+            code = _field(form, "ErrorCode") or ""
+            reported = _field(form, "MessageStatus") or "failed"
+            error = f"{code}: {ERROR_TEXT.get(code, f'Twilio reported the message {reported}')}" if code else reported
+        changes = await ctx.db.write(lambda c: outbox.record_status(c, tenant_id, "sms", sid, ours, error))
+        outbox.publish(ctx, changes)
+    # 200 even for a MessageSid we do not know (yet): the report is kept until the send records it.
+    return Response(EMPTY_TWIML, media_type="text/xml")
+
+
+# ---- outbound ---------------------------------------------------------------------------------------
+
+
+class TwilioTransport(AsyncHttpClient):
+    """twilio-python's HTTP hook, backed by the outbox's shared httpx client: sends to TWILIO_API_BASE
+    instead of api.twilio.com, and keeps the last response so a 429's `Retry-After` is not lost."""
+
+    def __init__(self, http: httpx.AsyncClient, api_base: str) -> None:
+        super().__init__(logger=log, is_async=True)
+        self.http = http
+        self.api_base = api_base.rstrip("/")
+        self.last_response: TwilioResponse | None = None
+
+    async def request(  # type: ignore[override]
+        self,
+        method: str,
+        uri: str,
+        params: dict[str, object] | None = None,
+        data: dict[str, object] | None = None,
+        headers: dict[str, str] | None = None,
+        auth: tuple[str, str] | None = None,
+        timeout: float | None = None,  # noqa: ASYNC109 - twilio's HttpClient signature
+        allow_redirects: bool = False,
+    ) -> TwilioResponse:
+        if uri.startswith(TWILIO_API):
+            uri = self.api_base + uri[len(TWILIO_API) :]
+        response = await self.http.request(
+            method,
+            uri,
+            params=params,  # type: ignore[arg-type]
+            data=data,
+            headers=headers,
+            auth=auth,
+            timeout=timeout if timeout is not None else httpx.USE_CLIENT_DEFAULT,
+            follow_redirects=allow_redirects,
+        )
+        self.last_response = TwilioResponse(response.status_code, response.text, response.headers)
+        return self.last_response
+
+
+def failure(exc: TwilioRestException, response: TwilioResponse | None) -> Delivery:
+    """429 and 5xx are worth retrying; every other 4xx (21211 invalid number, 21610 opted out, 21614 not
+    a mobile...) fails at once with Twilio's code and message."""
+    code: Any = exc.code
+    text = exc.msg
+    try:
+        body = json.loads(response.text) if response is not None else {}
+        code, text = body.get("code", code), body.get("message", text)
+    except (ValueError, AttributeError):
+        pass
+    retry = exc.status == 429 or exc.status >= 500
+    headers = response.headers if response is not None and response.headers is not None else {}
+    return Delivery(
+        error=f"{code}: {text}",
+        retry=retry,
+        retry_after=outbox.retry_after_seconds(headers.get("Retry-After")) if retry else None,
+    )
+
+
+async def mark_opted_out(ctx: AppContext, contact: sqlite3.Row, message: dict[str, Any]) -> None:
+    def write(conn: sqlite3.Connection) -> dict[str, Any] | None:
+        updated = conn.execute(
+            "UPDATE contacts SET opted_out = 1 WHERE id = ? AND opted_out = 0 RETURNING id", (contact["id"],)
+        ).fetchone()
+        if updated is None:
+            return None
+        return conversations.load_for_publish(conn, contact["tenant_id"], message["conversation_id"])
+
+    conversation = await ctx.db.write(write)
+    if conversation is not None:
+        conversations.announce_update(ctx, conversation)
+
+
+class TwilioSms:
+    name = "sms"
+
+    def __init__(self) -> None:
+        self.learned_base = ""  # where Twilio reached us, when PUBLIC_BASE_URL is not set
+        self._warned = False
+
+    def send_problem(self, conn: sqlite3.Connection, contact: sqlite3.Row, conversation: sqlite3.Row) -> str | None:
+        if contact["opted_out"]:
+            return OPTED_OUT_PROBLEM
+        row = conn.execute(
+            "SELECT config FROM channel_accounts WHERE tenant_id = ? AND channel = 'sms'", (conversation["tenant_id"],)
+        ).fetchone()
+        config = json.loads(row["config"]) if row else {}
+        if not all(config.get(k) for k in ("account_sid", "auth_token", "number")):
+            return NOT_CONNECTED_PROBLEM
+        return None
+
+    def status_callback(self, ctx: AppContext) -> str | None:
+        base = ctx.settings.public_base_url or self.learned_base
+        if not base:
+            if not self._warned:
+                log.warning("PUBLIC_BASE_URL is not set: outbound SMS are sent without a StatusCallback")
+                self._warned = True
+            return None
+        return f"{base}/webhooks/twilio/status"
+
+    async def deliver(self, ctx: AppContext, message: dict[str, Any], contact: sqlite3.Row) -> Delivery:
+        row = await ctx.db.fetchone(
+            "SELECT config FROM channel_accounts WHERE tenant_id = ? AND channel = 'sms'", (contact["tenant_id"],)
+        )
+        config = json.loads(row["config"]) if row else {}
+        if not all(config.get(k) for k in ("account_sid", "auth_token", "number")):
+            return Delivery(error=NOT_CONNECTED_PROBLEM)
+        transport = TwilioTransport(ctx.services["outbox"].http, ctx.settings.twilio_api_base)
+        client = Client(config["account_sid"], config["auth_token"], http_client=transport)
+        try:
+            created = await client.messages.create_async(
+                to=contact["external_id"],
+                from_=config["number"],
+                body=message["text"],
+                status_callback=self.status_callback(ctx) or values.unset,
+            )
+        except TwilioRestException as exc:
+            delivery = failure(exc, transport.last_response)
+            if str(exc.code) == "21610":  # Twilio knows they replied STOP (perhaps before we did): show it
+                await mark_opted_out(ctx, contact, message)
+            return delivery
+        except httpx.HTTPError as exc:  # no answer: connection refused or reset, timeout
+            return Delivery(error=f"network error talking to Twilio ({exc.__class__.__name__})", retry=True)
+        if created.status in ("failed", "undelivered"):
+            return Delivery(error=f"{created.error_code}: {created.error_message or created.status}")
+        # Twilio answers `queued`; ours becomes `sent` (handed to the platform) and callbacks take it on.
+        return Delivery(provider_id=created.sid)
+
+
+SMS = TwilioSms()
+register(SMS)

@@ -1,0 +1,366 @@
+"""Durable outbound delivery for every non-web channel (SMS, Messenger).
+
+`conversations.staff_send` commits the staff message (status `queued`) together with an `outbox` row and
+calls `wake()`. This service sends due rows through the channel adapter registered in `channels.OUTBOUND`:
+success records the platform's id and moves the message to `sent`; network errors, 429 and 5xx retry with
+exponential backoff and jitter (at least `Retry-After`); anything else fails the message at once with the
+platform's error shown to staff. The table is the queue, so a restart picks up where the last run stopped.
+
+Messages of one conversation go out in order: only the oldest pending row of a conversation is ever sent,
+so a reply that is being retried is never overtaken by the next one.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import random
+import sqlite3
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from email.utils import parsedate_to_datetime
+from typing import Any
+
+import httpx
+
+import conversation_store as store
+from channels import OUTBOUND, Delivery
+from config import read_env
+from context import AppContext
+from conversations import announce, load_for_publish
+from db import iso, now_iso, parse_iso
+
+log = logging.getLogger("handoff.outbox")
+# httpx logs every request URL at INFO; Graph URLs carry the page access token in the query string.
+logging.getLogger("httpx").setLevel(logging.WARNING)
+
+STATUS_RANK = {"queued": 0, "sent": 1, "delivered": 2, "read": 3}
+MAX_RETRY_AFTER_SECONDS = 3600.0
+REMEMBER_STATUS_FOR = timedelta(days=1)
+SHUTDOWN_GRACE_SECONDS = 5.0
+IDLE_POLL_SECONDS = 30.0
+
+Published = list[tuple[dict[str, Any], dict[str, Any]]]  # (message, conversation) pairs to announce
+
+
+def _env_float(env: dict[str, str], name: str, default: float) -> float:
+    raw = env.get(name, "").strip()
+    return float(raw) if raw else default
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """Backoff for retryable failures. Tuned by env (read here rather than in Settings: operational knobs
+    that tests shrink): OUTBOX_BASE_DELAY_SECONDS, OUTBOX_MAX_DELAY_SECONDS, OUTBOX_MAX_ATTEMPTS."""
+
+    base_delay: float = 2.0
+    max_delay: float = 600.0
+    max_attempts: int = 12  # 20 to 40 minutes of retrying with the defaults (jitter decides)
+
+    @classmethod
+    def from_env(cls) -> RetryPolicy:
+        env = read_env()
+        return cls(
+            base_delay=max(0.001, _env_float(env, "OUTBOX_BASE_DELAY_SECONDS", cls.base_delay)),
+            max_delay=max(0.001, _env_float(env, "OUTBOX_MAX_DELAY_SECONDS", cls.max_delay)),
+            max_attempts=max(1, int(_env_float(env, "OUTBOX_MAX_ATTEMPTS", cls.max_attempts))),
+        )
+
+    def delay(self, attempts: int, retry_after: float | None = None) -> float:
+        """Seconds before the next try after `attempts` failed ones: doubling, capped, half of it jittered
+        (so a burst of failures does not retry in lockstep), never sooner than the platform asked."""
+        ceiling = min(self.max_delay, self.base_delay * 2 ** max(0, attempts - 1))
+        delay = random.uniform(ceiling / 2, ceiling)
+        if retry_after is not None:
+            delay = max(delay, min(retry_after, MAX_RETRY_AFTER_SECONDS))
+        return delay
+
+
+def retry_after_seconds(value: str | None) -> float | None:
+    """A `Retry-After` header (seconds or an HTTP date) as seconds from now."""
+    if not value:
+        return None
+    value = value.strip()
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        moment = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return max(0.0, (moment - datetime.now(UTC)).total_seconds())
+
+
+# ---- delivery status, forward only ----------------------------------------------------------------
+
+
+def advances(current: str | None, new: str) -> bool:
+    """Whether a status report may move a message from `current` to `new`: never backwards, and a failure
+    only before the platform confirmed delivery. `failed` is final."""
+    if current not in STATUS_RANK:
+        return False
+    if new == "failed":
+        return current in ("queued", "sent")
+    return STATUS_RANK.get(new, -1) > STATUS_RANK[current]
+
+
+def set_status(conn: sqlite3.Connection, message_id: int, current: str | None, new: str, error: str | None) -> bool:
+    if not advances(current, new):
+        return False
+    conn.execute(
+        "UPDATE messages SET status = ?, error = ? WHERE id = ?", (new, error if new == "failed" else None, message_id)
+    )
+    return True
+
+
+def record_status(
+    conn: sqlite3.Connection, tenant_id: int, channel: str, provider_id: str, status: str, error: str | None = None
+) -> Published:
+    """Apply a platform's status report for one of our sends (by its provider id). A report for an id not
+    recorded yet (the platform can call back before our send has stored the id) is kept and applied when
+    the outbox records it."""
+    row = conn.execute(
+        "SELECT id, tenant_id, status FROM messages WHERE channel = ? AND provider_id = ?", (channel, provider_id)
+    ).fetchone()
+    if row is None:
+        if STATUS_RANK.get(status, 1) > 0:  # `queued` reports change nothing; not worth keeping
+            now = datetime.now(UTC)
+            conn.execute("DELETE FROM provider_status WHERE created_at < ?", (iso(now - REMEMBER_STATUS_FOR),))
+            conn.execute(
+                "INSERT INTO provider_status (tenant_id, channel, provider_id, status, error, created_at)"
+                " VALUES (?, ?, ?, ?, ?, ?)",
+                (tenant_id, channel, provider_id, status, error, iso(now)),
+            )
+        return []
+    if row["tenant_id"] != tenant_id or not set_status(conn, row["id"], row["status"], status, error):
+        return []
+    return changed(conn, tenant_id, [row["id"]])
+
+
+def apply_remembered(conn: sqlite3.Connection, tenant_id: int, channel: str, provider_id: str, message_id: int) -> None:
+    """Apply status reports that arrived before `provider_id` was recorded, in lifecycle order."""
+    rows = conn.execute(
+        "DELETE FROM provider_status WHERE channel = ? AND provider_id = ? AND tenant_id = ? RETURNING status, error",
+        (channel, provider_id, tenant_id),
+    ).fetchall()
+    for report in sorted(rows, key=lambda r: STATUS_RANK.get(r["status"], 1.5)):
+        current = conn.execute("SELECT status FROM messages WHERE id = ?", (message_id,)).fetchone()["status"]
+        set_status(conn, message_id, current, report["status"], report["error"])
+
+
+def changed(conn: sqlite3.Connection, tenant_id: int, message_ids: list[int]) -> Published:
+    """The messages (and their conversations) to announce after a status change."""
+    out = []
+    for message_id in message_ids:
+        message = store.load_message(conn, message_id)
+        if message is not None:
+            out.append((message, load_for_publish(conn, tenant_id, message["conversation_id"])))
+    return out
+
+
+def publish(ctx: AppContext, changes: Published) -> None:
+    """Staff upsert messages by id, so a status change goes out as a `message` event."""
+    for message, conversation in changes:
+        announce(ctx, message, conversation)
+
+
+# ---- per-send progress (for adapters whose one message is several platform calls) ------------------
+
+
+async def load_progress(ctx: AppContext, message_id: int) -> dict[str, Any]:
+    row = await ctx.db.fetchone("SELECT progress FROM outbox WHERE message_id = ?", (message_id,))
+    return dict(json.loads(row["progress"])) if row and row["progress"] else {}
+
+
+async def save_progress(ctx: AppContext, message_id: int, progress: dict[str, Any]) -> None:
+    """Durably note how far a multi-part send got, so a retry does not resend the parts that went."""
+    await ctx.db.write(
+        lambda c: c.execute("UPDATE outbox SET progress = ? WHERE message_id = ?", (json.dumps(progress), message_id))
+    )
+
+
+# ---- the service ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Claim:
+    outbox_id: int
+    tenant_id: int
+    attempts: int
+    message: dict[str, Any]
+    contact: sqlite3.Row
+    problem: str | None
+
+
+def _due_heads(conn: sqlite3.Connection) -> list[sqlite3.Row]:
+    """The oldest pending row of each conversation, soonest due first."""
+    return conn.execute(
+        "SELECT id, next_attempt_at FROM (SELECT o.id, o.next_attempt_at, row_number() OVER"
+        " (PARTITION BY m.conversation_id ORDER BY o.id) AS place FROM outbox o JOIN messages m ON m.id = o.message_id"
+        " WHERE o.state = 'pending') WHERE place = 1 ORDER BY next_attempt_at LIMIT 500"
+    ).fetchall()
+
+
+class Outbox:
+    """Sends due outbox rows, at most `concurrency` at a time and never one row twice at once."""
+
+    name = "outbox"
+    concurrency = 8
+
+    def __init__(self, ctx: AppContext) -> None:
+        self.ctx = ctx
+        self.policy = RetryPolicy.from_env()
+        self.http = httpx.AsyncClient(timeout=httpx.Timeout(20.0, connect=5.0), follow_redirects=False)
+        self._wake = asyncio.Event()
+        self._inflight: dict[int, asyncio.Task[None]] = {}
+        self._task: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        self._task = asyncio.create_task(self._run(), name="outbox")
+
+    async def stop(self) -> None:
+        if self._task:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+        # Let sends already on the wire finish and record their outcome (the database closes after us);
+        # a send cut off here is retried on the next start.
+        pending = list(self._inflight.values())
+        if pending:
+            _, late = await asyncio.wait(pending, timeout=SHUTDOWN_GRACE_SECONDS)
+            for task in late:
+                task.cancel()
+            await asyncio.gather(*late, return_exceptions=True)
+        await self.http.aclose()
+
+    def wake(self) -> None:
+        """Something was queued or finished: look for due rows now rather than at the next timeout."""
+        self._wake.set()
+
+    async def _run(self) -> None:
+        while True:
+            self._wake.clear()
+            try:
+                wait = await self._dispatch()
+            except Exception:
+                log.exception("outbox poll failed; retrying")
+                wait = 1.0
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), timeout=wait)
+
+    async def _dispatch(self) -> float:
+        """Start a send for every due conversation head; returns how long to sleep if nothing wakes us."""
+        heads = await self.ctx.db.read(_due_heads)
+        now = datetime.now(UTC)
+        wait = IDLE_POLL_SECONDS
+        for row in heads:
+            if row["id"] in self._inflight:
+                continue
+            due_in = (parse_iso(row["next_attempt_at"]) - now).total_seconds()
+            if due_in > 0:
+                wait = min(wait, due_in)
+                break  # ordered by due time: the rest are later still
+            if len(self._inflight) >= self.concurrency:
+                break  # a finishing send wakes us
+            task = asyncio.create_task(self._attempt(row["id"]), name=f"outbox-{row['id']}")
+            self._inflight[row["id"]] = task
+            task.add_done_callback(self._done)
+        return max(0.005, wait)
+
+    def _done(self, task: asyncio.Task[None]) -> None:
+        for outbox_id, running in list(self._inflight.items()):
+            if running is task:
+                del self._inflight[outbox_id]
+        self.wake()
+
+    async def _attempt(self, outbox_id: int) -> None:
+        try:
+            claim = await self.ctx.db.write(lambda c: self._claim(c, outbox_id))
+            if claim is None:
+                return
+            started = now_iso()
+            if claim.problem:
+                delivery = Delivery(error=claim.problem)
+            else:
+                delivery = await self._deliver(claim)
+            changes = await self.ctx.db.write(lambda c: self._finish(c, claim, delivery, started))
+            publish(self.ctx, changes)
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("outbox row %d: attempt crashed; it stays pending", outbox_id)
+            later = iso(datetime.now(UTC) + timedelta(seconds=self.policy.delay(self.policy.max_attempts)))
+            with contextlib.suppress(Exception):  # back off rather than spin on a row that keeps crashing
+                await self.ctx.db.write(
+                    lambda c: c.execute("UPDATE outbox SET next_attempt_at = ? WHERE id = ?", (later, outbox_id))
+                )
+
+    def _claim(self, conn: sqlite3.Connection, outbox_id: int) -> Claim | None:
+        """Count the attempt before making it (a crash mid-send still counts) and re-check that the channel
+        may deliver now: the contact may have opted out, or the Messenger window closed, since queuing."""
+        # Due-ness is checked again here, against the writer's view: the dispatcher's read may predate the
+        # outcome of an attempt that has just finished and scheduled a retry.
+        row = conn.execute(
+            "UPDATE outbox SET attempts = attempts + 1 WHERE id = ? AND state = 'pending' AND next_attempt_at <= ?"
+            " RETURNING *",
+            (outbox_id, now_iso()),
+        ).fetchone()
+        if row is None:
+            return None
+        message = store.load_message(conn, row["message_id"])
+        assert message is not None
+        conversation = conn.execute(
+            "SELECT * FROM conversations WHERE id = ?", (message["conversation_id"],)
+        ).fetchone()
+        contact = conn.execute("SELECT * FROM contacts WHERE id = ?", (conversation["contact_id"],)).fetchone()
+        channel = OUTBOUND.get(row["channel"])
+        problem = (
+            f"no outbound adapter for channel {row['channel']!r}"
+            if channel is None
+            else channel.send_problem(conn, contact, conversation)
+        )
+        return Claim(row["id"], row["tenant_id"], row["attempts"], message, contact, problem)
+
+    async def _deliver(self, claim: Claim) -> Delivery:
+        channel = OUTBOUND[claim.message["channel"]]
+        try:
+            return await channel.deliver(self.ctx, claim.message, claim.contact)
+        except Exception as exc:  # a bug or an unexpected reply: retry like a transient error, and log it
+            log.exception("outbox row %d: %s adapter raised", claim.outbox_id, channel.name)
+            return Delivery(error=f"unexpected error ({exc.__class__.__name__})", retry=True)
+
+    def _finish(self, conn: sqlite3.Connection, claim: Claim, delivery: Delivery, started: str) -> Published:
+        message_id = claim.message["id"]
+        if delivery.provider_id:
+            conn.execute(
+                "UPDATE outbox SET state = 'done', last_error = NULL, sent_at = ? WHERE id = ?",
+                (started, claim.outbox_id),
+            )
+            try:
+                conn.execute("UPDATE messages SET provider_id = ? WHERE id = ?", (delivery.provider_id, message_id))
+            except sqlite3.IntegrityError:  # the platform reused an id we hold: keep the message, not the id
+                log.error("outbox row %d: provider id already recorded on another message", claim.outbox_id)
+            current = conn.execute("SELECT status FROM messages WHERE id = ?", (message_id,)).fetchone()["status"]
+            set_status(conn, message_id, current, "sent", None)
+            apply_remembered(conn, claim.tenant_id, claim.message["channel"], delivery.provider_id, message_id)
+            return changed(conn, claim.tenant_id, [message_id])
+        error = delivery.error or "unknown error"
+        if delivery.retry and claim.attempts < self.policy.max_attempts:
+            delay = self.policy.delay(claim.attempts, delivery.retry_after)
+            conn.execute(
+                "UPDATE outbox SET next_attempt_at = ?, last_error = ? WHERE id = ?",
+                (iso(datetime.now(UTC) + timedelta(seconds=delay)), error, claim.outbox_id),
+            )
+            log.warning("outbox row %d: attempt %d failed (%s); retrying", claim.outbox_id, claim.attempts, error)
+            return []
+        if delivery.retry:
+            error = f"{error} (gave up after {claim.attempts} attempts)"
+        conn.execute("UPDATE outbox SET state = 'failed', last_error = ? WHERE id = ?", (error, claim.outbox_id))
+        conn.execute("UPDATE messages SET status = 'failed', error = ? WHERE id = ?", (error, message_id))
+        log.warning("outbox row %d: failed: %s", claim.outbox_id, error)
+        return changed(conn, claim.tenant_id, [message_id])

@@ -1,0 +1,86 @@
+"""A loopback Graph API Send endpoint: `POST /v21.0/me/messages?access_token=...` (or `/{page_id}/messages`).
+
+Answers `{"recipient_id", "message_id"}` like Meta, or Meta's error envelope
+`{"error": {"message", "type", "code", "error_subcode", "fbtrace_id"}}`. Enforces what the real API
+does that we depend on: a known Page token, `recipient.id`, `messaging_type` (and `tag` for MESSAGE_TAG),
+and the 2,000-character text limit.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+import secrets
+
+from tests.fakes import FakeServer, Recorded, Reply
+
+SEND = re.compile(r"^/v21\.0/(me|\d+)/messages$")
+
+
+def graph_error(code: int, message: str, status: int = 400, subcode: int | None = None, **headers: str) -> Reply:
+    error = {"message": message, "type": "OAuthException", "code": code, "fbtrace_id": secrets.token_urlsafe(8)}
+    if subcode is not None:
+        error["error_subcode"] = subcode
+    return Reply(status, {"error": error}, {k.replace("_", "-"): v for k, v in headers.items()})
+
+
+def rate_limited() -> Reply:
+    return graph_error(613, "Calls to this api have exceeded the rate limit.")
+
+
+def temporarily_unavailable() -> Reply:
+    return graph_error(2, "An unexpected error has occurred. Please retry your request later.", status=500)
+
+
+def no_matching_user() -> Reply:
+    return graph_error(100, "No matching user found", subcode=2018001)
+
+
+class FakeGraph(FakeServer):
+    def __init__(self) -> None:
+        super().__init__()
+        self.pages: dict[str, str] = {}  # page access token -> page id
+
+    @property
+    def base(self) -> str:
+        return f"{self.url}/v21.0"
+
+    def add_page(self, page_id: str, token: str) -> None:
+        self.pages[token] = page_id
+
+    def sent(self, page_id: str | None = None) -> list[Recorded]:
+        """Accepted sends, optionally for one page."""
+        return [
+            r
+            for r in self.matching("/v21.0/")
+            if r.reply_status == 200 and (page_id is None or self.pages.get(r.query["access_token"][0]) == page_id)
+        ]
+
+    def handle(self, request: Recorded) -> Reply:
+        match = SEND.match(request.path)
+        if request.method != "POST" or match is None:
+            return graph_error(100, "Unsupported post request.", status=400)
+        token = (request.query.get("access_token") or [""])[0]
+        page_id = self.pages.get(token)
+        if page_id is None or match.group(1) not in ("me", page_id):
+            return graph_error(190, "Invalid OAuth access token - Cannot parse access token", status=400)
+        try:
+            body = request.json()
+            recipient = str(body["recipient"]["id"])
+            text = body["message"]["text"]
+        except (ValueError, KeyError, TypeError):
+            return graph_error(100, "(#100) param recipient and message must be non-empty.")
+        kind = body.get("messaging_type")
+        if kind not in ("RESPONSE", "UPDATE", "MESSAGE_TAG"):
+            return graph_error(100, "(#100) param messaging_type must be one of {RESPONSE, UPDATE, MESSAGE_TAG}")
+        if kind == "MESSAGE_TAG" and not body.get("tag"):
+            return graph_error(100, "(#100) Tag is required for MESSAGE_TAG messaging type")
+        if len(text) > 2000:
+            return graph_error(100, "(#100) Length of param message[text] must be less than or equal to 2000")
+        return Reply(200, {"recipient_id": recipient, "message_id": "m_" + secrets.token_urlsafe(40)})
+
+
+def hub_signature(app_secret: str, body: bytes) -> str:
+    """`X-Hub-Signature-256` as Meta computes it: HMAC-SHA256 of the raw body with the app secret."""
+    return "sha256=" + hmac.new(app_secret.encode(), body, hashlib.sha256).hexdigest()

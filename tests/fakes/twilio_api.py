@@ -1,0 +1,123 @@
+"""A loopback Twilio REST API: `POST /2010-04-01/Accounts/{AccountSid}/Messages.json` as the real one answers.
+
+Checks HTTP basic auth (AccountSid:AuthToken), takes the form fields To/From/Body/StatusCallback/MediaUrl and
+answers 201 with a Message resource (sid `SM` + 32 hex, status `queued`). Errors use Twilio's JSON shape:
+`{"code", "message", "more_info", "status"}`.
+"""
+
+from __future__ import annotations
+
+import base64
+import re
+import secrets
+from collections import deque
+from email.utils import formatdate
+
+from twilio.request_validator import RequestValidator
+
+from tests.fakes import FakeServer, Recorded, Reply
+
+MESSAGES = re.compile(r"^/2010-04-01/Accounts/(AC[0-9a-fA-F]{32})/Messages\.json$")
+
+
+def twilio_error(code: int, message: str, status: int = 400, headers: dict[str, str] | None = None) -> Reply:
+    body = {
+        "code": code,
+        "message": message,
+        "more_info": f"https://www.twilio.com/docs/errors/{code}",
+        "status": status,
+    }
+    return Reply(status, body, headers or {})
+
+
+def too_many_requests(retry_after: int = 1) -> Reply:
+    return twilio_error(20429, "Too Many Requests", 429, {"Retry-After": str(retry_after)})
+
+
+def server_error() -> Reply:
+    return twilio_error(20500, "Internal Server Error", 500)
+
+
+def invalid_number(number: str = "") -> Reply:
+    return twilio_error(21211, "Invalid 'To' Phone Number" + (f": {number}" if number else ""))
+
+
+class FakeTwilio(FakeServer):
+    def __init__(self) -> None:
+        super().__init__()
+        self.accounts: dict[str, str] = {}  # AccountSid -> AuthToken
+        self.next_sids: deque[str] = deque()  # SIDs to hand out next (tests that must know one in advance)
+
+    def add_account(self, account_sid: str, auth_token: str) -> None:
+        self.accounts[account_sid] = auth_token
+
+    def new_sid(self) -> str:
+        return "SM" + secrets.token_hex(16)
+
+    def sent(self) -> list[Recorded]:
+        """Requests that created a message (what reached a phone, as far as the fake knows)."""
+        return [r for r in self.matching("/2010-04-01/") if r.reply_status == 201]
+
+    def handle(self, request: Recorded) -> Reply:
+        match = MESSAGES.match(request.path)
+        if request.method != "POST" or match is None:
+            return twilio_error(20404, f"The requested resource {request.path} was not found", 404)
+        account_sid = match.group(1)
+        if not self._authorised(request, account_sid):
+            return twilio_error(20003, "Authenticate", 401)
+        form = request.form
+        if not form.get("To"):
+            return twilio_error(21604, "A 'To' phone number is required.")
+        if not form.get("From"):
+            return twilio_error(21603, "A 'From' phone number is required.")
+        if not form.get("Body") and not form.get("MediaUrl"):
+            return twilio_error(21602, "Message body is required.")
+        with self.lock:
+            sid = self.next_sids.popleft() if self.next_sids else self.new_sid()
+        now = formatdate(usegmt=False)
+        uri = f"/2010-04-01/Accounts/{account_sid}/Messages/{sid}"
+        return Reply(
+            201,
+            {
+                "account_sid": account_sid,
+                "api_version": "2010-04-01",
+                "body": form.get("Body", ""),
+                "date_created": now,
+                "date_sent": None,
+                "date_updated": now,
+                "direction": "outbound-api",
+                "error_code": None,
+                "error_message": None,
+                "from": form["From"],
+                "messaging_service_sid": None,
+                "num_media": "1" if form.get("MediaUrl") else "0",
+                "num_segments": str(max(1, -(-len(form.get("Body", "")) // 153))),
+                "price": None,
+                "price_unit": "USD",
+                "sid": sid,
+                "status": "queued",
+                "subresource_uris": {"media": f"{uri}/Media.json"},
+                "to": form["To"],
+                "uri": f"{uri}.json",
+            },
+        )
+
+    def _authorised(self, request: Recorded, account_sid: str) -> bool:
+        header = request.headers.get("authorization", "")
+        if not header.startswith("Basic "):
+            return False
+        try:
+            user, _, password = base64.b64decode(header[6:]).decode().partition(":")
+        except ValueError:
+            return False
+        return user == account_sid and self.accounts.get(account_sid) == password
+
+
+def webhook_params(**fields: str) -> dict[str, str]:
+    """Fields Twilio sends to a messaging webhook, as it names them."""
+    return {"ApiVersion": "2010-04-01", **fields}
+
+
+def signature(auth_token: str, url: str, params: dict[str, str]) -> str:
+    """`X-Twilio-Signature` exactly as Twilio computes it, via the official library."""
+    return str(RequestValidator(auth_token).compute_signature(url, params))

@@ -6,10 +6,12 @@ import json
 import os
 import signal
 import socket
+import sqlite3
 import subprocess
 import sys
 import time
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -224,3 +226,38 @@ def staff_socket(server: LiveServer, token: str) -> Sock:
     sock.send({"type": "auth", "token": token})
     sock.recv_until(lambda f: f["type"] == "presence")
     return sock
+
+
+# ---- reading the server's database directly, and waiting for asynchronous outcomes ----
+
+
+def query(server: LiveServer, sql: str, *params: Any) -> list[tuple[Any, ...]]:
+    with sqlite3.connect(server.db_path) as conn:
+        return conn.execute(sql, params).fetchall()
+
+
+def eventually(check: Callable[[], Any], timeout: float = 10.0) -> Any:
+    deadline = time.monotonic() + timeout
+    while True:
+        value = check()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError("condition not reached in time")
+        time.sleep(0.03)
+
+
+def message_row(server: LiveServer, message_id: int) -> dict[str, Any]:
+    with sqlite3.connect(server.db_path) as conn:
+        conn.row_factory = sqlite3.Row
+        return dict(conn.execute("SELECT * FROM messages WHERE id = ?", (message_id,)).fetchone())
+
+
+def status_is(server: LiveServer, message_id: int, status: str) -> Callable[[], bool]:
+    return lambda: message_row(server, message_id)["status"] == status
+
+
+def is_update(frame: dict[str, Any], message_id: int, status: str) -> bool:
+    return (
+        frame["type"] == "message" and frame["message"]["id"] == message_id and frame["message"].get("status") == status
+    )

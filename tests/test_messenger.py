@@ -20,8 +20,17 @@ import pytest
 
 from tests.fakes import PASS
 from tests.fakes.graph_api import FakeGraph, hub_signature, no_matching_user, rate_limited, temporarily_unavailable
-from tests.support import Api, LiveServer, make_tenant, staff_socket
-from tests.test_sms import eventually, is_update, message_row, query, status_is
+from tests.support import (
+    Api,
+    LiveServer,
+    eventually,
+    is_update,
+    make_tenant,
+    message_row,
+    query,
+    staff_socket,
+    status_is,
+)
 
 
 @pytest.fixture(scope="module")

@@ -14,8 +14,8 @@ import pytest
 from channels.messenger import split_text, window
 from outbox import RetryPolicy, advances, retry_after_seconds
 from tests.fakes.twilio_api import FakeTwilio, server_error
-from tests.support import LiveServer
-from tests.test_sms import eventually, message_row, query, sms_server, sms_shop, status_is
+from tests.support import LiveServer, eventually, message_row, query, status_is
+from tests.test_sms import sms_server, sms_shop
 
 
 @pytest.fixture

@@ -8,7 +8,7 @@ import secrets
 import sqlite3
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,7 +26,17 @@ from tests.fakes.twilio_api import (
     too_many_requests,
     webhook_params,
 )
-from tests.support import Api, LiveServer, make_tenant, staff_socket
+from tests.support import (
+    Api,
+    LiveServer,
+    eventually,
+    is_update,
+    make_tenant,
+    message_row,
+    query,
+    staff_socket,
+    status_is,
+)
 
 PUBLIC = "https://handoff.example.test"  # as if behind a TLS-terminating proxy: Twilio signs this URL
 EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
@@ -154,38 +164,6 @@ def sms_shop(server: LiveServer, twilio: FakeTwilio, public: str = PUBLIC) -> Sm
     assert response.json()["channels"]["sms"]["configured"] is True
     twilio.add_account(shop.account_sid, shop.auth_token)
     return shop
-
-
-def query(server: LiveServer, sql: str, *params: Any) -> list[tuple[Any, ...]]:
-    with sqlite3.connect(server.db_path) as conn:
-        return conn.execute(sql, params).fetchall()
-
-
-def eventually(check: Callable[[], Any], timeout: float = 10.0) -> Any:
-    deadline = time.monotonic() + timeout
-    while True:
-        value = check()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError("condition not reached in time")
-        time.sleep(0.03)
-
-
-def message_row(server: LiveServer, message_id: int) -> dict[str, Any]:
-    with sqlite3.connect(server.db_path) as conn:
-        conn.row_factory = sqlite3.Row
-        return dict(conn.execute("SELECT * FROM messages WHERE id = ?", (message_id,)).fetchone())
-
-
-def status_is(server: LiveServer, message_id: int, status: str) -> Callable[[], bool]:
-    return lambda: message_row(server, message_id)["status"] == status
-
-
-def is_update(frame: dict[str, Any], message_id: int, status: str) -> bool:
-    return (
-        frame["type"] == "message" and frame["message"]["id"] == message_id and frame["message"].get("status") == status
-    )
 
 
 @pytest.fixture

@@ -22,6 +22,14 @@ export interface TeamUser {
   created_at: string;
 }
 
+/** A teammate as any staff member sees them (GET /api/v1/team), e.g. to assign a conversation. */
+export interface Teammate {
+  id: number;
+  name: string;
+  role: Role;
+  online: boolean;
+}
+
 export interface TokenPair {
   access_token: string;
   refresh_token: string;

@@ -113,6 +113,28 @@ describe('conversation view', () => {
     expect(await screen.findByRole('button', { name: 'Reopen' })).toBeInTheDocument();
   });
 
+  it('lists teammates from /api/v1/team for a staff member and assigns to one', async () => {
+    const { api } = await open({
+      'GET /api/v1/team': [
+        { id: 9, name: 'Ann', role: 'staff', online: true },
+        { id: 12, name: 'Bo', role: 'admin', online: false },
+        { id: 13, name: 'Cy', role: 'staff', online: true },
+      ],
+      'GET /api/v1/users': json({ detail: 'admin only' }, 403),
+    });
+    const select = screen.getByRole('combobox', { name: 'Assignee' });
+    await within(select).findByRole('option', { name: 'Bo' });
+    expect(within(select).getAllByRole('option').map((o) => o.textContent)).toEqual([
+      'Unassigned',
+      'Me (Ann)',
+      'Bo',
+      'Cy (online)',
+    ]);
+    await userEvent.selectOptions(select, '13');
+    await waitFor(() => expect(api.find('PATCH', '/admin/api/conversations/5').map((c) => c.body)).toEqual([{ assignee_id: 13 }]));
+    expect(api.find('GET', '/api/v1/users')).toHaveLength(0); // admin-only: never asked by the assign control
+  });
+
   it('fetches only newer messages after a reconnect', async () => {
     const { api, ws } = await open();
     act(() => ws.drop());

@@ -86,9 +86,11 @@ export class FakeWebSocket implements WebSocketLike {
     this.readyState = 3;
   }
   // --- driven by tests
-  open() {
+  /** The socket opens; by default the server then accepts the auth frame (its first frame is presence). */
+  open({ accept = true }: { accept?: boolean } = {}) {
     this.readyState = 1;
     this.onopen?.({});
+    if (accept) this.receive({ type: 'presence', staff_online: true, online_user_ids: [] });
   }
   receive(event: object) {
     this.onmessage?.({ data: JSON.stringify(event) });

@@ -1,5 +1,5 @@
 import { describe, expect, it, vi } from 'vitest';
-import { backoffDelay, ReconnectingSocket } from '../src/socket/ReconnectingSocket';
+import { AUTH_GRACE_MS, backoffDelay, ReconnectingSocket } from '../src/socket/ReconnectingSocket';
 import { FakeWebSocket } from './helpers';
 
 function make(overrides: Partial<ConstructorParameters<typeof ReconnectingSocket>[0]> = {}) {
@@ -25,9 +25,13 @@ describe('ReconnectingSocket', () => {
     socket.start();
     const ws = FakeWebSocket.last;
     expect(ws.url).toBe('ws://test/admin-ws');
-    ws.open();
+    ws.open({ accept: false });
     expect(ws.sent[0]).toEqual({ type: 'auth', token: 'tok' });
+    // Open is not connected: the server has not accepted the token yet, and frames wait.
+    expect(statuses.at(-1)).toEqual(['connecting', false]);
+    expect(socket.send({ type: 'typing', conversation_id: 1 })).toBe(false);
     ws.receive({ type: 'presence', staff_online: true });
+    expect(socket.send({ type: 'typing', conversation_id: 1 })).toBe(true);
     ws.onmessage?.({ data: 'not json' });
     expect(events).toEqual([{ type: 'presence', staff_online: true }]);
     expect(statuses.at(-1)).toEqual(['connected', false]);
@@ -64,12 +68,62 @@ describe('ReconnectingSocket', () => {
     const onAuthRejected = vi.fn(async () => false);
     const { socket, statuses } = make({ onAuthRejected });
     socket.start();
-    FakeWebSocket.last.open();
+    FakeWebSocket.last.open({ accept: false }); // the server reads the auth frame, then refuses it
     FakeWebSocket.last.drop(4401);
     await vi.runAllTimersAsync();
     expect(onAuthRejected).toHaveBeenCalledTimes(1);
     expect(statuses.at(-1)).toEqual(['stopped', false]);
+    expect(statuses.map(([s]) => s)).not.toContain('connected');
     expect(FakeWebSocket.instances).toHaveLength(1);
+    socket.stop();
+  });
+
+  it('reports a refused reconnect as reconnecting, never connected, until the refreshed token is accepted', async () => {
+    vi.useFakeTimers();
+    const onAuthRejected = vi.fn(async () => true);
+    const { socket, statuses } = make({ onAuthRejected });
+    socket.start();
+    FakeWebSocket.last.open();
+    FakeWebSocket.last.drop(1012); // server restart
+    await vi.advanceTimersByTimeAsync(375);
+    statuses.length = 0;
+    FakeWebSocket.last.open({ accept: false });
+    FakeWebSocket.last.drop(4401);
+    await vi.advanceTimersByTimeAsync(1000);
+    expect(onAuthRejected).toHaveBeenCalledTimes(1);
+    FakeWebSocket.last.open();
+    expect(statuses.filter(([s]) => s === 'connected')).toEqual([['connected', true]]);
+    socket.stop();
+  });
+
+  it('retries promptly after a refreshed token, whatever backoff the outage built up', async () => {
+    vi.useFakeTimers();
+    const { socket } = make({ random: () => 1 });
+    socket.start();
+    FakeWebSocket.last.open();
+    FakeWebSocket.last.drop(1012);
+    for (let i = 0; i < 5; i += 1) {
+      await vi.advanceTimersByTimeAsync(30_000);
+      FakeWebSocket.last.drop(1006); // the server is still down
+    }
+    await vi.advanceTimersByTimeAsync(30_000);
+    const before = FakeWebSocket.instances.length;
+    FakeWebSocket.last.open({ accept: false });
+    FakeWebSocket.last.drop(4401);
+    await vi.advanceTimersByTimeAsync(500);
+    expect(FakeWebSocket.instances).toHaveLength(before + 1);
+    socket.stop();
+  });
+
+  it('takes a socket that stays open without a frame as accepted after a grace period', () => {
+    vi.useFakeTimers();
+    const { socket, statuses } = make();
+    socket.start();
+    FakeWebSocket.last.open({ accept: false });
+    vi.advanceTimersByTime(AUTH_GRACE_MS - 1);
+    expect(statuses.at(-1)).toEqual(['connecting', false]);
+    vi.advanceTimersByTime(1);
+    expect(statuses.at(-1)).toEqual(['connected', false]);
     socket.stop();
   });
 

@@ -10,6 +10,7 @@ import type {
   Message,
   Role,
   TeamUser,
+  Teammate,
   Tenant,
   TenantPatch,
   TokenPair,
@@ -70,7 +71,10 @@ export const searchHistory = (query: { q?: string; channel?: string; from?: stri
 export const getImported = (id: number) =>
   apiFetch<ImportedTranscript>(`/admin/api/history/imported/${id}`);
 
-// --- team (admin)
+// --- team
+/** Active teammates, for any staff member (assignment). */
+export const listTeam = () => apiFetch<Teammate[]>('/api/v1/team');
+// Management: admin only.
 export const listUsers = () => apiFetch<TeamUser[]>('/api/v1/users');
 export const createUser = (body: { email: string; name: string; password: string; role: Role }) =>
   apiFetch<TeamUser>('/api/v1/users', { method: 'POST', body });

@@ -1,8 +1,8 @@
-// Assign to me, to a teammate (admins can list users), or unassign.
+// Assign to me, to a teammate (GET /api/v1/team, open to every staff member), or unassign.
 import { useEffect, useState } from 'react';
 import * as api from '../api/endpoints';
 import { useAuth } from '../auth/AuthContext';
-import type { Conversation, TeamUser } from '../types';
+import type { Conversation, Teammate } from '../types';
 
 interface Props {
   conversation: Conversation;
@@ -10,29 +10,33 @@ interface Props {
 }
 
 export function AssignControl({ conversation, onAssign }: Props) {
-  const { user, isAdmin } = useAuth();
-  const [team, setTeam] = useState<TeamUser[]>([]);
+  const { user } = useAuth();
+  const [team, setTeam] = useState<Teammate[]>([]);
   const [busy, setBusy] = useState(false);
+  const signedIn = user !== null;
 
   useEffect(() => {
-    // GET /api/v1/users is admin-only; staff can still take a conversation or release it.
-    if (!isAdmin) return;
+    if (!signedIn) return;
     let cancelled = false;
     api
-      .listUsers()
-      .then((users) => {
-        if (!cancelled) setTeam(users.filter((u) => !u.disabled));
+      .listTeam()
+      .then((list) => {
+        if (!cancelled && Array.isArray(list)) setTeam(list);
       })
-      .catch(() => {});
+      .catch(() => {
+        /* without the list, "Me" and the current assignee are still offered */
+      });
     return () => {
       cancelled = true;
     };
-  }, [isAdmin]);
+  }, [signedIn]);
 
   const current = conversation.assignee?.id ?? null;
   const options = new Map<number, string>();
   if (user) options.set(user.id, `Me (${user.name})`);
-  for (const u of team) if (!options.has(u.id)) options.set(u.id, u.name || u.email);
+  for (const u of team) {
+    if (!options.has(u.id)) options.set(u.id, u.online ? `${u.name} (online)` : u.name);
+  }
   if (conversation.assignee && !options.has(conversation.assignee.id)) {
     options.set(conversation.assignee.id, conversation.assignee.name);
   }

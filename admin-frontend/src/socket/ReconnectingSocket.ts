@@ -34,6 +34,12 @@ const OPEN = 1;
 const AUTH_CLOSE_CODES = new Set([1008, 4401, 4403]);
 /** A connection that stays up this long resets the backoff. */
 const STABLE_MS = 5000;
+/**
+ * The socket opens before the server has checked the auth frame; a refusal closes it right after. The
+ * server's first frame (presence) says the credentials were accepted; a socket that stays open this long
+ * without one is taken as accepted too.
+ */
+export const AUTH_GRACE_MS = 1500;
 
 export function backoffDelay(attempt: number, base: number, max: number, random: () => number): number {
   const ceiling = Math.min(max, base * 2 ** attempt);
@@ -45,11 +51,14 @@ export class ReconnectingSocket {
   private ws: WebSocketLike | null = null;
   private attempt = 0;
   private everConnected = false;
+  /** The current socket's credentials were accepted (it is live, not just open). */
+  private accepted = false;
   private stopped = false;
   private authFailures = 0;
   private tokenUsed = '';
   private retryTimer: ReturnType<typeof setTimeout> | null = null;
   private stableTimer: ReturnType<typeof setTimeout> | null = null;
+  private acceptTimer: ReturnType<typeof setTimeout> | null = null;
   private readonly opts: Required<SocketOptions>;
 
   constructor(options: SocketOptions) {
@@ -70,6 +79,7 @@ export class ReconnectingSocket {
 
   stop(): void {
     this.stopped = true;
+    this.accepted = false;
     this.clearTimers();
     const ws = this.ws;
     this.ws = null;
@@ -81,9 +91,12 @@ export class ReconnectingSocket {
     this.opts.onStatus('stopped', false);
   }
 
-  /** Send a frame when connected; ephemeral frames (typing, read) are dropped while offline. */
+  /**
+   * Send a frame when connected (open and accepted); ephemeral frames (typing, read) are dropped while
+   * offline, and the `false` tells callers to send them again once connected.
+   */
   send(frame: object): boolean {
-    if (!this.ws || this.ws.readyState !== OPEN) return false;
+    if (!this.ws || this.ws.readyState !== OPEN || !this.accepted) return false;
     this.ws.send(JSON.stringify(frame));
     return true;
   }
@@ -104,19 +117,17 @@ export class ReconnectingSocket {
     }
     this.opts.onStatus(this.everConnected ? 'reconnecting' : 'connecting', false);
     this.tokenUsed = token;
+    this.accepted = false;
     const ws = new this.opts.WebSocketImpl(this.opts.url);
     this.ws = ws;
     ws.onopen = () => {
       ws.send(JSON.stringify({ type: 'auth', token }));
-      const reconnected = this.everConnected;
-      this.everConnected = true;
-      this.opts.onStatus('connected', reconnected);
-      this.stableTimer = setTimeout(() => {
-        this.attempt = 0;
-        this.authFailures = 0;
-      }, STABLE_MS);
+      // Not "connected" yet: a refused token gets this socket closed (4401) in a moment.
+      this.acceptTimer = setTimeout(() => this.accept(ws), AUTH_GRACE_MS);
     };
     ws.onmessage = (ev) => {
+      if (this.ws !== ws) return;
+      this.accept(ws);
       if (typeof ev.data !== 'string') return;
       let event: ServerEvent;
       try {
@@ -132,6 +143,7 @@ export class ReconnectingSocket {
     ws.onclose = (ev) => {
       if (this.ws !== ws) return;
       this.ws = null;
+      this.accepted = false;
       this.clearTimers();
       if (this.stopped) return;
       this.opts.onStatus('reconnecting', false);
@@ -143,12 +155,33 @@ export class ReconnectingSocket {
     };
   }
 
+  /** The server took our credentials: report the (re)connection, so views resync from here on. */
+  private accept(ws: WebSocketLike): void {
+    if (this.ws !== ws || this.accepted || this.stopped) return;
+    this.accepted = true;
+    if (this.acceptTimer) clearTimeout(this.acceptTimer);
+    this.acceptTimer = null;
+    const reconnected = this.everConnected;
+    this.everConnected = true;
+    this.opts.onStatus('connected', reconnected);
+    this.stableTimer = setTimeout(() => {
+      this.attempt = 0;
+      this.authFailures = 0;
+    }, STABLE_MS);
+  }
+
   private async handleAuthRejected(): Promise<void> {
     this.authFailures += 1;
     const refreshed = this.authFailures <= 2 && (await this.opts.onAuthRejected(this.tokenUsed));
     if (this.stopped) return;
-    if (refreshed) this.scheduleRetry();
-    else this.stop();
+    if (!refreshed) {
+      this.stop();
+      return;
+    }
+    // The server is up and answered: only the token was stale. Come back at once rather than after the
+    // backoff grown while the server was down (at most two refusals in a row, so this cannot spin).
+    this.attempt = 0;
+    this.scheduleRetry();
   }
 
   private scheduleRetry(): void {
@@ -164,8 +197,10 @@ export class ReconnectingSocket {
   private clearTimers(): void {
     if (this.retryTimer) clearTimeout(this.retryTimer);
     if (this.stableTimer) clearTimeout(this.stableTimer);
+    if (this.acceptTimer) clearTimeout(this.acceptTimer);
     this.retryTimer = null;
     this.stableTimer = null;
+    this.acceptTimer = null;
   }
 }
 

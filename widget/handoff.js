@@ -196,7 +196,7 @@ label{display:block;font-size:13px;font-weight:600;margin-bottom:4px;color:#3741
 
   function uuid() {
     if (crypto.randomUUID) return crypto.randomUUID();
-    // randomUUID needs a secure context; host pages on plain http still have getRandomValues
+    // randomUUID needs a secure context; plain http pages still have getRandomValues
     return '10000000-1000-4000-8000-100000000000'.replace(/[018]/g, (c) =>
       (c ^ (crypto.getRandomValues(new Uint8Array(1))[0] & (15 >> (c / 4)))).toString(16));
   }
@@ -328,6 +328,8 @@ label{display:block;font-size:13px;font-weight:600;margin-bottom:4px;color:#3741
           ident.id = ident.token = null;
           return doSession();
         }
+        // a name or email the server refuses: drop it
+        if (e.status === 422 && (ident.email || ident.name)) { delete ident[ident.email ? 'email' : 'name']; return doSession(); }
         delay = Math.min((delay || 1000) * 2, 30000);
         await new Promise((r) => setTimeout(r, delay));
         return shut ? undefined : doSession(delay);
@@ -367,7 +369,7 @@ label{display:block;font-size:13px;font-weight:600;margin-bottom:4px;color:#3741
       try {
         sock = ws = new WebSocket(base.replace(/^http/, 'ws') + '/ws/' + encodeURIComponent(ident.id));
       } catch (e) {
-        return setPollMode(true); // blocked by CSP, or no WebSocket
+        return setPollMode(2); // no WebSocket, or CSP: HTTP for good
       }
       sock.onopen = () => {
         opened = wsOpen = true; attempts = failedOpens = 0;
@@ -425,7 +427,7 @@ label{display:block;font-size:13px;font-weight:600;margin-bottom:4px;color:#3741
       if (pollMode === on) return;
       pollMode = on;
       clearTimeout(pollTimer);
-      if (on) { poll(); scheduleReconnect(); }
+      if (on) poll();
     }
     async function poll() {
       clearTimeout(pollTimer);
@@ -434,6 +436,7 @@ label{display:block;font-size:13px;font-weight:600;margin-bottom:4px;color:#3741
         for (const x of r.messages || []) upsert(x);
       } catch (e) {
         if (e.status === 401 || e.status === 403) await startSession();
+        else if (!e.status && pollMode < 2) { failedOpens = 0; return setPollMode(false); } // server down, not blocked
       }
       if (!pollMode || shut) return;
       flushQueue();
@@ -502,6 +505,8 @@ label{display:block;font-size:13px;font-weight:600;margin-bottom:4px;color:#3741
 
     function deliver(m) {
       if (m.id != null || m._state !== 'sending' || m._inflight) return;
+      // a frame over 64 KiB closes the socket, and each reconnect would resend it
+      if (new Blob([JSON.stringify(m.text)]).size > 65e3) return fail(m, 'too long');
       if (pollMode && !wsOpen) return post(m);
       if (!send({ type: 'message', text: m.text, client_id: m.client_id })) return connect();
       m._inflight = true;
@@ -573,7 +578,7 @@ label{display:block;font-size:13px;font-weight:600;margin-bottom:4px;color:#3741
     // -- notifications: unread badge, beep, title flash --
     function notify(id) {
       if (isOpen && !D.hidden) return;
-      // one beep per message across tabs and reloads (a replayed history does not beep again)
+      // one beep per message, across tabs and reloads
       if ((+get(NS + ':beep') || 0) < id) { put(NS + ':beep', String(id)); beep(); }
       if (D.hidden || !D.hasFocus()) startFlash();
     }
@@ -903,7 +908,7 @@ label{display:block;font-size:13px;font-weight:600;margin-bottom:4px;color:#3741
     return { open, close, toggle, identify, shutdown };
   }
 
-  // window.Handoff: callable (Handoff('open')) and with methods (Handoff.open()); it outlives shutdown/boot.
+  // window.Handoff('open') or Handoff.open(); it outlives shutdown/boot
   let current = null, listeners = {}, readyInfo = null;
   function emit(ev, arg) {
     if (ev === 'ready') readyInfo = arg;
@@ -938,7 +943,7 @@ label{display:block;font-size:13px;font-weight:600;margin-bottom:4px;color:#3741
 
   // calls queued before the script loaded, by a stub like
   // window.Handoff = window.Handoff || function () { (Handoff.q = Handoff.q || []).push(arguments); };
-  const queued = [].slice.call((W.Handoff && W.Handoff.q) || []).map((a) => [].slice.call(a));
+  const queued = [...((W.Handoff && W.Handoff.q) || [])].map((a) => [...a]);
   W.Handoff = Handoff;
   if (!queued.some((a) => a[0] === 'boot')) Handoff.boot();
   for (const a of queued) Handoff(...a);

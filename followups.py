@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import re
 import sqlite3
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Query, status
 from fastapi.security import HTTPAuthorizationCredentials
-from pydantic import BaseModel, EmailStr, Field, model_validator
+from pydantic import BaseModel, EmailStr, Field, field_validator, model_validator
 
 import conversation_store as store
 from audit import record_event, staff_event
@@ -18,14 +19,22 @@ from db import now_iso
 from errors import NotFound
 
 router = APIRouter(tags=["followups"])
+PHONE = re.compile(r"^\+?[0-9 ().-]{6,24}$")
 
 
 class FollowupBody(BaseModel):
     widget_key: str = Field(min_length=1, max_length=100)
     name: str = Field(min_length=1, max_length=120)
     email: EmailStr | None = None
-    phone: str | None = Field(default=None, pattern=r"^\+?[0-9 ().-]{6,24}$")
+    phone: str | None = Field(default=None, max_length=32)
     message: str = Field(min_length=1, max_length=4000)
+
+    @field_validator("phone")
+    @classmethod
+    def _phone(cls, phone: str | None) -> str | None:
+        if phone is not None and phone.strip() and not PHONE.match(phone.strip()):
+            raise ValueError("enter a phone number with digits, spaces, +, ( ) or -")
+        return (phone.strip() or None) if phone is not None else None
 
     @model_validator(mode="after")
     def _reachable(self) -> FollowupBody:

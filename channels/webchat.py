@@ -9,8 +9,9 @@ import uuid
 from functools import partial
 from typing import Annotated, Any
 
+from email_validator import EmailNotValidError, validate_email
 from fastapi import APIRouter, Depends, HTTPException, Query, Request, WebSocket, status
-from pydantic import BaseModel, EmailStr, Field
+from pydantic import BaseModel, Field
 
 import conversation_store as store
 import conversations
@@ -80,12 +81,22 @@ def conversation_state(conn: sqlite3.Connection, tenant_id: int, visitor_id: str
     return {"id": row["id"], "status": row["status"], "escalated": bool(row["escalated"])} if row else None
 
 
+def usable_email(raw: str | None) -> str | None:
+    if not raw or not raw.strip():
+        return None
+    try:
+        return validate_email(raw.strip(), check_deliverability=False).normalized
+    except EmailNotValidError:
+        return None
+
+
 class SessionBody(BaseModel):
     widget_key: str = Field(min_length=1, max_length=100)
     visitor_id: str | None = Field(default=None, max_length=64)
     visitor_token: str | None = Field(default=None, max_length=4096)
     name: str | None = Field(default=None, max_length=120)
-    email: EmailStr | None = None
+    # Optional and only informative: an address the validator dislikes is dropped, never a failed session.
+    email: str | None = Field(default=None, max_length=254)
 
 
 class WebchatBody(BaseModel):
@@ -108,8 +119,9 @@ async def widget_session(body: SessionBody, ctx: Ctx) -> dict[str, Any]:
         if known and known.tenant_id == tenant["id"] and body.visitor_id in (None, known.visitor_id):
             visitor_id = known.visitor_id
     visitor_id = visitor_id or uuid.uuid4().hex
-    if body.name or body.email:
-        name, email = (body.name or "").strip() or None, body.email
+    email = usable_email(body.email)
+    if body.name or email:
+        name = (body.name or "").strip() or None
         await ctx.db.write(
             lambda c: store.upsert_contact(c, tenant["id"], "webchat", visitor_id, name=name, email=email)
         )
@@ -218,6 +230,12 @@ class VisitorFrames:
             if len(page) < 500:
                 break
             after, sent = page[-1]["id"], sent + len(page)
+        # Also the conversation's state, in case it was closed or escalated while this tab was away.
+        state = await self.ctx.db.read(
+            partial(conversation_state, tenant_id=self.visitor.tenant_id, visitor_id=self.visitor.visitor_id)
+        )
+        if state is not None:
+            sock.send_event({"type": "conversation", "conversation": state})
 
 
 @router.websocket("/ws/{visitor_id}")

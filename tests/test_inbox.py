@@ -131,6 +131,10 @@ def test_followups_from_widget_reach_staff_live(server: LiveServer) -> None:
     session = visitor_session(server, key)
     missing = httpx.post(f"{server.url}/followup", json={"widget_key": key, "name": "Ann", "message": "call me"})
     assert missing.status_code == 422 and "email or a phone" in missing.json()["detail"]
+    bad_phone = httpx.post(
+        f"{server.url}/followup", json={"widget_key": key, "name": "Ann", "phone": "call me maybe", "message": "m"}
+    )
+    assert bad_phone.status_code == 422 and "phone number with digits" in bad_phone.json()["detail"]
     unknown = httpx.post(
         f"{server.url}/followup", json={"widget_key": "wk_nope", "name": "A", "email": "a@example.com", "message": "m"}
     )

@@ -205,3 +205,31 @@ def test_webchat_http_validation(server: LiveServer, shop: tuple[Api, str]) -> N
     assert httpx.post(f"{server.url}/webchat", json={"nope": 1}, headers=headers).status_code == 422
     ok = httpx.post(f"{server.url}/webchat", json={"text": "over http"}, headers=headers)
     assert ok.status_code == 200 and set(ok.json()) == {"conversation_id", "message_id"}
+
+
+def test_session_keeps_a_valid_email_and_ignores_an_unusable_one(server: LiveServer, shop: tuple[Api, str]) -> None:
+    admin, key = shop
+    odd = visitor_session(server, key, name="Pat", email="pat@@nowhere")
+    assert odd["visitor_id"]  # the chat still works without the email
+    good = visitor_session(server, key, name="Kim", email="kim@example.com")
+    httpx.post(
+        f"{server.url}/webchat", json={"text": "hi"}, headers={"Authorization": f"Bearer {good['visitor_token']}"}
+    )
+    contact = admin.get("/admin/api/convos").json()["conversations"][0]["contact"]
+    assert (contact["name"], contact["email"]) == ("Kim", "kim@example.com")
+
+
+def test_resume_also_reports_the_conversation_state(server: LiveServer, shop: tuple[Api, str]) -> None:
+    admin, key = shop
+    session = visitor_session(server, key)
+    sent = httpx.post(
+        f"{server.url}/webchat", json={"text": "bye"}, headers={"Authorization": f"Bearer {session['visitor_token']}"}
+    )
+    admin.patch(f"/admin/api/conversations/{sent.json()['conversation_id']}", {"status": "closed"})
+    sock = visitor_socket(server, session)  # was away while it closed
+    sock.send({"type": "resume", "after": sent.json()["message_id"]})
+    frames = sock.drain()
+    assert [f["message"]["sender"] for f in frames if f["type"] == "message"] == ["system"]
+    state = next(f for f in frames if f["type"] == "conversation")
+    assert state["conversation"] == {"id": sent.json()["conversation_id"], "status": "closed", "escalated": False}
+    sock.close()

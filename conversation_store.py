@@ -14,9 +14,7 @@ from db import now_iso, parse_iso
 
 CONVERSATION_SELECT = """
 SELECT c.*, ct.name AS contact_name, ct.email AS contact_email, ct.phone AS contact_phone,
-       ct.opted_out AS contact_opted_out, ct.external_id AS contact_external_id, u.name AS assignee_name,
-       (SELECT COUNT(*) FROM messages m WHERE m.conversation_id = c.id AND m.sender = 'visitor'
-          AND m.id > c.staff_read_message_id) AS unread_count
+       ct.opted_out AS contact_opted_out, ct.external_id AS contact_external_id, u.name AS assignee_name
 FROM conversations c JOIN contacts ct ON ct.id = c.contact_id LEFT JOIN users u ON u.id = c.assignee_id
 """
 MESSAGE_SELECT = "SELECT m.*, u.name AS author_name FROM messages m LEFT JOIN users u ON u.id = m.author_id"
@@ -76,14 +74,20 @@ def load_message(conn: sqlite3.Connection, message_id: int) -> dict[str, Any] | 
     return message_json(row) if row else None
 
 
-def load_conversation(conn: sqlite3.Connection, tenant_id: int, conversation_id: int) -> dict[str, Any] | None:
-    """A conversation of this tenant as JSON; None for another tenant's id (callers answer 404)."""
+def load_conversation(
+    conn: sqlite3.Connection, tenant_id: int, conversation_id: int, known: dict[str, Any] | None = None
+) -> dict[str, Any] | None:
+    """A conversation of this tenant as JSON; None for another tenant's id (callers answer 404).
+
+    `known` is a message the caller already holds: reused when it is the conversation's last message.
+    """
     row = conn.execute(
         f"{CONVERSATION_SELECT} WHERE c.id = ? AND c.tenant_id = ?", (conversation_id, tenant_id)
     ).fetchone()
     if row is None:
         return None
-    last = load_message(conn, row["last_message_id"]) if row["last_message_id"] else None
+    last_id = row["last_message_id"]
+    last = known if known and known["id"] == last_id else (load_message(conn, last_id) if last_id else None)
     return conversation_json(row, last)
 
 
@@ -95,6 +99,24 @@ def conversations_json(conn: sqlite3.Connection, rows: list[sqlite3.Row]) -> lis
         for m in conn.execute(f"{MESSAGE_SELECT} WHERE m.id IN ({marks})", ids):
             last[m["id"]] = message_json(m)
     return [conversation_json(r, last.get(r["last_message_id"])) for r in rows]
+
+
+def contact_for_message(
+    conn: sqlite3.Connection,
+    tenant_id: int,
+    channel: str,
+    external_id: str,
+    *,
+    name: str | None = None,
+    email: str | None = None,
+    phone: str | None = None,
+) -> sqlite3.Row:
+    """The contact a message comes from; written only when it is new or its details changed (hot path)."""
+    row = find_contact(conn, tenant_id, channel, external_id)
+    given = (("name", name), ("email", email), ("phone", phone))
+    if row is not None and all(value is None or value == row[key] for key, value in given):
+        return row
+    return upsert_contact(conn, tenant_id, channel, external_id, name=name, email=email, phone=phone)
 
 
 def upsert_contact(
@@ -196,7 +218,7 @@ def insert_message(
     if sender == "visitor":
         conn.execute(
             "UPDATE conversations SET last_message_at = ?, last_message_id = ?, last_customer_message_at = ?,"
-            " awaiting_since = coalesce(awaiting_since, ?) WHERE id = ?",
+            " awaiting_since = coalesce(awaiting_since, ?), unread_count = unread_count + 1 WHERE id = ?",
             (now, message_id, now, now, conversation["id"]),
         )
         conn.execute(
@@ -207,7 +229,7 @@ def insert_message(
         # A staff reply answers everything before it: clear the escalation clock and the unread count.
         conn.execute(
             "UPDATE conversations SET last_message_at = ?, last_message_id = ?, awaiting_since = NULL, escalated = 0,"
-            " staff_read_message_id = max(staff_read_message_id, ?) WHERE id = ?",
+            " staff_read_message_id = max(staff_read_message_id, ?), unread_count = 0 WHERE id = ?",
             (now, message_id, message_id, conversation["id"]),
         )
         metrics = conn.execute(

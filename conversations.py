@@ -42,7 +42,7 @@ class Stored:
     duplicate: bool
 
 
-def announce(ctx: AppContext, message: dict[str, Any], conversation: dict[str, Any]) -> None:
+def announce(ctx: AppContext, message: dict[str, Any], conversation: dict[str, Any], origin: Any = None) -> None:
     """Staff get every message with its conversation; a web visitor also gets it on every open tab."""
     ctx.hub.publish(
         conversation["_tenant_id"], {"type": "message", "message": message, "conversation": public(conversation)}
@@ -53,6 +53,7 @@ def announce(ctx: AppContext, message: dict[str, Any], conversation: dict[str, A
             {"type": "message", "message": message},
             staff=False,
             visitor=conversation["contact"]["external_id"],
+            skip=origin,
         )
 
 
@@ -75,8 +76,10 @@ def announce_update(
         )
 
 
-def load_for_publish(conn: sqlite3.Connection, tenant_id: int, conversation_id: int) -> dict[str, Any]:
-    conversation = store.load_conversation(conn, tenant_id, conversation_id)
+def load_for_publish(
+    conn: sqlite3.Connection, tenant_id: int, conversation_id: int, known: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    conversation = store.load_conversation(conn, tenant_id, conversation_id, known)
     if conversation is None:
         raise NotFound("conversation not found")
     conversation["_tenant_id"] = tenant_id  # routing only; stripped before it leaves the server
@@ -89,18 +92,21 @@ def loaded(
     """A stored message and its conversation, read back inside the write that stored them."""
     message = store.load_message(conn, message_id)
     assert message is not None
-    return message, load_for_publish(conn, tenant_id, conversation_id), duplicate
+    return message, load_for_publish(conn, tenant_id, conversation_id, message), duplicate
 
 
 def public(conversation: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in conversation.items() if not k.startswith("_")}
 
 
-async def receive(ctx: AppContext, inbound: Inbound) -> Stored:
-    """Store a customer message (once, whatever the retries), opening a conversation when none is open."""
+async def receive(ctx: AppContext, inbound: Inbound, origin: Any = None) -> Stored:
+    """Store a customer message (once, whatever the retries), opening a conversation when none is open.
+
+    `origin` is the visitor socket it arrived on, if any: that tab is answered with an ack, not an echo.
+    """
 
     def write(conn: sqlite3.Connection) -> tuple[dict[str, Any], dict[str, Any], bool]:
-        contact = store.upsert_contact(
+        contact = store.contact_for_message(
             conn,
             inbound.tenant_id,
             inbound.channel,
@@ -127,7 +133,7 @@ async def receive(ctx: AppContext, inbound: Inbound) -> Stored:
 
     message, conversation, duplicate = await ctx.db.write(write)
     if not duplicate:
-        announce(ctx, message, conversation)
+        announce(ctx, message, conversation, origin)
     return Stored(message, public(conversation), duplicate)
 
 
@@ -312,9 +318,15 @@ async def staff_read(ctx: AppContext, staff: Staff, conversation_id: int, messag
     def write(conn: sqlite3.Connection) -> dict[str, Any] | None:
         updated = conn.execute(
             "UPDATE conversations SET staff_read_message_id = min(?, coalesce(last_message_id, 0))"
-            " WHERE id = ? AND tenant_id = ? AND staff_read_message_id < ? RETURNING id",
+            " WHERE id = ? AND tenant_id = ? AND staff_read_message_id < ? RETURNING id, staff_read_message_id",
             (message_id, conversation_id, staff.tenant_id, message_id),
         ).fetchone()
+        if updated:  # reading is rare next to writing: count once here, not on every message
+            conn.execute(
+                "UPDATE conversations SET unread_count = (SELECT COUNT(*) FROM messages WHERE conversation_id = ?"
+                " AND sender = 'visitor' AND id > ?) WHERE id = ?",
+                (conversation_id, updated["staff_read_message_id"], conversation_id),
+            )
         return load_for_publish(conn, staff.tenant_id, conversation_id) if updated else None
 
     conversation = await ctx.db.write(write)

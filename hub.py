@@ -17,7 +17,10 @@ from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 log = logging.getLogger("handoff.hub")
 
 MAX_FRAME_BYTES = 64 * 1024
-QUEUE_FRAMES = 256
+# A visitor gets a handful of frames per message; a staff socket gets every event of its tenant, and one
+# group commit can release a whole batch (db.MAX_BATCH) at once, so its queue must hold several batches.
+VISITOR_QUEUE_FRAMES = 256
+STAFF_QUEUE_FRAMES = 8192
 CLOSE_TOO_SLOW = 1013  # "try again later": the client reconnects and resumes from its last message id
 CLOSE_TOO_BIG = 1009
 
@@ -49,7 +52,9 @@ class Socket:
         self.user_id = user_id
         self.user_name = user_name
         self.session_id = session_id
-        self.queue: asyncio.Queue[str] = asyncio.Queue(QUEUE_FRAMES)
+        self.queue: asyncio.Queue[str] = asyncio.Queue(
+            VISITOR_QUEUE_FRAMES if visitor_id is not None else STAFF_QUEUE_FRAMES
+        )
         self.closing: tuple[int, str] | None = None
         self._tasks: tuple[asyncio.Task[None], ...] = ()
 
@@ -60,7 +65,7 @@ class Socket:
         try:
             self.queue.put_nowait(frame)
         except asyncio.QueueFull:
-            log.warning("socket fell %d frames behind; disconnecting it", QUEUE_FRAMES)
+            log.warning("socket fell %d frames behind; disconnecting it", self.queue.maxsize)
             self.close(CLOSE_TOO_SLOW, "too slow; reconnect and resume")
 
     def send_event(self, event: dict[str, Any]) -> None:
@@ -182,10 +187,19 @@ class Hub:
 
     # -- delivery -----------------------------------------------------------------------------------
 
-    def publish(self, tenant_id: int, event: dict[str, Any], *, staff: bool = True, visitor: str | None = None) -> None:
+    def publish(
+        self,
+        tenant_id: int,
+        event: dict[str, Any],
+        *,
+        staff: bool = True,
+        visitor: str | None = None,
+        skip: Socket | None = None,
+    ) -> None:
         """The single way events go out: to the tenant's staff sockets and/or one visitor's sockets (all tabs).
 
-        Serialises once and only enqueues, so it never waits on a slow client.
+        Serialises once and only enqueues, so it never waits on a slow client. `skip` is the socket the
+        event came from when it already has it (a visitor's own message: that tab got its ack).
         """
         frame = encode(event)
         if staff:
@@ -193,7 +207,8 @@ class Hub:
                 sock.offer(frame)
         if visitor is not None:
             for sock in self._visitors.get(tenant_id, {}).get(visitor, ()):
-                sock.offer(frame)
+                if sock is not skip:
+                    sock.offer(frame)
 
     def close_staff(self, *, session_id: str | None = None, user_id: int | None = None, reason: str) -> None:
         """Close staff sockets whose session was revoked or whose user was disabled."""

@@ -240,8 +240,18 @@ CREATE INDEX conversation_metrics_tenant ON conversation_metrics (tenant_id, sta
   first_response_seconds, resolution_seconds, missed, escalated);
 """
 
+# Unread counts kept on the conversation: counting unread messages on every new message grew with the
+# conversation (quadratic over a long chat); the count is now maintained where messages are stored.
+UNREAD_COUNT = """
+ALTER TABLE conversations ADD COLUMN unread_count INTEGER NOT NULL DEFAULT 0;
+UPDATE conversations SET unread_count = (
+  SELECT COUNT(*) FROM messages m WHERE m.conversation_id = conversations.id AND m.sender = 'visitor'
+    AND m.id > conversations.staff_read_message_id);
+"""
+
 MIGRATIONS: list[tuple[str, str]] = [
     ("0001_initial", INITIAL),
     ("0002_outbound_delivery", OUTBOUND_DELIVERY),
     ("0003_analytics_indexes", ANALYTICS_INDEXES),
+    ("0004_unread_count", UNREAD_COUNT),
 ]

@@ -55,7 +55,9 @@ def checked_client_id(client_id: Any) -> str | None:
     return client_id
 
 
-async def visitor_says(ctx: AppContext, visitor: Visitor, text: Any, client_id: Any) -> conversations.Stored:
+async def visitor_says(
+    ctx: AppContext, visitor: Visitor, text: Any, client_id: Any, origin: Socket | None = None
+) -> conversations.Stored:
     """A visitor's message from the socket or `/webchat`: validated, rate limited, stored once."""
     text, client_id = checked_text(ctx, text), checked_client_id(client_id)
     if not ctx.limits.visitor_messages.allow(f"{visitor.tenant_id}:{visitor.visitor_id}"):
@@ -70,6 +72,7 @@ async def visitor_says(ctx: AppContext, visitor: Visitor, text: Any, client_id: 
             client_id=client_id,
             external_id=f"{visitor.visitor_id}:{client_id}" if client_id else None,
         ),
+        origin,
     )
 
 
@@ -186,7 +189,7 @@ class VisitorFrames:
         kind = frame["type"]
         try:
             if kind == "message":
-                stored = await visitor_says(self.ctx, self.visitor, frame.get("text"), frame.get("client_id"))
+                stored = await visitor_says(self.ctx, self.visitor, frame.get("text"), frame.get("client_id"), sock)
                 sock.send_event(
                     {"type": "ack", "client_id": frame.get("client_id"), "message_id": stored.message["id"]}
                 )

@@ -43,7 +43,8 @@ class AppContext:
     services: dict[str, Any] = field(default_factory=dict)
 
 
-def get_ctx(conn: HTTPConnection) -> AppContext:
+async def get_ctx(conn: HTTPConnection) -> AppContext:
+    # async on purpose: FastAPI runs plain-def dependencies in a thread pool, a thread hop per request.
     ctx: AppContext = conn.app.state.ctx
     return ctx
 

@@ -45,6 +45,7 @@ def message_json(row: sqlite3.Row) -> dict[str, Any]:
 def conversation_json(row: sqlite3.Row, last_message: dict[str, Any] | None) -> dict[str, Any]:
     return {
         "id": row["id"],
+        "tenant_id": row["tenant_id"],
         "channel": row["channel"],
         "status": row["status"],
         "escalated": bool(row["escalated"]),

@@ -44,12 +44,10 @@ class Stored:
 
 def announce(ctx: AppContext, message: dict[str, Any], conversation: dict[str, Any], origin: Any = None) -> None:
     """Staff get every message with its conversation; a web visitor also gets it on every open tab."""
-    ctx.hub.publish(
-        conversation["_tenant_id"], {"type": "message", "message": message, "conversation": public(conversation)}
-    )
+    ctx.hub.publish(conversation["tenant_id"], {"type": "message", "message": message, "conversation": conversation})
     if conversation["channel"] == "webchat":
         ctx.hub.publish(
-            conversation["_tenant_id"],
+            conversation["tenant_id"],
             {"type": "message", "message": message},
             staff=False,
             visitor=conversation["contact"]["external_id"],
@@ -61,10 +59,10 @@ def announce_update(
     ctx: AppContext, conversation: dict[str, Any], *, escalation: bool = False, tell_visitor: bool = True
 ) -> None:
     """Staff see every change; the web visitor only status and escalation changes (tags are internal)."""
-    tenant_id = conversation["_tenant_id"]
+    tenant_id = conversation["tenant_id"]
     ctx.hub.publish(
         tenant_id,
-        {"type": "escalation" if escalation else "conversation_updated", "conversation": public(conversation)},
+        {"type": "escalation" if escalation else "conversation_updated", "conversation": conversation},
     )
     if tell_visitor and conversation["channel"] == "webchat":
         state = {k: conversation[k] for k in ("id", "status", "escalated")}
@@ -82,7 +80,7 @@ def load_for_publish(
     conversation = store.load_conversation(conn, tenant_id, conversation_id, known)
     if conversation is None:
         raise NotFound("conversation not found")
-    conversation["_tenant_id"] = tenant_id  # routing only; stripped before it leaves the server
+    conversation["tenant_id"] = tenant_id  # routing only; stripped before it leaves the server
     return conversation
 
 
@@ -93,10 +91,6 @@ def loaded(
     message = store.load_message(conn, message_id)
     assert message is not None
     return message, load_for_publish(conn, tenant_id, conversation_id, message), duplicate
-
-
-def public(conversation: dict[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in conversation.items() if not k.startswith("_")}
 
 
 async def receive(ctx: AppContext, inbound: Inbound, origin: Any = None) -> Stored:
@@ -134,7 +128,7 @@ async def receive(ctx: AppContext, inbound: Inbound, origin: Any = None) -> Stor
     message, conversation, duplicate = await ctx.db.write(write)
     if not duplicate:
         announce(ctx, message, conversation, origin)
-    return Stored(message, public(conversation), duplicate)
+    return Stored(message, conversation, duplicate)
 
 
 async def staff_send(ctx: AppContext, staff: Staff, conversation_id: int, text: str, client_id: str | None) -> Stored:
@@ -180,7 +174,7 @@ async def staff_send(ctx: AppContext, staff: Staff, conversation_id: int, text: 
         announce(ctx, message, conversation)
         if conversation["channel"] in OUTBOUND and (outbox := ctx.services.get("outbox")):
             outbox.wake()
-    return Stored(message, public(conversation), duplicate)
+    return Stored(message, conversation, duplicate)
 
 
 def _reopen(conn: sqlite3.Connection, row: sqlite3.Row) -> None:
@@ -253,7 +247,7 @@ async def update(ctx: AppContext, staff: Staff, conversation_id: int, changes: d
     if message is not None:
         announce(ctx, message, conversation)
     announce_update(ctx, conversation, tell_visitor="status" in changes)
-    return public(conversation)
+    return conversation
 
 
 async def close_for_visitor(ctx: AppContext, tenant_id: int, visitor_id: str) -> dict[str, Any] | None:
@@ -284,7 +278,7 @@ async def close_for_visitor(ctx: AppContext, tenant_id: int, visitor_id: str) ->
     conversation, message = outcome
     announce(ctx, message, conversation)
     announce_update(ctx, conversation)
-    return public(conversation)
+    return conversation
 
 
 async def visitor_read(ctx: AppContext, tenant_id: int, contact_id: int, message_id: int) -> None:
@@ -308,8 +302,8 @@ async def visitor_read(ctx: AppContext, tenant_id: int, contact_id: int, message
     if outcome is not None:
         conversation, messages = outcome
         for message in messages:
-            ctx.hub.publish(tenant_id, {"type": "message", "message": message, "conversation": public(conversation)})
-        ctx.hub.publish(tenant_id, {"type": "conversation_updated", "conversation": public(conversation)})
+            ctx.hub.publish(tenant_id, {"type": "message", "message": message, "conversation": conversation})
+        ctx.hub.publish(tenant_id, {"type": "conversation_updated", "conversation": conversation})
 
 
 async def staff_read(ctx: AppContext, staff: Staff, conversation_id: int, message_id: int) -> None:
@@ -331,4 +325,4 @@ async def staff_read(ctx: AppContext, staff: Staff, conversation_id: int, messag
 
     conversation = await ctx.db.write(write)
     if conversation is not None:
-        ctx.hub.publish(staff.tenant_id, {"type": "conversation_updated", "conversation": public(conversation)})
+        ctx.hub.publish(staff.tenant_id, {"type": "conversation_updated", "conversation": conversation})

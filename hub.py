@@ -7,11 +7,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+import orjson
 from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 
 log = logging.getLogger("handoff.hub")
@@ -28,7 +28,9 @@ FrameHandler = Callable[["Socket", dict[str, Any]], Awaitable[None]]
 
 
 def encode(event: dict[str, Any]) -> str:
-    return json.dumps(event, separators=(",", ":"), ensure_ascii=False)
+    # orjson: the staff event (message + conversation) is encoded once per message; stdlib json was a
+    # sixth of the server's CPU at load.
+    return orjson.dumps(event).decode()
 
 
 class Socket:
@@ -97,8 +99,8 @@ class Socket:
                 self.close(CLOSE_TOO_BIG, "frame larger than 64 KiB")
                 return
             try:
-                frame = json.loads(text)
-            except ValueError:
+                frame = orjson.loads(text)
+            except orjson.JSONDecodeError:
                 self.send_event({"type": "error", "detail": "frame is not valid JSON"})
                 continue
             if not isinstance(frame, dict) or not isinstance(frame.get("type"), str):

@@ -29,8 +29,8 @@ TYPING_EVERY_SECONDS = 1.0
 MAX_RESUME_MESSAGES = 5000
 
 
-def limit_ip(request: Request) -> None:
-    """Per-IP ceiling on the public endpoints."""
+async def limit_ip(request: Request) -> None:
+    """Per-IP ceiling on the public endpoints (async: plain-def dependencies cost a thread hop)."""
     ctx: AppContext = request.app.state.ctx
     if not ctx.limits.public_per_ip.allow(client_ip(request)):
         raise HTTPException(status.HTTP_429_TOO_MANY_REQUESTS, "too many requests", headers={"Retry-After": "60"})

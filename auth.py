@@ -104,7 +104,14 @@ def revoke_sessions(conn: sqlite3.Connection, reason: str, *, session_id: str = 
 
 
 async def staff_from_token(ctx: AppContext, token: str) -> Staff:
-    """Resolve an access token to a live staff member, or raise 401 (shared by HTTP and the staff socket)."""
+    """Resolve an access token to a live staff member, or raise 401 (shared by HTTP and the staff socket).
+
+    Verified tokens are cached until they expire; `revoked()` and `user_changed()` drop them, so a
+    logout, a disabled account or a role change applies to the very next request.
+    """
+    cached = ctx.staff_tokens.get(token)
+    if cached is not None:
+        return cached  # type: ignore[no-any-return]
     try:
         claims = decode_token(ctx.settings.jwt_secret, token, "access")
     except TokenError:
@@ -118,7 +125,20 @@ async def staff_from_token(ctx: AppContext, token: str) -> Staff:
         raise unauthorized("token revoked")
     if row["disabled"]:
         raise unauthorized("account disabled")
-    return Staff(row["id"], row["tenant_id"], row["email"], row["name"], row["role"], claims["sid"])
+    staff = Staff(row["id"], row["tenant_id"], row["email"], row["name"], row["role"], claims["sid"])
+    ctx.staff_tokens.put(token, float(claims["exp"]), staff)
+    return staff
+
+
+def revoked(ctx: AppContext, reason: str, *, session_id: str = "", user_id: int = 0) -> None:
+    """After revoking sessions in the database: forget their cached tokens and close their sockets."""
+    ctx.staff_tokens.forget(lambda s: s.session_id == session_id or s.id == user_id)
+    ctx.hub.close_staff(session_id=session_id or None, user_id=user_id or None, reason=reason)
+
+
+def user_changed(ctx: AppContext, user_id: int) -> None:
+    """A user's role or name changed: their next request re-reads them."""
+    ctx.staff_tokens.forget(lambda s: s.id == user_id)
 
 
 async def current_staff(
@@ -150,11 +170,16 @@ def mint_visitor_token(ctx: AppContext, tenant_id: int, visitor_id: str) -> str:
 
 def visitor_from_token(ctx: AppContext, token: str) -> Visitor:
     """A signed visitor token names its tenant and visitor; knowing a visitor id alone proves nothing."""
+    cached = ctx.visitor_tokens.get(token)
+    if cached is not None:
+        return cached  # type: ignore[no-any-return]
     try:
         claims = decode_token(ctx.settings.jwt_secret, token, "visitor")
     except TokenError:
         raise unauthorized("invalid or expired visitor token") from None
-    return Visitor(int(claims["tid"]), str(claims["vid"]))
+    visitor = Visitor(int(claims["tid"]), str(claims["vid"]))
+    ctx.visitor_tokens.put(token, float(claims["exp"]), visitor)
+    return visitor
 
 
 async def current_visitor(
@@ -263,7 +288,7 @@ async def refresh(body: RefreshBody, ctx: Ctx) -> dict[str, Any]:
 
     outcome = await ctx.db.write(write)
     if isinstance(outcome, str):
-        ctx.hub.close_staff(session_id=str(claims.get("sid")), reason=outcome)
+        revoked(ctx, outcome, session_id=str(claims.get("sid")))
         raise unauthorized(outcome)
     user, new_jti = outcome
     return _token_pair(ctx, user, str(claims["sid"]), new_jti)
@@ -278,7 +303,7 @@ async def logout(staff: CurrentStaff, ctx: Ctx) -> None:
         staff_event(conn, staff, "auth.logout", "user", staff.id)
 
     await ctx.db.write(write)
-    ctx.hub.close_staff(session_id=staff.session_id, reason="logged out")
+    revoked(ctx, "logged out", session_id=staff.session_id)
 
 
 @router.get("/me")
@@ -306,5 +331,5 @@ async def change_password(body: PasswordBody, staff: CurrentStaff, ctx: Ctx) -> 
         return conn.execute("SELECT * FROM users WHERE id = ?", (staff.id,)).fetchone(), session_id, jti
 
     user, session_id, jti = await ctx.db.write(write)
-    ctx.hub.close_staff(user_id=staff.id, reason="password changed")
+    revoked(ctx, "password changed", user_id=staff.id)
     return _token_pair(ctx, user, session_id, jti)

@@ -10,7 +10,7 @@ from starlette.requests import HTTPConnection
 
 from config import Settings
 from db import Database
-from security import SlidingWindowLimiter
+from security import SlidingWindowLimiter, TokenCache
 
 if TYPE_CHECKING:
     from hub import Hub
@@ -41,6 +41,8 @@ class AppContext:
     limits: Limits
     # Background services registered by the lifespan (timers, outbox), keyed by name.
     services: dict[str, Any] = field(default_factory=dict)
+    visitor_tokens: TokenCache = field(default_factory=TokenCache)
+    staff_tokens: TokenCache = field(default_factory=lambda: TokenCache(10_000))
 
 
 async def get_ctx(conn: HTTPConnection) -> AppContext:

@@ -6,14 +6,17 @@ import re
 import sqlite3
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query
+import orjson
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import Response
 from pydantic import BaseModel, Field, field_validator
 
 import conversation_store as store
 import conversations
-from auth import CurrentStaff
-from context import Ctx
+from auth import CurrentStaff, staff_from_token, unauthorized
+from context import AppContext, Ctx
 from errors import Invalid, NotFound
+from hotpath import bearer_token, body_doc, parse_body
 
 router = APIRouter(prefix="/admin/api", tags=["inbox"])
 CURSOR = re.compile(r"^(\d{4}-\d\d-\d\dT[\d:.]+Z)_(\d+)$")
@@ -128,11 +131,19 @@ async def conversation_messages(
     return {"messages": messages}
 
 
-@router.post("/send")
-async def send(body: SendBody, staff: CurrentStaff, ctx: Ctx) -> dict[str, Any]:
-    """Reply on the conversation's own channel (web chat, SMS or Messenger)."""
+@router.post("/send", openapi_extra=body_doc(SendBody))
+async def send(request: Request) -> Response:
+    """Reply on the conversation's own channel (web chat, SMS or Messenger): `{message_id, message}`."""
+    ctx: AppContext = request.app.state.ctx
+    token = bearer_token(request)
+    if token is None:
+        raise unauthorized()
+    staff = await staff_from_token(ctx, token)
+    body = await parse_body(request, SendBody)
     stored = await conversations.staff_send(ctx, staff, body.conversation_id, body.text, body.client_id)
-    return {"message_id": stored.message["id"], "message": stored.message}
+    return Response(
+        orjson.dumps({"message_id": stored.message["id"], "message": stored.message}), media_type="application/json"
+    )
 
 
 @router.patch("/conversations/{conversation_id}")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 import uuid
 from collections import defaultdict, deque
+from collections.abc import Callable
 from typing import Any
 
 import bcrypt
@@ -58,6 +59,35 @@ def decode_token(secret: str, token: str, kind: str) -> dict[str, Any]:
     if claims.get("typ") != kind:
         raise TokenError(f"expected a {kind} token")
     return claims
+
+
+class TokenCache:
+    """Tokens already verified, so a hot endpoint checks a signature once per token, not once per request.
+
+    Entries expire with their token; `forget` drops entries whose value matches (revocation).
+    """
+
+    def __init__(self, max_entries: int = 100_000) -> None:
+        self.max_entries = max_entries
+        self._items: dict[str, tuple[float, Any]] = {}
+
+    def get(self, token: str) -> Any:
+        item = self._items.get(token)
+        if item is None:
+            return None
+        if item[0] <= time.time():
+            del self._items[token]
+            return None
+        return item[1]
+
+    def put(self, token: str, expires_at: float, value: Any) -> None:
+        if len(self._items) >= self.max_entries:
+            self._items.clear()  # crude but bounded; a cold cache only costs re-verification
+        self._items[token] = (expires_at, value)
+
+    def forget(self, matches: Callable[[Any], bool]) -> None:
+        for token in [t for t, (_, value) in self._items.items() if matches(value)]:
+            del self._items[token]
 
 
 class SlidingWindowLimiter:

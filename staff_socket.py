@@ -1,17 +1,25 @@
-"""`/admin-ws`: a staff member's live feed of their tenant's events, plus typing and read frames."""
+"""`/admin-ws`: a staff member's live feed of their tenant's events, plus typing, read and send frames.
+
+`{"type": "send", "conversation_id", "text", "client_id"}` is the socket twin of `POST /admin/api/send`:
+answered with `{"type": "ack", "client_id", "message_id"}` once committed, or an `error` frame.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Coroutine
 from typing import Any
 
 from fastapi import APIRouter, WebSocket
+from pydantic import ValidationError
 
 import conversations
 from auth import Staff, staff_from_token
 from context import AppContext
+from errors import DomainError
 from hub import Socket
+from inbox import SendBody
 from socket_auth import authenticate
 
 router = APIRouter(tags=["inbox"])
@@ -26,20 +34,41 @@ class StaffFrames:
 
     async def __call__(self, sock: Socket, frame: dict[str, Any]) -> None:
         kind, conversation_id = frame["type"], frame.get("conversation_id")
-        if not isinstance(conversation_id, int) or kind not in ("typing", "read"):
-            sock.send_event({"type": "error", "detail": "expected typing or read with an integer conversation_id"})
+        if not isinstance(conversation_id, int) or kind not in ("typing", "read", "send"):
+            sock.send_event(
+                {"type": "error", "detail": "expected typing, read or send with an integer conversation_id"}
+            )
             return
         if kind == "typing":
             await self.typing(conversation_id)
+        elif kind == "send":
+            self.in_background(self.send(sock, frame))
         elif isinstance(frame.get("message_id"), int):
-            # Don't hold this socket's reader for a commit: the next frame is read straight away.
-            task = asyncio.create_task(
-                conversations.staff_read(self.ctx, self.staff, conversation_id, frame["message_id"])
-            )
-            self.pending.add(task)
-            task.add_done_callback(self.pending.discard)
+            self.in_background(conversations.staff_read(self.ctx, self.staff, conversation_id, frame["message_id"]))
         else:
             sock.send_event({"type": "error", "detail": "read needs an integer message_id"})
+
+    def in_background(self, work: Coroutine[Any, Any, None]) -> None:
+        """Don't hold this socket's reader for a commit: the next frame is read straight away. Tasks start
+        in arrival order, so one member's sends are stored in the order they were typed."""
+        task = asyncio.create_task(work)
+        self.pending.add(task)
+        task.add_done_callback(self.pending.discard)
+
+    async def send(self, sock: Socket, frame: dict[str, Any]) -> None:
+        client_id = frame.get("client_id")
+        try:
+            body = SendBody.model_validate({k: frame.get(k) for k in ("conversation_id", "text", "client_id")})
+            stored = await conversations.staff_send(
+                self.ctx, self.staff, body.conversation_id, body.text, body.client_id
+            )
+        except ValidationError as exc:
+            detail = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+            sock.send_event({"type": "error", "detail": detail, "client_id": client_id})
+        except DomainError as exc:
+            sock.send_event({"type": "error", "detail": exc.detail, "client_id": client_id})
+        else:
+            sock.send_event({"type": "ack", "client_id": client_id, "message_id": stored.message["id"]})
 
     async def typing(self, conversation_id: int) -> None:
         now = time.monotonic()

@@ -10,7 +10,7 @@ from fastapi import APIRouter, HTTPException, status
 from pydantic import BaseModel, EmailStr, Field
 
 from audit import staff_event
-from auth import AdminOnly, CurrentStaff, revoke_sessions
+from auth import AdminOnly, CurrentStaff, revoke_sessions, revoked, user_changed
 from context import Ctx
 from db import now_iso
 from security import hash_password, password_problem
@@ -123,7 +123,9 @@ async def update_user(user_id: int, body: UserPatch, ctx: Ctx, admin: AdminOnly)
     if row is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, "user not found")
     if changes.get("disabled") or "password_hash" in changes:
-        ctx.hub.close_staff(user_id=user_id, reason="account disabled" if changes.get("disabled") else "password reset")
+        revoked(ctx, "account disabled" if changes.get("disabled") else "password reset", user_id=user_id)
+    else:
+        user_changed(ctx, user_id)
     return user_json(row)
 
 

@@ -11,13 +11,15 @@ from typing import Annotated, Any
 
 from email_validator import EmailNotValidError, validate_email
 from fastapi import APIRouter, Depends, HTTPException, Query, Request, WebSocket, status
+from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
 import conversation_store as store
 import conversations
-from auth import CurrentVisitor, Visitor, mint_visitor_token, visitor_from_token
+from auth import CurrentVisitor, Visitor, mint_visitor_token, unauthorized, visitor_from_token
 from context import AppContext, Ctx, client_ip
 from errors import Invalid, RateLimited
+from hotpath import bearer_token, body_doc, parse_body
 from hub import Socket
 from socket_auth import Forbidden, authenticate
 from tenants import tenant_settings
@@ -139,11 +141,23 @@ async def widget_session(body: SessionBody, ctx: Ctx) -> dict[str, Any]:
     }
 
 
-@router.post("/webchat", dependencies=[PublicRateLimit])
-async def webchat_message(body: WebchatBody, visitor: CurrentVisitor, ctx: Ctx) -> dict[str, Any]:
+class WebchatAccepted(BaseModel):
+    conversation_id: int
+    message_id: int
+
+
+@router.post("/webchat", openapi_extra=body_doc(WebchatBody), response_model=WebchatAccepted)
+async def webchat_message(request: Request) -> JSONResponse:
     """Send a visitor message over HTTP (the widget's fallback when sockets are blocked)."""
+    ctx: AppContext = request.app.state.ctx
+    await limit_ip(request)
+    token = bearer_token(request)
+    if token is None:
+        raise unauthorized("visitor token required")
+    visitor = visitor_from_token(ctx, token)
+    body = await parse_body(request, WebchatBody)
     stored = await visitor_says(ctx, visitor, body.text, body.client_id)
-    return {"conversation_id": stored.message["conversation_id"], "message_id": stored.message["id"]}
+    return JSONResponse({"conversation_id": stored.message["conversation_id"], "message_id": stored.message["id"]})
 
 
 @router.get("/api/v1/widget/messages")

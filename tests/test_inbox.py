@@ -222,3 +222,35 @@ def test_visitor_can_close_their_conversation(server: LiveServer) -> None:
     assert httpx.post(f"{server.url}/handoff/close").status_code == 401
     # The next message starts a new conversation.
     assert visitor_says(server, session, "hello again")["conversation_id"] != conversation_id
+
+
+def test_staff_can_reply_over_the_socket(server: LiveServer) -> None:
+    admin, key = make_tenant(server)
+    staff = staff_socket(server, admin.token or "")
+    session = visitor_session(server, key)
+    visitor = visitor_socket(server, session)
+    conversation_id = visitor_says(server, session, "hello?")["conversation_id"]
+    for i in range(5):  # sent back to back: the socket reads on while earlier ones commit
+        staff.send({"type": "send", "conversation_id": conversation_id, "text": f"reply {i}", "client_id": f"s{i}"})
+    acks = [staff.recv_until(lambda f: f["type"] == "ack") for _ in range(5)]
+    assert sorted(a["client_id"] for a in acks) == [f"s{i}" for i in range(5)]
+    received = [
+        visitor.recv_until(lambda f: f["type"] == "message" and f["message"]["sender"] == "staff")["message"]["text"]
+        for _ in range(5)
+    ]
+    assert received == [f"reply {i}" for i in range(5)]  # stored and delivered in the order typed
+    staff.send({"type": "send", "conversation_id": conversation_id, "text": "reply 0", "client_id": "s0"})
+    assert (
+        staff.recv_until(lambda f: f["type"] == "ack")["message_id"]
+        == next(a for a in acks if a["client_id"] == "s0")["message_id"]
+    )
+    staff.send({"type": "send", "conversation_id": conversation_id, "text": "", "client_id": "bad"})
+    assert staff.recv_until(lambda f: f["type"] == "error")["client_id"] == "bad"
+    other_admin, _ = make_tenant(server)
+    outsider = staff_socket(server, other_admin.token or "")
+    outsider.send({"type": "send", "conversation_id": conversation_id, "text": "hijack", "client_id": "x"})
+    assert outsider.recv_until(lambda f: f["type"] == "error")["detail"] == "conversation not found"
+    texts = [m["text"] for m in admin.get(f"/admin/api/conversations/{conversation_id}/messages").json()["messages"]]
+    assert texts == ["hello?"] + [f"reply {i}" for i in range(5)]
+    for sock in (staff, visitor, outsider):
+        sock.close()

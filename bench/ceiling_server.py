@@ -68,6 +68,7 @@ class Peer:
         self.queue: asyncio.Queue[str] = asyncio.Queue(QUEUE_MAX)
         self.task = asyncio.create_task(self._pump())
         self.dead = False
+        self.closer: asyncio.Task[None] | None = None
 
     def push(self, frame: str) -> None:
         if self.dead:
@@ -77,7 +78,7 @@ class Peer:
         except asyncio.QueueFull:
             self.dead = True
             self.task.cancel()
-            asyncio.create_task(self._close_slow())
+            self.closer = asyncio.create_task(self._close_slow())
 
     async def _close_slow(self) -> None:
         with contextlib.suppress(Exception):
@@ -147,9 +148,7 @@ def build_app(store: Store | None = None) -> FastAPI:
     @app.post("/api/v1/auth/login")
     async def login(body: Login) -> JSONResponse:
         user = {"id": 1, "email": body.email, "name": "Bench", "role": "admin", "tenant_id": 1}
-        return JSONResponse(
-            {"access_token": "staff", "refresh_token": "r", "token_type": "bearer", "user": user}
-        )
+        return JSONResponse({"access_token": "staff", "refresh_token": "r", "token_type": "bearer", "user": user})
 
     @app.get("/api/v1/tenant")
     async def tenant() -> JSONResponse:
@@ -190,6 +189,7 @@ def build_app(store: Store | None = None) -> FastAPI:
             return
         peer = Peer(ws)
         visitors.setdefault(visitor_id, set()).add(peer)
+        peer.push(json.dumps({"type": "presence", "staff_online": bool(staff)}))
         try:
             while True:
                 raw = await ws.receive_text()
@@ -222,6 +222,7 @@ def build_app(store: Store | None = None) -> FastAPI:
             return
         peer = Peer(ws)
         staff.add(peer)
+        peer.push('{"type":"presence","staff_online":true,"online_user_ids":[1]}')
         try:
             while True:
                 await ws.receive_text()  # typing / read: ignored

@@ -12,8 +12,10 @@ send time, so a generator or server that falls behind shows up as latency
 from __future__ import annotations
 
 import asyncio
+import gc
 import json
 import os
+import threading
 import time
 from array import array
 from collections import Counter
@@ -64,7 +66,7 @@ class Worker:
         self.index = index
         self.host, self.port = cfg["host"], cfg["port"]
         self.widget_key, self.access = cfg["widget_key"], cfg["access"]
-        self.sessions: list[tuple[str, str]] = []  # (visitor_id, visitor_token)
+        self.creds: list[tuple[str, str]] = []  # (visitor_id, visitor_token)
         self.visitors: list[WsConn] = []
         self.staff: list[WsConn] = []
         self.st = Stats(0, 0, 0, 0)
@@ -139,7 +141,7 @@ class Worker:
                     body = {"widget_key": self.widget_key}
                     status, out = await client.request("POST", "/api/v1/widget/session", body)
                     if status == 200:
-                        self.sessions.append((out["visitor_id"], out["visitor_token"]))
+                        self.creds.append((out["visitor_id"], out["visitor_token"]))
                     else:
                         errors[f"session HTTP {status}"] += 1
                 except (OSError, TimeoutError, ValueError, KeyError, TypeError) as exc:
@@ -153,35 +155,50 @@ class Worker:
     async def connect(self, count: int, concurrency: int) -> dict[str, Any]:
         """Open sockets for the next `count` sessions and authenticate them."""
         start = len(self.visitors)
-        todo = iter(self.sessions[start : start + count])
+        todo = iter(self.creds[start : start + count])
         errors, lat = Counter[str](), array("q")
         opened: list[WsConn] = []
+        gc.disable()  # thousands of new long-lived objects: no collector pauses mid-connect
         t0 = time.perf_counter()
 
         async def one() -> None:
             for vid, token in todo:
-                t = now_ns()
+                t, ws = now_ns(), None
                 try:
                     ws = await ws_connect(self.host, self.port, f"/ws/{vid}", self.on_visitor)
                     ws.send_text(json.dumps({"type": "auth", "token": token}))
+                    # authenticated = the server's first frame (`presence`) has arrived
+                    await asyncio.wait_for(asyncio.shield(ws.hello), 5.0)
                     opened.append(ws)
                     lat.append((now_ns() - t) // 1000)
-                except (OSError, TimeoutError, ValueError) as exc:
+                except Exception as exc:  # refused handshakes included: count, go on
                     errors[f"connect: {type(exc).__name__}: {str(exc)[:60]}"] += 1
+                    if ws is not None:
+                        ws.abort()
 
         await asyncio.gather(*(one() for _ in range(concurrency)))
         seconds = time.perf_counter() - t0
+        gc.enable()
+        gc.freeze()
         self.visitors.extend(opened)
         return {"opened": len(opened), "seconds": seconds, "lat": lat.tobytes(), "errors": errors}
 
     async def open_staff(self, count: int) -> dict[str, Any]:
-        for k in range(len(self.staff), count):
-            ws = await ws_connect(
-                self.host, self.port, "/admin-ws", lambda d, k=k: self.on_staff(k, d)
-            )
+        """Open staff sockets up to `count`, replacing (same slot) any the server closed."""
+        reopened: Counter[str] = Counter()
+        for k in range(count):
+            if k < len(self.staff) and self.staff[k].is_open:
+                continue
+            if k < len(self.staff):
+                reopened[str(self.staff[k].close_code)] += 1
+            ws = await ws_connect(self.host, self.port, "/admin-ws", lambda d, k=k: self.on_staff(k, d))
             ws.send_text(json.dumps({"type": "auth", "token": self.access}))
-            self.staff.append(ws)
-        return {"staff": len(self.staff)}
+            await asyncio.wait_for(asyncio.shield(ws.hello), 5.0)  # authenticated
+            if k < len(self.staff):
+                self.staff[k] = ws
+            else:
+                self.staff.append(ws)
+        return {"staff": len(self.staff), "reopened": dict(reopened)}
 
     def check(self) -> dict[str, Any]:
         codes = Counter(str(w.close_code) for w in self.visitors + self.staff if not w.is_open)
@@ -218,23 +235,25 @@ class Worker:
                 asyncio.create_task(self._reply_loop(HttpClient(self.host, self.port)))
                 for _ in range(a["reply_concurrency"])
             ]
+        gc.collect()
+        gc.freeze()  # long-lived sockets out of the collector's way
+        gc.disable()  # no collector pauses while pacing; re-enabled below
         cpu0 = time.process_time()
-        interval, n, w = 1e9 / rate, len(conns), self.index
+        interval, n, w, lag = 1e9 / rate, len(conns), self.index, st.lag
         await asyncio.sleep(max(0.0, (t0 - now_ns()) / 1e9))
         i = 0
         while i < total:
             now = now_ns()
             due = min(total, int((now - t0) / interval) + 1, i + 256)
             while i < due:
-                ts = t0 + int(i * interval)
+                ts = now_ns()
                 cid = make_cid(w, phase, i, ts)
-                conns[i % n].send_text(
-                    f'{{"type":"message","text":"b {cid}","client_id":"{cid}"}}'
-                )
-                st.lag.append((now - ts) // 1000)
+                conns[i % n].send_text(f'{{"type":"message","text":"b {cid}","client_id":"{cid}"}}')
+                lag.append((ts - t0 - int(i * interval)) // 1000)
                 i += 1
             st.sent = i
-            await asyncio.sleep(max(0.0, (t0 + i * interval - now_ns()) / 1e9))
+            # >= 1 ms: the loop's timers have millisecond resolution (no busy wait)
+            await asyncio.sleep(max(0.001, (t0 + i * interval - now_ns()) / 1e9))
         deadline = time.monotonic() + a["drain"]
         expected = a["expected"]
         while time.monotonic() < deadline:
@@ -243,10 +262,15 @@ class Worker:
                 break
             await asyncio.sleep(0.01)
         self.replying = False
+        gc.enable()
         for task in replies:
             task.cancel()
+        cpu = time.process_time() - cpu0
+        for w in self.staff:
+            if not w.is_open:
+                st.errors[f"staff socket closed by server (code {w.close_code})"] += 1
         out = st.result()
-        out["cpu"] = time.process_time() - cpu0
+        out["cpu"] = cpu
         out["closed"] = sum(not c.is_open for c in conns)
         return out
 
@@ -254,7 +278,7 @@ class Worker:
         """POST /webchat from `concurrency` keep-alive connections until the deadline."""
         t0, m0, m1 = a["t0"], a["m0"], a["m1"]
         lat, errors, ok = array("q"), Counter[str](), [0]
-        tokens = [tok for _, tok in self.sessions] or ["none"]
+        tokens = [tok for _, tok in self.creds] or ["none"]
         cpu0 = time.process_time()
 
         async def one(k: int) -> None:
@@ -264,9 +288,7 @@ class Worker:
                 cid = make_cid(self.index, 0, k << 24 | seq, start)
                 seq += 1
                 try:
-                    status, _ = await client.request(
-                        "POST", "/webchat", {"text": f"h {cid}", "client_id": cid}, token
-                    )
+                    status, _ = await client.request("POST", "/webchat", {"text": f"h {cid}", "client_id": cid}, token)
                 except (OSError, TimeoutError, ValueError) as exc:
                     errors[f"webchat: {type(exc).__name__}"] += 1
                     await asyncio.sleep(0.01)
@@ -328,31 +350,28 @@ def worker_main(conn: Connection, index: int, cfg: dict[str, Any]) -> None:
         loop = asyncio.new_event_loop()
     asyncio.set_event_loop(loop)
     worker = Worker(index, cfg)
-    tasks: set[asyncio.Task[None]] = set()
 
-    async def run(cmd: str, a: dict[str, Any]) -> None:
+    async def run(cmd: str, a: dict[str, Any]) -> dict[str, Any]:
         try:
-            result = await worker.handle(cmd, a)
+            return await worker.handle(cmd, a)
         except Exception as exc:  # report, never hang the coordinator
-            result = {"exception": f"{type(exc).__name__}: {exc}"}
-        conn.send(result)
+            return {"exception": f"{type(exc).__name__}: {exc}"}
 
-    def on_command() -> None:
-        try:
-            msg = conn.recv()
-        except EOFError:
-            msg = None
-        if msg is None:
-            loop.remove_reader(conn.fileno())
-            loop.stop()
-            return
-        task = loop.create_task(run(*msg))
-        tasks.add(task)
-        task.add_done_callback(tasks.discard)
+    def commands() -> None:
+        """Blocking pipe I/O stays in this thread; the work runs on the loop."""
+        while True:
+            try:
+                msg = conn.recv()
+            except EOFError:
+                msg = None
+            if msg is None:
+                break
+            conn.send(asyncio.run_coroutine_threadsafe(run(*msg), loop).result())
+        asyncio.run_coroutine_threadsafe(worker.close_all(), loop).result(10)
+        loop.call_soon_threadsafe(loop.stop)
 
-    loop.add_reader(conn.fileno(), on_command)
+    threading.Thread(target=commands, daemon=True).start()
     try:
         loop.run_forever()
     finally:
-        loop.run_until_complete(worker.close_all())
         loop.close()

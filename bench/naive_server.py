@@ -16,9 +16,7 @@ import tempfile
 
 from ceiling_server import build_app, now_iso
 
-DB_PATH = os.environ.get("NAIVE_DB_PATH") or os.path.join(
-    tempfile.mkdtemp(prefix="naive-bench-"), "naive.sqlite"
-)
+DB_PATH = os.environ.get("NAIVE_DB_PATH") or os.path.join(tempfile.mkdtemp(prefix="naive-bench-"), "naive.sqlite")
 
 _init = sqlite3.connect(DB_PATH)
 _init.execute(
@@ -33,8 +31,7 @@ def store(conversation_id: int, sender: str, text: str, client_id: str | None) -
     conn = sqlite3.connect(DB_PATH)
     try:
         cur = conn.execute(
-            "INSERT INTO messages (conversation_id, sender, text, client_id, created_at)"
-            " VALUES (?, ?, ?, ?, ?)",
+            "INSERT INTO messages (conversation_id, sender, text, client_id, created_at) VALUES (?, ?, ?, ?, ?)",
             (conversation_id, sender, text, client_id, now_iso()),
         )
         conn.commit()

@@ -18,6 +18,7 @@ import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -81,6 +82,73 @@ def read_cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def other_cpu_seconds(exclude: set[int]) -> float:
+    """CPU time of every user process not in `exclude`, with its reaped children (kernel threads
+    left out: they also serve our own traffic). Differences between two calls = other programs' load."""
+    total = 0
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit() or int(entry.name) in exclude:
+            continue
+        try:
+            f = Path(f"/proc/{entry.name}/stat").read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        if f[1] != "2" and entry.name != "2":  # not a kernel thread
+            total += int(f[11]) + int(f[12]) + int(f[13]) + int(f[14])
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+def read_core_ticks() -> list[tuple[int, int]]:
+    """(total, idle) jiffies per core from /proc/stat."""
+    out = []
+    for line in Path("/proc/stat").read_text().splitlines():
+        if line.startswith("cpu") and line[3].isdigit():
+            f = [int(x) for x in line.split()[1:]]
+            out.append((sum(f), f[3] + f[4]))
+    return out
+
+
+def core_busy(before: list[tuple[int, int]], after: list[tuple[int, int]]) -> list[float]:
+    """Fraction of each core busy between two read_core_ticks() samples."""
+    return [1 - (b[1] - a[1]) / max(1, b[0] - a[0]) for a, b in zip(before, after, strict=False)]
+
+
+def cpu_busy(seconds: float = 1.0) -> list[float]:
+    """Fraction of each core busy over `seconds`."""
+    before = read_core_ticks()
+    time.sleep(seconds)
+    return core_busy(before, read_core_ticks())
+
+
+def wait_quiet(max_s: float, below: float = 0.15) -> float:
+    """Wait (up to max_s) until every core is < `below` busy; return the last reading."""
+    deadline = time.monotonic() + max_s
+    while True:
+        busy = max(cpu_busy(1.0))
+        if busy < below or time.monotonic() >= deadline:
+            return busy
+        print(f"  waiting for the machine to quieten (busiest core {busy:.0%})", file=sys.stderr, flush=True)
+
+
+def usage_between(m0: int, m1: int, server_pid: int | None, gen_pids: list[int]) -> dict[str, Any]:
+    """CPU use (in cores) of the server, the generator and all other programs between m0 and m1
+    (CLOCK_MONOTONIC ns; sleeps until then), and how busy each core was."""
+    ours = {*gen_pids, os.getpid(), server_pid or 0}
+
+    def sample() -> tuple[float, float, float, list[tuple[int, int]], float]:
+        srv = read_cpu_seconds(server_pid) if server_pid else 0.0
+        gen = sum(read_cpu_seconds(p) for p in gen_pids)
+        return srv, gen, other_cpu_seconds(ours), read_core_ticks(), time.monotonic()
+
+    time.sleep(max(0.0, (m0 - time.monotonic_ns()) / 1e9))
+    s0, g0, o0, t0, w0 = sample()
+    time.sleep(max(0.0, (m1 - time.monotonic_ns()) / 1e9))
+    s1, g1, o1, t1, w1 = sample()
+    wall = max(1e-3, w1 - w0)
+    return {"server_cpu": (s1 - s0) / wall, "gen_cpu": (g1 - g0) / wall, "core_busy": core_busy(t0, t1),
+            "other_cpu": max(0.0, (o1 - o0) / wall)}  # fmt: skip
+
+
 def raise_nofile() -> int:
     """Raise this process's open-file soft limit to its hard limit; return it."""
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
@@ -116,18 +184,13 @@ def start(kind: str, core: int | None = 0, timeout: float = 30.0) -> Server:
             "DB_PATH": os.path.join(tmpdir, "bench.sqlite"),
             "ADMIN_EMAIL": HANDOFF_EMAIL,
             "ADMIN_PASSWORD": password,
-            "VISITOR_MESSAGES_PER_MINUTE": "1000000",
+            "VISITOR_MESSAGES_PER_MINUTE": "1000000",  # rate limits off: all load comes from 127.0.0.1
+            "IP_REQUESTS_PER_MINUTE": "100000000",
             "JWT_SECRET": secrets.token_hex(32),
+            "ESCALATE_AFTER_SECONDS": "86400",  # no timer events in the middle of a run
+            "AUTO_CLOSE_MINUTES": "1440",
         }
         module, app_dir = "server:app", REPO_DIR
-        migrate = REPO_DIR / "migrate_schema.py"
-        if migrate.exists():
-            done = subprocess.run(
-                [sys.executable, str(migrate)], cwd=REPO_DIR, env=env, capture_output=True
-            )
-            if done.returncode != 0:
-                shutil.rmtree(tmpdir, ignore_errors=True)
-                raise RuntimeError(f"migrate_schema.py failed: {done.stderr.decode()[-500:]}")
     elif kind in ("ceiling", "naive"):
         env["NAIVE_DB_PATH"] = os.path.join(tmpdir, "naive.sqlite")
         module, app_dir = f"{kind}_server:app", BENCH_DIR
@@ -145,7 +208,7 @@ def start(kind: str, core: int | None = 0, timeout: float = 30.0) -> Server:
         env=env,
         stdout=log,
         stderr=subprocess.STDOUT,
-        preexec_fn=lambda: _pin(core),  # noqa: PLW1509 - no threads here yet
+        preexec_fn=lambda: _pin(core),
     )
     log.close()
     server = Server(kind, port, proc, tmpdir, password=password)

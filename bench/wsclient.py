@@ -17,7 +17,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 
 from websockets.client import ClientProtocol
 from websockets.frames import Frame, Opcode
@@ -37,13 +37,13 @@ class WsConn(asyncio.Protocol):
         self.transport: asyncio.Transport | None = None
         self.opened: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self.closed: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self.hello: asyncio.Future[None] = asyncio.get_running_loop().create_future()  # first message
         self.close_code: int | None = None
         self._partial: list[bytes] = []
 
     # asyncio.Protocol ---------------------------------------------------------
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        assert isinstance(transport, asyncio.Transport)
-        self.transport = transport
+        self.transport = cast(asyncio.Transport, transport)
         self.proto.send_request(self.proto.connect())
         self._flush()
 
@@ -71,10 +71,15 @@ class WsConn(asyncio.Protocol):
             self.opened.set_exception(exc or ConnectionError("closed during handshake"))
         if not self.closed.done():
             self.closed.set_result(None)
+        if not self.hello.done():
+            self.hello.set_exception(ConnectionError(f"closed before any message (code {self.close_code})"))
+            self.hello.exception()  # retrieved: no "never retrieved" warning when nobody waits
 
     # helpers ------------------------------------------------------------------
     def _frame(self, frame: Frame) -> None:
         op = frame.opcode
+        if not self.hello.done():
+            self.hello.set_result(None)
         if op is Opcode.TEXT or op is Opcode.BINARY:
             if frame.fin:
                 if self.on_text is not None:
@@ -122,14 +127,10 @@ class WsConn(asyncio.Protocol):
             self.transport.abort()
 
 
-async def ws_connect(
-    host: str, port: int, path: str, on_text: FrameHandler | None, timeout: float = 10.0
-) -> WsConn:
+async def ws_connect(host: str, port: int, path: str, on_text: FrameHandler | None, timeout: float = 10.0) -> WsConn:
     loop = asyncio.get_running_loop()
     url = f"ws://{host}:{port}{path}"
-    _, conn = await asyncio.wait_for(
-        loop.create_connection(lambda: WsConn(url, on_text), host, port), timeout
-    )
+    _, conn = await asyncio.wait_for(loop.create_connection(lambda: WsConn(url, on_text), host, port), timeout)
     try:
         await asyncio.wait_for(asyncio.shield(conn.opened), timeout)
     except BaseException:
@@ -148,8 +149,7 @@ class HttpConn(asyncio.Protocol):
         self.lost = False
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        assert isinstance(transport, asyncio.Transport)
-        self.transport = transport
+        self.transport = cast(asyncio.Transport, transport)
 
     def connection_lost(self, exc: Exception | None) -> None:
         self.lost = True
@@ -192,9 +192,7 @@ class HttpClient:
         self.conn: HttpConn | None = None
         self.host_header = f"Host: {host}:{port}\r\n"
 
-    async def request(
-        self, method: str, path: str, body: Any = None, token: str | None = None
-    ) -> tuple[int, Any]:
+    async def request(self, method: str, path: str, body: Any = None, token: str | None = None) -> tuple[int, Any]:
         payload = b"" if body is None else json.dumps(body).encode()
         auth = f"Authorization: Bearer {token}\r\n" if token else ""
         head = (

@@ -1,0 +1,152 @@
+"""The one benchmark command: `python bench/run_all.py [--quick]`.
+
+Runs the standard set against the ceiling app, the naive baseline and Handoff (skipped
+with a note when `server.py` is missing or does not start), each server pinned to core 0
+and the generator to the other core(s); prints a markdown table and writes it, with the
+raw figures as JSON, to bench/results/<date>.md / .json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import platform
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import loadgen
+import servers
+from report import render
+
+RESULTS = Path(__file__).resolve().parent / "results"
+
+
+def profile(quick: bool) -> dict[str, Any]:
+    if quick:
+        return {"visitors": 1000, "staff": 2, "fixed_rates": [1000], "duration": 3.0, "warmup": 1.0,
+                "step_s": 1.0, "bisect": 2, "tries": 1, "http_s": 3.0, "idle_steps": [1000], "idle_s": 3.0}  # fmt: skip
+    return {"visitors": 1000, "staff": 2, "fixed_rates": [1000, 4000], "duration": 10.0, "warmup": 2.0,
+            "step_s": 3.0, "bisect": 3, "tries": 2, "http_s": 10.0, "idle_steps": [1000, 5000, 10000], "idle_s": 10.0}  # fmt: skip
+
+
+def run_throughput(kind: str, p: dict[str, Any]) -> dict[str, Any]:
+    """Fixed-rate fan-in, round trips, max rate and HTTP on one server instance."""
+    srv = servers.start(kind)
+    out: dict[str, Any] = {}
+    try:
+        lg = loadgen.LoadGen(srv.base_url, srv.email, srv.password, server_pid=srv.pid)
+        try:
+            out["connect"] = lg.ensure(p["visitors"], p["staff"])
+            naive = kind == "naive"
+            mr = {"step_s": p["step_s"], "warmup": 0.5, "bisect": p["bisect"], "tries": p["tries"]}
+            if naive:  # find its (low) ceiling first: fixed rates above it only measure backlog
+                out["maxrate"] = loadgen.maxrate(lg, p["visitors"], p["staff"], start=200, **mr)
+            for rate in p["fixed_rates"]:
+                if naive and rate > out["maxrate"]["max_offered"]:
+                    continue
+                lg.wait_idle()
+                r = lg.run_phase(rate, p["duration"], p["warmup"], active=p["visitors"])
+                out[f"fanin_{rate}"] = r
+                print(f"  fanin {rate}/s: p99 {r['staff_ms']['p99']:.1f} ms, errors {r['error_count']}", flush=True)
+            if not naive:
+                lg.wait_idle()
+                r = lg.run_phase(1000, p["duration"], p["warmup"], active=p["visitors"], roundtrip=True)
+                out["roundtrip"] = r
+                print(f"  roundtrip 1000/s: p99 {r['rt_ms']['p99']:.1f} ms, errors {r['error_count']}", flush=True)
+                out["maxrate"] = loadgen.maxrate(lg, p["visitors"], p["staff"], start=1000, **mr)
+            lg.wait_idle()
+            out["http"] = loadgen.http_load(lg, p["visitors"], p["http_s"])
+            print(f"  POST /webchat: {out['http']['req_per_s']:.0f} req/s", flush=True)
+            out["rss_end_kib"] = srv.rss_kib()
+        finally:
+            lg.close()
+    finally:
+        srv.stop()
+    return out
+
+
+def run_capacity(kind: str, p: dict[str, Any]) -> dict[str, Any]:
+    """Idle sockets in steps on a fresh server, then 1k msgs/s while they stay open."""
+    srv = servers.start(kind)
+    try:
+        lg = loadgen.LoadGen(srv.base_url, srv.email, srv.password, server_pid=srv.pid)
+        try:
+            return loadgen.idle(lg, p["idle_steps"], p["staff"], 1000, p["idle_s"], active=p["visitors"])
+        finally:
+            lg.close()
+    finally:
+        srv.stop()
+
+
+def machine() -> dict[str, Any]:
+    model = next(
+        (ln.split(":", 1)[1].strip() for ln in Path("/proc/cpuinfo").read_text().splitlines() if "model name" in ln),
+        platform.processor() or "unknown",
+    )
+    versions = {}
+    for mod in ("fastapi", "uvicorn", "websockets", "starlette"):
+        try:
+            versions[mod] = __import__(mod).__version__
+        except (ImportError, AttributeError):
+            versions[mod] = "?"
+    try:
+        commit = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], cwd=servers.REPO_DIR, capture_output=True, text=True, timeout=5
+        ).stdout.strip()
+    except (OSError, subprocess.TimeoutExpired):
+        commit = ""
+    return {
+        "cores": os.cpu_count(),
+        "cpu": model,
+        "python": platform.python_version(),
+        "versions": versions,
+        "commit": commit or "uncommitted",
+        "nofile": servers.raise_nofile(),
+        "gen_cpus": sorted(loadgen.default_gen_cpus()),
+    }
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--quick", action="store_true", help="small run, under ~2 minutes")
+    ap.add_argument("--wait-quiet", type=float, default=30, help="seconds to wait for other load to stop (each server)")
+    ap.add_argument("--retries", type=int, default=2, help="repeats of a phase disturbed by other programs")
+    ap.add_argument("--only", default="ceiling,naive,handoff", help="comma-separated servers to run")
+    a = ap.parse_args()
+    p = profile(a.quick)
+    loadgen.LoadGen.quiet_wait = a.wait_quiet
+    loadgen.LoadGen.retries = a.retries
+    started = time.monotonic()
+    info = machine() | {"mode": "quick" if a.quick else "full", "profile": p, "busy_before": servers.cpu_busy()}
+    info["date"] = dt.datetime.now().astimezone().isoformat(timespec="seconds")
+    results: dict[str, Any] = {}
+    notes: list[str] = []
+    for kind in a.only.split(","):
+        print(f"== {kind}", flush=True)
+        servers.wait_quiet(a.wait_quiet)
+        try:
+            results[kind] = run_throughput(kind, p)
+            if kind != "naive":
+                results[kind]["idle"] = run_capacity(kind, p)
+        except Exception as exc:
+            notes.append(f"{kind}: skipped ({type(exc).__name__}: {str(exc).strip()[:400]})")
+            print(f"  {notes[-1]}", flush=True)
+            results.pop(kind, None)
+    info["seconds"] = time.monotonic() - started
+    table = render(info, results, notes)
+    print(table)
+    RESULTS.mkdir(exist_ok=True)
+    stamp = dt.datetime.now().strftime("%Y-%m-%d-%H%M%S")
+    (RESULTS / f"{stamp}.md").write_text(table)
+    (RESULTS / f"{stamp}.json").write_text(json.dumps({"info": info, "results": results}, indent=1, default=str))
+    print(f"wrote {RESULTS / stamp}.md and .json ({info['seconds']:.0f} s)")
+    sys.exit(0)
+
+
+if __name__ == "__main__":
+    main()

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -90,6 +91,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         for service in services:
             ctx.services[service.name] = service
             await service.start()
+        # Startup objects (routes, models, settings) leave the collector's scans, and collections get rarer:
+        # with thousands of sockets a full collection paused delivery for hundreds of ms (bench/README.md).
+        gc.collect()
+        gc.freeze()
+        gc.set_threshold(50_000, 20, 100)
         log.info("handoff ready (database %s)", settings.db_path)
         try:
             yield

@@ -10,7 +10,8 @@ Protocol (same as Handoff, see /work/shared/CONTRACT.md):
 - `WS /ws/{visitor_id}`: first frame `{"type":"auth"}` (unchecked); each
   `{"type":"message","text","client_id"}` is acked and broadcast to every staff socket
 - `WS /admin-ws`: first frame auth (unchecked); receives `message` events
-- `POST /admin/api/send {conversation_id,text,client_id}`: to the visitor's sockets
+- `POST /admin/api/send {conversation_id,text,client_id}`, or a `send` frame on `/admin-ws`: to the
+  visitor's sockets
 - `POST /webchat {text, client_id}` (Bearer visitor token): broadcast to staff
 
 Every socket has a bounded queue drained by its own sender task, so one slow
@@ -225,8 +226,21 @@ def build_app(store: Store | None = None) -> FastAPI:
         peer.push('{"type":"presence","staff_online":true,"online_user_ids":[1]}')
         try:
             while True:
-                await ws.receive_text()  # typing / read: ignored
-        except WebSocketDisconnect:
+                raw = await ws.receive_text()  # typing / read: ignored; send: a staff reply
+                event = json.loads(raw)
+                if event.get("type") != "send":
+                    continue
+                vid = visitor_of.get(event.get("conversation_id"))
+                if vid is None:
+                    peer.push('{"type":"error","detail":"conversation not found"}')
+                    continue
+                msg = new_message(event["conversation_id"], "staff", event["text"], event.get("client_id"))
+                frame = json.dumps({"type": "message", "message": msg})
+                for visitor_peer in tuple(visitors.get(vid, ())):
+                    visitor_peer.push(frame)
+                peer.push(json.dumps({"type": "ack", "client_id": event.get("client_id"), "message_id": msg["id"]}))
+                to_staff(frame)
+        except (WebSocketDisconnect, ValueError, KeyError):
             pass
         finally:
             peer.stop()

@@ -71,7 +71,6 @@ class Worker:
         self.staff: list[WsConn] = []
         self.st = Stats(0, 0, 0, 0)
         self.replying = False
-        self.reply_q: asyncio.Queue[tuple[int, str]] = asyncio.Queue()
 
     # frame handlers ------------------------------------------------------------
     def on_visitor(self, data: bytes) -> None:
@@ -103,6 +102,8 @@ class Worker:
             kind = ev["type"]
             if kind == "error":
                 st.errors[f"staff error frame: {str(ev.get('detail'))[:80]}"] += 1
+            if kind == "ack":
+                return
             if kind != "message":
                 return
             msg = ev["message"]
@@ -126,7 +127,15 @@ class Worker:
                 if st.m0 <= now < st.m1:
                     st.window_delivered += 1
                 if self.replying:
-                    self.reply_q.put_nowait((msg["conversation_id"], cid))
+                    # Staff answer over their socket (`send` frame), as the admin app can: no HTTP
+                    # request per reply, and the socket reads on while replies commit.
+                    body = {
+                        "type": "send",
+                        "conversation_id": msg["conversation_id"],
+                        "text": f"re {cid}",
+                        "client_id": "ff" + cid[2:],
+                    }
+                    self.staff[0].send_text(json.dumps(body))
         except (ValueError, KeyError, TypeError, AttributeError) as exc:
             st.errors[f"staff frame: {type(exc).__name__}"] += 1
 
@@ -208,17 +217,6 @@ class Worker:
             "close_codes": dict(codes),
         }
 
-    async def _reply_loop(self, client: HttpClient) -> None:
-        while True:
-            conv, cid = await self.reply_q.get()
-            body = {"conversation_id": conv, "text": f"re {cid}", "client_id": "ff" + cid[2:]}
-            try:
-                status, out = await client.request("POST", "/admin/api/send", body, self.access)
-                if status != 200:
-                    self.st.errors[f"staff send HTTP {status}: {str(out)[:60]}"] += 1
-            except (OSError, TimeoutError) as exc:
-                self.st.errors[f"staff send: {type(exc).__name__}"] += 1
-
     async def phase(self, a: dict[str, Any]) -> dict[str, Any]:
         """Paced sending over the first `active` visitors (fanin or roundtrip)."""
         t0, rate, phase = a["t0"], a["rate"], a["phase"]
@@ -227,14 +225,8 @@ class Worker:
         st = self.st = Stats(phase, m0, m1, len(self.staff))
         conns = self.visitors[: a["active"]]
         total = int(rate * (m1 - t0) / 1e9) if conns else 0
-        replies: list[asyncio.Task[None]] = []
         if a["roundtrip"] and self.staff:
             self.replying = True
-            self.reply_q = asyncio.Queue()
-            replies = [
-                asyncio.create_task(self._reply_loop(HttpClient(self.host, self.port)))
-                for _ in range(a["reply_concurrency"])
-            ]
         gc.collect()
         gc.freeze()  # long-lived sockets out of the collector's way
         gc.disable()  # no collector pauses while pacing; re-enabled below
@@ -263,8 +255,6 @@ class Worker:
             await asyncio.sleep(0.01)
         self.replying = False
         gc.enable()
-        for task in replies:
-            task.cancel()
         cpu = time.process_time() - cpu0
         for w in self.staff:
             if not w.is_open:

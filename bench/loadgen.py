@@ -179,7 +179,7 @@ class LoadGen:
         args = [
             {"t0": t0, "rate": r or 1.0, "phase": self.phase_no, "warmup": warmup,
              "duration": duration, "active": a, "roundtrip": roundtrip, "drain": drain,
-             "expected": expected, "reply_concurrency": 32}
+             "expected": expected}
             for r, a in zip(rates, actives, strict=False)
         ]  # fmt: skip
         m0 = t0 + int(warmup * 1e9)

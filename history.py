@@ -69,15 +69,17 @@ async def search_history(
     upper = (to + timedelta(days=1)).isoformat() if to else "9999"
     match = fts_query(q or "")
     if match:
+        # Newest first by rowid (2 x id), read lazily: FTS5 walks the match list backwards and stops once
+        # the page is full, so a word found in most conversations costs no more than a rare one (no
+        # ranking of every match, snippets only for rows returned).
         sql = (
             "SELECT s.kind, s.ref_id, snippet(search_index, 0, '', '', '…', 16) AS snippet FROM search_index s"
-            " WHERE search_index MATCH ? AND s.tenant_id = ? ORDER BY rank LIMIT 1000"
+            " WHERE search_index MATCH ? AND s.tenant_id = ? ORDER BY s.rowid DESC"
         )
 
         def read(conn: sqlite3.Connection) -> list[dict[str, Any]]:
-            hits = conn.execute(sql, (match, staff.tenant_id)).fetchall()
-            results = []
-            for hit in hits:
+            results: list[dict[str, Any]] = []
+            for hit in conn.execute(sql, (match, staff.tenant_id)):
                 if hit["kind"] == "conversation":
                     row = conn.execute(
                         CLOSED_SELECT % "?" + " WHERE c.id = ? AND c.status = 'closed'", (hit["snippet"], hit["ref_id"])
@@ -88,8 +90,8 @@ async def search_history(
                     ).fetchone()
                 if row and (not channel or row["channel"] == channel) and lower <= (row["ended_at"] or "") < upper:
                     results.append(dict(row))
-                if len(results) >= limit:
-                    break
+                    if len(results) >= limit:
+                        break
             return results
     else:
         closed = (

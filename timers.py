@@ -24,6 +24,14 @@ ESCALATED_TEXT = "Sorry for the wait! Leave your contact details and we will get
 async def escalate_overdue(ctx: AppContext, after_seconds: float) -> int:
     """Escalate open conversations whose oldest unanswered customer message is older than the limit."""
     cutoff = iso(datetime.now(UTC) - timedelta(seconds=after_seconds))
+    # A cheap read first: most ticks find nothing, and a write transaction would cost an fsync each time.
+    due = await ctx.db.fetchone(
+        "SELECT 1 FROM conversations WHERE status = 'open' AND escalated = 0 AND awaiting_since IS NOT NULL"
+        " AND awaiting_since <= ? LIMIT 1",
+        (cutoff,),
+    )
+    if due is None:
+        return 0
 
     def write(conn: sqlite3.Connection) -> list[tuple[dict[str, Any], dict[str, Any] | None]]:
         rows = conn.execute(
@@ -60,6 +68,11 @@ async def escalate_overdue(ctx: AppContext, after_seconds: float) -> int:
 async def close_idle(ctx: AppContext, idle_minutes: float) -> int:
     """Close open conversations with no message for the configured time."""
     cutoff = iso(datetime.now(UTC) - timedelta(minutes=idle_minutes))
+    due = await ctx.db.fetchone(
+        "SELECT 1 FROM conversations WHERE status = 'open' AND last_message_at <= ? LIMIT 1", (cutoff,)
+    )
+    if due is None:
+        return 0
 
     def write(conn: sqlite3.Connection) -> list[tuple[dict[str, Any], dict[str, Any] | None]]:
         rows = conn.execute(

@@ -5,6 +5,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.browser import browser, context  # noqa: F401  (the shared chromium; a context per test)
 from tests.support import LiveServer
 
 

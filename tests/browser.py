@@ -34,7 +34,6 @@ def browser() -> Iterator[Browser]:
         chromium.close()
 
 
-
 @pytest.fixture
 def context(browser: Browser) -> Iterator[BrowserContext]:
     """A fresh browser context (its own localStorage, cookies and cache); uncaught page errors fail the test."""

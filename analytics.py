@@ -61,6 +61,10 @@ MAX_DAYS = 366
 DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 CSV_HEADER = ["conversation_id", "channel", "started_at", "first_response_seconds", "resolution_seconds"]
 CSV_HEADER += ["customer_messages", "staff_messages", "escalated", "missed", "assignee", "first_responder"]
+LIVE_COUNT = (
+    "CASE WHEN m.resolved_at IS NULL THEN (SELECT count(*) FROM messages x WHERE x.conversation_id = m.conversation_id"
+    " AND x.sender = '{sender}') ELSE m.{column} END"
+)
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
 
@@ -352,7 +356,10 @@ def export_rows(conn: sqlite3.Connection, rng: ReportRange) -> str:
     rows = tuples(
         conn,
         "SELECT m.conversation_id, m.channel, m.started_at, m.first_response_seconds, m.resolution_seconds,"
-        " m.customer_messages, m.staff_messages, m.escalated, m.missed, c.assignee_id, m.first_responder_id"
+        # Message counts are recorded at close; an open conversation's are counted now.
+        f" {LIVE_COUNT.format(column='customer_messages', sender='visitor')},"
+        f" {LIVE_COUNT.format(column='staff_messages', sender='staff')},"
+        " m.escalated, m.missed, c.assignee_id, m.first_responder_id"
         " FROM conversation_metrics m JOIN conversations c ON c.id = m.conversation_id"
         " WHERE m.tenant_id = ? AND m.started_at >= ? AND m.started_at < ? ORDER BY m.started_at, m.conversation_id",
         (rng.tenant_id, rng.start, rng.end),

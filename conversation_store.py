@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from typing import Any
+from typing import Any, NamedTuple
 
-from db import now_iso, parse_iso
+from db import now_iso
 
 CONVERSATION_SELECT = """
 SELECT c.*, ct.name AS contact_name, ct.email AS contact_email, ct.phone AS contact_phone,
@@ -43,6 +43,43 @@ def message_json(row: sqlite3.Row) -> dict[str, Any]:
 
 
 def conversation_json(row: sqlite3.Row, last_message: dict[str, Any] | None) -> dict[str, Any]:
+    """From a CONVERSATION_SELECT row (contact and assignee joined in)."""
+    contact = {
+        "id": row["contact_id"],
+        "channel": row["channel"],
+        "name": row["contact_name"],
+        "email": row["contact_email"],
+        "phone": row["contact_phone"],
+        "opted_out": bool(row["contact_opted_out"]),
+        "external_id": row["contact_external_id"],
+    }
+    assignee = {"id": row["assignee_id"], "name": row["assignee_name"]} if row["assignee_id"] else None
+    return _conversation_object(row, contact, assignee, last_message)
+
+
+def conversation_of(
+    conn: sqlite3.Connection, row: sqlite3.Row, contact: sqlite3.Row, last_message: dict[str, Any]
+) -> dict[str, Any]:
+    """From a plain conversations row the caller holds (an UPDATE's RETURNING) and its contacts row."""
+    assignee = None
+    if row["assignee_id"]:
+        name = conn.execute("SELECT name FROM users WHERE id = ?", (row["assignee_id"],)).fetchone()
+        assignee = {"id": row["assignee_id"], "name": name[0] if name else None}
+    contact_object = {
+        "id": contact["id"],
+        "channel": contact["channel"],
+        "name": contact["name"],
+        "email": contact["email"],
+        "phone": contact["phone"],
+        "opted_out": bool(contact["opted_out"]),
+        "external_id": contact["external_id"],
+    }
+    return _conversation_object(row, contact_object, assignee, last_message)
+
+
+def _conversation_object(
+    row: sqlite3.Row, contact: dict[str, Any], assignee: dict[str, Any] | None, last_message: dict[str, Any] | None
+) -> dict[str, Any]:
     return {
         "id": row["id"],
         "tenant_id": row["tenant_id"],
@@ -50,16 +87,8 @@ def conversation_json(row: sqlite3.Row, last_message: dict[str, Any] | None) -> 
         "status": row["status"],
         "escalated": bool(row["escalated"]),
         "tags": json.loads(row["tags"] or "[]"),
-        "contact": {
-            "id": row["contact_id"],
-            "channel": row["channel"],
-            "name": row["contact_name"],
-            "email": row["contact_email"],
-            "phone": row["contact_phone"],
-            "opted_out": bool(row["contact_opted_out"]),
-            "external_id": row["contact_external_id"],
-        },
-        "assignee": {"id": row["assignee_id"], "name": row["assignee_name"]} if row["assignee_id"] else None,
+        "contact": contact,
+        "assignee": assignee,
         "last_message": last_message,
         "unread_count": row["unread_count"],
         "visitor_read_message_id": row["visitor_read_message_id"],
@@ -182,6 +211,11 @@ def find_by_external_id(conn: sqlite3.Connection, tenant_id: int, channel: str, 
     ).fetchone()
 
 
+class StoredMessage(NamedTuple):
+    message: dict[str, Any]  # the contract's message object
+    conversation: sqlite3.Row  # the conversation row as this message left it
+
+
 def insert_message(
     conn: sqlite3.Connection,
     conversation: sqlite3.Row,
@@ -189,13 +223,19 @@ def insert_message(
     text: str,
     *,
     author_id: int | None = None,
+    author_name: str = "",
     external_id: str | None = None,
     client_id: str | None = None,
     status: str | None = None,
     attachments: list[dict[str, Any]] | None = None,
-) -> int:
-    """The one way a message is stored; it also moves the conversation's clocks and counters."""
+) -> StoredMessage:
+    """The one way a message is stored; it also moves the conversation's clocks and counters.
+
+    Hot path: two statements for a customer message. The message object is built from what was written
+    and the conversation comes back from its UPDATE, so nothing is read back.
+    """
     now = now_iso()
+    stored_attachments = json.dumps(attachments) if attachments else None
     message_id = int(
         conn.execute(
             "INSERT INTO messages (tenant_id, conversation_id, channel, sender, author_id, text, attachments,"
@@ -207,7 +247,7 @@ def insert_message(
                 sender,
                 author_id,
                 text,
-                json.dumps(attachments) if attachments else None,
+                stored_attachments,
                 external_id,
                 client_id,
                 status,
@@ -217,43 +257,57 @@ def insert_message(
         or 0
     )
     if sender == "visitor":
-        conn.execute(
+        # awaiting_since is indexed: set it only when the customer starts waiting, not on every message.
+        awaiting = ", awaiting_since = ?" if conversation["awaiting_since"] is None else ""
+        updated = conn.execute(
             "UPDATE conversations SET last_message_at = ?, last_message_id = ?, last_customer_message_at = ?,"
-            " awaiting_since = coalesce(awaiting_since, ?), unread_count = unread_count + 1 WHERE id = ?",
-            (now, message_id, now, now, conversation["id"]),
-        )
-        conn.execute(
-            "UPDATE conversation_metrics SET customer_messages = customer_messages + 1 WHERE conversation_id = ?",
-            (conversation["id"],),
-        )
+            f" unread_count = unread_count + 1{awaiting} WHERE id = ? RETURNING *",
+            (now, message_id, now, *((now,) if awaiting else ()), conversation["id"]),
+        ).fetchone()
     elif sender == "staff":
         # A staff reply answers everything before it: clear the escalation clock and the unread count.
-        conn.execute(
+        updated = conn.execute(
             "UPDATE conversations SET last_message_at = ?, last_message_id = ?, awaiting_since = NULL, escalated = 0,"
-            " staff_read_message_id = max(staff_read_message_id, ?), unread_count = 0 WHERE id = ?",
+            " staff_read_message_id = max(staff_read_message_id, ?), unread_count = 0 WHERE id = ? RETURNING *",
             (now, message_id, message_id, conversation["id"]),
-        )
-        metrics = conn.execute(
-            "SELECT started_at, first_response_at FROM conversation_metrics WHERE conversation_id = ?",
-            (conversation["id"],),
         ).fetchone()
-        if metrics and metrics["first_response_at"] is None:
-            seconds = (parse_iso(now) - parse_iso(metrics["started_at"])).total_seconds()
-            conn.execute(
-                "UPDATE conversation_metrics SET first_response_at = ?, first_response_seconds = ?,"
-                " first_responder_id = ? WHERE conversation_id = ?",
-                (now, seconds, author_id, conversation["id"]),
-            )
         conn.execute(
-            "UPDATE conversation_metrics SET staff_messages = staff_messages + 1 WHERE conversation_id = ?",
-            (conversation["id"],),
+            "UPDATE conversation_metrics SET first_response_at = ?, first_responder_id = ?,"
+            " first_response_seconds = round((julianday(?) - julianday(started_at)) * 86400, 3)"
+            " WHERE conversation_id = ? AND first_response_at IS NULL",
+            (now, author_id, now, conversation["id"]),
         )
     else:
-        conn.execute(
-            "UPDATE conversations SET last_message_at = ?, last_message_id = ? WHERE id = ?",
+        updated = conn.execute(
+            "UPDATE conversations SET last_message_at = ?, last_message_id = ? WHERE id = ? RETURNING *",
             (now, message_id, conversation["id"]),
-        )
-    return message_id
+        ).fetchone()
+    message: dict[str, Any] = {
+        "id": message_id,
+        "conversation_id": conversation["id"],
+        "channel": conversation["channel"],
+        "sender": sender,
+        "text": text,
+        "created_at": now,
+        "client_id": client_id,
+    }
+    if author_id is not None:
+        message["author"] = {"id": author_id, "name": author_name}
+    if status and status != "received":
+        message["status"] = status
+    if attachments:
+        message["attachments"] = json.loads(stored_attachments or "[]")
+    return StoredMessage(message, updated)
+
+
+def message_counts(conn: sqlite3.Connection, conversation_id: int) -> tuple[int, int]:
+    """(customer, staff) messages in a conversation: counted when needed, not kept up on every message."""
+    row = conn.execute(
+        "SELECT count(*) FILTER (WHERE sender = 'visitor'), count(*) FILTER (WHERE sender = 'staff')"
+        " FROM messages WHERE conversation_id = ?",
+        (conversation_id,),
+    ).fetchone()
+    return int(row[0]), int(row[1])
 
 
 def transcript_after(conn: sqlite3.Connection, contact_id: int, after: int, limit: int = 500) -> list[dict[str, Any]]:

@@ -114,7 +114,7 @@ async def receive(ctx: AppContext, inbound: Inbound, origin: Any = None) -> Stor
             if existing is not None:
                 return loaded(conn, inbound.tenant_id, existing["id"], existing["conversation_id"], duplicate=True)
         conversation = store.open_conversation_of(conn, contact["id"]) or store.open_conversation(conn, contact)
-        message_id = store.insert_message(
+        stored = store.insert_message(
             conn,
             conversation,
             "visitor",
@@ -123,7 +123,7 @@ async def receive(ctx: AppContext, inbound: Inbound, origin: Any = None) -> Stor
             client_id=inbound.client_id,
             attachments=inbound.attachments,
         )
-        return loaded(conn, inbound.tenant_id, message_id, conversation["id"], duplicate=False)
+        return stored.message, store.conversation_of(conn, stored.conversation, contact, stored.message), False
 
     message, conversation, duplicate = await ctx.db.write(write)
     if not duplicate:
@@ -151,12 +151,13 @@ async def staff_send(ctx: AppContext, staff: Staff, conversation_id: int, text: 
             _reopen(conn, row)
         if row["assignee_id"] is None:  # whoever answers an unassigned conversation takes it
             conn.execute("UPDATE conversations SET assignee_id = ? WHERE id = ?", (staff.id, row["id"]))
-        message_id = store.insert_message(
+        stored = store.insert_message(
             conn,
             row,
             "staff",
             text,
             author_id=staff.id,
+            author_name=staff.name,
             external_id=external_id,
             client_id=client_id,
             status="queued" if channel else "sent",
@@ -165,9 +166,9 @@ async def staff_send(ctx: AppContext, staff: Staff, conversation_id: int, text: 
             conn.execute(
                 "INSERT INTO outbox (tenant_id, message_id, channel, next_attempt_at, created_at)"
                 " VALUES (?, ?, ?, ?, ?)",
-                (staff.tenant_id, message_id, row["channel"], now_iso(), now_iso()),
+                (staff.tenant_id, stored.message["id"], row["channel"], now_iso(), now_iso()),
             )
-        return loaded(conn, staff.tenant_id, message_id, row["id"], duplicate=False)
+        return stored.message, store.conversation_of(conn, stored.conversation, contact, stored.message), False
 
     message, conversation, duplicate = await ctx.db.write(write)
     if not duplicate:
@@ -191,21 +192,22 @@ def _reopen(conn: sqlite3.Connection, row: sqlite3.Row) -> None:
 
 def close_row(conn: sqlite3.Connection, row: sqlite3.Row, text: str) -> int:
     """Close, record resolution metrics, index the transcript; returns the system message's id."""
-    message_id = store.insert_message(conn, row, "system", text)
+    message_id = store.insert_message(conn, row, "system", text).message["id"]
     now = now_iso()
     conn.execute(
         "UPDATE conversations SET status = 'closed', closed_at = ?, awaiting_since = NULL WHERE id = ?",
         (now, row["id"]),
     )
     metrics = conn.execute(
-        "SELECT started_at, staff_messages FROM conversation_metrics WHERE conversation_id = ?", (row["id"],)
+        "SELECT started_at FROM conversation_metrics WHERE conversation_id = ?", (row["id"],)
     ).fetchone()
     if metrics is not None:
         seconds = (parse_iso(now) - parse_iso(metrics["started_at"])).total_seconds()
+        customer_messages, staff_messages = store.message_counts(conn, row["id"])
         conn.execute(
-            "UPDATE conversation_metrics SET resolved_at = ?, resolution_seconds = ?, missed = ?"
-            " WHERE conversation_id = ?",
-            (now, seconds, int(metrics["staff_messages"] == 0), row["id"]),
+            "UPDATE conversation_metrics SET resolved_at = ?, resolution_seconds = ?, missed = ?,"
+            " customer_messages = ?, staff_messages = ? WHERE conversation_id = ?",
+            (now, seconds, int(staff_messages == 0), customer_messages, staff_messages, row["id"]),
         )
     store.index_for_search(conn, row["id"])
     return message_id

@@ -28,7 +28,7 @@ MAX_BATCH = 512
 
 def now_iso() -> str:
     """Current UTC time as the ISO 8601 text every table stores (sorts lexicographically)."""
-    return iso(datetime.now(UTC))
+    return datetime.now(UTC).isoformat(timespec="milliseconds")[:-6] + "Z"
 
 
 def iso(moment: datetime) -> str:
@@ -142,6 +142,9 @@ class Database:
             first = await self._queue.get()
             if first is None:
                 return
+            # One more turn of the loop first: frames already read from other sockets join this batch.
+            # A commit costs about as much as a message's own statements, so batch size matters.
+            await asyncio.sleep(0)
             jobs = [first]
             while len(jobs) < MAX_BATCH and not self._queue.empty():
                 item = self._queue.get_nowait()

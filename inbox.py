@@ -55,9 +55,6 @@ async def list_conversations(
     """Conversations, most recent activity first, with keyset pagination (`next_before`)."""
     where: list[str] = ["c.tenant_id = ?"]
     params: list[Any] = [staff.tenant_id]
-    if status != "all":
-        where.append("c.status = ?")
-        params.append(status)
     if channel:
         where.append("c.channel = ?")
         params.append(channel)
@@ -79,10 +76,19 @@ async def list_conversations(
             raise Invalid("before must be a next_before value from a previous page")
         where.append("(c.last_message_at, c.id) < (?, ?)")
         params += [match.group(1), int(match.group(2))]
-    sql = f"{store.CONVERSATION_SELECT} WHERE {' AND '.join(where)} ORDER BY c.last_message_at DESC, c.id DESC LIMIT ?"
+    # The status is spelled out (not bound) so SQLite can use the partial index of open or closed ones;
+    # "all" merges one page of each, which keeps the per-message index work to a single index.
+    statuses = ("open", "closed") if status == "all" else (status,)
+    queries = [
+        f"{store.CONVERSATION_SELECT} WHERE c.status = '{state}' AND {' AND '.join(where)}"
+        " ORDER BY c.last_message_at DESC, c.id DESC LIMIT ?"
+        for state in statuses
+    ]
 
     def read(conn: sqlite3.Connection) -> list[dict[str, Any]]:
-        return store.conversations_json(conn, conn.execute(sql, (*params, limit)).fetchall())
+        rows = [row for sql in queries for row in conn.execute(sql, (*params, limit))]
+        rows.sort(key=lambda r: (r["last_message_at"], r["id"]), reverse=True)
+        return store.conversations_json(conn, rows[:limit])
 
     items = await ctx.db.read(read)
     last = items[-1] if len(items) == limit else None

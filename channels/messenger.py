@@ -222,7 +222,7 @@ async def page_echo(ctx: AppContext, tenant_id: int, psid: str, message: dict[st
             return None
         message_id = store.insert_message(
             conn, conversation, "staff", text, external_id=mid, status="sent", attachments=attachments or None
-        )
+        ).message["id"]
         # Its mid is also its provider id, so delivery and read receipts apply to it like to our own sends.
         conn.execute("UPDATE messages SET provider_id = ? WHERE id = ?", (mid, message_id))
         stored = store.load_message(conn, message_id)

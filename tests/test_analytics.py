@@ -406,3 +406,26 @@ def test_real_flow_is_counted(live: LiveServer) -> None:
         "followups": 0,
     }
     assert figures["first_response_seconds"]["count"] == 1 and figures["resolution_seconds"]["count"] == 2
+
+
+def test_export_counts_messages_of_open_conversations_live_and_keeps_them_at_close(server: LiveServer) -> None:
+    admin, key = make_tenant(server)
+    session = visitor_session(server, key)
+    auth = {"Authorization": f"Bearer {session['visitor_token']}"}
+    for text in ("hello", "anyone there?"):
+        sent = httpx.post(f"{server.url}/webchat", json={"text": text}, headers=auth)
+        assert sent.status_code == 200, sent.text
+    conversation_id = sent.json()["conversation_id"]
+    path = f"/admin/api/conversations/{conversation_id}"
+    assert admin.post("/admin/api/send", {"conversation_id": conversation_id, "text": "Yes, hi!"}).status_code == 200
+    today = datetime.now(ZoneInfo("UTC")).date().isoformat()
+    params = {"from": today, "to": today, "tz": "UTC"}
+
+    def counts() -> list[str]:
+        rows = list(csv.reader(io.StringIO(admin.get("/api/v1/analytics/export.csv", params=params).text)))
+        assert len(rows) == 2 and rows[1][0] == str(conversation_id)
+        return rows[1][5:7]
+
+    assert counts() == ["2", "1"]  # open: counted from the messages as they are
+    assert admin.patch(path, {"status": "closed"}).status_code == 200
+    assert counts() == ["2", "1"]  # closed: recorded in the conversation's metrics

@@ -48,6 +48,30 @@ def test_list_filters_and_keyset_pagination(server: LiveServer) -> None:
     assert [c["contact"]["name"] for c in found] == ["Visitor 2"]
 
 
+def test_all_statuses_merge_open_and_closed_by_activity(server: LiveServer) -> None:
+    admin, key = make_tenant(server)
+    colleague, colleague_user = add_user(admin, name="Colleague")
+    ids = [visitor_says(server, visitor_session(server, key), f"question {i}")["conversation_id"] for i in range(5)]
+    for i in (0, 3):
+        admin.patch(f"/admin/api/conversations/{ids[i]}", {"assignee_id": colleague_user["id"]})
+    for i in (1, 3):  # closing adds a system message, so these two are now the most recent activity
+        assert admin.patch(f"/admin/api/conversations/{ids[i]}", {"status": "closed"}).status_code == 200
+    seen, before = [], None
+    while True:
+        params = {"status": "all", "limit": 2, **({"before": before} if before else {})}
+        page = admin.get("/admin/api/convos", params=params).json()
+        seen += [(c["id"], c["status"]) for c in page["conversations"]]
+        before = page["next_before"]
+        if before is None:
+            break
+    expected = [(ids[3], "closed"), (ids[1], "closed"), (ids[4], "open"), (ids[2], "open"), (ids[0], "open")]
+    assert seen == expected
+    theirs = colleague.get("/admin/api/convos", params={"status": "all", "assignee": "me"}).json()
+    assert [c["id"] for c in theirs["conversations"]] == [ids[3], ids[0]]
+    closed_unassigned = admin.get("/admin/api/convos", params={"status": "closed", "assignee": "unassigned"}).json()
+    assert [c["id"] for c in closed_unassigned["conversations"]] == [ids[1]]
+
+
 def test_close_reopen_tags_and_validation(server: LiveServer) -> None:
     admin, key = make_tenant(server)
     session = visitor_session(server, key)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import httpx
 
-from tests.support import LiveServer, admin_api, staff_socket, visitor_session, visitor_socket
+from tests.support import LiveServer, admin_api, make_tenant, staff_socket, visitor_session, visitor_socket
 
 
 def widget_key(server: LiveServer) -> str:
@@ -46,11 +46,16 @@ def test_idle_conversation_auto_closes_with_a_system_message(tmp_path: Path) -> 
     server = LiveServer(tmp_path, AUTO_CLOSE_MINUTES="0.02", ESCALATE_AFTER_SECONDS="300").start()
     try:
         admin = admin_api(server)
+        other_admin, other_key = make_tenant(server)  # idle conversations are found tenant by tenant
         visitor = visitor_socket(server, visitor_session(server, widget_key(server)))
+        other = visitor_socket(server, visitor_session(server, other_key))
         visitor.send({"type": "message", "text": "quick question", "client_id": "i1"})
+        other.send({"type": "message", "text": "me too", "client_id": "o1"})
         ack = visitor.recv_until(lambda f: f["type"] == "ack")
         closed = visitor.recv_until(lambda f: f["type"] == "conversation", timeout=6)
         assert closed["conversation"]["status"] == "closed"
+        assert other.recv_until(lambda f: f["type"] == "conversation", timeout=6)["conversation"]["status"] == "closed"
+        assert other_admin.get("/admin/api/convos").json()["conversations"] == []
         conversation = admin.get("/admin/api/convos", params={"status": "closed"}).json()["conversations"][0]
         assert conversation["last_message"]["sender"] == "system"
         assert "inactivity" in conversation["last_message"]["text"]

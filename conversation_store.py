@@ -13,15 +13,19 @@ from typing import Any, NamedTuple
 from db import now_iso
 
 CONVERSATION_SELECT = """
-SELECT c.*, ct.name AS contact_name, ct.email AS contact_email, ct.phone AS contact_phone,
-       ct.opted_out AS contact_opted_out, ct.external_id AS contact_external_id, u.name AS assignee_name
+SELECT c.*, ct.channel AS contact_channel, ct.name AS contact_name, ct.email AS contact_email,
+       ct.phone AS contact_phone, ct.opted_out AS contact_opted_out, ct.external_id AS contact_external_id,
+       u.name AS assignee_name
 FROM conversations c JOIN contacts ct ON ct.id = c.contact_id LEFT JOIN users u ON u.id = c.assignee_id
 """
 MESSAGE_SELECT = "SELECT m.*, u.name AS author_name FROM messages m LEFT JOIN users u ON u.id = m.author_id"
 
 
-def message_json(row: sqlite3.Row) -> dict[str, Any]:
-    """The contract's message object."""
+Columns = sqlite3.Row | dict[str, Any]
+
+
+def message_json(row: Columns) -> dict[str, Any]:
+    """The contract's message object, from a MESSAGE_SELECT row or the same columns just written."""
     message: dict[str, Any] = {
         "id": row["id"],
         "conversation_id": row["conversation_id"],
@@ -42,19 +46,23 @@ def message_json(row: sqlite3.Row) -> dict[str, Any]:
     return message
 
 
+def contact_json(row: Columns, prefix: str = "") -> dict[str, Any]:
+    """From a contacts row, or from a CONVERSATION_SELECT row with prefix "contact_"."""
+    return {
+        "id": row[f"{prefix}id"],
+        "channel": row[f"{prefix}channel"],
+        "name": row[f"{prefix}name"],
+        "email": row[f"{prefix}email"],
+        "phone": row[f"{prefix}phone"],
+        "opted_out": bool(row[f"{prefix}opted_out"]),
+        "external_id": row[f"{prefix}external_id"],
+    }
+
+
 def conversation_json(row: sqlite3.Row, last_message: dict[str, Any] | None) -> dict[str, Any]:
     """From a CONVERSATION_SELECT row (contact and assignee joined in)."""
-    contact = {
-        "id": row["contact_id"],
-        "channel": row["channel"],
-        "name": row["contact_name"],
-        "email": row["contact_email"],
-        "phone": row["contact_phone"],
-        "opted_out": bool(row["contact_opted_out"]),
-        "external_id": row["contact_external_id"],
-    }
     assignee = {"id": row["assignee_id"], "name": row["assignee_name"]} if row["assignee_id"] else None
-    return _conversation_object(row, contact, assignee, last_message)
+    return _conversation_object(row, contact_json(row, "contact_"), assignee, last_message)
 
 
 def conversation_of(
@@ -65,16 +73,7 @@ def conversation_of(
     if row["assignee_id"]:
         name = conn.execute("SELECT name FROM users WHERE id = ?", (row["assignee_id"],)).fetchone()
         assignee = {"id": row["assignee_id"], "name": name[0] if name else None}
-    contact_object = {
-        "id": contact["id"],
-        "channel": contact["channel"],
-        "name": contact["name"],
-        "email": contact["email"],
-        "phone": contact["phone"],
-        "opted_out": bool(contact["opted_out"]),
-        "external_id": contact["external_id"],
-    }
-    return _conversation_object(row, contact_object, assignee, last_message)
+    return _conversation_object(row, contact_json(contact), assignee, last_message)
 
 
 def _conversation_object(
@@ -282,7 +281,7 @@ def insert_message(
             "UPDATE conversations SET last_message_at = ?, last_message_id = ? WHERE id = ? RETURNING *",
             (now, message_id, conversation["id"]),
         ).fetchone()
-    message: dict[str, Any] = {
+    written = {
         "id": message_id,
         "conversation_id": conversation["id"],
         "channel": conversation["channel"],
@@ -290,14 +289,13 @@ def insert_message(
         "text": text,
         "created_at": now,
         "client_id": client_id,
+        "author_id": author_id,
+        "author_name": author_name,
+        "status": status,
+        "error": None,
+        "attachments": stored_attachments,
     }
-    if author_id is not None:
-        message["author"] = {"id": author_id, "name": author_name}
-    if status and status != "received":
-        message["status"] = status
-    if attachments:
-        message["attachments"] = json.loads(stored_attachments or "[]")
-    return StoredMessage(message, updated)
+    return StoredMessage(message_json(written), updated)
 
 
 def message_counts(conn: sqlite3.Connection, conversation_id: int) -> tuple[int, int]:

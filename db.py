@@ -28,11 +28,12 @@ MAX_BATCH = 512
 
 def now_iso() -> str:
     """Current UTC time as the ISO 8601 text every table stores (sorts lexicographically)."""
-    return datetime.now(UTC).isoformat(timespec="milliseconds")[:-6] + "Z"
+    return iso(datetime.now(UTC))
 
 
 def iso(moment: datetime) -> str:
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+    # isoformat rather than strftime: this runs for every stored message, and it is the cheaper of the two.
+    return moment.astimezone(UTC).isoformat(timespec="milliseconds")[:-6] + "Z"
 
 
 def parse_iso(text: str) -> datetime:

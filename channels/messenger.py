@@ -220,14 +220,12 @@ async def page_echo(ctx: AppContext, tenant_id: int, psid: str, message: dict[st
         conversation = store.open_conversation_of(conn, contact["id"]) if contact else None
         if conversation is None:
             return None
-        message_id = store.insert_message(
+        stored = store.insert_message(
             conn, conversation, "staff", text, external_id=mid, status="sent", attachments=attachments or None
-        ).message["id"]
+        )
         # Its mid is also its provider id, so delivery and read receipts apply to it like to our own sends.
-        conn.execute("UPDATE messages SET provider_id = ? WHERE id = ?", (mid, message_id))
-        stored = store.load_message(conn, message_id)
-        assert stored is not None
-        return stored, conversations.load_for_publish(conn, tenant_id, conversation["id"])
+        conn.execute("UPDATE messages SET provider_id = ? WHERE id = ?", (mid, stored.message["id"]))
+        return stored.message, store.conversation_of(conn, stored.conversation, contact, stored.message)
 
     outcome = await ctx.db.write(write)
     if outcome is not None:

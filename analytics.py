@@ -50,9 +50,9 @@ from fastapi import APIRouter, Depends, Query
 from fastapi.responses import Response
 
 from auth import CurrentStaff
-from context import Ctx
-from db import iso, parse_iso
-from errors import Invalid
+from handoff.context import Ctx
+from handoff.errors import Invalid
+from handoff.store.database import iso, parse_iso
 
 router = APIRouter(prefix="/api/v1/analytics", tags=["analytics"])
 CHANNELS = ("webchat", "sms", "messenger")

@@ -15,10 +15,10 @@ from fastapi import APIRouter, Depends, HTTPException, Request, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, Field
 
-from audit import record_event, staff_event
-from context import AppContext, Ctx, client_ip
-from db import iso, now_iso
-from security import TokenError, decode_token, encode_token, hash_password, password_problem, verify_password
+from handoff.context import AppContext, Ctx, client_ip
+from handoff.security import TokenError, decode_token, encode_token, hash_password, password_problem, verify_password
+from handoff.store.audit import record_event, staff_event
+from handoff.store.database import iso, now_iso
 
 log = logging.getLogger("handoff.auth")
 router = APIRouter(prefix="/api/v1/auth", tags=["auth"])

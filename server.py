@@ -18,31 +18,31 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-import migrate_schema
 from analytics import router as analytics_router
-from audit_api import router as audit_router
 from auth import router as auth_router
-from bootstrap import bootstrap
-from channels.messenger import router as messenger_router
-from channels.twilio_sms import router as twilio_router
-from channels.webchat import router as webchat_router
-from config import Settings
-from context import AppContext, Limits
-from cors import SplitCORSMiddleware
-from db import Database
-from errors import DomainError
-from followups import router as followups_router
-from history import router as history_router
-from hub import Hub
-from inbox import router as inbox_router
-from logs import RequestIdMiddleware, setup_logging
-from outbox import Outbox
-from staff_socket import router as staff_socket_router
-from static_files import mount_static
-from tenants import router as tenants_router
-from timers import Timers
-from users import router as users_router
-from users import team_router
+from handoff.bootstrap import bootstrap
+from handoff.channels.messenger import router as messenger_router
+from handoff.channels.twilio_sms import router as twilio_router
+from handoff.channels.webchat import router as webchat_router
+from handoff.config import Settings
+from handoff.context import AppContext, Limits
+from handoff.conversations.timers import Timers
+from handoff.delivery.outbox import Outbox
+from handoff.errors import DomainError
+from handoff.live.hub import Hub
+from handoff.logs import RequestIdMiddleware, setup_logging
+from handoff.store import migrator
+from handoff.store.database import Database
+from handoff.web.audit_log import router as audit_router
+from handoff.web.cors import SplitCORSMiddleware
+from handoff.web.followups import router as followups_router
+from handoff.web.history import router as history_router
+from handoff.web.inbox import router as inbox_router
+from handoff.web.staff_socket import router as staff_socket_router
+from handoff.web.static_files import mount_static
+from handoff.web.tenants import router as tenants_router
+from handoff.web.users import router as users_router
+from handoff.web.users import team_router
 
 log = logging.getLogger("handoff.server")
 ROOT = Path(__file__).resolve().parent
@@ -80,7 +80,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        await asyncio.to_thread(migrate_schema.migrate, settings.db_path)
+        await asyncio.to_thread(migrator.migrate, settings.db_path)
         db = Database(settings.db_path)
         await db.open()
         hub = Hub()

@@ -30,7 +30,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 import migrate_schema  # noqa: E402
-from security import hash_password  # noqa: E402
+from handoff.security import hash_password  # noqa: E402
 
 WORDS = [
     "order",

@@ -19,8 +19,8 @@ import httpx
 import pytest
 
 import migrate_schema
-from db import iso, parse_iso
-from security import hash_password
+from handoff.security import hash_password
+from handoff.store.database import iso, parse_iso
 from tests.support import Api, LiveServer, login, make_tenant, visitor_session
 
 NY = "America/New_York"

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 import migrate_schema
-from db import Database
+from handoff.store.database import Database
 
 
 def run(coro):  # type: ignore[no-untyped-def]

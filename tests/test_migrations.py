@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 
 import migrate_schema
-from schema import MIGRATIONS
+from handoff.store import migrator
+from handoff.store.migrations import MIGRATIONS
 from tests.support import ROOT
 
 REQUIRED_TABLES = {
@@ -83,7 +84,7 @@ def test_failed_step_leaves_nothing_behind(tmp_path: Path, monkeypatch: pytest.M
     db = str(tmp_path / "h.sqlite")
     migrate_schema.migrate(db)
     broken = ("9999_broken", "CREATE TABLE half_done (id INTEGER);\nINSERT INTO no_such_table VALUES (1);")
-    monkeypatch.setattr(migrate_schema, "MIGRATIONS", [*MIGRATIONS, broken])
+    monkeypatch.setattr(migrator, "MIGRATIONS", [*MIGRATIONS, broken])
     with pytest.raises(sqlite3.OperationalError):
         migrate_schema.migrate(db)
     assert "half_done" not in tables(Path(db))

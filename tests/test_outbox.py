@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from channels.messenger import split_text, window
-from outbox import RetryPolicy, advances, retry_after_seconds
+from handoff.channels.messenger import split_text, window
+from handoff.delivery.outbox import RetryPolicy, advances, retry_after_seconds
 from tests.fakes.twilio_api import FakeTwilio, server_error
 from tests.support import LiveServer, eventually, message_row, query, status_is
 from tests.test_sms import sms_server, sms_shop

@@ -11,12 +11,12 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 from pydantic import BaseModel, Field, field_validator
 
-import conversation_store as store
-import conversations
 from auth import CurrentStaff, staff_from_token, unauthorized
-from context import AppContext, Ctx
-from errors import Invalid, NotFound
-from hotpath import bearer_token, body_doc, parse_body
+from handoff.context import AppContext, Ctx
+from handoff.conversations import service as conversations
+from handoff.errors import Invalid, NotFound
+from handoff.store import conversations as store
+from handoff.web.hotpath import bearer_token, body_doc, parse_body
 
 router = APIRouter(prefix="/admin/api", tags=["inbox"])
 CURSOR = re.compile(r"^(\d{4}-\d\d-\d\dT[\d:.]+Z)_(\d+)$")

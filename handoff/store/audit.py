@@ -6,8 +6,8 @@ import json
 import sqlite3
 from typing import Any, Protocol
 
-from db import now_iso
-from logs import request_id_var
+from handoff.logs import request_id_var
+from handoff.store.database import now_iso
 
 
 def record_event(

@@ -8,12 +8,12 @@ from typing import TYPE_CHECKING, Annotated, Any
 from fastapi import Depends
 from starlette.requests import HTTPConnection
 
-from config import Settings
-from db import Database
-from security import SlidingWindowLimiter, TokenCache
+from handoff.config import Settings
+from handoff.security import SlidingWindowLimiter, TokenCache
+from handoff.store.database import Database
 
 if TYPE_CHECKING:
-    from hub import Hub
+    from handoff.live.hub import Hub
 
 
 @dataclass

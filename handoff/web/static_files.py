@@ -11,8 +11,8 @@ from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from starlette.types import Scope
 
-from config import Settings
-from context import AppContext
+from handoff.config import Settings
+from handoff.context import AppContext
 
 
 class SpaFiles(StaticFiles):

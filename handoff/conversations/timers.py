@@ -10,11 +10,11 @@ import sqlite3
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import conversation_store as store
-from audit import record_event
-from context import AppContext
-from conversations import announce, announce_update, close_row, load_for_publish
-from db import iso
+from handoff.context import AppContext
+from handoff.conversations.service import announce, announce_update, close_row, load_for_publish
+from handoff.store import conversations as store
+from handoff.store.audit import record_event
+from handoff.store.database import iso
 
 log = logging.getLogger("handoff.timers")
 IDLE_CLOSED_TEXT = "This conversation was closed after a period of inactivity."

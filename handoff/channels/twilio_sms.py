@@ -21,10 +21,10 @@ from twilio.http.response import Response as TwilioResponse
 from twilio.request_validator import RequestValidator
 from twilio.rest import Client
 
-import conversations
-import outbox
-from channels import Delivery, register
-from context import AppContext, Ctx
+from handoff.channels import Delivery, register
+from handoff.context import AppContext, Ctx
+from handoff.conversations import service as conversations
+from handoff.delivery import outbox
 
 log = logging.getLogger("handoff.sms")
 router = APIRouter(prefix="/webhooks/twilio", tags=["sms"])

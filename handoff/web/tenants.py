@@ -13,12 +13,12 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from fastapi import APIRouter, HTTPException, Request, status
 from pydantic import BaseModel, EmailStr, Field, field_validator
 
-from audit import record_event, staff_event
 from auth import AdminOnly, CurrentStaff
-from context import Ctx
-from db import now_iso
-from security import hash_password
-from users import checked_password, insert_user
+from handoff.context import Ctx
+from handoff.security import hash_password
+from handoff.store.audit import record_event, staff_event
+from handoff.store.database import now_iso
+from handoff.web.users import checked_password, insert_user
 
 router = APIRouter(prefix="/api/v1", tags=["tenants"])
 PLATFORM_TENANT_ID = 1

@@ -9,11 +9,11 @@ from typing import Any, Literal
 from fastapi import APIRouter, HTTPException, status
 from pydantic import BaseModel, EmailStr, Field
 
-from audit import staff_event
 from auth import AdminOnly, CurrentStaff, revoke_sessions, revoked, user_changed
-from context import Ctx
-from db import now_iso
-from security import hash_password, password_problem
+from handoff.context import Ctx
+from handoff.security import hash_password, password_problem
+from handoff.store.audit import staff_event
+from handoff.store.database import now_iso
 
 router = APIRouter(prefix="/api/v1/users", tags=["users"])
 team_router = APIRouter(prefix="/api/v1/team", tags=["users"])

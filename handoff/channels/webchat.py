@@ -14,15 +14,15 @@ from fastapi import APIRouter, Depends, HTTPException, Query, Request, WebSocket
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
-import conversation_store as store
-import conversations
 from auth import CurrentVisitor, Visitor, mint_visitor_token, unauthorized, visitor_from_token
-from context import AppContext, Ctx, client_ip
-from errors import Invalid, RateLimited
-from hotpath import bearer_token, body_doc, parse_body
-from hub import Socket
-from socket_auth import Forbidden, authenticate
-from tenants import tenant_settings
+from handoff.context import AppContext, Ctx, client_ip
+from handoff.conversations import service as conversations
+from handoff.errors import Invalid, RateLimited
+from handoff.live.hub import Socket
+from handoff.live.socket_auth import Forbidden, authenticate
+from handoff.store import conversations as store
+from handoff.web.hotpath import bearer_token, body_doc, parse_body
+from handoff.web.tenants import tenant_settings
 
 router = APIRouter(tags=["widget"])
 VISITOR_ID = re.compile(r"^[A-Za-z0-9_-]{8,64}$")

@@ -14,13 +14,13 @@ from typing import Any
 from fastapi import APIRouter, WebSocket
 from pydantic import ValidationError
 
-import conversations
 from auth import Staff, staff_from_token
-from context import AppContext
-from errors import DomainError
-from hub import Socket
-from inbox import SendBody
-from socket_auth import authenticate
+from handoff.context import AppContext
+from handoff.conversations import service as conversations
+from handoff.errors import DomainError
+from handoff.live.hub import Socket
+from handoff.live.socket_auth import authenticate
+from handoff.web.inbox import SendBody
 
 router = APIRouter(tags=["inbox"])
 TYPING_EVERY_SECONDS = 1.0

@@ -6,9 +6,9 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 
-from audit import event_json
 from auth import AdminOnly
-from context import Ctx
+from handoff.context import Ctx
+from handoff.store.audit import event_json
 
 router = APIRouter(prefix="/api/v1/events", tags=["audit"])
 

@@ -7,12 +7,12 @@ import secrets
 import sqlite3
 import sys
 
-from audit import record_event
-from config import Settings
-from db import Database
-from security import hash_password, password_problem
-from tenants import create_tenant, upsert_channel
-from users import insert_user
+from handoff.config import Settings
+from handoff.security import hash_password, password_problem
+from handoff.store.audit import record_event
+from handoff.store.database import Database
+from handoff.web.tenants import create_tenant, upsert_channel
+from handoff.web.users import insert_user
 
 DEFAULT_ADMIN_EMAIL = "admin@handoff.local"
 

@@ -10,7 +10,7 @@ import json
 import sqlite3
 from typing import Any, NamedTuple
 
-from db import now_iso
+from handoff.store.database import now_iso
 
 CONVERSATION_SELECT = """
 SELECT c.*, ct.channel AS contact_channel, ct.name AS contact_name, ct.email AS contact_email,

@@ -25,12 +25,12 @@ from typing import Any
 
 import httpx
 
-import conversation_store as store
-from channels import OUTBOUND, Delivery
-from config import read_env
-from context import AppContext
-from conversations import announce, load_for_publish
-from db import iso, now_iso, parse_iso
+from handoff.channels import OUTBOUND, Delivery
+from handoff.config import read_env
+from handoff.context import AppContext
+from handoff.conversations.service import announce, load_for_publish
+from handoff.store import conversations as store
+from handoff.store.database import iso, now_iso, parse_iso
 
 log = logging.getLogger("handoff.outbox")
 # httpx logs every request URL at INFO; Graph URLs carry the page access token in the query string.

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
-    from context import AppContext
+    from handoff.context import AppContext
 
 
 @dataclass(frozen=True)

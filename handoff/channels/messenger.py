@@ -24,12 +24,12 @@ import httpx
 from fastapi import APIRouter, HTTPException, Request, Response, status
 from fastapi.responses import PlainTextResponse
 
-import conversation_store as store
-import conversations
-import outbox
-from channels import Delivery, register
-from context import AppContext, Ctx
-from db import iso, parse_iso
+from handoff.channels import Delivery, register
+from handoff.context import AppContext, Ctx
+from handoff.conversations import service as conversations
+from handoff.delivery import outbox
+from handoff.store import conversations as store
+from handoff.store.database import iso, parse_iso
 
 log = logging.getLogger("handoff.messenger")
 router = APIRouter(prefix="/webhooks/messenger", tags=["messenger"])

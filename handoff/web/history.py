@@ -10,11 +10,11 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Query, status
 from pydantic import BaseModel, Field
 
-from audit import staff_event
 from auth import AdminOnly, CurrentStaff
-from context import Ctx
-from db import now_iso
-from errors import NotFound
+from handoff.context import Ctx
+from handoff.errors import NotFound
+from handoff.store.audit import staff_event
+from handoff.store.database import now_iso
 
 router = APIRouter(prefix="/admin/api/history", tags=["history"])
 Channel = Literal["webchat", "sms", "messenger"]

@@ -8,13 +8,13 @@ import sqlite3
 from dataclasses import dataclass
 from typing import Any
 
-import conversation_store as store
-from audit import record_event, staff_event
 from auth import Staff
-from channels import OUTBOUND
-from context import AppContext
-from db import now_iso, parse_iso
-from errors import Conflict, Invalid, NotFound
+from handoff.channels import OUTBOUND
+from handoff.context import AppContext
+from handoff.errors import Conflict, Invalid, NotFound
+from handoff.store import conversations as store
+from handoff.store.audit import record_event, staff_event
+from handoff.store.database import now_iso, parse_iso
 
 CLOSED_TEXT = "This conversation was closed."
 

@@ -10,13 +10,13 @@ from fastapi import APIRouter, Depends, HTTPException, Query, status
 from fastapi.security import HTTPAuthorizationCredentials
 from pydantic import BaseModel, EmailStr, Field, field_validator, model_validator
 
-import conversation_store as store
-from audit import record_event, staff_event
 from auth import CurrentStaff, bearer, visitor_from_token
-from channels.webchat import PublicRateLimit
-from context import Ctx
-from db import now_iso
-from errors import NotFound
+from handoff.channels.webchat import PublicRateLimit
+from handoff.context import Ctx
+from handoff.errors import NotFound
+from handoff.store import conversations as store
+from handoff.store.audit import record_event, staff_event
+from handoff.store.database import now_iso
 
 router = APIRouter(tags=["followups"])
 PHONE = re.compile(r"^\+?[0-9 ().-]{6,24}$")

@@ -1,0 +1,1 @@
+"""Live delivery: the per-socket hub and socket authentication."""

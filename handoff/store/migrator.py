@@ -1,0 +1,84 @@
+"""Applies the named migrations of `handoff.store.migrations` in order, each with its record in one
+transaction; the server's startup and the `migrate_schema.py` CLI both call `migrate`."""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+from collections.abc import Callable
+from pathlib import Path
+
+from handoff.store.database import configure, now_iso
+from handoff.store.migrations import MIGRATIONS
+
+log = logging.getLogger("handoff.migrate")
+Step = str | Callable[[sqlite3.Connection], None]
+
+
+def connect(path: str) -> sqlite3.Connection:
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    conn = sqlite3.connect(path, isolation_level=None)
+    configure(conn)
+    conn.execute("CREATE TABLE IF NOT EXISTS schema_migrations (name TEXT PRIMARY KEY, applied_at TEXT NOT NULL)")
+    return conn
+
+
+def applied_names(conn: sqlite3.Connection) -> list[str]:
+    return [row[0] for row in conn.execute("SELECT name FROM schema_migrations ORDER BY name")]
+
+
+def status(path: str) -> list[tuple[str, str | None]]:
+    """Every known migration with its applied time, or None when pending."""
+    conn = connect(path)
+    try:
+        done = dict(conn.execute("SELECT name, applied_at FROM schema_migrations").fetchall())
+        return [(name, done.get(name)) for name, _ in MIGRATIONS]
+    finally:
+        conn.close()
+
+
+def _apply(conn: sqlite3.Connection, name: str, step: Step) -> None:
+    """One migration and its record in one transaction: it is applied whole or not at all."""
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        if isinstance(step, str):
+            for statement in split_statements(step):
+                conn.execute(statement)
+        else:
+            step(conn)
+        conn.execute("INSERT INTO schema_migrations (name, applied_at) VALUES (?, ?)", (name, now_iso()))
+        conn.execute("COMMIT")
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+
+
+def split_statements(script: str) -> list[str]:
+    """Split a script on complete statements (trigger bodies contain semicolons)."""
+    statements, current = [], ""
+    for line in script.splitlines(keepends=True):
+        current += line
+        if sqlite3.complete_statement(current):
+            if current.strip():
+                statements.append(current.strip())
+            current = ""
+    if current.strip():
+        raise ValueError(f"incomplete SQL statement: {current.strip()[:80]}")
+    return statements
+
+
+def migrate(path: str) -> list[str]:
+    """Apply pending migrations in order; returns the names applied (none when up to date)."""
+    conn = connect(path)
+    try:
+        done = set(applied_names(conn))
+        applied = []
+        for name, step in MIGRATIONS:
+            if name in done:
+                continue
+            _apply(conn, name, step)
+            log.info("applied migration %s", name)
+            applied.append(name)
+        return applied
+    finally:
+        conn.close()

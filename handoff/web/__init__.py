@@ -1,0 +1,1 @@
+"""The HTTP and WebSocket surface: routers per concern, middleware and static files."""

@@ -34,6 +34,7 @@ from handoff.logs import RequestIdMiddleware, setup_logging
 from handoff.store import migrator
 from handoff.store.database import Database
 from handoff.web.audit_log import router as audit_router
+from handoff.web.client_address import ClientAddressMiddleware
 from handoff.web.cors import SplitCORSMiddleware
 from handoff.web.followups import router as followups_router
 from handoff.web.history import router as history_router
@@ -132,6 +133,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     mount_static(app, ROOT, settings)
     app.add_middleware(SplitCORSMiddleware, staff_origins=settings.frontend_origins)
     app.add_middleware(RequestIdMiddleware)
+    # Outermost, so everything inside (limits, logs, the audit log) sees the same client address.
+    app.add_middleware(ClientAddressMiddleware, proxy_hops=settings.proxy_hops)
     return app
 
 

@@ -35,6 +35,14 @@ def _float(env: Mapping[str, str], name: str, default: float) -> float:
     return float(raw) if raw else default
 
 
+def _count(env: Mapping[str, str], name: str) -> int:
+    """A whole number >= 0; anything else stops startup with a message naming the setting."""
+    raw = env.get(name, "").strip() or "0"
+    if not raw.isdigit():
+        raise ValueError(f"{name} must be a whole number of 0 or more, got {raw!r}")
+    return int(raw)
+
+
 def _str(env: Mapping[str, str], name: str, default: str = "") -> str:
     return env.get(name, "").strip() or default
 
@@ -53,6 +61,7 @@ class Settings:
     escalate_after_seconds: float = 300.0
     visitor_messages_per_minute: float = 60.0
     ip_requests_per_minute: float = 600.0
+    proxy_hops: int = 0
     max_text_length: int = 4000
     access_token_minutes: float = 30.0
     refresh_token_days: float = 7.0
@@ -89,6 +98,7 @@ class Settings:
             escalate_after_seconds=_float(env, "ESCALATE_AFTER_SECONDS", 300.0),
             visitor_messages_per_minute=_float(env, "VISITOR_MESSAGES_PER_MINUTE", 60.0),
             ip_requests_per_minute=_float(env, "IP_REQUESTS_PER_MINUTE", 600.0),
+            proxy_hops=_count(env, "PROXY_HOPS"),
             max_text_length=int(_float(env, "MAX_TEXT_LENGTH", 4000)),
             timer_interval_seconds=_float(env, "TIMER_INTERVAL_SECONDS", 1.0),
             bcrypt_rounds=max(4, int(_float(env, "BCRYPT_ROUNDS", 12))),

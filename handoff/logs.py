@@ -12,6 +12,8 @@ from contextvars import ContextVar
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 request_id_var: ContextVar[str] = ContextVar("request_id", default="-")
+# Set by the client-address middleware: the one address rate limits, logs and the audit log agree on.
+client_address_var: ContextVar[str] = ContextVar("client_address", default="-")
 
 # Tokens can reach a log line through URLs (`?token=`), headers or exception text: scrub them all.
 _REDACTIONS = [
@@ -40,6 +42,7 @@ class JsonFormatter(logging.Formatter):
             "level": record.levelname.lower(),
             "logger": record.name,
             "request_id": getattr(record, "request_id", request_id_var.get()),
+            "client": client_address_var.get(),
             "msg": redact(record.getMessage()),
         }
         if record.exc_info:

@@ -6,7 +6,7 @@ import json
 import sqlite3
 from typing import Any, Protocol
 
-from handoff.logs import request_id_var
+from handoff.logs import client_address_var, request_id_var
 from handoff.store.database import now_iso
 
 
@@ -24,7 +24,7 @@ def record_event(
     """Write one audit row; call it inside the write job that makes the change, so both commit together."""
     conn.execute(
         "INSERT INTO events (tenant_id, actor_type, actor_id, action, target_type, target_id, detail, request_id,"
-        " created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        " client_address, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         (
             tenant_id,
             actor_type,
@@ -34,6 +34,7 @@ def record_event(
             None if target_id is None else str(target_id),
             json.dumps(detail) if detail else None,
             request_id_var.get(),
+            None if client_address_var.get() == "-" else client_address_var.get(),
             now_iso(),
         ),
     )
@@ -77,5 +78,6 @@ def event_json(row: sqlite3.Row) -> dict[str, Any]:
         "target": {"type": row["target_type"], "id": row["target_id"]} if row["target_type"] else None,
         "detail": json.loads(row["detail"]) if row["detail"] else None,
         "request_id": row["request_id"],
+        "client_address": row["client_address"],
         "created_at": row["created_at"],
     }

@@ -269,10 +269,16 @@ CREATE INDEX conversations_closed_channel ON conversations (tenant_id, channel, 
   WHERE status = 'closed';
 """
 
+# The client address (after PROXY_HOPS) of the request that caused each audited change.
+EVENT_CLIENT_ADDRESS = """
+ALTER TABLE events ADD COLUMN client_address TEXT;
+"""
+
 MIGRATIONS: list[tuple[str, str]] = [
     ("0001_initial", INITIAL),
     ("0002_outbound_delivery", OUTBOUND_DELIVERY),
     ("0003_analytics_indexes", ANALYTICS_INDEXES),
     ("0004_unread_count", UNREAD_COUNT),
     ("0005_lean_conversation_indexes", LEAN_CONVERSATION_INDEXES),
+    ("0006_event_client_address", EVENT_CLIENT_ADDRESS),
 ]

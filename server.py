@@ -13,6 +13,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -25,7 +26,7 @@ from handoff.channels.messenger import router as messenger_router
 from handoff.channels.twilio_sms import router as twilio_router
 from handoff.channels.webchat import router as webchat_router
 from handoff.config import Settings
-from handoff.context import AppContext, Limits
+from handoff.context import AppContext, BackgroundService, Limits
 from handoff.conversations.timers import Timers
 from handoff.delivery.outbox import Outbox
 from handoff.errors import DomainError
@@ -81,16 +82,19 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        await asyncio.to_thread(migrator.migrate, settings.db_path)
-        db = Database(settings.db_path)
+        ready = settings.with_signing_key()
+        await asyncio.to_thread(migrator.migrate, ready.db_path)
+        db = Database(ready.db_path)
         await db.open()
         hub = Hub()
-        ctx = AppContext(settings=settings, db=db, hub=hub, limits=Limits.from_settings(settings))
+        http = httpx.AsyncClient(timeout=httpx.Timeout(20.0, connect=5.0), follow_redirects=False)
+        ctx = AppContext(settings=ready, db=db, hub=hub, limits=Limits.from_settings(ready), http=http)
         app.state.ctx = ctx
-        await bootstrap(db, settings)
-        services = [factory(ctx) for factory in SERVICE_FACTORIES]
+        await bootstrap(db, ready)
+        outbox = Outbox(ctx)
+        ctx.wake_outbox = outbox.wake
+        services: list[BackgroundService] = [Timers(ctx), outbox]
         for service in services:
-            ctx.services[service.name] = service
             await service.start()
         # Startup objects (routes, models, settings) leave the collector's scans, and collections get rarer:
         # with thousands of sockets a full collection paused delivery for hundreds of ms (bench/README.md).
@@ -104,6 +108,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             hub.close_all()
             for service in reversed(services):
                 await service.stop()
+            await http.aclose()
             await db.close()
 
     # FastAPI's OpenTelemetry hooks look up three global providers on every request; we export none, and
@@ -153,8 +158,6 @@ ROUTERS: list[Any] = [
     twilio_router,
     messenger_router,
 ]
-# Background services started and stopped with the app; each has async start()/stop().
-SERVICE_FACTORIES: list[Any] = [Timers, Outbox]
 
 
 def __getattr__(name: str) -> Any:

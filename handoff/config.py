@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import secrets
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from dotenv import dotenv_values
@@ -50,7 +50,7 @@ def _str(env: Mapping[str, str], name: str, default: str = "") -> str:
 @dataclass(frozen=True)
 class Settings:
     db_path: str
-    jwt_secret: str
+    jwt_secret: str = field(default="", repr=False)  # empty: the key file beside the database, at startup
     host: str = "127.0.0.1"
     port: int = 8000
     admin_email: str = ""
@@ -78,6 +78,9 @@ class Settings:
     fb_page_id: str = ""
     graph_api_base: str = "https://graph.facebook.com/v21.0"
     frontend_dist: str = "admin-frontend/dist"
+    outbox_base_delay_seconds: float = 2.0
+    outbox_max_delay_seconds: float = 600.0
+    outbox_max_attempts: int = 12  # 20 to 40 minutes of retrying with the defaults (jitter decides)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -87,7 +90,7 @@ class Settings:
         origins = tuple(o.strip().rstrip("/") for o in env.get("FRONTEND_ORIGIN", "").split(",") if o.strip())
         return cls(
             db_path=db_path,
-            jwt_secret=_str(env, "JWT_SECRET") or load_or_create_secret(db_path),
+            jwt_secret=_str(env, "JWT_SECRET"),
             host=_str(env, "HOST", "127.0.0.1"),
             port=int(_str(env, "PORT", "8000")),
             admin_email=_str(env, "ADMIN_EMAIL"),
@@ -112,7 +115,15 @@ class Settings:
             fb_page_id=_str(env, "FB_PAGE_ID"),
             graph_api_base=_str(env, "GRAPH_API_BASE", "https://graph.facebook.com/v21.0").rstrip("/"),
             frontend_dist=_str(env, "FRONTEND_DIST", "admin-frontend/dist"),
+            outbox_base_delay_seconds=max(0.001, _float(env, "OUTBOX_BASE_DELAY_SECONDS", 2.0)),
+            outbox_max_delay_seconds=max(0.001, _float(env, "OUTBOX_MAX_DELAY_SECONDS", 600.0)),
+            outbox_max_attempts=max(1, int(_float(env, "OUTBOX_MAX_ATTEMPTS", 12))),
         )
+
+    def with_signing_key(self) -> Settings:
+        """These settings with `jwt_secret` filled in: from JWT_SECRET, else the key file beside the
+        database (created on first start). Called by the app's startup, never by the constructor."""
+        return self if self.jwt_secret else replace(self, jwt_secret=load_or_create_secret(self.db_path))
 
 
 def load_or_create_secret(db_path: str) -> str:

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Protocol
 
+import httpx
 from fastapi import Depends
 from starlette.requests import HTTPConnection
 
@@ -33,14 +35,28 @@ class Limits:
         )
 
 
+class BackgroundService(Protocol):
+    """Work that runs beside the requests (timers, the outbox), started and stopped with the app."""
+
+    async def start(self) -> None: ...
+
+    async def stop(self) -> None: ...
+
+
+def _nothing() -> None:
+    return None
+
+
 @dataclass
 class AppContext:
     settings: Settings
     db: Database
     hub: Hub
     limits: Limits
-    # Background services registered by the lifespan (timers, outbox), keyed by name.
-    services: dict[str, Any] = field(default_factory=dict)
+    # One pooled client for every call to a platform (Twilio, Graph), closed with the app.
+    http: httpx.AsyncClient = field(default_factory=lambda: httpx.AsyncClient(timeout=20.0))
+    # Tells the outbox that a row was queued; the lifespan points it at the running outbox.
+    wake_outbox: Callable[[], None] = _nothing
     visitor_tokens: TokenCache = field(default_factory=TokenCache)
     staff_tokens: TokenCache = field(default_factory=lambda: TokenCache(10_000))
 

@@ -61,6 +61,8 @@ def setup_logging(level: str = "INFO") -> None:
         uvicorn_logger = logging.getLogger(name)
         uvicorn_logger.handlers = []
         uvicorn_logger.propagate = True
+    # httpx logs every request URL at INFO; Graph API URLs carry the page access token in the query string.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
 
 
 # Request ids: a random per-process prefix and a counter. uuid4() read the OS random source on every

@@ -61,7 +61,7 @@ def test_clients_behind_one_proxy_have_limits_of_their_own(behind_one_proxy: Liv
     # Socket opens count against the same per-client limit.
     with pytest.raises(InvalidStatus) as refused:
         connect(
-            f"{behind_one_proxy.ws_url}/ws/anyone",
+            f"{behind_one_proxy.ws_url}/ws/someone-without-a-token",
             open_timeout=5,
             source_address=(PROXY, 0),
             additional_headers={"X-Forwarded-For": "203.0.113.1"},
@@ -77,7 +77,7 @@ def test_without_proxy_hops_a_forged_header_changes_nothing(tmp_path: Path) -> N
         assert session_statuses(server, key, forged) == [200] * 5 + [429] * 2
         with pytest.raises(InvalidStatus):
             connect(
-                f"{server.ws_url}/ws/anyone",
+                f"{server.ws_url}/ws/someone-without-a-token",
                 open_timeout=5,
                 source_address=(PROXY, 0),
                 additional_headers={"X-Forwarded-For": "8.8.4.4"},

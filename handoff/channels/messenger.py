@@ -258,7 +258,7 @@ async def receipt(ctx: AppContext, tenant_id: int, psid: str, new: str, data: di
         ids = [r["id"] for r in rows if outbox.set_status(conn, r["id"], r["status"], new, None)]
         return changes + outbox.changed(conn, tenant_id, ids)
 
-    outbox.publish(ctx, await ctx.db.write(write))
+    outbox.announce_changes(ctx, await ctx.db.write(write))
 
 
 # ---- outbound ---------------------------------------------------------------------------------------
@@ -306,7 +306,7 @@ class Messenger:
         parts = split_text(message["text"])
         progress = await outbox.load_progress(ctx, message["id"])  # parts that went on an earlier attempt
         first_mid = progress.get("first_mid")
-        http: httpx.AsyncClient = ctx.services["outbox"].http
+        http = ctx.http
         url = f"{ctx.settings.graph_api_base}/me/messages"
         for index in range(int(progress.get("parts", 0)), len(parts)):
             body = {

@@ -196,7 +196,7 @@ async def status_callback(request: Request, ctx: Ctx) -> Response:
             reported = _field(form, "MessageStatus") or "failed"
             error = f"{code}: {ERROR_TEXT.get(code, f'Twilio reported the message {reported}')}" if code else reported
         changes = await ctx.db.write(lambda c: outbox.record_status(c, tenant_id, "sms", sid, ours, error))
-        outbox.publish(ctx, changes)
+        outbox.announce_changes(ctx, changes)
     # 200 even for a MessageSid we do not know (yet): the report is kept until the send records it.
     return Response(EMPTY_TWIML, media_type="text/xml")
 
@@ -308,7 +308,7 @@ class TwilioSms:
         config = json.loads(row["config"]) if row else {}
         if not all(config.get(k) for k in ("account_sid", "auth_token", "number")):
             return Delivery(error=NOT_CONNECTED_PROBLEM)
-        transport = TwilioTransport(ctx.services["outbox"].http, ctx.settings.twilio_api_base)
+        transport = TwilioTransport(ctx.http, ctx.settings.twilio_api_base)
         client = Client(config["account_sid"], config["auth_token"], http_client=transport)
         try:
             created = await client.messages.create_async(

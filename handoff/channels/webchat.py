@@ -18,6 +18,7 @@ from auth import CurrentVisitor, Visitor, mint_visitor_token, unauthorized, visi
 from handoff.context import AppContext, Ctx, client_ip
 from handoff.conversations import service as conversations
 from handoff.errors import Invalid, RateLimited
+from handoff.live import events
 from handoff.live.hub import Socket
 from handoff.live.socket_auth import Forbidden, authenticate
 from handoff.store import conversations as store
@@ -204,9 +205,7 @@ class VisitorFrames:
         try:
             if kind == "message":
                 stored = await visitor_says(self.ctx, self.visitor, frame.get("text"), frame.get("client_id"), sock)
-                sock.send_event(
-                    {"type": "ack", "client_id": frame.get("client_id"), "message_id": stored.message["id"]}
-                )
+                sock.send_event(events.ack(frame.get("client_id"), stored.message["id"]))
             elif kind == "typing":
                 await self.typing()
             elif kind == "read" and isinstance(frame.get("message_id"), int):
@@ -215,9 +214,9 @@ class VisitorFrames:
             elif kind == "resume" and isinstance(frame.get("after"), int):
                 await self.resume(sock, frame["after"])
             else:
-                sock.send_event({"type": "error", "detail": f"unknown or malformed frame type {kind!r}"})
+                sock.send_event(events.error(f"unknown or malformed frame type {kind!r}"))
         except (Invalid, RateLimited) as exc:
-            sock.send_event({"type": "error", "detail": exc.detail, "client_id": frame.get("client_id")})
+            sock.send_event(events.error(exc.detail, frame.get("client_id")))
 
     async def typing(self) -> None:
         now = time.monotonic()
@@ -230,9 +229,7 @@ class VisitorFrames:
             (self.visitor.tenant_id, self.visitor.visitor_id),
         )
         if row is not None:
-            self.ctx.hub.publish(
-                self.visitor.tenant_id, {"type": "typing", "conversation_id": row["id"], "sender": "visitor"}
-            )
+            self.ctx.hub.publish(self.visitor.tenant_id, events.visitor_typing(row["id"]))
 
     async def resume(self, sock: Socket, after: int) -> None:
         """Replay, in order, what this visitor missed; the widget dedupes by message id."""
@@ -243,7 +240,7 @@ class VisitorFrames:
                 partial(store.transcript_after, contact_id=contact_id, after=after, limit=500)
             )
             for message in page:
-                sock.send_event({"type": "message", "message": message})
+                sock.send_event(events.message(message))
             if len(page) < 500:
                 break
             after, sent = page[-1]["id"], sent + len(page)
@@ -252,13 +249,16 @@ class VisitorFrames:
             partial(conversation_state, tenant_id=self.visitor.tenant_id, visitor_id=self.visitor.visitor_id)
         )
         if state is not None:
-            sock.send_event({"type": "conversation", "conversation": state})
+            sock.send_event(events.visitor_conversation(state))
 
 
 @router.websocket("/ws/{visitor_id}")
 async def visitor_socket(websocket: WebSocket, visitor_id: str) -> None:
     """A visitor's live connection (one per tab)."""
     ctx: AppContext = websocket.app.state.ctx
+    if not VISITOR_ID.fullmatch(visitor_id):
+        await websocket.close(code=1008)  # no token is ever minted for such an id
+        return
     if not ctx.limits.public_per_ip.allow(client_ip(websocket)):
         await websocket.close(code=1013)  # refused before the handshake completes: too many from this IP
         return
@@ -274,7 +274,7 @@ async def visitor_socket(websocket: WebSocket, visitor_id: str) -> None:
         return
     sock = Socket(websocket, visitor.tenant_id, visitor_id=visitor_id)
     ctx.hub.add(sock)
-    sock.send_event({"type": "presence", "staff_online": ctx.hub.staff_online(visitor.tenant_id)})
+    sock.send_event(events.visitor_presence(ctx.hub.staff_online(visitor.tenant_id)))
     try:
         await sock.run(VisitorFrames(ctx, visitor))
     finally:

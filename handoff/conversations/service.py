@@ -12,6 +12,7 @@ from auth import Staff
 from handoff.channels import OUTBOUND
 from handoff.context import AppContext
 from handoff.errors import Conflict, Invalid, NotFound
+from handoff.live import events
 from handoff.store import conversations as store
 from handoff.store.audit import record_event, staff_event
 from handoff.store.database import now_iso, parse_iso
@@ -39,16 +40,15 @@ class Inbound:
 class Stored:
     message: dict[str, Any]
     conversation: dict[str, Any]
-    duplicate: bool
 
 
 def announce(ctx: AppContext, message: dict[str, Any], conversation: dict[str, Any], origin: Any = None) -> None:
     """Staff get every message with its conversation; a web visitor also gets it on every open tab."""
-    ctx.hub.publish(conversation["tenant_id"], {"type": "message", "message": message, "conversation": conversation})
+    ctx.hub.publish(conversation["tenant_id"], events.message(message, conversation))
     if conversation["channel"] == "webchat":
         ctx.hub.publish(
             conversation["tenant_id"],
-            {"type": "message", "message": message},
+            events.message(message),
             staff=False,
             visitor=conversation["contact"]["external_id"],
             skip=origin,
@@ -61,14 +61,12 @@ def announce_update(
     """Staff see every change; the web visitor only status and escalation changes (tags are internal)."""
     tenant_id = conversation["tenant_id"]
     ctx.hub.publish(
-        tenant_id,
-        {"type": "escalation" if escalation else "conversation_updated", "conversation": conversation},
+        tenant_id, events.escalation(conversation) if escalation else events.conversation_updated(conversation)
     )
     if tell_visitor and conversation["channel"] == "webchat":
-        state = {k: conversation[k] for k in ("id", "status", "escalated")}
         ctx.hub.publish(
             tenant_id,
-            {"type": "conversation", "conversation": state},
+            events.visitor_conversation(conversation),
             staff=False,
             visitor=conversation["contact"]["external_id"],
         )
@@ -128,7 +126,7 @@ async def receive(ctx: AppContext, inbound: Inbound, origin: Any = None) -> Stor
     message, conversation, duplicate = await ctx.db.write(write)
     if not duplicate:
         announce(ctx, message, conversation, origin)
-    return Stored(message, conversation, duplicate)
+    return Stored(message, conversation)
 
 
 async def staff_send(ctx: AppContext, staff: Staff, conversation_id: int, text: str, client_id: str | None) -> Stored:
@@ -173,9 +171,9 @@ async def staff_send(ctx: AppContext, staff: Staff, conversation_id: int, text: 
     message, conversation, duplicate = await ctx.db.write(write)
     if not duplicate:
         announce(ctx, message, conversation)
-        if conversation["channel"] in OUTBOUND and (outbox := ctx.services.get("outbox")):
-            outbox.wake()
-    return Stored(message, conversation, duplicate)
+        if conversation["channel"] in OUTBOUND:
+            ctx.wake_outbox()
+    return Stored(message, conversation)
 
 
 def _reopen(conn: sqlite3.Connection, row: sqlite3.Row) -> None:
@@ -304,8 +302,8 @@ async def visitor_read(ctx: AppContext, tenant_id: int, contact_id: int, message
     if outcome is not None:
         conversation, messages = outcome
         for message in messages:
-            ctx.hub.publish(tenant_id, {"type": "message", "message": message, "conversation": conversation})
-        ctx.hub.publish(tenant_id, {"type": "conversation_updated", "conversation": conversation})
+            ctx.hub.publish(tenant_id, events.message(message, conversation))
+        ctx.hub.publish(tenant_id, events.conversation_updated(conversation))
 
 
 async def staff_read(ctx: AppContext, staff: Staff, conversation_id: int, message_id: int) -> None:
@@ -327,4 +325,4 @@ async def staff_read(ctx: AppContext, staff: Staff, conversation_id: int, messag
 
     conversation = await ctx.db.write(write)
     if conversation is not None:
-        ctx.hub.publish(staff.tenant_id, {"type": "conversation_updated", "conversation": conversation})
+        ctx.hub.publish(staff.tenant_id, events.conversation_updated(conversation))

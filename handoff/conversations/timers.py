@@ -107,8 +107,6 @@ async def close_idle(ctx: AppContext, idle_minutes: float) -> int:
 class Timers:
     """Polls for due deadlines; the poll interval is a fraction of the shortest timer, capped at 1 s."""
 
-    name = "timers"
-
     def __init__(self, ctx: AppContext) -> None:
         self.ctx = ctx
         settings = ctx.settings

@@ -23,18 +23,14 @@ from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
 from typing import Any
 
-import httpx
-
 from handoff.channels import OUTBOUND, Delivery
-from handoff.config import read_env
+from handoff.config import Settings
 from handoff.context import AppContext
 from handoff.conversations.service import announce, load_for_publish
 from handoff.store import conversations as store
 from handoff.store.database import iso, now_iso, parse_iso
 
 log = logging.getLogger("handoff.outbox")
-# httpx logs every request URL at INFO; Graph URLs carry the page access token in the query string.
-logging.getLogger("httpx").setLevel(logging.WARNING)
 
 STATUS_RANK = {"queued": 0, "sent": 1, "delivered": 2, "read": 3}
 MAX_RETRY_AFTER_SECONDS = 3600.0
@@ -45,27 +41,20 @@ IDLE_POLL_SECONDS = 30.0
 Published = list[tuple[dict[str, Any], dict[str, Any]]]  # (message, conversation) pairs to announce
 
 
-def _env_float(env: dict[str, str], name: str, default: float) -> float:
-    raw = env.get(name, "").strip()
-    return float(raw) if raw else default
-
-
 @dataclass(frozen=True)
 class RetryPolicy:
-    """Backoff for retryable failures. Tuned by env (read here rather than in Settings: operational knobs
-    that tests shrink): OUTBOX_BASE_DELAY_SECONDS, OUTBOX_MAX_DELAY_SECONDS, OUTBOX_MAX_ATTEMPTS."""
+    """Backoff for retryable failures (OUTBOX_BASE_DELAY_SECONDS, OUTBOX_MAX_DELAY_SECONDS, OUTBOX_MAX_ATTEMPTS)."""
 
     base_delay: float = 2.0
     max_delay: float = 600.0
-    max_attempts: int = 12  # 20 to 40 minutes of retrying with the defaults (jitter decides)
+    max_attempts: int = 12
 
     @classmethod
-    def from_env(cls) -> RetryPolicy:
-        env = read_env()
+    def from_settings(cls, settings: Settings) -> RetryPolicy:
         return cls(
-            base_delay=max(0.001, _env_float(env, "OUTBOX_BASE_DELAY_SECONDS", cls.base_delay)),
-            max_delay=max(0.001, _env_float(env, "OUTBOX_MAX_DELAY_SECONDS", cls.max_delay)),
-            max_attempts=max(1, int(_env_float(env, "OUTBOX_MAX_ATTEMPTS", cls.max_attempts))),
+            base_delay=settings.outbox_base_delay_seconds,
+            max_delay=settings.outbox_max_delay_seconds,
+            max_attempts=settings.outbox_max_attempts,
         )
 
     def delay(self, attempts: int, retry_after: float | None = None) -> float:
@@ -163,7 +152,7 @@ def changed(conn: sqlite3.Connection, tenant_id: int, message_ids: list[int]) ->
     return out
 
 
-def publish(ctx: AppContext, changes: Published) -> None:
+def announce_changes(ctx: AppContext, changes: Published) -> None:
     """Staff upsert messages by id, so a status change goes out as a `message` event."""
     for message, conversation in changes:
         announce(ctx, message, conversation)
@@ -209,13 +198,11 @@ def _due_heads(conn: sqlite3.Connection) -> list[sqlite3.Row]:
 class Outbox:
     """Sends due outbox rows, at most `concurrency` at a time and never one row twice at once."""
 
-    name = "outbox"
     concurrency = 8
 
     def __init__(self, ctx: AppContext) -> None:
         self.ctx = ctx
-        self.policy = RetryPolicy.from_env()
-        self.http = httpx.AsyncClient(timeout=httpx.Timeout(20.0, connect=5.0), follow_redirects=False)
+        self.policy = RetryPolicy.from_settings(ctx.settings)
         self._wake = asyncio.Event()
         self._inflight: dict[int, asyncio.Task[None]] = {}
         self._task: asyncio.Task[None] | None = None
@@ -236,7 +223,6 @@ class Outbox:
             for task in late:
                 task.cancel()
             await asyncio.gather(*late, return_exceptions=True)
-        await self.http.aclose()
 
     def wake(self) -> None:
         """Something was queued or finished: look for due rows now rather than at the next timeout."""
@@ -289,7 +275,7 @@ class Outbox:
             else:
                 delivery = await self._deliver(claim)
             changes = await self.ctx.db.write(lambda c: self._finish(c, claim, delivery, started))
-            publish(self.ctx, changes)
+            announce_changes(self.ctx, changes)
         except asyncio.CancelledError:
             raise
         except Exception:

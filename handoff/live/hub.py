@@ -14,6 +14,8 @@ from typing import Any
 import orjson
 from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 
+from handoff.live import events
+
 log = logging.getLogger("handoff.hub")
 
 MAX_FRAME_BYTES = 64 * 1024
@@ -27,7 +29,7 @@ CLOSE_TOO_BIG = 1009
 FrameHandler = Callable[["Socket", dict[str, Any]], Awaitable[None]]
 
 
-def encode(event: dict[str, Any]) -> str:
+def encode(event: events.Event) -> str:
     # orjson: the staff event (message + conversation) is encoded once per message; stdlib json was a
     # sixth of the server's CPU at load.
     return orjson.dumps(event).decode()
@@ -36,7 +38,7 @@ def encode(event: dict[str, Any]) -> str:
 class Socket:
     """One connected client: visitor (keyed by visitor id) or staff (keyed by user and session)."""
 
-    __slots__ = ("_tasks", "closing", "queue", "session_id", "tenant_id", "user_id", "user_name", "visitor_id", "ws")
+    __slots__ = ("_tasks", "closing", "queue", "session_id", "tenant_id", "user_id", "visitor_id", "ws")
 
     def __init__(
         self,
@@ -45,14 +47,12 @@ class Socket:
         *,
         visitor_id: str | None = None,
         user_id: int | None = None,
-        user_name: str = "",
         session_id: str | None = None,
     ) -> None:
         self.ws = ws
         self.tenant_id = tenant_id
         self.visitor_id = visitor_id
         self.user_id = user_id
-        self.user_name = user_name
         self.session_id = session_id
         self.queue: asyncio.Queue[str] = asyncio.Queue(
             VISITOR_QUEUE_FRAMES if visitor_id is not None else STAFF_QUEUE_FRAMES
@@ -70,7 +70,7 @@ class Socket:
             log.warning("socket fell %d frames behind; disconnecting it", self.queue.maxsize)
             self.close(CLOSE_TOO_SLOW, "too slow; reconnect and resume")
 
-    def send_event(self, event: dict[str, Any]) -> None:
+    def send_event(self, event: events.Event) -> None:
         self.offer(encode(event))
 
     def close(self, code: int, reason: str) -> None:
@@ -101,10 +101,10 @@ class Socket:
             try:
                 frame = orjson.loads(text)
             except orjson.JSONDecodeError:
-                self.send_event({"type": "error", "detail": "frame is not valid JSON"})
+                self.send_event(events.error("frame is not valid JSON"))
                 continue
             if not isinstance(frame, dict) or not isinstance(frame.get("type"), str):
-                self.send_event({"type": "error", "detail": "frame must be an object with a string 'type'"})
+                self.send_event(events.error("frame must be an object with a string 'type'"))
                 continue
             await handle(self, frame)
 
@@ -165,9 +165,9 @@ class Hub:
     def _staff_changed(self, tenant_id: int, *, first: bool) -> None:
         online = self.staff_online(tenant_id)
         user_ids = sorted(self.online_user_ids(tenant_id))
-        self.publish(tenant_id, {"type": "presence", "staff_online": online, "online_user_ids": user_ids})
+        self.publish(tenant_id, events.staff_presence(online, user_ids))
         if first:  # the tenant went from no staff to some, or back: tell every visitor's widget
-            frame = encode({"type": "presence", "staff_online": online})
+            frame = encode(events.visitor_presence(online))
             for tabs in self._visitors.get(tenant_id, {}).values():
                 for sock in tabs:
                     sock.offer(frame)
@@ -177,9 +177,6 @@ class Hub:
 
     def staff_online(self, tenant_id: int) -> bool:
         return bool(self._staff.get(tenant_id))
-
-    def visitor_connected(self, tenant_id: int, visitor_id: str) -> bool:
-        return bool(self._visitors.get(tenant_id, {}).get(visitor_id))
 
     def counts(self) -> dict[str, int]:
         return {
@@ -192,7 +189,7 @@ class Hub:
     def publish(
         self,
         tenant_id: int,
-        event: dict[str, Any],
+        event: events.Event,
         *,
         staff: bool = True,
         visitor: str | None = None,

@@ -14,6 +14,7 @@ from auth import CurrentStaff, bearer, visitor_from_token
 from handoff.channels.webchat import PublicRateLimit
 from handoff.context import Ctx
 from handoff.errors import NotFound
+from handoff.live import events
 from handoff.store import conversations as store
 from handoff.store.audit import record_event, staff_event
 from handoff.store.database import now_iso
@@ -108,7 +109,7 @@ async def create_followup(
         return row
 
     row = await ctx.db.write(write)
-    ctx.hub.publish(tenant_id, {"type": "followup", "followup": followup_json(row)})
+    ctx.hub.publish(tenant_id, events.followup(followup_json(row)))
     return {"id": row["id"]}
 
 
@@ -144,5 +145,5 @@ async def mark_viewed(body: ViewedBody, staff: CurrentStaff, ctx: Ctx) -> dict[s
 
     row = await ctx.db.write(write)
     followup = followup_json(row)
-    ctx.hub.publish(staff.tenant_id, {"type": "followup", "followup": followup})
+    ctx.hub.publish(staff.tenant_id, events.followup(followup))
     return followup

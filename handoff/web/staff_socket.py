@@ -18,6 +18,7 @@ from auth import Staff, staff_from_token
 from handoff.context import AppContext
 from handoff.conversations import service as conversations
 from handoff.errors import DomainError
+from handoff.live import events
 from handoff.live.hub import Socket
 from handoff.live.socket_auth import authenticate
 from handoff.web.inbox import SendBody
@@ -35,9 +36,7 @@ class StaffFrames:
     async def __call__(self, sock: Socket, frame: dict[str, Any]) -> None:
         kind, conversation_id = frame["type"], frame.get("conversation_id")
         if not isinstance(conversation_id, int) or kind not in ("typing", "read", "send"):
-            sock.send_event(
-                {"type": "error", "detail": "expected typing, read or send with an integer conversation_id"}
-            )
+            sock.send_event(events.error("expected typing, read or send with an integer conversation_id"))
             return
         if kind == "typing":
             await self.typing(conversation_id)
@@ -46,7 +45,7 @@ class StaffFrames:
         elif isinstance(frame.get("message_id"), int):
             self.in_background(conversations.staff_read(self.ctx, self.staff, conversation_id, frame["message_id"]))
         else:
-            sock.send_event({"type": "error", "detail": "read needs an integer message_id"})
+            sock.send_event(events.error("read needs an integer message_id"))
 
     def in_background(self, work: Coroutine[Any, Any, None]) -> None:
         """Don't hold this socket's reader for a commit: the next frame is read straight away. Tasks start
@@ -64,11 +63,11 @@ class StaffFrames:
             )
         except ValidationError as exc:
             detail = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
-            sock.send_event({"type": "error", "detail": detail, "client_id": client_id})
+            sock.send_event(events.error(detail, client_id))
         except DomainError as exc:
-            sock.send_event({"type": "error", "detail": exc.detail, "client_id": client_id})
+            sock.send_event(events.error(exc.detail, client_id))
         else:
-            sock.send_event({"type": "ack", "client_id": client_id, "message_id": stored.message["id"]})
+            sock.send_event(events.ack(client_id, stored.message["id"]))
 
     async def typing(self, conversation_id: int) -> None:
         now = time.monotonic()
@@ -82,13 +81,11 @@ class StaffFrames:
         )
         if row is None:
             return
-        user = {"id": self.staff.id, "name": self.staff.name}
-        event = {"type": "typing", "conversation_id": conversation_id, "sender": "staff", "user": user}
-        self.ctx.hub.publish(self.staff.tenant_id, event)
+        self.ctx.hub.publish(self.staff.tenant_id, events.staff_typing(conversation_id, self.staff.id, self.staff.name))
         if row["channel"] == "webchat":
             self.ctx.hub.publish(
                 self.staff.tenant_id,
-                {"type": "typing", "name": self.staff.name},
+                events.agent_typing(self.staff.name),
                 staff=False,
                 visitor=row["external_id"],
             )
@@ -101,7 +98,7 @@ async def staff_socket(websocket: WebSocket) -> None:
     staff = await authenticate(websocket, lambda token: staff_from_token(ctx, token))
     if staff is None:
         return
-    sock = Socket(websocket, staff.tenant_id, user_id=staff.id, user_name=staff.name, session_id=staff.session_id)
+    sock = Socket(websocket, staff.tenant_id, user_id=staff.id, session_id=staff.session_id)
     ctx.hub.add(sock)
     try:
         await sock.run(StaffFrames(ctx, staff))

@@ -11,8 +11,8 @@ from handoff.config import Settings
 from handoff.security import hash_password, password_problem
 from handoff.store.audit import record_event
 from handoff.store.database import Database
+from handoff.store.users import insert_user
 from handoff.web.tenants import create_tenant, upsert_channel
-from handoff.web.users import insert_user
 
 DEFAULT_ADMIN_EMAIL = "admin@handoff.local"
 

@@ -18,7 +18,8 @@ from handoff.context import Ctx
 from handoff.security import hash_password
 from handoff.store.audit import record_event, staff_event
 from handoff.store.database import now_iso
-from handoff.web.users import checked_password, insert_user
+from handoff.store.users import insert_user
+from handoff.web.users import checked_password
 
 router = APIRouter(prefix="/api/v1", tags=["tenants"])
 PLATFORM_TENANT_ID = 1

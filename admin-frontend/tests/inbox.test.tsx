@@ -32,6 +32,12 @@ describe('inbox list', () => {
     expect(screen.getByRole('link', { name: /last message 2/ })).toHaveAttribute('href', '#/inbox/2');
   });
 
+  it('has one h1 naming the page', async () => {
+    await setup();
+    expect(screen.getAllByRole('heading', { level: 1 }).map((h) => h.textContent)).toEqual(['Inbox']);
+    expect(screen.getByRole('region', { name: 'Inbox' })).toContainElement(screen.getByRole('list', { name: 'Conversations' }));
+  });
+
   it('moves a conversation to the top and bumps its unread count on a socket message', async () => {
     const { ws } = await setup();
     expect(screen.getByTestId('connection')).toHaveTextContent('Connected');

@@ -2,8 +2,8 @@
 
 `assert_accessible(page, label="...")` runs axe over the whole document (open shadow roots included: axe walks
 them itself) or, with `within_shadow_host="handoff-widget"`, over that element and its open shadow tree only.
-It checks the WCAG 2.0/2.1/2.2 A and AA rules plus axe's best-practice rules, and fails listing every violation
-whose impact is serious or critical. It returns every violation found (any impact), so a test can hold a
+It checks the WCAG 2.0/2.1/2.2 A and AA rules plus axe's best-practice rules, and fails (AccessibilityViolations,
+an AssertionError) listing every violation whose impact is serious or critical. It returns every violation found (any impact), so a test can hold a
 screen to more than that.
 
 axe-core is the admin app's devDependency (`admin-frontend/package.json`, an exact version), so `npm ci` in
@@ -40,6 +40,14 @@ RUN_AXE = """async ([host, tags]) => {
 }"""
 
 
+class AccessibilityViolations(AssertionError):
+    """Raised by `assert_accessible`; `violations` holds the serious and critical ones it lists."""
+
+    def __init__(self, message: str, violations: list[dict[str, Any]]) -> None:
+        super().__init__(message)
+        self.violations = violations
+
+
 def inject_axe(page: Page) -> None:
     """Load axe-core into the page once (a navigation or reload drops it, and the next call loads it again)."""
     if not AXE_JS.is_file():
@@ -59,8 +67,8 @@ def axe_violations(page: Page, *, within_shadow_host: str | None = None) -> list
 
 
 def _target(target: list[Any]) -> str:
-    # A node inside a shadow root has a list of selectors: the host's, then the node's within it.
-    return " >> ".join(" ".join(t) if isinstance(t, list) else str(t) for t in target)
+    # One entry per frame; an entry inside a shadow root is a list: the host's selector, then the node's in it.
+    return " | ".join(" >> ".join(t) if isinstance(t, list) else str(t) for t in target)
 
 
 def describe(violations: list[dict[str, Any]]) -> str:
@@ -78,5 +86,7 @@ def assert_accessible(page: Page, *, within_shadow_host: str | None = None, labe
     """Fail when axe finds a serious or critical violation; return every violation it found (any impact)."""
     violations = axe_violations(page, within_shadow_host=within_shadow_host)
     blocking = [v for v in violations if v["impact"] in BLOCKING]
-    assert not blocking, f"{label}: {len(blocking)} serious or critical accessibility violation(s):\n{describe(blocking)}"
+    if blocking:
+        message = f"{label}: {len(blocking)} serious or critical accessibility violation(s):\n{describe(blocking)}"
+        raise AccessibilityViolations(message, blocking)
     return violations

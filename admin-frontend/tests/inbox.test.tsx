@@ -115,6 +115,21 @@ describe('inbox list', () => {
     await userEvent.keyboard('{Escape}');
     expect(screen.queryByRole('dialog')).toBeNull();
 
+    // The dialog holds the focus while open and gives it back when it closes.
+    const opener = screen.getByRole('button', { name: 'Keyboard shortcuts' });
+    opener.focus();
+    await userEvent.keyboard('{Enter}');
+    const dialog = await screen.findByRole('dialog', { name: 'Keyboard shortcuts' });
+    const close = within(dialog).getByRole('button', { name: 'Close' });
+    expect(close).toHaveFocus();
+    await userEvent.tab();
+    expect(close).toHaveFocus();
+    await userEvent.tab({ shift: true });
+    expect(close).toHaveFocus();
+    await userEvent.keyboard('{Escape}');
+    expect(screen.queryByRole('dialog')).toBeNull();
+    expect(opener).toHaveFocus();
+
     // Typing in the search box never triggers shortcuts.
     await userEvent.type(screen.getByRole('searchbox', { name: 'Search conversations' }), 'jk?');
     expect(screen.queryByRole('dialog')).toBeNull();

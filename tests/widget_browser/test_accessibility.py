@@ -4,9 +4,10 @@ follow-up form, on a desktop and a phone-sized viewport.
 The checks run within the widget's host element only: the demo host page keeps a deliberately hostile box
 (red text) to show what the widget's Shadow DOM protects it from, and that box is not the widget's to fix.
 
-The open chat fails today only on colour contrast (the grey timestamps and delivery status under the
-bubbles): those tests are strict xfails that accept nothing but that failure, so any other violation fails
-them for real, and they turn red (XPASS) as soon as the widget rebuild fixes the contrast: remove the mark then.
+The open chat fails today only on colour contrast: the grey timestamps and delivery status under the bubbles,
+and the header on a brand colour white text cannot read on. Those tests are strict xfails that accept nothing
+but that failure, so any other violation fails them for real, and they turn red (XPASS) as soon as the widget
+rebuild fixes the contrast: remove the mark then.
 """
 
 from __future__ import annotations
@@ -88,6 +89,15 @@ def test_open_chat_with_a_message(page: Page, shop: Shop, viewport: dict[str, in
     expect(bubbles(page, "Hello, is anyone there?")).to_have_count(1)
     all_sent(page)
     check_widget(page, f"widget open with a message ({viewport['width']}px)")
+
+
+@WIDGET_CONTRAST
+def test_open_chat_in_a_brand_colour_white_text_cannot_read_on(page: Page, shop: Shop) -> None:
+    # White on #ff0000 is 4.0:1. The admin app's rule (admin-frontend/src/lib/contrast.ts) puts #111111 on
+    # it (4.7:1); the widget's own pick today is white, so its header fails here too.
+    assert shop.admin.patch("/api/v1/tenant", {"settings": {"color": "#ff0000"}}).status_code == 200
+    open_chat(page, shop.demo_url)
+    check_widget(page, "widget open on a #ff0000 brand colour")
 
 
 @pytest.mark.parametrize("viewport", VIEWPORTS)

@@ -60,6 +60,43 @@ describe('settings page', () => {
     expect(body.settings.timezone).toBe(Intl.DateTimeFormat().resolvedOptions().timeZone);
   });
 
+  it('checks the brand colour contrast live and says which text colour the widget will use', async () => {
+    setup();
+    render(<SettingsPage />);
+    const hex = await screen.findByRole('textbox', { name: 'Colour hex' });
+    const status = screen.getByRole('status');
+    expect(hex).toHaveAccessibleDescription(status.textContent!);
+    // #ff0000 (stored): white reaches 4.0:1 only, #111111 4.72:1.
+    expect(status).toHaveTextContent(
+      'Low contrast: white text on #ff0000 reaches only 4:1 (WCAG AA needs 4.5:1). The widget will use dark text (#111111, 4.72:1) instead.',
+    );
+    const head = () => screen.getByLabelText('Widget preview').querySelector<HTMLElement>('.preview-head')!;
+    expect(head()).toHaveStyle({ color: '#111111', background: '#ff0000' });
+
+    await userEvent.clear(hex);
+    await userEvent.type(hex, '#2563eb');
+    expect(status).toHaveTextContent('White text on #2563eb: 5.17:1 (WCAG AA needs 4.5:1). The widget uses white text.');
+    expect(head()).toHaveStyle({ color: '#ffffff', background: '#2563eb' });
+
+    await userEvent.clear(hex);
+    await userEvent.type(hex, '#ffff00');
+    expect(status).toHaveTextContent('white text on #ffff00 reaches only 1.07:1');
+    expect(status).toHaveTextContent('The widget will use dark text (#111111, 17.58:1) instead.');
+
+    // Neither reaches 4.5:1: the widget darkens the colour one step and uses white.
+    await userEvent.clear(hex);
+    await userEvent.type(hex, '#777777');
+    expect(status).toHaveTextContent(
+      'Low contrast: neither white text (4.48:1) nor dark text (4.22:1) reaches 4.5:1 on #777777. The widget will use white text (#ffffff) on #767676 (4.54:1) instead.',
+    );
+    expect(head()).toHaveStyle({ color: '#ffffff', background: '#767676' });
+
+    await userEvent.clear(hex);
+    await userEvent.type(hex, '#77');
+    expect(status).toHaveTextContent('Enter the colour as #rrggbb to check its contrast.');
+    expect(screen.getAllByRole('status')).toHaveLength(1);
+  });
+
   it('sends only the credential fields the user typed', async () => {
     const api = setup();
     render(<SettingsPage />);

@@ -218,7 +218,7 @@ async def page_echo(ctx: AppContext, tenant_id: int, psid: str, message: dict[st
             return None
         contact = store.find_contact(conn, tenant_id, "messenger", psid)
         conversation = store.open_conversation_of(conn, contact["id"]) if contact else None
-        if conversation is None:
+        if contact is None or conversation is None:
             return None
         stored = store.insert_message(
             conn, conversation, "staff", text, external_id=mid, status="sent", attachments=attachments or None

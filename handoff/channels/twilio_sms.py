@@ -204,7 +204,7 @@ async def status_callback(request: Request, ctx: Ctx) -> Response:
 # ---- outbound ---------------------------------------------------------------------------------------
 
 
-class TwilioTransport(AsyncHttpClient):
+class TwilioTransport(AsyncHttpClient):  # type: ignore[misc]  # twilio ships no type hints
     """twilio-python's HTTP hook, backed by the outbox's shared httpx client: sends to TWILIO_API_BASE
     instead of api.twilio.com, and keeps the last response so a 429's `Retry-After` is not lost."""
 
@@ -214,7 +214,7 @@ class TwilioTransport(AsyncHttpClient):
         self.api_base = api_base.rstrip("/")
         self.last_response: TwilioResponse | None = None
 
-    async def request(  # type: ignore[override]
+    async def request(
         self,
         method: str,
         uri: str,

@@ -208,7 +208,7 @@ def close_row(conn: sqlite3.Connection, row: sqlite3.Row, text: str) -> int:
             (now, seconds, int(staff_messages == 0), customer_messages, staff_messages, row["id"]),
         )
     store.index_for_search(conn, row["id"])
-    return message_id
+    return int(message_id)
 
 
 async def update(ctx: AppContext, staff: Staff, conversation_id: int, changes: dict[str, Any]) -> dict[str, Any]:

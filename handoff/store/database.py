@@ -36,6 +36,20 @@ def iso(moment: datetime) -> str:
     return moment.astimezone(UTC).isoformat(timespec="milliseconds")[:-6] + "Z"
 
 
+def row_or_none(cursor: sqlite3.Cursor) -> sqlite3.Row | None:
+    """The cursor's next row, typed (sqlite3 types rows as Any)."""
+    row: sqlite3.Row | None = cursor.fetchone()
+    return row
+
+
+def one_row(cursor: sqlite3.Cursor) -> sqlite3.Row:
+    """The row a statement always yields (an INSERT or UPDATE ... RETURNING that matched)."""
+    row = row_or_none(cursor)
+    if row is None:
+        raise LookupError("the statement returned no row")
+    return row
+
+
 def parse_iso(text: str) -> datetime:
     return datetime.fromisoformat(text.replace("Z", "+00:00"))
 
@@ -108,7 +122,8 @@ class Database:
         # aiosqlite's documented API hops threads once per statement; `_execute` runs a whole function
         # on the connection's own thread in one hop. Pinned aiosqlite version; covered by tests/test_db.py.
         raw = conn._connection
-        return await conn._execute(fn, raw, *args)  # type: ignore[no-any-return]
+        result: T = await conn._execute(fn, raw, *args)  # type: ignore[no-untyped-call]
+        return result
 
     async def write(self, fn: Callable[[sqlite3.Connection], T]) -> T:
         """Run `fn` inside a group-committed transaction; returns once that transaction is durable."""

@@ -77,9 +77,11 @@ async def create_user(body: NewUser, ctx: Ctx, admin: AdminOnly) -> dict[str, An
         return store.get_user(conn, admin.tenant_id, user_id)
 
     try:
-        return await ctx.db.write(write)
+        created = await ctx.db.write(write)
     except sqlite3.IntegrityError:
         raise HTTPException(status.HTTP_409_CONFLICT, "a user with this email already exists") from None
+    assert created is not None  # inserted in the same transaction
+    return created
 
 
 @router.patch("/{user_id}", response_model=User)

@@ -13,8 +13,9 @@ const HERE = dirname(fileURLToPath(import.meta.url));
 const BANNER = `/*! Handoff chat widget, built from widget/src by widget/build.mjs. Embed with:
  * <script src="https://HOST/widget/handoff.js" data-key="WIDGET_KEY" async></script> */
 "use strict";`; // the sources are ES modules, strict already; an IIFE bundle would otherwise run sloppy
-// One file today. A lazily loaded part would be a second entry here, fetched by the first with import().
-const ENTRIES = [{ src: 'src/main.js', out: 'handoff.js' }];
+// One file today. A lazily loaded part would be a second entry here (format 'esm'), fetched by the first
+// with import(); see README.md.
+const ENTRIES = [{ src: 'src/main.js', out: 'handoff.js', format: 'iife' }];
 
 // styles.css is imported as a string (it goes into the Shadow DOM's <style>), minified on the way
 const cssAsText = {
@@ -38,7 +39,7 @@ async function bundle(entry) {
   const result = await esbuild.build({
     entryPoints: [join(HERE, entry.src)],
     bundle: true,
-    format: 'iife',
+    format: entry.format,
     minify: true,
     legalComments: 'none',
     banner: { js: BANNER },

@@ -89,6 +89,8 @@ test_all() {
   log "lint"
   ruff check .
   ruff format --check .
+  log "type check"
+  mypy
   if [ -f admin-frontend/package.json ]; then
     log "front-end tests"
     (cd admin-frontend && npm test)

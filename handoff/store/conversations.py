@@ -347,3 +347,14 @@ def index_for_search(conn: sqlite3.Connection, conversation_id: int) -> None:
 
 def unindex(conn: sqlite3.Connection, conversation_id: int) -> None:
     conn.execute("DELETE FROM search_index WHERE rowid = ?", (2 * conversation_id,))
+
+
+def channel_and_contact(conn: sqlite3.Connection, tenant_id: int, conversation_id: int) -> sqlite3.Row | None:
+    """A conversation's channel and its contact's external id (visitor id, phone, PSID), for this tenant."""
+    return row_or_none(
+        conn.execute(
+            "SELECT c.channel, ct.external_id FROM conversations c JOIN contacts ct ON ct.id = c.contact_id"
+            " WHERE c.id = ? AND c.tenant_id = ?",
+            (conversation_id, tenant_id),
+        )
+    )

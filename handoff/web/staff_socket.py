@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Coroutine
+from functools import partial
 from typing import Any
 
 from fastapi import APIRouter, WebSocket
@@ -21,6 +22,7 @@ from handoff.errors import DomainError
 from handoff.live import events
 from handoff.live.hub import Socket
 from handoff.live.socket_auth import authenticate
+from handoff.store import conversations as store
 from handoff.web.inbox import SendBody
 
 router = APIRouter(tags=["inbox"])
@@ -74,10 +76,8 @@ class StaffFrames:
         if now - self.last_typing.get(conversation_id, 0.0) < TYPING_EVERY_SECONDS:
             return
         self.last_typing[conversation_id] = now
-        row = await self.ctx.db.fetchone(
-            "SELECT c.channel, ct.external_id FROM conversations c JOIN contacts ct ON ct.id = c.contact_id"
-            " WHERE c.id = ? AND c.tenant_id = ?",
-            (conversation_id, self.staff.tenant_id),
+        row = await self.ctx.db.read(
+            partial(store.channel_and_contact, tenant_id=self.staff.tenant_id, conversation_id=conversation_id)
         )
         if row is None:
             return

@@ -34,6 +34,7 @@ from handoff.logs import RequestIdMiddleware, setup_logging
 from handoff.store import migrator
 from handoff.store.database import Database
 from handoff.web.audit_log import router as audit_router
+from handoff.web.body_limit import BodyLimitMiddleware
 from handoff.web.cors import SplitCORSMiddleware
 from handoff.web.followups import router as followups_router
 from handoff.web.history import router as history_router
@@ -130,6 +131,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         return JSONResponse({"status": "ok"})
 
     mount_static(app, ROOT, settings)
+    # In front of everything that reads a body (the routers, the webhooks); inside CORS and the request id,
+    # which never read it, so a 413 still carries the headers a browser needs to read it.
+    app.add_middleware(BodyLimitMiddleware, upload_max_bytes=settings.upload_max_bytes)
     app.add_middleware(SplitCORSMiddleware, staff_origins=settings.frontend_origins)
     app.add_middleware(RequestIdMiddleware)
     return app

@@ -84,7 +84,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         await asyncio.to_thread(migrator.migrate, settings.db_path)
         db = Database(settings.db_path)
         await db.open()
-        hub = Hub()
+        hub = Hub(sockets_per_address=settings.sockets_per_address)
         ctx = AppContext(settings=settings, db=db, hub=hub, limits=Limits.from_settings(settings))
         app.state.ctx = ctx
         await bootstrap(db, settings)

@@ -18,8 +18,8 @@ from auth import CurrentVisitor, Visitor, mint_visitor_token, unauthorized, visi
 from handoff.context import AppContext, Ctx, client_ip
 from handoff.conversations import service as conversations
 from handoff.errors import Invalid, RateLimited
-from handoff.live.hub import Socket
-from handoff.live.socket_auth import Forbidden, authenticate
+from handoff.live.hub import CLOSE_POLICY, Socket
+from handoff.live.socket_auth import Forbidden, authenticate, refuse
 from handoff.store import conversations as store
 from handoff.web.hotpath import bearer_token, body_doc, parse_body
 from handoff.web.tenants import tenant_settings
@@ -259,7 +259,8 @@ class VisitorFrames:
 async def visitor_socket(websocket: WebSocket, visitor_id: str) -> None:
     """A visitor's live connection (one per tab)."""
     ctx: AppContext = websocket.app.state.ctx
-    if not ctx.limits.public_per_ip.allow(client_ip(websocket)):
+    address = client_ip(websocket)
+    if not ctx.limits.public_per_ip.allow(address):
         await websocket.close(code=1013)  # refused before the handshake completes: too many from this IP
         return
 
@@ -269,13 +270,19 @@ async def visitor_socket(websocket: WebSocket, visitor_id: str) -> None:
             raise Forbidden("token is for another visitor")
         return visitor
 
-    visitor = await authenticate(websocket, check)
-    if visitor is None:
-        return
-    sock = Socket(websocket, visitor.tenant_id, visitor_id=visitor_id)
-    ctx.hub.add(sock)
-    sock.send_event({"type": "presence", "staff_online": ctx.hub.staff_online(visitor.tenant_id)})
-    try:
-        await sock.run(VisitorFrames(ctx, visitor))
-    finally:
-        ctx.hub.remove(sock)
+    with ctx.hub.address_slot(address) as admitted:
+        if not admitted:
+            await websocket.close(code=CLOSE_POLICY)  # before the handshake: answered with HTTP 403
+            return
+        visitor = await authenticate(websocket, check)
+        if visitor is None:
+            return
+        sock = Socket(websocket, visitor.tenant_id, visitor_id=visitor_id)
+        if not ctx.hub.add(sock):
+            await refuse(websocket, CLOSE_POLICY, "too many open sockets for this visitor")
+            return
+        sock.send_event({"type": "presence", "staff_online": ctx.hub.staff_online(visitor.tenant_id)})
+        try:
+            await sock.run(VisitorFrames(ctx, visitor))
+        finally:
+            ctx.hub.remove(sock)

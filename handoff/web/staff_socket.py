@@ -15,10 +15,10 @@ from fastapi import APIRouter, WebSocket
 from pydantic import ValidationError
 
 from auth import Staff, staff_from_token
-from handoff.context import AppContext
+from handoff.context import AppContext, client_ip
 from handoff.conversations import service as conversations
 from handoff.errors import DomainError
-from handoff.live.hub import Socket
+from handoff.live.hub import CLOSE_POLICY, Socket
 from handoff.live.socket_auth import authenticate
 from handoff.web.inbox import SendBody
 
@@ -98,12 +98,16 @@ class StaffFrames:
 async def staff_socket(websocket: WebSocket) -> None:
     """Staff live connection: tenant events out; typing and read receipts in."""
     ctx: AppContext = websocket.app.state.ctx
-    staff = await authenticate(websocket, lambda token: staff_from_token(ctx, token))
-    if staff is None:
-        return
-    sock = Socket(websocket, staff.tenant_id, user_id=staff.id, user_name=staff.name, session_id=staff.session_id)
-    ctx.hub.add(sock)
-    try:
-        await sock.run(StaffFrames(ctx, staff))
-    finally:
-        ctx.hub.remove(sock)
+    with ctx.hub.address_slot(client_ip(websocket)) as admitted:
+        if not admitted:
+            await websocket.close(code=CLOSE_POLICY)  # before the handshake: answered with HTTP 403
+            return
+        staff = await authenticate(websocket, lambda token: staff_from_token(ctx, token))
+        if staff is None:
+            return
+        sock = Socket(websocket, staff.tenant_id, user_id=staff.id, user_name=staff.name, session_id=staff.session_id)
+        ctx.hub.add(sock)
+        try:
+            await sock.run(StaffFrames(ctx, staff))
+        finally:
+            ctx.hub.remove(sock)

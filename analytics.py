@@ -58,6 +58,9 @@ router = APIRouter(prefix="/api/v1/analytics", tags=["analytics"])
 CHANNELS = ("webchat", "sms", "messenger")
 DEFAULT_DAYS = 30
 MAX_DAYS = 366
+# A day's UTC bounds, shifted by a time zone and a day further, must still be a datetime: the calendar's
+# first and last years are refused (422) rather than overflowing (500).
+EARLIEST_DAY, LATEST_DAY = date(1970, 1, 1), date(9998, 12, 31)
 DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 CSV_HEADER = ["conversation_id", "channel", "started_at", "first_response_seconds", "resolution_seconds"]
 CSV_HEADER += ["customer_messages", "staff_messages", "escalated", "missed", "assignee", "first_responder"]
@@ -95,9 +98,12 @@ def parse_day(value: str, field: str) -> date:
     try:
         if not DATE.match(value):
             raise ValueError
-        return date.fromisoformat(value)
+        day = date.fromisoformat(value)
     except ValueError:
         raise Invalid(f"{field} must be a date as YYYY-MM-DD") from None
+    if not EARLIEST_DAY <= day <= LATEST_DAY:
+        raise Invalid(f"{field} must be between {EARLIEST_DAY} and {LATEST_DAY}")
+    return day
 
 
 def local_midnight(day: date, tz: ZoneInfo) -> str:

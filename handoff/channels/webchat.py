@@ -18,10 +18,12 @@ from auth import CurrentVisitor, Visitor, mint_visitor_token, unauthorized, visi
 from handoff.context import AppContext, Ctx, client_ip
 from handoff.conversations import service as conversations
 from handoff.errors import Invalid, RateLimited
+from handoff.live.frames import frame_int
 from handoff.live.hub import CLOSE_POLICY, Socket
 from handoff.live.socket_auth import Forbidden, authenticate, refuse
 from handoff.store import conversations as store
 from handoff.web.hotpath import bearer_token, body_doc, parse_body
+from handoff.web.params import AfterQuery
 from handoff.web.tenants import tenant_settings
 
 router = APIRouter(tags=["widget"])
@@ -164,14 +166,14 @@ async def webchat_message(request: Request) -> JSONResponse:
 async def widget_messages(
     visitor: CurrentVisitor,
     ctx: Ctx,
-    after: Annotated[int, Query(ge=0)] = 0,
+    after: AfterQuery = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 500,
 ) -> dict[str, Any]:
     """The visitor's transcript after a message id, oldest first."""
 
     def read(conn: sqlite3.Connection) -> list[dict[str, Any]]:
         contact = store.find_contact(conn, visitor.tenant_id, "webchat", visitor.visitor_id)
-        return store.transcript_after(conn, contact["id"], after, limit) if contact else []
+        return store.transcript_after(conn, contact["id"], after or 0, limit) if contact else []
 
     return {"messages": await ctx.db.read(read)}
 
@@ -209,11 +211,12 @@ class VisitorFrames:
                 )
             elif kind == "typing":
                 await self.typing()
-            elif kind == "read" and isinstance(frame.get("message_id"), int):
+            elif kind == "read":
+                message_id = frame_int(frame, "message_id")
                 if (contact_id := await self.contact_id()) is not None:
-                    await conversations.visitor_read(self.ctx, self.visitor.tenant_id, contact_id, frame["message_id"])
-            elif kind == "resume" and isinstance(frame.get("after"), int):
-                await self.resume(sock, frame["after"])
+                    await conversations.visitor_read(self.ctx, self.visitor.tenant_id, contact_id, message_id)
+            elif kind == "resume":
+                await self.resume(sock, frame_int(frame, "after", minimum=0))
             else:
                 sock.send_event({"type": "error", "detail": f"unknown or malformed frame type {kind!r}"})
         except (Invalid, RateLimited) as exc:

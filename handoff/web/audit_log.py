@@ -9,6 +9,7 @@ from fastapi import APIRouter, Query
 from auth import AdminOnly
 from handoff.context import Ctx
 from handoff.store.audit import event_json
+from handoff.web.params import BeforeQuery
 
 router = APIRouter(prefix="/api/v1/events", tags=["audit"])
 
@@ -18,7 +19,7 @@ async def list_events(
     ctx: Ctx,
     admin: AdminOnly,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
-    before: Annotated[int | None, Query(ge=1)] = None,
+    before: BeforeQuery = None,
 ) -> dict[str, Any]:
     """The caller's tenant's audit log, newest first (admins only)."""
     rows = await ctx.db.fetchall(

@@ -18,6 +18,7 @@ from handoff.errors import NotFound
 from handoff.store import conversations as store
 from handoff.store.audit import record_event, staff_event
 from handoff.store.database import now_iso
+from handoff.web.params import Id
 
 router = APIRouter(tags=["followups"])
 PHONE = re.compile(r"^\+?[0-9 ().-]{6,24}$")
@@ -45,7 +46,7 @@ class FollowupBody(BaseModel):
 
 
 class ViewedBody(BaseModel):
-    id: int
+    id: Id
 
 
 def followup_json(row: sqlite3.Row) -> dict[str, Any]:

@@ -15,6 +15,7 @@ from handoff.context import Ctx
 from handoff.errors import NotFound
 from handoff.store.audit import staff_event
 from handoff.store.database import now_iso
+from handoff.web.params import IdPath
 
 router = APIRouter(prefix="/admin/api/history", tags=["history"])
 Channel = Literal["webchat", "sms", "messenger"]
@@ -66,7 +67,7 @@ async def search_history(
 ) -> dict[str, Any]:
     """Closed and imported conversations, newest first; `q` searches their full text."""
     lower = from_.isoformat() if from_ else ""
-    upper = (to + timedelta(days=1)).isoformat() if to else "9999"
+    upper = (to + timedelta(days=1)).isoformat() if to and to < date.max else "9999"  # date.max has no next day
     match = fts_query(q or "")
     if match:
         # Newest first by rowid (2 x id), read lazily: FTS5 walks the match list backwards and stops once
@@ -114,7 +115,7 @@ async def search_history(
 
 
 @router.get("/imported/{history_id}")
-async def imported_transcript(history_id: int, staff: CurrentStaff, ctx: Ctx) -> dict[str, Any]:
+async def imported_transcript(history_id: IdPath, staff: CurrentStaff, ctx: Ctx) -> dict[str, Any]:
     """One imported transcript."""
     row = await ctx.db.fetchone("SELECT * FROM history WHERE id = ? AND tenant_id = ?", (history_id, staff.tenant_id))
     if row is None:

@@ -17,13 +17,14 @@ from handoff.conversations import service as conversations
 from handoff.errors import Invalid, NotFound
 from handoff.store import conversations as store
 from handoff.web.hotpath import bearer_token, body_doc, parse_body
+from handoff.web.params import AfterQuery, BeforeQuery, Id, IdPath, id_in_text
 
 router = APIRouter(prefix="/admin/api", tags=["inbox"])
 CURSOR = re.compile(r"^(\d{4}-\d\d-\d\dT[\d:.]+Z)_(\d+)$")
 
 
 class SendBody(BaseModel):
-    conversation_id: int
+    conversation_id: Id
     text: str = Field(min_length=1, max_length=4000)
     client_id: str | None = Field(default=None, pattern=r"^[A-Za-z0-9_.:-]{1,64}$")
 
@@ -37,7 +38,7 @@ class SendBody(BaseModel):
 
 class ConversationPatch(BaseModel):
     status: Literal["open", "closed"] | None = None
-    assignee_id: int | None = None
+    assignee_id: Id | None = None
     tags: list[Annotated[str, Field(min_length=1, max_length=32)]] | None = Field(default=None, max_length=20)
 
 
@@ -64,18 +65,21 @@ async def list_conversations(
     elif assignee == "unassigned":
         where.append("c.assignee_id IS NULL")
     elif assignee:
+        if (assignee_id := id_in_text(assignee)) is None:
+            raise Invalid("assignee must be me, unassigned or a user id")
         where.append("c.assignee_id = ?")
-        params.append(int(assignee))
+        params.append(assignee_id)
     if q and q.strip():
         like = "%" + q.strip().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
         where.append("(ct.name LIKE ? ESCAPE '\\' OR ct.email LIKE ? ESCAPE '\\' OR ct.phone LIKE ? ESCAPE '\\')")
         params += [like, like, like]
     if before:
         match = CURSOR.match(before)
-        if not match:
+        cursor_id = id_in_text(match.group(2)) if match else None
+        if match is None or cursor_id is None:
             raise Invalid("before must be a next_before value from a previous page")
         where.append("(c.last_message_at, c.id) < (?, ?)")
-        params += [match.group(1), int(match.group(2))]
+        params += [match.group(1), cursor_id]
     # The status is spelled out (not bound) so SQLite can use the partial index of open or closed ones;
     # "all" merges one page of each, which keeps the per-message index work to a single index.
     statuses = ("open", "closed") if status == "all" else (status,)
@@ -96,7 +100,7 @@ async def list_conversations(
 
 
 @router.get("/conversations/{conversation_id}")
-async def get_conversation(conversation_id: int, staff: CurrentStaff, ctx: Ctx) -> dict[str, Any]:
+async def get_conversation(conversation_id: IdPath, staff: CurrentStaff, ctx: Ctx) -> dict[str, Any]:
     """One conversation with its contact, assignee and unread count."""
     conversation = await ctx.db.read(lambda c: store.load_conversation(c, staff.tenant_id, conversation_id))
     if conversation is None:
@@ -106,11 +110,11 @@ async def get_conversation(conversation_id: int, staff: CurrentStaff, ctx: Ctx) 
 
 @router.get("/conversations/{conversation_id}/messages")
 async def conversation_messages(
-    conversation_id: int,
+    conversation_id: IdPath,
     staff: CurrentStaff,
     ctx: Ctx,
-    after: Annotated[int | None, Query(ge=0)] = None,
-    before: Annotated[int | None, Query(ge=1)] = None,
+    after: AfterQuery = None,
+    before: BeforeQuery = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> dict[str, Any]:
     """Messages oldest first: after an id (catch-up), before an id (older page), or the latest page."""
@@ -154,7 +158,7 @@ async def send(request: Request) -> Response:
 
 @router.patch("/conversations/{conversation_id}")
 async def update_conversation(
-    conversation_id: int, body: ConversationPatch, staff: CurrentStaff, ctx: Ctx
+    conversation_id: IdPath, body: ConversationPatch, staff: CurrentStaff, ctx: Ctx
 ) -> dict[str, Any]:
     """Close or reopen, assign or unassign (`assignee_id: null`), and tag a conversation."""
     changes = body.model_dump(exclude_unset=True)

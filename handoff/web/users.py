@@ -14,6 +14,7 @@ from handoff.context import Ctx
 from handoff.security import hash_password, password_problem
 from handoff.store.audit import staff_event
 from handoff.store.database import now_iso
+from handoff.web.params import IdPath
 
 router = APIRouter(prefix="/api/v1/users", tags=["users"])
 team_router = APIRouter(prefix="/api/v1/team", tags=["users"])
@@ -91,7 +92,7 @@ async def create_user(body: NewUser, ctx: Ctx, admin: AdminOnly) -> dict[str, An
 
 
 @router.patch("/{user_id}")
-async def update_user(user_id: int, body: UserPatch, ctx: Ctx, admin: AdminOnly) -> dict[str, Any]:
+async def update_user(user_id: IdPath, body: UserPatch, ctx: Ctx, admin: AdminOnly) -> dict[str, Any]:
     """Rename, change role, disable/enable or reset the password of a user of the caller's tenant."""
     changes = body.model_dump(exclude_unset=True, exclude_none=True)
     if not changes:

@@ -204,6 +204,8 @@ def test_a_declared_length_over_the_limit_is_answered_without_waiting_for_the_bo
     try:
         conn.sendall(head + b'{"email": ')  # and nothing more: the server must not wait for the rest
         answer = conn.recv(65536)
+        while (b"\r\n\r\n" not in answer or not answer.endswith(b"}")) and (more := conn.recv(65536)):
+            answer += more  # the body may come in a segment of its own
     finally:
         conn.close()
     assert answer.startswith(b"HTTP/1.1 413 "), answer

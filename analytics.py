@@ -24,6 +24,9 @@ from handoff.web.analytics_schemas import AnalyticsSummary
 router = APIRouter(prefix="/api/v1/analytics", tags=["analytics"])
 DEFAULT_DAYS = 30
 MAX_DAYS = 366
+# A day's UTC bounds, shifted by a time zone and a day further, must still be a datetime: the calendar's
+# first and last years are refused (422) rather than overflowing (500).
+EARLIEST_DAY, LATEST_DAY = date(1970, 1, 1), date(9998, 12, 31)
 DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
@@ -38,9 +41,12 @@ def parse_day(value: str, field: str) -> date:
     try:
         if not DATE.match(value):
             raise ValueError
-        return date.fromisoformat(value)
+        day = date.fromisoformat(value)
     except ValueError:
         raise Invalid(f"{field} must be a date as YYYY-MM-DD") from None
+    if not EARLIEST_DAY <= day <= LATEST_DAY:
+        raise Invalid(f"{field} must be between {EARLIEST_DAY} and {LATEST_DAY}")
+    return day
 
 
 def local_midnight(day: date, tz: ZoneInfo) -> str:

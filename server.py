@@ -35,6 +35,7 @@ from handoff.logs import RequestIdMiddleware, setup_logging
 from handoff.store import migrator
 from handoff.store.database import Database
 from handoff.web.audit_log import router as audit_router
+from handoff.web.body_limit import BodyLimitMiddleware
 from handoff.web.client_address import ClientAddressMiddleware
 from handoff.web.cors import SplitCORSMiddleware
 from handoff.web.followups import router as followups_router
@@ -86,7 +87,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         await asyncio.to_thread(migrator.migrate, ready.db_path)
         db = Database(ready.db_path)
         await db.open()
-        hub = Hub()
+        hub = Hub(sockets_per_address=ready.sockets_per_address)
         http = httpx.AsyncClient(timeout=httpx.Timeout(20.0, connect=5.0), follow_redirects=False)
         ctx = AppContext(settings=ready, db=db, hub=hub, limits=Limits.from_settings(ready), http=http)
         app.state.ctx = ctx
@@ -136,6 +137,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         return JSONResponse({"status": "ok"})
 
     mount_static(app, ROOT, settings)
+    # In front of everything that reads a body (the routers, the webhooks); inside CORS and the request id,
+    # which never read it, so a 413 still carries the headers a browser needs to read it.
+    app.add_middleware(BodyLimitMiddleware, upload_max_bytes=settings.upload_max_bytes)
     app.add_middleware(SplitCORSMiddleware, staff_origins=settings.frontend_origins)
     app.add_middleware(RequestIdMiddleware)
     # Outermost, so everything inside (limits, logs, the audit log) sees the same client address.

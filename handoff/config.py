@@ -68,6 +68,11 @@ class Settings:
     visitor_token_days: float = 365.0
     timer_interval_seconds: float = 1.0
     bcrypt_rounds: int = 12
+    # Multipart uploads may be this large; every other request body is refused over 1 MiB.
+    upload_max_bytes: int = 10 * 1024 * 1024
+    # Open sockets one client address may hold (visitor and staff together). Advanced: raise it when many
+    # clients share one address (a proxy that does not pass on the client's own, an office behind NAT).
+    sockets_per_address: int = 100
     twilio_account_sid: str = ""
     twilio_auth_token: str = field(default="", repr=False)
     twilio_number: str = ""
@@ -105,6 +110,8 @@ class Settings:
             max_text_length=int(_float(env, "MAX_TEXT_LENGTH", 4000)),
             timer_interval_seconds=_float(env, "TIMER_INTERVAL_SECONDS", 1.0),
             bcrypt_rounds=max(4, int(_float(env, "BCRYPT_ROUNDS", 12))),
+            upload_max_bytes=int(_float(env, "UPLOAD_MAX_BYTES", 10 * 1024 * 1024)),
+            sockets_per_address=max(1, int(_float(env, "SOCKETS_PER_ADDRESS", 100))),
             twilio_account_sid=_str(env, "TWILIO_ACCOUNT_SID"),
             twilio_auth_token=_str(env, "TWILIO_AUTH_TOKEN"),
             twilio_number=_str(env, "TWILIO_NUMBER"),

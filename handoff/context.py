@@ -22,10 +22,14 @@ if TYPE_CHECKING:
 class Limits:
     """In-process rate limits (one process serves everything, so memory is the right place)."""
 
-    login_per_email: SlidingWindowLimiter = field(default_factory=lambda: SlidingWindowLimiter(5, 15 * 60))
-    login_per_ip: SlidingWindowLimiter = field(default_factory=lambda: SlidingWindowLimiter(20, 15 * 60))
+    # Failed logins only, per (account, address) and per address: never per account alone, or anyone could
+    # lock anyone out by failing on purpose.
+    login_failures_per_pair: SlidingWindowLimiter = field(default_factory=lambda: SlidingWindowLimiter(5, 15 * 60))
+    login_failures_per_address: SlidingWindowLimiter = field(default_factory=lambda: SlidingWindowLimiter(20, 15 * 60))
     visitor_messages: SlidingWindowLimiter = field(default_factory=lambda: SlidingWindowLimiter(60, 60))
     public_per_ip: SlidingWindowLimiter = field(default_factory=lambda: SlidingWindowLimiter(600, 60))
+    # Follow-ups per (tenant, address): each one is stored and pushed to every staff socket of the tenant.
+    followups: SlidingWindowLimiter = field(default_factory=lambda: SlidingWindowLimiter(5, 10 * 60))
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Limits:

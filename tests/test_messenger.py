@@ -228,6 +228,18 @@ def test_forged_signatures_are_refused_and_nothing_is_stored(server: LiveServer,
     assert query(server, "SELECT count(*) FROM messages WHERE external_id = ?", mid) == [(0,)]
 
 
+def test_the_signature_is_checked_before_the_body_is_parsed(server: LiveServer, page: Page) -> None:
+    """Unsigned bytes are refused unread (403, not 400); only a signed body is parsed, and a bad one is a 400."""
+    url = f"{server.url}/webhooks/messenger"
+    for garbage in (b"{not json", b"[" * 100_000):
+        forged = httpx.post(url, content=garbage, headers={"X-Hub-Signature-256": "sha256=" + "0" * 64})
+        assert forged.status_code == 403
+        signed = httpx.post(
+            url, content=garbage, headers={"X-Hub-Signature-256": hub_signature(page.app_secret, garbage)}
+        )
+        assert signed.status_code == 400 and signed.json()["detail"]
+
+
 def test_unknown_page_is_404(server: LiveServer, page: Page) -> None:
     body = json.dumps({"object": "page", "entry": [{"id": "999", "time": now_ms(), "messaging": []}]}).encode()
     response = httpx.post(

@@ -24,6 +24,9 @@ WriteFn = Callable[[sqlite3.Connection], Any]
 log = logging.getLogger("handoff.db")
 
 MAX_BATCH = 512
+# SQLite's INTEGER is signed 64-bit: binding a larger Python int raises OverflowError. Every id or cursor
+# that arrives from outside is bounded to this first (web/params.py, live/frames.py).
+MAX_INTEGER = 2**63 - 1
 
 
 def now_iso() -> str:

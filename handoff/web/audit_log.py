@@ -11,6 +11,7 @@ from pydantic import BaseModel, Field
 from auth import AdminOnly
 from handoff.context import Ctx
 from handoff.store import audit
+from handoff.web.params import BeforeQuery
 
 router = APIRouter(prefix="/api/v1/events", tags=["audit"])
 
@@ -42,7 +43,7 @@ async def list_events(
     ctx: Ctx,
     admin: AdminOnly,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
-    before: Annotated[int | None, Query(ge=1, le=2**63 - 1)] = None,
+    before: BeforeQuery = None,
 ) -> dict[str, Any]:
     """The caller's tenant's audit log, newest first (admins only)."""
     events = await ctx.db.read(partial(audit.list_events, tenant_id=admin.tenant_id, before=before, limit=limit))

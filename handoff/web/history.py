@@ -15,6 +15,7 @@ from handoff.context import Ctx
 from handoff.errors import NotFound
 from handoff.store import history as store
 from handoff.store.audit import staff_event
+from handoff.web.params import IdPath
 
 router = APIRouter(prefix="/admin/api/history", tags=["history"])
 Channel = Literal["webchat", "sms", "messenger"]
@@ -81,14 +82,15 @@ async def search_history(
         text=q or "",
         channel=channel,
         ended_from=from_.isoformat() if from_ else "",
-        ended_before=(to + timedelta(days=1)).isoformat() if to else "9999",
+        # date.max has no next day
+        ended_before=(to + timedelta(days=1)).isoformat() if to and to < date.max else "9999",
         limit=limit,
     )
     return {"results": await ctx.db.read(search)}
 
 
 @router.get("/imported/{history_id}", response_model=ImportedTranscript)
-async def imported_transcript(history_id: int, staff: CurrentStaff, ctx: Ctx) -> dict[str, object]:
+async def imported_transcript(history_id: IdPath, staff: CurrentStaff, ctx: Ctx) -> dict[str, object]:
     """One imported transcript."""
     found = await ctx.db.read(partial(store.imported_transcript, tenant_id=staff.tenant_id, history_id=history_id))
     if found is None:

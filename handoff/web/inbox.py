@@ -19,6 +19,7 @@ from handoff.store import conversations as store
 from handoff.store import inbox
 from handoff.store.inbox import InboxFilter
 from handoff.web.hotpath import bearer_token, body_doc, parse_body
+from handoff.web.params import AfterQuery, BeforeQuery, Id, IdPath, id_in_text
 from handoff.web.schemas import Conversation, ConversationPage, MessagePage, SentMessage
 
 router = APIRouter(prefix="/admin/api", tags=["inbox"])
@@ -26,7 +27,7 @@ CURSOR = re.compile(r"^(\d{4}-\d\d-\d\dT[\d:.]+Z)_(\d+)$")
 
 
 class SendBody(BaseModel):
-    conversation_id: int
+    conversation_id: Id
     text: str = Field(min_length=1, max_length=4000)
     client_id: str | None = Field(default=None, pattern=r"^[A-Za-z0-9_.:-]{1,64}$")
 
@@ -40,7 +41,7 @@ class SendBody(BaseModel):
 
 class ConversationPatch(BaseModel):
     status: Literal["open", "closed"] | None = None
-    assignee_id: int | None = None
+    assignee_id: Id | None = None
     tags: list[Annotated[str, Field(min_length=1, max_length=32)]] | None = Field(default=None, max_length=20)
 
 
@@ -56,16 +57,20 @@ async def list_conversations(
     before: Annotated[str | None, Query(max_length=64)] = None,
 ) -> dict[str, Any]:
     """Conversations, most recent activity first, with keyset pagination (`next_before`)."""
+    assignee_id = None
+    if assignee and assignee not in ("me", "unassigned") and (assignee_id := id_in_text(assignee)) is None:
+        raise Invalid("assignee must be me, unassigned or a user id")
     cursor = None
     if before:
         match = CURSOR.match(before)
-        if not match:
+        cursor_id = id_in_text(match.group(2)) if match else None
+        if match is None or cursor_id is None:
             raise Invalid("before must be a next_before value from a previous page")
-        cursor = (match.group(1), int(match.group(2)))
+        cursor = (match.group(1), cursor_id)
     wanted = InboxFilter(
         statuses=("open", "closed") if status == "all" else (status,),
         channel=channel,
-        assignee_id=staff.id if assignee == "me" else int(assignee) if assignee and assignee.isdigit() else None,
+        assignee_id=staff.id if assignee == "me" else assignee_id,
         unassigned=assignee == "unassigned",
         contact_text=q.strip() if q and q.strip() else None,
         before=cursor,
@@ -76,7 +81,7 @@ async def list_conversations(
 
 
 @router.get("/conversations/{conversation_id}", response_model=Conversation, response_model_exclude_unset=True)
-async def get_conversation(conversation_id: int, staff: CurrentStaff, ctx: Ctx) -> dict[str, Any]:
+async def get_conversation(conversation_id: IdPath, staff: CurrentStaff, ctx: Ctx) -> dict[str, Any]:
     """One conversation with its contact, assignee and unread count."""
     conversation = await ctx.db.read(lambda c: store.load_conversation(c, staff.tenant_id, conversation_id))
     if conversation is None:
@@ -86,11 +91,11 @@ async def get_conversation(conversation_id: int, staff: CurrentStaff, ctx: Ctx) 
 
 @router.get("/conversations/{conversation_id}/messages", response_model=MessagePage, response_model_exclude_unset=True)
 async def conversation_messages(
-    conversation_id: int,
+    conversation_id: IdPath,
     staff: CurrentStaff,
     ctx: Ctx,
-    after: Annotated[int | None, Query(ge=0)] = None,
-    before: Annotated[int | None, Query(ge=1)] = None,
+    after: AfterQuery = None,
+    before: BeforeQuery = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> dict[str, Any]:
     """Messages oldest first: after an id (catch-up), before an id (older page), or the latest page."""
@@ -125,7 +130,7 @@ async def send(request: Request) -> Response:
 
 @router.patch("/conversations/{conversation_id}", response_model=Conversation, response_model_exclude_unset=True)
 async def update_conversation(
-    conversation_id: int, body: ConversationPatch, staff: CurrentStaff, ctx: Ctx
+    conversation_id: IdPath, body: ConversationPatch, staff: CurrentStaff, ctx: Ctx
 ) -> dict[str, Any]:
     """Close or reopen, assign or unassign (`assignee_id: null`), and tag a conversation."""
     changes = body.model_dump(exclude_unset=True)

@@ -15,6 +15,7 @@ from handoff.context import Ctx
 from handoff.security import hash_password, password_problem
 from handoff.store import users as store
 from handoff.store.audit import staff_event
+from handoff.web.params import IdPath
 
 router = APIRouter(prefix="/api/v1/users", tags=["users"])
 team_router = APIRouter(prefix="/api/v1/team", tags=["users"])
@@ -85,7 +86,7 @@ async def create_user(body: NewUser, ctx: Ctx, admin: AdminOnly) -> dict[str, An
 
 
 @router.patch("/{user_id}", response_model=User)
-async def update_user(user_id: int, body: UserPatch, ctx: Ctx, admin: AdminOnly) -> dict[str, Any]:
+async def update_user(user_id: IdPath, body: UserPatch, ctx: Ctx, admin: AdminOnly) -> dict[str, Any]:
     """Rename, change role, disable/enable or reset the password of a user of the caller's tenant."""
     changes = body.model_dump(exclude_unset=True, exclude_none=True)
     if not changes:

@@ -50,7 +50,7 @@ async def list_conversations(
     staff: CurrentStaff,
     ctx: Ctx,
     status: Literal["open", "closed", "all"] = "open",
-    assignee: Annotated[str | None, Query(pattern=r"^(me|unassigned|\d{1,18})$")] = None,
+    assignee: Annotated[str | None, Query(pattern=r"^(me|unassigned|\d+)$")] = None,
     channel: Literal["webchat", "sms", "messenger"] | None = None,
     q: Annotated[str | None, Query(max_length=100)] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,

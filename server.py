@@ -27,6 +27,7 @@ from handoff.channels.webchat import router as webchat_router
 from handoff.config import Settings
 from handoff.context import AppContext, Limits
 from handoff.conversations.timers import Timers
+from handoff.crypto import SecretBox
 from handoff.delivery.outbox import Outbox
 from handoff.errors import DomainError
 from handoff.live.hub import Hub
@@ -80,13 +81,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        await asyncio.to_thread(migrator.migrate, settings.db_path)
+        secrets = SecretBox(settings.jwt_secret)
+        await asyncio.to_thread(migrator.migrate, settings.db_path, secrets)
         db = Database(settings.db_path)
         await db.open()
         hub = Hub()
-        ctx = AppContext(settings=settings, db=db, hub=hub, limits=Limits.from_settings(settings))
+        ctx = AppContext(settings=settings, db=db, hub=hub, limits=Limits.from_settings(settings), secrets=secrets)
         app.state.ctx = ctx
-        await bootstrap(db, settings)
+        await bootstrap(db, settings, secrets)
         services = [factory(ctx) for factory in SERVICE_FACTORIES]
         for service in services:
             ctx.services[service.name] = service

@@ -9,6 +9,7 @@ from fastapi import Depends
 from starlette.requests import HTTPConnection
 
 from handoff.config import Settings
+from handoff.crypto import SecretBox
 from handoff.security import SlidingWindowLimiter, TokenCache
 from handoff.store.database import Database
 
@@ -39,6 +40,8 @@ class AppContext:
     db: Database
     hub: Hub
     limits: Limits
+    # Seals and opens channel secrets at rest, with the key derived from JWT_SECRET.
+    secrets: SecretBox
     # Background services registered by the lifespan (timers, outbox), keyed by name.
     services: dict[str, Any] = field(default_factory=dict)
     visitor_tokens: TokenCache = field(default_factory=TokenCache)

@@ -269,10 +269,19 @@ CREATE INDEX conversations_closed_channel ON conversations (tenant_id, channel, 
   WHERE status = 'closed';
 """
 
+# Issue 19: the StatusCallback base learned from a tenant's own signed Twilio webhook (without PUBLIC_BASE_URL)
+# belongs to that tenant; one process-wide value let any tenant's webhook redirect every tenant's reports.
+CHANNEL_CALLBACK_BASE = """
+-- Without PUBLIC_BASE_URL: scheme://host of this tenant's last correctly signed Twilio webhook; used only for
+-- the StatusCallback of this tenant's own outbound SMS.
+ALTER TABLE channel_accounts ADD COLUMN callback_base TEXT;
+"""
+
 MIGRATIONS: list[tuple[str, str]] = [
     ("0001_initial", INITIAL),
     ("0002_outbound_delivery", OUTBOUND_DELIVERY),
     ("0003_analytics_indexes", ANALYTICS_INDEXES),
     ("0004_unread_count", UNREAD_COUNT),
     ("0005_lean_conversation_indexes", LEAN_CONVERSATION_INDEXES),
+    ("0006_channel_callback_base", CHANNEL_CALLBACK_BASE),
 ]

@@ -95,7 +95,12 @@ def migrate(path: str, secrets: SecretBox | None = None) -> list[str]:
 
 
 def seal_secrets(conn: sqlite3.Connection, secrets: SecretBox) -> int:
-    """Encrypt channel secrets an older version stored in clear, in one transaction."""
+    """Encrypt channel secrets an older version stored in clear, in one transaction.
+
+    The plaintext must not survive in the file either: secure_delete zeroes the space the old values
+    leave in their pages, and a truncating checkpoint drops WAL frames that still hold old page images
+    (this runs before the server opens its connections, so the checkpoint is complete)."""
+    conn.execute("PRAGMA secure_delete = ON")
     conn.execute("BEGIN IMMEDIATE")
     try:
         sealed = channels.seal_plaintext(conn, secrets)
@@ -103,6 +108,9 @@ def seal_secrets(conn: sqlite3.Connection, secrets: SecretBox) -> int:
     except BaseException:
         conn.execute("ROLLBACK")
         raise
+    finally:
+        conn.execute("PRAGMA secure_delete = OFF")
     if sealed:
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         log.info("encrypted the channel secrets of %d account(s) stored in clear", sealed)
     return sealed

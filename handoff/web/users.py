@@ -19,6 +19,7 @@ router = APIRouter(prefix="/api/v1/users", tags=["users"])
 team_router = APIRouter(prefix="/api/v1/team", tags=["users"])
 Role = Literal["admin", "staff"]
 USER_COLUMNS = "id, tenant_id, email, name, role, disabled, created_at, last_login_at"
+EMAIL_TAKEN = "this email address is already in use; use another address"
 
 
 def user_json(row: sqlite3.Row) -> dict[str, Any]:
@@ -86,7 +87,10 @@ async def create_user(body: NewUser, ctx: Ctx, admin: AdminOnly) -> dict[str, An
     try:
         row = await ctx.db.write(write)
     except sqlite3.IntegrityError:
-        raise HTTPException(status.HTTP_409_CONFLICT, "a user with this email already exists") from None
+        # Emails are unique on the whole server (sign-in is by email alone), so an address used by another
+        # business is refused too. The answer is the same as for one of the caller's own team and names no
+        # one: the admin learns only that the address is taken.
+        raise HTTPException(status.HTTP_409_CONFLICT, EMAIL_TAKEN) from None
     return user_json(row)
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import logging
 import sqlite3
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from handoff.crypto import SecretBox, SecretUnreadable, is_sealed
@@ -37,7 +37,6 @@ class Account:
     config: dict[str, Any]
     # SMS without PUBLIC_BASE_URL: the origin of this tenant's last correctly signed Twilio webhook.
     callback_base: str = ""
-    unreadable: tuple[str, ...] = field(default=())
 
 
 def _account(row: sqlite3.Row, box: SecretBox) -> Account:
@@ -60,9 +59,7 @@ def _account(row: sqlite3.Row, box: SecretBox) -> Account:
             row["channel"],
             ", ".join(unreadable),
         )
-    return Account(
-        row["tenant_id"], row["channel"], row["address"], config, row["callback_base"] or "", tuple(unreadable)
-    )
+    return Account(row["tenant_id"], row["channel"], row["address"], config, row["callback_base"] or "")
 
 
 def _sealed(config: dict[str, Any], box: SecretBox) -> dict[str, Any]:

@@ -21,20 +21,6 @@ from tests.support import Api, LiveServer, eventually, make_tenant, status_is
 
 
 @pytest.fixture(scope="module")
-def twilio() -> Iterator[FakeTwilio]:
-    fake = FakeTwilio().start()
-    yield fake
-    fake.stop()
-
-
-@pytest.fixture(scope="module")
-def graph() -> Iterator[FakeGraph]:
-    fake = FakeGraph().start()
-    yield fake
-    fake.stop()
-
-
-@pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory, twilio: FakeTwilio, graph: FakeGraph) -> Iterator[LiveServer]:
     """No PUBLIC_BASE_URL: the status-callback base is learned from signed webhooks."""
     live = LiveServer(
@@ -120,6 +106,9 @@ def test_a_tenants_signed_webhook_never_redirects_another_tenants_delivery_repor
     assert c.text_in(carol, "hello C", host="c-tunnel.example").status_code == 200
     # B's webhook is correctly signed with B's own token over a URL of B's choosing: accepted, as it should be.
     assert b.text_in(mallory, "hello B", host="attacker.example").status_code == 200
+    # B's token cannot sign for A's number: refused, and nothing of A is learned from it.
+    forged = Sms(server, b.admin, b.account_sid, b.auth_token, a.number)
+    assert forged.text_in(phone(), "for A", host="attacker.example").status_code == 403
 
     for tenant, sender, expected in (
         (a, alice, f"{server.url}/webhooks/twilio/status"),

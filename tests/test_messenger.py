@@ -34,13 +34,6 @@ from tests.support import (
 
 
 @pytest.fixture(scope="module")
-def graph() -> Iterator[FakeGraph]:
-    fake = FakeGraph().start()
-    yield fake
-    fake.stop()
-
-
-@pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory, graph: FakeGraph) -> Iterator[LiveServer]:
     live = LiveServer(
         tmp_path_factory.mktemp("messenger"),

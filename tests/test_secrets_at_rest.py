@@ -28,20 +28,6 @@ from tests.fakes.twilio_api import FakeTwilio, signature, webhook_params
 from tests.support import ROOT, Api, LiveServer, admin_api, eventually, login, make_tenant, status_is
 
 
-@pytest.fixture(scope="module")
-def twilio() -> Iterator[FakeTwilio]:
-    fake = FakeTwilio().start()
-    yield fake
-    fake.stop()
-
-
-@pytest.fixture(scope="module")
-def graph() -> Iterator[FakeGraph]:
-    fake = FakeGraph().start()
-    yield fake
-    fake.stop()
-
-
 @pytest.fixture
 def live(fresh_server: LiveServer, twilio: FakeTwilio, graph: FakeGraph) -> LiveServer:
     """A brand-new database (not started yet), with the platform fakes and a permissive umask, as on a

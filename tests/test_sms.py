@@ -42,13 +42,6 @@ PUBLIC = "https://handoff.example.test"  # as if behind a TLS-terminating proxy:
 EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
 
 
-@pytest.fixture(scope="module")
-def twilio() -> Iterator[FakeTwilio]:
-    fake = FakeTwilio().start()
-    yield fake
-    fake.stop()
-
-
 def sms_server(workdir: Path, twilio: FakeTwilio, **env: str) -> LiveServer:
     settings = {
         "TWILIO_API_BASE": twilio.url,

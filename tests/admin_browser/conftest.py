@@ -28,14 +28,6 @@ def spa_built() -> None:
 
 
 @pytest.fixture(scope="module")
-def twilio() -> Iterator[FakeTwilio]:
-    """Twilio for the settings screen: saving SMS settings asks it whether the number is the account's."""
-    fake = FakeTwilio().start()
-    yield fake
-    fake.stop()
-
-
-@pytest.fixture(scope="module")
 def live(spa_built: None, tmp_path_factory: pytest.TempPathFactory, twilio: FakeTwilio) -> Iterator[LiveServer]:
     """Started after the build, so the server mounts dist at /admin-app/."""
     server = LiveServer(tmp_path_factory.mktemp("admin-browser"), TWILIO_API_BASE=twilio.url).start()

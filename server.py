@@ -28,6 +28,7 @@ from handoff.channels.webchat import router as webchat_router
 from handoff.config import Settings
 from handoff.context import AppContext, BackgroundService, Limits
 from handoff.conversations.timers import Timers
+from handoff.crypto import SecretBox
 from handoff.delivery.outbox import Outbox
 from handoff.errors import DomainError
 from handoff.live.hub import Hub
@@ -84,14 +85,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         ready = settings.with_signing_key()
-        await asyncio.to_thread(migrator.migrate, ready.db_path)
+        secrets = SecretBox(ready.jwt_secret)
+        await asyncio.to_thread(migrator.migrate, ready.db_path, secrets)
         db = Database(ready.db_path)
         await db.open()
         hub = Hub(sockets_per_address=ready.sockets_per_address)
         http = httpx.AsyncClient(timeout=httpx.Timeout(20.0, connect=5.0), follow_redirects=False)
-        ctx = AppContext(settings=ready, db=db, hub=hub, limits=Limits.from_settings(ready), http=http)
+        ctx = AppContext(settings=ready, db=db, hub=hub, limits=Limits.from_settings(ready), secrets=secrets, http=http)
         app.state.ctx = ctx
-        await bootstrap(db, ready)
+        await bootstrap(db, ready, secrets)
         outbox = Outbox(ctx)
         ctx.wake_outbox = outbox.wake
         services: list[BackgroundService] = [Timers(ctx), outbox]

@@ -133,6 +133,14 @@ class Settings:
         return self if self.jwt_secret else replace(self, jwt_secret=load_or_create_secret(self.db_path))
 
 
+def existing_jwt_secret(db_path: str, env: Mapping[str, str] | None = None) -> str:
+    """JWT_SECRET, or the key file beside the database; "" when neither exists yet (tools that must not
+    create one, like the migration command line)."""
+    env = read_env() if env is None else env
+    path = Path(f"{db_path}.jwt-secret")
+    return _str(env, "JWT_SECRET") or (path.read_text().strip() if path.exists() else "")
+
+
 def load_or_create_secret(db_path: str) -> str:
     """The JWT key kept beside the database, so tokens survive restarts without configuration."""
     path = Path(f"{db_path}.jwt-secret")

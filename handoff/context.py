@@ -11,6 +11,7 @@ from fastapi import Depends
 from starlette.requests import HTTPConnection
 
 from handoff.config import Settings
+from handoff.crypto import SecretBox
 from handoff.security import SlidingWindowLimiter, TokenCache
 from handoff.store.database import Database
 
@@ -57,6 +58,8 @@ class AppContext:
     db: Database
     hub: Hub
     limits: Limits
+    # Seals and opens channel secrets at rest, with the key derived from JWT_SECRET.
+    secrets: SecretBox
     # One pooled client for every call to a platform (Twilio, Graph), closed with the app.
     http: httpx.AsyncClient = field(default_factory=lambda: httpx.AsyncClient(timeout=20.0))
     # Tells the outbox that a row was queued; the lifespan points it at the running outbox.

@@ -6,6 +6,8 @@ from pathlib import Path
 import pytest
 
 from tests.browser import browser, context  # noqa: F401  (the shared chromium; a context per test)
+from tests.fakes.graph_api import FakeGraph
+from tests.fakes.twilio_api import FakeTwilio
 from tests.support import LiveServer
 
 
@@ -23,3 +25,19 @@ def fresh_server(tmp_path: Path) -> Iterator[LiveServer]:
     live = LiveServer(tmp_path)
     yield live
     live.stop()
+
+
+@pytest.fixture(scope="module")
+def twilio() -> Iterator[FakeTwilio]:
+    """A loopback Twilio REST API per test module (a server under test reaches it through TWILIO_API_BASE)."""
+    fake = FakeTwilio().start()
+    yield fake
+    fake.stop()
+
+
+@pytest.fixture(scope="module")
+def graph() -> Iterator[FakeGraph]:
+    """A loopback Graph API per test module (GRAPH_API_BASE=graph.base)."""
+    fake = FakeGraph().start()
+    yield fake
+    fake.stop()

@@ -3,7 +3,7 @@ import userEvent from '@testing-library/user-event';
 import { describe, expect, it } from 'vitest';
 import { SettingsPage } from '../src/pages/SettingsPage';
 import type { Tenant } from '../src/types';
-import { mockApi, signIn } from './helpers';
+import { json, mockApi, signIn } from './helpers';
 
 const tenant: Tenant = {
   id: 1,
@@ -105,5 +105,40 @@ describe('settings page', () => {
     await userEvent.click(within(sms).getByRole('button', { name: 'Save Twilio SMS' }));
     await waitFor(() => expect(api.find('PATCH', '/api/v1/tenant')).toHaveLength(1));
     expect(api.find('PATCH', '/api/v1/tenant')[0]!.body).toEqual({ channels: { sms: { auth_token: 'new-secret' } } });
+  });
+
+  it('shows "Verifying with Twilio…" while the server checks the number, then the outcome', async () => {
+    signIn();
+    let answer: (value: unknown) => void = () => {};
+    mockApi({
+      'GET /api/v1/tenant': tenant,
+      'PATCH /api/v1/tenant': () => new Promise((resolve) => (answer = resolve)),
+    });
+    render(<SettingsPage />);
+    const sms = await screen.findByRole('form', { name: 'Twilio SMS' });
+    await userEvent.type(within(sms).getByLabelText('Auth token'), 'new-secret');
+    await userEvent.click(within(sms).getByRole('button', { name: 'Save Twilio SMS' }));
+    expect(within(sms).getByRole('button', { name: 'Verifying with Twilio…' })).toBeDisabled();
+    expect(within(sms).getByRole('status')).toHaveTextContent('Verifying with Twilio…');
+    answer(tenant);
+    expect(await within(sms).findByText('Saved: Twilio confirmed these credentials.')).toBeInTheDocument();
+    expect(within(sms).getByRole('button', { name: 'Save Twilio SMS' })).toBeEnabled();
+  });
+
+  it('shows the refusal next to the form and keeps what was typed', async () => {
+    signIn();
+    const detail = '+15550199 is not a phone number of the Twilio account AC123';
+    mockApi({ 'GET /api/v1/tenant': tenant, 'PATCH /api/v1/tenant': json({ detail }, 422) });
+    render(<SettingsPage />);
+    const messenger = await screen.findByRole('form', { name: 'Facebook Messenger' });
+    const sms = screen.getByRole('form', { name: 'Twilio SMS' });
+    const number = within(sms).getByLabelText('Twilio number');
+    await userEvent.clear(number);
+    await userEvent.type(number, '+15550199');
+    await userEvent.click(within(sms).getByRole('button', { name: 'Save Twilio SMS' }));
+    expect(await within(sms).findByRole('alert')).toHaveTextContent(`Not saved. ${detail}`);
+    expect(number).toHaveValue('+15550199');
+    expect(within(messenger).queryByRole('alert')).toBeNull(); // next to the form it concerns only
+    expect(within(sms).getByText('Configured')).toBeInTheDocument();
   });
 });

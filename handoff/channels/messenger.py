@@ -28,6 +28,7 @@ from handoff.channels import Delivery, register
 from handoff.context import AppContext, Ctx
 from handoff.conversations import service as conversations
 from handoff.delivery import outbox
+from handoff.store import channels
 from handoff.store import conversations as store
 from handoff.store.database import iso, parse_iso
 
@@ -92,8 +93,13 @@ def split_text(text: str, limit: int = TEXT_LIMIT) -> list[str]:
 
 
 async def messenger_accounts(ctx: AppContext) -> list[tuple[int, dict[str, Any]]]:
-    rows = await ctx.db.fetchall("SELECT tenant_id, config FROM channel_accounts WHERE channel = 'messenger'")
-    return [(row["tenant_id"], json.loads(row["config"])) for row in rows]
+    accounts = await ctx.db.read(lambda c: channels.all_of(c, ctx.secrets, "messenger"))
+    return [(account.tenant_id, account.config) for account in accounts]
+
+
+async def page_token(ctx: AppContext, tenant_id: int) -> str | None:
+    account = await ctx.db.read(lambda c: channels.find(c, ctx.secrets, tenant_id, "messenger"))
+    return account.config.get("page_access_token") if account else None
 
 
 @router.get("")
@@ -288,21 +294,17 @@ def graph_failure(response: httpx.Response, part: str) -> Delivery:
 class Messenger:
     name = "messenger"
 
-    def send_problem(self, conn: sqlite3.Connection, contact: sqlite3.Row, conversation: sqlite3.Row) -> str | None:
-        row = conn.execute(
-            "SELECT config FROM channel_accounts WHERE tenant_id = ? AND channel = 'messenger'",
-            (conversation["tenant_id"],),
-        ).fetchone()
-        if not (row and json.loads(row["config"]).get("page_access_token")):
+    def send_problem(
+        self, ctx: AppContext, conn: sqlite3.Connection, contact: sqlite3.Row, conversation: sqlite3.Row
+    ) -> str | None:
+        account = channels.find(conn, ctx.secrets, conversation["tenant_id"], "messenger")
+        if not (account and account.config.get("page_access_token")):
             return NOT_CONNECTED_PROBLEM
         allowed = window(last_customer_message_at(conn, contact["id"]))
         return allowed if isinstance(allowed, str) else None
 
     async def deliver(self, ctx: AppContext, message: dict[str, Any], contact: sqlite3.Row) -> Delivery:
-        row = await ctx.db.fetchone(
-            "SELECT config FROM channel_accounts WHERE tenant_id = ? AND channel = 'messenger'", (contact["tenant_id"],)
-        )
-        token = json.loads(row["config"]).get("page_access_token") if row else None
+        token = await page_token(ctx, contact["tenant_id"])
         if not token:
             return Delivery(error=NOT_CONNECTED_PROBLEM)
         allowed = window(await ctx.db.read(lambda c: last_customer_message_at(c, contact["id"])))

@@ -143,7 +143,7 @@ async def staff_send(ctx: AppContext, staff: Staff, conversation_id: int, text: 
             return loaded(conn, staff.tenant_id, existing["id"], existing["conversation_id"], duplicate=True)
         contact = conn.execute("SELECT * FROM contacts WHERE id = ?", (row["contact_id"],)).fetchone()
         channel = OUTBOUND.get(row["channel"])
-        if channel is not None and (problem := channel.send_problem(conn, contact, row)):
+        if channel is not None and (problem := channel.send_problem(ctx, conn, contact, row)):
             raise Conflict(problem)
         if row["status"] == "closed":
             _reopen(conn, row)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import logging
+import os
 import sqlite3
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
@@ -27,6 +28,8 @@ MAX_BATCH = 512
 # SQLite's INTEGER is signed 64-bit: binding a larger Python int raises OverflowError. Every id or cursor
 # that arrives from outside is bounded to this first (web/params.py, live/frames.py).
 MAX_INTEGER = 2**63 - 1
+# Owner read/write only: the database holds password hashes, conversations and channel credentials.
+FILE_MODE = 0o600
 
 
 def now_iso() -> str:
@@ -55,6 +58,24 @@ def one_row(cursor: sqlite3.Cursor) -> sqlite3.Row:
 
 def parse_iso(text: str) -> datetime:
     return datetime.fromisoformat(text.replace("Z", "+00:00"))
+
+
+def make_private(path: str) -> None:
+    """Create the database file with mode 600, or bring an existing one (and its -wal, -shm) to it.
+
+    SQLite gives the -wal and -shm files it creates the main file's mode, whatever the umask, so a
+    private main file is enough for them to be created private too."""
+    if path == ":memory:" or path.startswith("file:"):
+        return
+    os.close(os.open(path, os.O_RDWR | os.O_CREAT, FILE_MODE))
+    for name in (path, f"{path}-wal", f"{path}-shm", f"{path}-journal"):
+        try:
+            if os.stat(name).st_mode & 0o777 != FILE_MODE:
+                os.chmod(name, FILE_MODE)
+        except FileNotFoundError:
+            continue
+        except PermissionError:  # owned by another user: say so rather than refuse to start
+            log.warning("cannot make %s private (mode 600): not its owner", name)
 
 
 def configure(conn: sqlite3.Connection) -> None:

@@ -20,6 +20,7 @@ from handoff.web.params import IdPath
 router = APIRouter(prefix="/api/v1/users", tags=["users"])
 team_router = APIRouter(prefix="/api/v1/team", tags=["users"])
 Role = Literal["admin", "staff"]
+EMAIL_TAKEN = "this email address is already in use; use another address"
 
 
 class User(BaseModel):
@@ -80,7 +81,10 @@ async def create_user(body: NewUser, ctx: Ctx, admin: AdminOnly) -> dict[str, An
     try:
         created = await ctx.db.write(write)
     except sqlite3.IntegrityError:
-        raise HTTPException(status.HTTP_409_CONFLICT, "a user with this email already exists") from None
+        # Emails are unique on the whole server (sign-in is by email alone), so an address used by another
+        # business is refused too. The answer is the same as for one of the caller's own team and names no
+        # one: the admin learns only that the address is taken.
+        raise HTTPException(status.HTTP_409_CONFLICT, EMAIL_TAKEN) from None
     assert created is not None  # inserted in the same transaction
     return created
 

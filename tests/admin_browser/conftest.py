@@ -10,6 +10,7 @@ import pytest
 from playwright.sync_api import BrowserContext, Page, expect
 
 from tests.admin_browser.helpers import Shop, ensure_spa_built
+from tests.fakes.twilio_api import FakeTwilio
 from tests.support import Api, LiveServer, admin_api, login
 
 expect.set_options(timeout=10_000)
@@ -21,9 +22,9 @@ def spa_built() -> None:
 
 
 @pytest.fixture(scope="module")
-def live(spa_built: None, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+def live(spa_built: None, tmp_path_factory: pytest.TempPathFactory, twilio: FakeTwilio) -> Iterator[LiveServer]:
     """Started after the build, so the server mounts dist at /admin-app/."""
-    server = LiveServer(tmp_path_factory.mktemp("admin-browser")).start()
+    server = LiveServer(tmp_path_factory.mktemp("admin-browser"), TWILIO_API_BASE=twilio.url).start()
     yield server
     server.stop()
 

@@ -4,7 +4,7 @@ No storage and no auth, so it shows what the stack itself can do; the same load
 generator drives it, the naive baseline and Handoff. Run with
 `uvicorn ceiling_server:app --app-dir bench --ws-per-message-deflate false`.
 
-Protocol (same as Handoff, see /work/shared/CONTRACT.md):
+Protocol (the same frames as Handoff's visitor and staff sockets, see the README):
 - `POST /api/v1/auth/login`, `GET /api/v1/tenant`: dummy staff token / widget key
 - `POST /api/v1/widget/session` -> `{visitor_id, visitor_token, staff_online, settings}`
 - `WS /ws/{visitor_id}`: first frame `{"type":"auth"}` (unchecked); each

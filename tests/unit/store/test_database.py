@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-import migrate_schema
 from handoff.store.database import Database
+from handoff.store.migrator import migrate
 
 
 def run(coro):  # type: ignore[no-untyped-def]
@@ -21,7 +21,7 @@ def run(coro):  # type: ignore[no-untyped-def]
 
 def test_concurrent_writes_share_commits_and_each_is_durable_on_return(tmp_path: Path) -> None:
     path = str(tmp_path / "g.sqlite")
-    migrate_schema.migrate(path)
+    migrate(path)
 
     async def scenario() -> tuple[int, int, list[int]]:
         db = Database(path)
@@ -53,7 +53,7 @@ def test_concurrent_writes_share_commits_and_each_is_durable_on_return(tmp_path:
 
 def test_a_failing_write_is_rolled_back_alone(tmp_path: Path) -> None:
     path = str(tmp_path / "f.sqlite")
-    migrate_schema.migrate(path)
+    migrate(path)
 
     async def scenario() -> None:
         db = Database(path)
@@ -79,7 +79,7 @@ def test_a_failing_write_is_rolled_back_alone(tmp_path: Path) -> None:
 
 def test_connection_pragmas(tmp_path: Path) -> None:
     path = str(tmp_path / "p.sqlite")
-    migrate_schema.migrate(path)
+    migrate(path)
 
     async def scenario() -> tuple[int, int, str]:
         db = Database(path)

@@ -5,6 +5,7 @@ from pathlib import Path
 
 import pytest
 
+from handoff.store.migrator import migrate
 from tests.browser import browser, context  # noqa: F401  (the shared chromium; a context per test)
 from tests.support import LiveServer
 
@@ -23,3 +24,11 @@ def fresh_server(tmp_path: Path) -> Iterator[LiveServer]:
     live = LiveServer(tmp_path)
     yield live
     live.stop()
+
+
+@pytest.fixture
+def db_path(tmp_path: Path) -> str:
+    """A new SQLite file with every migration applied, for unit tests of the store and the domain."""
+    path = str(tmp_path / "handoff.sqlite")
+    migrate(path)
+    return path

@@ -1,14 +1,16 @@
-"""Helpers for the unit tests: running a coroutine, and an open `Database` on a migrated file."""
+"""Helpers for the unit tests: running a coroutine, an open `Database` on a migrated file, rows to start from."""
 
 from __future__ import annotations
 
 import asyncio
+import sqlite3
+import uuid
 from collections.abc import AsyncIterator, Coroutine
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from typing import Any, TypeVar
 
-from handoff.store.database import Database
+from handoff.store.database import Database, now_iso
 
 T = TypeVar("T")
 
@@ -32,3 +34,20 @@ async def open_database(path: str) -> AsyncIterator[Database]:
         yield db
     finally:
         await db.close()
+
+
+def add_tenant(conn: sqlite3.Connection) -> int:
+    row = conn.execute(
+        "INSERT INTO tenants (name, widget_key, created_at) VALUES (?, ?, ?) RETURNING id",
+        (f"Shop {uuid.uuid4().hex[:6]}", uuid.uuid4().hex, now_iso()),
+    ).fetchone()
+    return int(row["id"])
+
+
+def add_user(conn: sqlite3.Connection, tenant_id: int, name: str = "Sam") -> int:
+    row = conn.execute(
+        "INSERT INTO users (tenant_id, email, name, password_hash, role, created_at) VALUES (?, ?, ?, 'x', 'staff', ?)"
+        " RETURNING id",
+        (tenant_id, f"{uuid.uuid4().hex[:8]}@example.com", name, now_iso()),
+    ).fetchone()
+    return int(row["id"])

@@ -4,13 +4,13 @@ message is stored (and the clocks and counters it moves), the JSON shapes, trans
 from __future__ import annotations
 
 import sqlite3
-import uuid
 from collections.abc import Iterator
 
 import pytest
 
 from handoff.store import conversations as store
-from handoff.store.database import configure, now_iso
+from handoff.store.database import configure
+from tests.unit.helpers import add_tenant, add_user
 
 
 @pytest.fixture
@@ -20,23 +20,6 @@ def conn(db_path: str) -> Iterator[sqlite3.Connection]:
     configure(connection)
     yield connection
     connection.close()
-
-
-def tenant(conn: sqlite3.Connection) -> int:
-    row = conn.execute(
-        "INSERT INTO tenants (name, widget_key, created_at) VALUES (?, ?, ?) RETURNING id",
-        (f"Shop {uuid.uuid4().hex[:6]}", uuid.uuid4().hex, now_iso()),
-    ).fetchone()
-    return int(row["id"])
-
-
-def user(conn: sqlite3.Connection, tenant_id: int, name: str = "Sam") -> int:
-    row = conn.execute(
-        "INSERT INTO users (tenant_id, email, name, password_hash, role, created_at) VALUES (?, ?, ?, 'x', 'staff', ?)"
-        " RETURNING id",
-        (tenant_id, f"{uuid.uuid4().hex[:8]}@example.com", name, now_iso()),
-    ).fetchone()
-    return int(row["id"])
 
 
 def started(conn: sqlite3.Connection, tenant_id: int, key: str, channel: str = "webchat") -> sqlite3.Row:
@@ -57,7 +40,7 @@ def row(conn: sqlite3.Connection, conversation_id: int) -> sqlite3.Row:
 
 
 def test_a_contact_is_written_only_when_new_or_changed(conn: sqlite3.Connection) -> None:
-    tid = tenant(conn)
+    tid = add_tenant(conn)
     first = store.contact_for_message(conn, tid, "sms", "+15550001", phone="+15550001")
     conn.execute("UPDATE contacts SET last_seen_at = 'untouched' WHERE id = ?", (first["id"],))
     same = store.contact_for_message(conn, tid, "sms", "+15550001", phone="+15550001")
@@ -69,14 +52,14 @@ def test_a_contact_is_written_only_when_new_or_changed(conn: sqlite3.Connection)
     again = store.upsert_contact(conn, tid, "sms", "+15550001", email="kim@example.com")
     assert (again["name"], again["email"], again["phone"]) == ("Kim", "kim@example.com", "+15550001")
 
-    other_tenant = store.contact_for_message(conn, tenant(conn), "sms", "+15550001")
+    other_tenant = store.contact_for_message(conn, add_tenant(conn), "sms", "+15550001")
     assert other_tenant["id"] != first["id"]  # the same number at another business is another contact
     assert id_of(store.find_contact(conn, tid, "sms", "+15550001")) == first["id"]
     assert store.find_contact(conn, tid, "messenger", "+15550001") is None
 
 
 def test_contact_json_reads_plain_and_joined_rows_alike(conn: sqlite3.Connection) -> None:
-    tid = tenant(conn)
+    tid = add_tenant(conn)
     contact = store.upsert_contact(conn, tid, "webchat", "v1", name="Kim", email="kim@example.com")
     conversation = store.open_conversation(conn, contact)
     joined = conn.execute(f"{store.CONVERSATION_SELECT} WHERE c.id = ?", (conversation["id"],)).fetchone()
@@ -96,7 +79,7 @@ def test_contact_json_reads_plain_and_joined_rows_alike(conn: sqlite3.Connection
 
 
 def test_one_open_conversation_per_contact(conn: sqlite3.Connection) -> None:
-    tid = tenant(conn)
+    tid = add_tenant(conn)
     contact = store.contact_for_message(conn, tid, "webchat", "v1")
     assert store.open_conversation_of(conn, contact["id"]) is None
     first = store.open_conversation(conn, contact)
@@ -116,7 +99,7 @@ def test_one_open_conversation_per_contact(conn: sqlite3.Connection) -> None:
 
 
 def test_customer_messages_start_the_clock_and_count_unread(conn: sqlite3.Connection) -> None:
-    tid = tenant(conn)
+    tid = add_tenant(conn)
     conversation = started(conn, tid, "v1")
     first = store.insert_message(conn, conversation, "visitor", "hello", client_id="c1", external_id="v1:c1")
     assert first.message == {
@@ -139,8 +122,8 @@ def test_customer_messages_start_the_clock_and_count_unread(conn: sqlite3.Connec
 
 
 def test_a_staff_reply_answers_everything_before_it(conn: sqlite3.Connection) -> None:
-    tid = tenant(conn)
-    agent = user(conn, tid, "Sam")
+    tid = add_tenant(conn)
+    agent = add_user(conn, tid, "Sam")
     conversation = started(conn, tid, "v1")
     waiting = store.insert_message(conn, conversation, "visitor", "hello").conversation
     conn.execute("UPDATE conversations SET escalated = 1 WHERE id = ?", (conversation["id"],))
@@ -160,7 +143,7 @@ def test_a_staff_reply_answers_everything_before_it(conn: sqlite3.Connection) ->
     assert metrics["first_response_at"] == reply.message["created_at"] and metrics["first_responder_id"] == agent
     assert metrics["first_response_seconds"] >= 0
 
-    other = user(conn, tid, "Alex")
+    other = add_user(conn, tid, "Alex")
     store.insert_message(conn, answered, "staff", "Anything else?", author_id=other, author_name="Alex")
     again = conn.execute(
         "SELECT first_response_at, first_responder_id FROM conversation_metrics WHERE conversation_id = ?",
@@ -170,7 +153,7 @@ def test_a_staff_reply_answers_everything_before_it(conn: sqlite3.Connection) ->
 
 
 def test_a_system_message_moves_only_the_last_message(conn: sqlite3.Connection) -> None:
-    tid = tenant(conn)
+    tid = add_tenant(conn)
     waiting = store.insert_message(conn, started(conn, tid, "v1"), "visitor", "hello").conversation
     note = store.insert_message(conn, waiting, "system", "Closed.")
     after = note.conversation
@@ -180,8 +163,8 @@ def test_a_system_message_moves_only_the_last_message(conn: sqlite3.Connection) 
 
 
 def test_the_stored_message_and_the_loaded_one_are_the_same_object(conn: sqlite3.Connection) -> None:
-    tid = tenant(conn)
-    agent = user(conn, tid, "Sam")
+    tid = add_tenant(conn)
+    agent = add_user(conn, tid, "Sam")
     conversation = started(conn, tid, "+15550002", channel="sms")
     media = [{"url": "https://example.test/a.jpg", "content_type": "image/jpeg"}]
     inbound = store.insert_message(conn, conversation, "visitor", "", attachments=media, status="received")
@@ -200,8 +183,8 @@ def test_the_stored_message_and_the_loaded_one_are_the_same_object(conn: sqlite3
 
 
 def test_load_conversation_is_scoped_to_its_tenant(conn: sqlite3.Connection) -> None:
-    tid, other = tenant(conn), tenant(conn)
-    agent = user(conn, tid, "Sam")
+    tid, other = add_tenant(conn), add_tenant(conn)
+    agent = add_user(conn, tid, "Sam")
     conversation = started(conn, tid, "v1")
     conn.execute(
         "UPDATE conversations SET assignee_id = ?, tags = '[\"vip\"]' WHERE id = ?", (agent, conversation["id"])
@@ -230,7 +213,7 @@ def test_load_conversation_is_scoped_to_its_tenant(conn: sqlite3.Connection) -> 
 
 
 def test_external_ids_are_unique_per_tenant_and_channel(conn: sqlite3.Connection) -> None:
-    tid, other = tenant(conn), tenant(conn)
+    tid, other = add_tenant(conn), add_tenant(conn)
     stored = store.insert_message(conn, started(conn, tid, "+15550003", "sms"), "visitor", "hi", external_id="SM1")
     assert id_of(store.find_by_external_id(conn, tid, "sms", "SM1")) == stored.message["id"]
     assert store.find_by_external_id(conn, other, "sms", "SM1") is None
@@ -239,7 +222,7 @@ def test_external_ids_are_unique_per_tenant_and_channel(conn: sqlite3.Connection
 
 
 def test_transcript_after_spans_a_contacts_conversations_in_order(conn: sqlite3.Connection) -> None:
-    tid = tenant(conn)
+    tid = add_tenant(conn)
     first = started(conn, tid, "v1")
     ids = [store.insert_message(conn, row(conn, first["id"]), "visitor", f"m{n}").message["id"] for n in range(3)]
     conn.execute("UPDATE conversations SET status = 'closed' WHERE id = ?", (first["id"],))
@@ -256,7 +239,7 @@ def test_transcript_after_spans_a_contacts_conversations_in_order(conn: sqlite3.
 
 
 def test_search_index_holds_one_copy_of_a_transcript_until_unindexed(conn: sqlite3.Connection) -> None:
-    tid = tenant(conn)
+    tid = add_tenant(conn)
     contact = store.upsert_contact(conn, tid, "webchat", "v1", name="Kim Lee", email="kim@example.com")
     conversation = store.open_conversation(conn, contact)
     store.insert_message(conn, conversation, "visitor", "Where is my parcel?")

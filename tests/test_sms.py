@@ -6,7 +6,6 @@ from __future__ import annotations
 import random
 import secrets
 import sqlite3
-import time
 import uuid
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -242,7 +241,10 @@ def test_retried_message_sid_is_stored_once_even_when_concurrent(server: LiveSer
         statuses = list(pool.map(lambda _: shop.text_in("once only", sender, sid=sid).status_code, range(10)))
     assert statuses == [200] * 10
     assert query(server, "SELECT count(*) FROM messages WHERE external_id = ?", sid) == [(1,)]
-    events = [f for f in staff.drain(0.5) if f["type"] == "message"]
+    # Every retry was answered, so anything it announced is queued before this later message's event.
+    assert shop.text_in("marker", phone()).status_code == 200
+    frames = staff.recv_through(lambda f: f["type"] == "message" and f["message"]["text"] == "marker")
+    events = [f for f in frames[:-1] if f["type"] == "message"]
     assert len(events) == 1
     staff.close()
 
@@ -330,7 +332,15 @@ def test_stop_opts_out_and_start_opts_back_in(server: LiveServer, twilio: FakeTw
     refused = shop.reply(conversation_id, "Wait, one more thing")
     assert refused.status_code == 409
     assert "opted out" in refused.json()["detail"] and "START" in refused.json()["detail"]
-    time.sleep(0.3)
+    # Refused before anything was stored: no message and no outbox row, so nothing can ever be sent.
+    assert query(
+        server, "SELECT count(*) FROM messages WHERE conversation_id = ? AND sender = 'staff'", conversation_id
+    ) == [(0,)]
+    assert query(
+        server,
+        "SELECT count(*) FROM outbox WHERE tenant_id = (SELECT tenant_id FROM conversations WHERE id = ?)",
+        conversation_id,
+    ) == [(0,)]
     assert shop.requests(twilio) == []
 
     assert shop.text_in("Start", sender).status_code == 200
@@ -382,9 +392,9 @@ def test_permanent_error_fails_at_once_with_the_code_shown(
     message_id = shop.reply(conversation_id, "to nowhere").json()["message_id"]
     failed = staff.recv_until(lambda f: is_update(f, message_id, "failed"))["message"]
     assert failed["error"] == "21211: Invalid 'To' Phone Number"
-    time.sleep(0.4)
+    # Committed with the failure, before its event: a failed row is final, so no retry can follow.
+    assert query(server, "SELECT state, attempts FROM outbox WHERE message_id = ?", message_id) == [("failed", 1)]
     assert len(shop.requests(twilio)) == 1  # not retried
-    assert query(server, "SELECT state FROM outbox WHERE message_id = ?", message_id) == [("failed",)]
     listed = shop.admin.get(f"/admin/api/conversations/{conversation_id}/messages").json()["messages"][-1]
     assert listed["status"] == "failed" and listed["error"].startswith("21211")
     staff.close()

@@ -400,6 +400,47 @@ def test_permanent_error_fails_at_once_with_the_code_shown(
     staff.close()
 
 
+# ---- the outbox: durable across a restart, in order under retries ----------------------------------
+
+
+@pytest.fixture
+def live(tmp_path: Path, twilio: FakeTwilio) -> Iterator[LiveServer]:
+    """A server of its own, for tests that stop and restart it."""
+    server = sms_server(tmp_path, twilio)
+    server.env["PUBLIC_BASE_URL"] = server.url  # Twilio reaches this server directly: no proxy in between
+    yield server.start()
+    server.stop()
+
+
+def test_pending_reply_is_delivered_after_a_restart(live: LiveServer, twilio: FakeTwilio) -> None:
+    shop = sms_shop(live, twilio, public=live.url)
+    assert shop.text_in("Hello?", "+15557654321").status_code == 200
+    conversation_id = shop.conversation_of("+15557654321")["id"]
+    twilio.always = server_error()  # Twilio is down
+    message_id = shop.reply(conversation_id, "We are on it").json()["message_id"]
+    twilio.wait_for_requests(2, path=f"/2010-04-01/Accounts/{shop.account_sid}/")
+    live.stop()
+    assert query(live, "SELECT state FROM outbox WHERE message_id = ?", message_id) == [("pending",)]
+    assert message_row(live, message_id)["status"] == "queued"
+
+    twilio.always = None  # Twilio is back; so are we
+    live.start()
+    eventually(status_is(live, message_id, "sent"))
+    assert [r.form["Body"] for r in twilio.sent()] == ["We are on it"]
+    assert twilio.sent()[0].form["StatusCallback"] == f"{live.url}/webhooks/twilio/status"
+
+
+def test_a_conversation_replies_are_never_reordered_by_retries(live: LiveServer, twilio: FakeTwilio) -> None:
+    shop = sms_shop(live, twilio, public=live.url)
+    shop.text_in("Hi", "+15557654322")
+    conversation_id = shop.conversation_of("+15557654322")["id"]
+    twilio.script(server_error(), server_error())
+    ids = [shop.reply(conversation_id, text).json()["message_id"] for text in ("one", "two", "three")]
+    for message_id in ids:
+        eventually(status_is(live, message_id, "sent"))
+    assert [r.form["Body"] for r in twilio.sent()] == ["one", "two", "three"]
+
+
 def test_each_number_lands_in_its_own_tenant(server: LiveServer, twilio: FakeTwilio) -> None:
     first, second = sms_shop(server, twilio), sms_shop(server, twilio)
     sender = phone()  # the same person texts both businesses

@@ -208,14 +208,6 @@ class Sock:
             if predicate(frames[-1]):
                 return frames
 
-    def drain(self, wait: float = 0.3) -> list[dict[str, Any]]:
-        frames = []
-        try:
-            while True:
-                frames.append(self.recv(wait))
-        except TimeoutError:
-            return frames
-
     def close(self) -> None:
         self.conn.close()
 

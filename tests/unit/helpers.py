@@ -1,8 +1,10 @@
-"""Helpers for the unit tests: running a coroutine, an open `Database` on a migrated file, rows to start from."""
+"""Helpers for the unit tests: running a coroutine, what the hub queued for a socket, an open `Database` on a
+migrated file, rows to start from."""
 
 from __future__ import annotations
 
 import asyncio
+import json
 import sqlite3
 import uuid
 from collections.abc import AsyncIterator, Coroutine
@@ -10,6 +12,7 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from typing import Any, TypeVar
 
+from handoff.live.hub import Socket
 from handoff.store.database import Database, now_iso
 
 T = TypeVar("T")
@@ -23,6 +26,14 @@ def run(coro: Coroutine[Any, Any, T]) -> T:
     """
     with ThreadPoolExecutor(max_workers=1) as pool:
         return pool.submit(asyncio.run, coro).result()
+
+
+def queued(sock: Socket) -> list[dict[str, Any]]:
+    """Take the frames the hub queued for a socket that is not running (nothing sends them)."""
+    frames = []
+    while not sock.queue.empty():
+        frames.append(json.loads(sock.queue.get_nowait()))
+    return frames
 
 
 @asynccontextmanager

@@ -3,7 +3,6 @@ closed once (a later tick finds nothing), audited, and announced to staff and to
 
 from __future__ import annotations
 
-import json
 import sqlite3
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -18,9 +17,7 @@ from handoff.conversations.timers import ESCALATED_TEXT, IDLE_CLOSED_TEXT, close
 from handoff.live.hub import Hub, Socket
 from handoff.store import conversations as store
 from handoff.store.database import iso
-from tests.unit.helpers import add_tenant, open_database, run
-
-Frame = dict[str, Any]
+from tests.unit.helpers import add_tenant, open_database, queued, run
 
 
 @asynccontextmanager
@@ -41,13 +38,6 @@ def listening(ctx: AppContext, tenant_id: int, visitor_id: str | None = None) ->
     return sock
 
 
-def queued(sock: Socket) -> list[Frame]:
-    frames = []
-    while not sock.queue.empty():
-        frames.append(json.loads(sock.queue.get_nowait()))
-    return frames
-
-
 def waiting_conversation(conn: sqlite3.Connection, tenant_id: int, channel: str, key: str, ago: timedelta) -> int:
     """A customer message left unanswered (and the conversation idle) since `ago`."""
     conversation = store.open_conversation(conn, store.contact_for_message(conn, tenant_id, channel, key))
@@ -58,6 +48,11 @@ def waiting_conversation(conn: sqlite3.Connection, tenant_id: int, channel: str,
         (then, then, conversation["id"]),
     )
     return int(conversation["id"])
+
+
+async def waiting(ctx: AppContext, *conversations: tuple[int, str, str, timedelta]) -> list[int]:
+    """Several waiting conversations, each given as (tenant id, channel, contact key, waiting for)."""
+    return await ctx.db.write(lambda c: [waiting_conversation(c, *spec) for spec in conversations])
 
 
 def column(conn: sqlite3.Connection, name: str) -> dict[int, Any]:
@@ -73,12 +68,11 @@ def test_an_overdue_conversation_is_escalated_once_however_many_ticks(db_path: s
     async def scenario() -> None:
         async with app_context(db_path) as ctx:
             tenant_id = await ctx.db.write(add_tenant)
-            web, sms, fresh = await ctx.db.write(
-                lambda c: (
-                    waiting_conversation(c, tenant_id, "webchat", "v1", timedelta(minutes=10)),
-                    waiting_conversation(c, tenant_id, "sms", "+15550001", timedelta(minutes=10)),
-                    waiting_conversation(c, tenant_id, "webchat", "v2", timedelta(seconds=5)),
-                )
+            web, sms, fresh = await waiting(
+                ctx,
+                (tenant_id, "webchat", "v1", timedelta(minutes=10)),
+                (tenant_id, "sms", "+15550001", timedelta(minutes=10)),
+                (tenant_id, "webchat", "v2", timedelta(seconds=5)),
             )
             staff, visitor = listening(ctx, tenant_id), listening(ctx, tenant_id, "v1")
 
@@ -108,12 +102,11 @@ def test_an_idle_conversation_is_closed_once_with_a_system_message(db_path: str)
     async def scenario() -> None:
         async with app_context(db_path) as ctx:
             tenant_id, other_tenant = await ctx.db.write(lambda c: (add_tenant(c), add_tenant(c)))
-            idle, mine_active, theirs = await ctx.db.write(
-                lambda c: (
-                    waiting_conversation(c, tenant_id, "webchat", "v1", timedelta(hours=2)),
-                    waiting_conversation(c, tenant_id, "webchat", "v2", timedelta(minutes=1)),
-                    waiting_conversation(c, other_tenant, "webchat", "v1", timedelta(hours=2)),
-                )
+            idle, mine_active, theirs = await waiting(
+                ctx,
+                (tenant_id, "webchat", "v1", timedelta(hours=2)),
+                (tenant_id, "webchat", "v2", timedelta(minutes=1)),
+                (other_tenant, "webchat", "v1", timedelta(hours=2)),
             )
             staff, visitor = listening(ctx, tenant_id), listening(ctx, tenant_id, "v1")
 

@@ -21,7 +21,7 @@ from handoff.live.hub import (
     Hub,
     Socket,
 )
-from tests.unit.helpers import run
+from tests.unit.helpers import queued, run
 
 TENANT, OTHER_TENANT = 1, 2
 Frame = dict[str, Any]
@@ -89,14 +89,6 @@ def visitor_socket(tenant_id: int, visitor_id: str, *, stalled: bool = False) ->
 
 def fake(sock: Socket) -> FakeWebSocket:
     return cast(FakeWebSocket, sock.ws)
-
-
-def queued(sock: Socket) -> list[Frame]:
-    """Take what the hub queued for a socket that is not running."""
-    frames = []
-    while not sock.queue.empty():
-        frames.append(json.loads(sock.queue.get_nowait()))
-    return frames
 
 
 def message(n: int) -> events.MessageEvent:

@@ -220,20 +220,29 @@ def _too_many(seconds: float) -> HTTPException:
 
 @router.post("/login")
 async def login(body: LoginBody, request: Request, ctx: Ctx) -> dict[str, Any]:
-    """Exchange email and password for an access and a refresh token."""
+    """Exchange email and password for an access and a refresh token.
+
+    Failures are counted per (account, client address) and per address, and both are checked before the
+    password: an address that guesses is slowed down, but failures elsewhere never stop the right password
+    from an address that has not failed, so nobody can lock someone else out.
+    """
     email_key, ip_key = body.email.strip().lower(), client_ip(request)
-    wait = max(ctx.limits.login_per_email.retry_after(email_key), ctx.limits.login_per_ip.retry_after(ip_key))
+    pair_key = f"{ip_key} {email_key}"  # an address has no space, so no two pairs share a key
+    limits = ctx.limits
+    wait = max(
+        limits.login_failures_per_pair.retry_after(pair_key), limits.login_failures_per_address.retry_after(ip_key)
+    )
     if wait > 0:
         raise _too_many(wait)
     user = await ctx.db.fetchone("SELECT * FROM users WHERE email = ?", (email_key,))
     hashed = user["password_hash"] if user else _dummy_hash(ctx.settings.bcrypt_rounds)
     ok = await asyncio.to_thread(verify_password, body.password, hashed)
     if not user or not ok or user["disabled"]:
-        ctx.limits.login_per_email.hit(email_key)
-        ctx.limits.login_per_ip.hit(ip_key)
+        limits.login_failures_per_pair.hit(pair_key)
+        limits.login_failures_per_address.hit(ip_key)
         log.info("failed login for a %s account", "known" if user else "unknown")
         raise unauthorized("incorrect email or password")
-    ctx.limits.login_per_email.reset(email_key)
+    limits.login_failures_per_pair.reset(pair_key)
 
     def write(conn: sqlite3.Connection) -> tuple[str, str]:
         ids = _new_session(conn, user["id"], ctx.settings.refresh_token_days)

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Handoff developer entry point.
-#   ./dev.sh        set up .venv, build the admin app when stale, migrate, run on $HOST:$PORT
+#   ./dev.sh        set up .venv, build the admin app and the widget when stale, migrate, run on $HOST:$PORT
 #   ./dev.sh test   install dev dependencies (and Debian's chromium when missing, as root), run every test
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -26,6 +26,11 @@ ensure_venv() {
   . .venv/bin/activate
 }
 
+# Install a Node project's packages when node_modules is missing or older than its package-lock.json.
+npm_deps() {
+  (cd "$1" && { [ -d node_modules ] && [ node_modules/.package-lock.json -nt package-lock.json ] || npm ci --no-audit --no-fund; })
+}
+
 # Rebuild admin-frontend/dist when it is missing or older than any of its sources.
 build_frontend() {
   [ -f admin-frontend/package.json ] || return 0
@@ -36,7 +41,22 @@ build_frontend() {
     return 0
   fi
   log "building the admin app"
-  (cd admin-frontend && { [ -d node_modules ] && [ node_modules/.package-lock.json -nt package-lock.json ] || npm ci --no-audit --no-fund; } && npm run build)
+  npm_deps admin-frontend
+  (cd admin-frontend && npm run build)
+}
+
+# Rebuild widget/handoff.js (and its .gz/.br) when it is missing or older than its sources. The built files are
+# committed, so a checkout serves the widget without Node; this keeps them current while you edit widget/src.
+build_widget() {
+  [ -f widget/package.json ] || return 0
+  local out=widget/handoff.js
+  if [ -f "$out" ] && [ -z "$(find widget/src widget/build.mjs widget/package-lock.json -type f -newer "$out" -print -quit)" ]; then
+    return 0
+  fi
+  command -v npm >/dev/null || { echo "npm is required to build the widget (install Node.js 20+)" >&2; exit 1; }
+  log "building the widget"
+  npm_deps widget
+  (cd widget && npm run build)
 }
 
 ensure_chromium() {
@@ -53,6 +73,7 @@ ensure_chromium() {
 run() {
   ensure_venv requirements.txt
   build_frontend
+  build_widget
   python migrate_schema.py
   local base="http://$HOST:$PORT"
   log "admin app:   $base/admin-app/"
@@ -68,14 +89,23 @@ test_all() {
   log "lint"
   ruff check .
   ruff format --check .
+  log "type check"
+  mypy
   if [ -f admin-frontend/package.json ]; then
     log "front-end tests"
     (cd admin-frontend && npm test)
+  fi
+  if [ -f widget/package.json ]; then
+    log "widget tests"
+    npm_deps widget
+    (cd widget && npm test)
   fi
   if [ -f widget/size_check.py ]; then
     log "widget size"
     python widget/size_check.py
   fi
+  # after the check, which must see the committed handoff.js: building first would hide a stale one
+  build_widget
   log "python and browser tests"
   python -m pytest "$@"
 }

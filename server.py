@@ -28,6 +28,7 @@ from handoff.channels.webchat import router as webchat_router
 from handoff.config import Settings
 from handoff.context import AppContext, BackgroundService, Limits
 from handoff.conversations.timers import Timers
+from handoff.crypto import SecretBox
 from handoff.delivery.outbox import Outbox
 from handoff.errors import DomainError
 from handoff.live.hub import Hub
@@ -35,6 +36,7 @@ from handoff.logs import RequestIdMiddleware, setup_logging
 from handoff.store import migrator
 from handoff.store.database import Database
 from handoff.web.audit_log import router as audit_router
+from handoff.web.body_limit import BodyLimitMiddleware
 from handoff.web.client_address import ClientAddressMiddleware
 from handoff.web.cors import SplitCORSMiddleware
 from handoff.web.followups import router as followups_router
@@ -83,14 +85,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         ready = settings.with_signing_key()
-        await asyncio.to_thread(migrator.migrate, ready.db_path)
+        secrets = SecretBox(ready.jwt_secret)
+        await asyncio.to_thread(migrator.migrate, ready.db_path, secrets)
         db = Database(ready.db_path)
         await db.open()
-        hub = Hub()
+        hub = Hub(sockets_per_address=ready.sockets_per_address)
         http = httpx.AsyncClient(timeout=httpx.Timeout(20.0, connect=5.0), follow_redirects=False)
-        ctx = AppContext(settings=ready, db=db, hub=hub, limits=Limits.from_settings(ready), http=http)
+        ctx = AppContext(settings=ready, db=db, hub=hub, limits=Limits.from_settings(ready), secrets=secrets, http=http)
         app.state.ctx = ctx
-        await bootstrap(db, ready)
+        await bootstrap(db, ready, secrets)
         outbox = Outbox(ctx)
         ctx.wake_outbox = outbox.wake
         services: list[BackgroundService] = [Timers(ctx), outbox]
@@ -136,6 +139,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         return JSONResponse({"status": "ok"})
 
     mount_static(app, ROOT, settings)
+    # In front of everything that reads a body (the routers, the webhooks); inside CORS and the request id,
+    # which never read it, so a 413 still carries the headers a browser needs to read it.
+    app.add_middleware(BodyLimitMiddleware, upload_max_bytes=settings.upload_max_bytes)
     app.add_middleware(SplitCORSMiddleware, staff_origins=settings.frontend_origins)
     app.add_middleware(RequestIdMiddleware)
     # Outermost, so everything inside (limits, logs, the audit log) sees the same client address.

@@ -186,6 +186,7 @@ def start(kind: str, core: int | None = 0, timeout: float = 30.0) -> Server:
             "ADMIN_PASSWORD": password,
             "VISITOR_MESSAGES_PER_MINUTE": "1000000",  # rate limits off: all load comes from 127.0.0.1
             "IP_REQUESTS_PER_MINUTE": "100000000",
+            "SOCKETS_PER_ADDRESS": "1000000",  # likewise every socket: 10,000 idle visitors from one address
             "JWT_SECRET": secrets.token_hex(32),
             "ESCALATE_AFTER_SECONDS": "86400",  # no timer events in the middle of a run
             "AUTO_CLOSE_MINUTES": "1440",

@@ -3,21 +3,63 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import secrets
 import sqlite3
 import sys
+from typing import Any
 
 from handoff.config import Settings
+from handoff.crypto import SecretBox
 from handoff.security import hash_password, password_problem
+from handoff.store import channels
 from handoff.store.audit import record_event
 from handoff.store.database import Database
-from handoff.web.tenants import create_tenant, upsert_channel
-from handoff.web.users import insert_user
+from handoff.store.users import insert_user
+from handoff.web.tenants import create_tenant
 
 DEFAULT_ADMIN_EMAIL = "admin@handoff.local"
+log = logging.getLogger("handoff.bootstrap")
 
 
-async def bootstrap(db: Database, settings: Settings) -> None:
+def env_channels(settings: Settings) -> dict[str, dict[str, Any]]:
+    """The default tenant's channels configured by the operator in the environment (trusted: not verified)."""
+    found: dict[str, dict[str, Any]] = {}
+    if settings.twilio_number:
+        found["sms"] = {
+            "account_sid": settings.twilio_account_sid,
+            "auth_token": settings.twilio_auth_token,
+            "number": settings.twilio_number,
+        }
+    if settings.fb_page_id:
+        found["messenger"] = {
+            "page_id": settings.fb_page_id,
+            "page_access_token": settings.fb_page_access_token,
+            "app_secret": settings.fb_app_secret,
+            "verify_token": settings.fb_verify_token,
+        }
+    return found
+
+
+def apply_env_channel(conn: sqlite3.Connection, box: SecretBox, channel: str, values: dict[str, Any]) -> None:
+    """Merge the environment's values into tenant 1's channel, unless another tenant has proven to the
+    platform that the number or Page is its own: the environment does not take it back at every start."""
+    address = values[channels.ADDRESS_FIELD[channel]]
+    holder = channels.holder(conn, channel, address)
+    if holder not in (None, 1):
+        log.warning(
+            "%s %s from the environment is not applied to the default business: tenant %d connected it, with"
+            " proof from the platform",
+            channel,
+            address,
+            holder,
+        )
+        return
+    stored = channels.find(conn, box, 1, channel)
+    channels.save(conn, box, 1, channel, {**(stored.config if stored else {}), **values})
+
+
+async def bootstrap(db: Database, settings: Settings, box: SecretBox) -> None:
     has_users = await db.fetchone("SELECT 1 FROM users LIMIT 1")
     generated = ""
     password_hash = ""
@@ -45,29 +87,8 @@ async def bootstrap(db: Database, settings: Settings) -> None:
                 detail={"role": "admin", "bootstrap": True},
             )
             created = True
-        if settings.twilio_number:
-            upsert_channel(
-                conn,
-                1,
-                "sms",
-                {
-                    "account_sid": settings.twilio_account_sid,
-                    "auth_token": settings.twilio_auth_token,
-                    "number": settings.twilio_number,
-                },
-            )
-        if settings.fb_page_id:
-            upsert_channel(
-                conn,
-                1,
-                "messenger",
-                {
-                    "page_id": settings.fb_page_id,
-                    "page_access_token": settings.fb_page_access_token,
-                    "app_secret": settings.fb_app_secret,
-                    "verify_token": settings.fb_verify_token,
-                },
-            )
+        for channel, values in env_channels(settings).items():
+            apply_env_channel(conn, box, channel, values)
         return created
 
     created = await db.write(write)

@@ -68,6 +68,11 @@ class Settings:
     visitor_token_days: float = 365.0
     timer_interval_seconds: float = 1.0
     bcrypt_rounds: int = 12
+    # Multipart uploads may be this large; every other request body is refused over 1 MiB.
+    upload_max_bytes: int = 10 * 1024 * 1024
+    # Open sockets one client address may hold (visitor and staff together). Advanced: raise it when many
+    # clients share one address (a proxy that does not pass on the client's own, an office behind NAT).
+    sockets_per_address: int = 100
     twilio_account_sid: str = ""
     twilio_auth_token: str = field(default="", repr=False)
     twilio_number: str = ""
@@ -105,6 +110,8 @@ class Settings:
             max_text_length=int(_float(env, "MAX_TEXT_LENGTH", 4000)),
             timer_interval_seconds=_float(env, "TIMER_INTERVAL_SECONDS", 1.0),
             bcrypt_rounds=max(4, int(_float(env, "BCRYPT_ROUNDS", 12))),
+            upload_max_bytes=int(_float(env, "UPLOAD_MAX_BYTES", 10 * 1024 * 1024)),
+            sockets_per_address=max(1, int(_float(env, "SOCKETS_PER_ADDRESS", 100))),
             twilio_account_sid=_str(env, "TWILIO_ACCOUNT_SID"),
             twilio_auth_token=_str(env, "TWILIO_AUTH_TOKEN"),
             twilio_number=_str(env, "TWILIO_NUMBER"),
@@ -124,6 +131,14 @@ class Settings:
         """These settings with `jwt_secret` filled in: from JWT_SECRET, else the key file beside the
         database (created on first start). Called by the app's startup, never by the constructor."""
         return self if self.jwt_secret else replace(self, jwt_secret=load_or_create_secret(self.db_path))
+
+
+def existing_jwt_secret(db_path: str, env: Mapping[str, str] | None = None) -> str:
+    """JWT_SECRET, or the key file beside the database; "" when neither exists yet (tools that must not
+    create one, like the migration command line)."""
+    env = read_env() if env is None else env
+    path = Path(f"{db_path}.jwt-secret")
+    return _str(env, "JWT_SECRET") or (path.read_text().strip() if path.exists() else "")
 
 
 def load_or_create_secret(db_path: str) -> str:

@@ -11,6 +11,7 @@ from fastapi import Depends
 from starlette.requests import HTTPConnection
 
 from handoff.config import Settings
+from handoff.crypto import SecretBox
 from handoff.security import SlidingWindowLimiter, TokenCache
 from handoff.store.database import Database
 
@@ -22,10 +23,14 @@ if TYPE_CHECKING:
 class Limits:
     """In-process rate limits (one process serves everything, so memory is the right place)."""
 
-    login_per_email: SlidingWindowLimiter = field(default_factory=lambda: SlidingWindowLimiter(5, 15 * 60))
-    login_per_ip: SlidingWindowLimiter = field(default_factory=lambda: SlidingWindowLimiter(20, 15 * 60))
+    # Failed logins only, per (account, address) and per address: never per account alone, or anyone could
+    # lock anyone out by failing on purpose.
+    login_failures_per_pair: SlidingWindowLimiter = field(default_factory=lambda: SlidingWindowLimiter(5, 15 * 60))
+    login_failures_per_address: SlidingWindowLimiter = field(default_factory=lambda: SlidingWindowLimiter(20, 15 * 60))
     visitor_messages: SlidingWindowLimiter = field(default_factory=lambda: SlidingWindowLimiter(60, 60))
     public_per_ip: SlidingWindowLimiter = field(default_factory=lambda: SlidingWindowLimiter(600, 60))
+    # Follow-ups per (tenant, address): each one is stored and pushed to every staff socket of the tenant.
+    followups: SlidingWindowLimiter = field(default_factory=lambda: SlidingWindowLimiter(5, 10 * 60))
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Limits:
@@ -53,6 +58,8 @@ class AppContext:
     db: Database
     hub: Hub
     limits: Limits
+    # Seals and opens channel secrets at rest, with the key derived from JWT_SECRET.
+    secrets: SecretBox
     # One pooled client for every call to a platform (Twilio, Graph), closed with the app.
     http: httpx.AsyncClient = field(default_factory=lambda: httpx.AsyncClient(timeout=20.0))
     # Tells the outbox that a row was queued; the lifespan points it at the running outbox.

@@ -1,4 +1,5 @@
-"""Fixtures shared across the test folders: live servers, the browser and its pages, a migrated database.
+"""Fixtures shared across the test folders: live servers, the loopback Twilio and Graph APIs, a migrated
+database, the browser and its pages.
 
 A folder's own conftest.py keeps only what that folder alone uses.
 """
@@ -13,6 +14,8 @@ import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
 
 from handoff.store.migrator import migrate
+from tests.fakes.graph_api import FakeGraph
+from tests.fakes.twilio_api import FakeTwilio
 from tests.support import LiveServer
 
 CHROMIUM = os.environ.get("HANDOFF_CHROMIUM", "/usr/bin/chromium")
@@ -42,6 +45,22 @@ def fresh_server(tmp_path: Path) -> Iterator[LiveServer]:
     live = LiveServer(tmp_path)
     yield live
     live.stop()
+
+
+@pytest.fixture(scope="module")
+def twilio() -> Iterator[FakeTwilio]:
+    """A loopback Twilio REST API per test module (a server under test reaches it through TWILIO_API_BASE)."""
+    fake = FakeTwilio().start()
+    yield fake
+    fake.stop()
+
+
+@pytest.fixture(scope="module")
+def graph() -> Iterator[FakeGraph]:
+    """A loopback Graph API per test module (GRAPH_API_BASE=graph.base)."""
+    fake = FakeGraph().start()
+    yield fake
+    fake.stop()
 
 
 @pytest.fixture

@@ -41,13 +41,6 @@ PUBLIC = "https://handoff.example.test"  # as if behind a TLS-terminating proxy:
 EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
 
 
-@pytest.fixture(scope="module")
-def twilio() -> Iterator[FakeTwilio]:
-    fake = FakeTwilio().start()
-    yield fake
-    fake.stop()
-
-
 def sms_server(workdir: Path, twilio: FakeTwilio, **env: str) -> LiveServer:
     settings = {
         "TWILIO_API_BASE": twilio.url,
@@ -149,19 +142,20 @@ class SmsShop:
         return self.admin.post("/admin/api/send", {"conversation_id": conversation_id, "text": text})
 
     def requests(self, twilio: FakeTwilio) -> list[Any]:
-        return twilio.matching(f"/2010-04-01/Accounts/{self.account_sid}/")
+        """Message sends with this shop's account (not the ownership check made when it was saved)."""
+        return twilio.matching(f"/2010-04-01/Accounts/{self.account_sid}/Messages.json")
 
 
 def sms_shop(server: LiveServer, twilio: FakeTwilio, public: str = PUBLIC) -> SmsShop:
     admin, _ = make_tenant(server)
     shop = SmsShop(server, admin, "AC" + secrets.token_hex(16), secrets.token_hex(16), phone(), public)
+    twilio.add_account(shop.account_sid, shop.auth_token, shop.number)  # Twilio knows it before Handoff asks
     response = admin.patch(
         "/api/v1/tenant",
         {"channels": {"sms": {"account_sid": shop.account_sid, "auth_token": shop.auth_token, "number": shop.number}}},
     )
     assert response.status_code == 200, response.text
     assert response.json()["channels"]["sms"]["configured"] is True
-    twilio.add_account(shop.account_sid, shop.auth_token)
     return shop
 
 
@@ -306,7 +300,7 @@ def test_callback_that_beats_the_send_to_the_database_is_applied(
     twilio.next_sids.append(sid)
     twilio.delay = 1.0  # Twilio has created the message but our send has not got the answer yet
     message_id = shop.reply(conversation_id, "racing").json()["message_id"]
-    twilio.wait_for_requests(1, path=f"/2010-04-01/Accounts/{shop.account_sid}/")
+    twilio.wait_for_requests(1, path=f"/2010-04-01/Accounts/{shop.account_sid}/Messages.json")
     assert shop.status(sid, "delivered", sender).status_code == 200
     assert query(server, "SELECT count(*) FROM messages WHERE provider_id = ?", sid) == [(0,)]
     eventually(status_is(server, message_id, "delivered"))
@@ -418,7 +412,7 @@ def test_pending_reply_is_delivered_after_a_restart(live: LiveServer, twilio: Fa
     conversation_id = shop.conversation_of("+15557654321")["id"]
     twilio.always = server_error()  # Twilio is down
     message_id = shop.reply(conversation_id, "We are on it").json()["message_id"]
-    twilio.wait_for_requests(2, path=f"/2010-04-01/Accounts/{shop.account_sid}/")
+    twilio.wait_for_requests(2, path=f"/2010-04-01/Accounts/{shop.account_sid}/Messages.json")
     live.stop()
     assert query(live, "SELECT state FROM outbox WHERE message_id = ?", message_id) == [("pending",)]
     assert message_row(live, message_id)["status"] == "queued"

@@ -46,7 +46,14 @@ function Routes() {
         break;
       case 'analytics':
         page = (
-          <Suspense fallback={<p className="muted pad">Loading…</p>}>
+          <Suspense
+            fallback={
+              <div className="page">
+                <h1>Analytics</h1>
+                <p className="muted">Loading…</p>
+              </div>
+            }
+          >
             <AnalyticsPage />
           </Suspense>
         );

@@ -32,6 +32,12 @@ describe('inbox list', () => {
     expect(screen.getByRole('link', { name: /last message 2/ })).toHaveAttribute('href', '#/inbox/2');
   });
 
+  it('has one h1 naming the page', async () => {
+    await setup();
+    expect(screen.getAllByRole('heading', { level: 1 }).map((h) => h.textContent)).toEqual(['Inbox']);
+    expect(screen.getByRole('region', { name: 'Inbox' })).toContainElement(screen.getByRole('list', { name: 'Conversations' }));
+  });
+
   it('moves a conversation to the top and bumps its unread count on a socket message', async () => {
     const { ws } = await setup();
     expect(screen.getByTestId('connection')).toHaveTextContent('Connected');
@@ -108,6 +114,21 @@ describe('inbox list', () => {
     expect(await screen.findByRole('dialog', { name: 'Keyboard shortcuts' })).toBeInTheDocument();
     await userEvent.keyboard('{Escape}');
     expect(screen.queryByRole('dialog')).toBeNull();
+
+    // The dialog holds the focus while open and gives it back when it closes.
+    const opener = screen.getByRole('button', { name: 'Keyboard shortcuts' });
+    opener.focus();
+    await userEvent.keyboard('{Enter}');
+    const dialog = await screen.findByRole('dialog', { name: 'Keyboard shortcuts' });
+    const close = within(dialog).getByRole('button', { name: 'Close' });
+    expect(close).toHaveFocus();
+    await userEvent.tab();
+    expect(close).toHaveFocus();
+    await userEvent.tab({ shift: true });
+    expect(close).toHaveFocus();
+    await userEvent.keyboard('{Escape}');
+    expect(screen.queryByRole('dialog')).toBeNull();
+    expect(opener).toHaveFocus();
 
     // Typing in the search box never triggers shortcuts.
     await userEvent.type(screen.getByRole('searchbox', { name: 'Search conversations' }), 'jk?');

@@ -3,7 +3,7 @@ import userEvent from '@testing-library/user-event';
 import { describe, expect, it } from 'vitest';
 import { SettingsPage } from '../src/pages/SettingsPage';
 import type { Tenant } from '../src/types';
-import { mockApi, signIn } from './helpers';
+import { json, mockApi, signIn } from './helpers';
 
 const tenant: Tenant = {
   id: 1,
@@ -60,6 +60,43 @@ describe('settings page', () => {
     expect(body.settings.timezone).toBe(Intl.DateTimeFormat().resolvedOptions().timeZone);
   });
 
+  it('checks the brand colour contrast live and says which text colour the widget will use', async () => {
+    setup();
+    render(<SettingsPage />);
+    const hex = await screen.findByRole('textbox', { name: 'Colour hex' });
+    const status = screen.getByRole('status');
+    expect(hex).toHaveAccessibleDescription(status.textContent!);
+    // #ff0000 (stored): white reaches 4.0:1 only, #111111 4.72:1.
+    expect(status).toHaveTextContent(
+      'Low contrast: white text on #ff0000 reaches only 4:1 (WCAG AA needs 4.5:1). The widget will use dark text (#111111, 4.72:1) instead.',
+    );
+    const head = () => screen.getByLabelText('Widget preview').querySelector<HTMLElement>('.preview-head')!;
+    expect(head()).toHaveStyle({ color: '#111111', background: '#ff0000' });
+
+    await userEvent.clear(hex);
+    await userEvent.type(hex, '#2563eb');
+    expect(status).toHaveTextContent('White text on #2563eb: 5.17:1 (WCAG AA needs 4.5:1). The widget uses white text.');
+    expect(head()).toHaveStyle({ color: '#ffffff', background: '#2563eb' });
+
+    await userEvent.clear(hex);
+    await userEvent.type(hex, '#ffff00');
+    expect(status).toHaveTextContent('white text on #ffff00 reaches only 1.07:1');
+    expect(status).toHaveTextContent('The widget will use dark text (#111111, 17.58:1) instead.');
+
+    // Neither reaches 4.5:1: the widget darkens the colour one step and uses white.
+    await userEvent.clear(hex);
+    await userEvent.type(hex, '#777777');
+    expect(status).toHaveTextContent(
+      'Low contrast: neither white text (4.48:1) nor dark text (4.22:1) reaches 4.5:1 on #777777. The widget will use white text (#ffffff) on #767676 (4.54:1) instead.',
+    );
+    expect(head()).toHaveStyle({ color: '#ffffff', background: '#767676' });
+
+    await userEvent.clear(hex);
+    await userEvent.type(hex, '#77');
+    expect(status).toHaveTextContent('Enter the colour as #rrggbb to check its contrast.');
+    expect(screen.getAllByRole('status')).toHaveLength(1);
+  });
+
   it('sends only the credential fields the user typed', async () => {
     const api = setup();
     render(<SettingsPage />);
@@ -68,5 +105,40 @@ describe('settings page', () => {
     await userEvent.click(within(sms).getByRole('button', { name: 'Save Twilio SMS' }));
     await waitFor(() => expect(api.find('PATCH', '/api/v1/tenant')).toHaveLength(1));
     expect(api.find('PATCH', '/api/v1/tenant')[0]!.body).toEqual({ channels: { sms: { auth_token: 'new-secret' } } });
+  });
+
+  it('shows "Verifying with Twilio…" while the server checks the number, then the outcome', async () => {
+    signIn();
+    let answer: (value: unknown) => void = () => {};
+    mockApi({
+      'GET /api/v1/tenant': tenant,
+      'PATCH /api/v1/tenant': () => new Promise((resolve) => (answer = resolve)),
+    });
+    render(<SettingsPage />);
+    const sms = await screen.findByRole('form', { name: 'Twilio SMS' });
+    await userEvent.type(within(sms).getByLabelText('Auth token'), 'new-secret');
+    await userEvent.click(within(sms).getByRole('button', { name: 'Save Twilio SMS' }));
+    expect(within(sms).getByRole('button', { name: 'Verifying with Twilio…' })).toBeDisabled();
+    expect(within(sms).getByRole('status')).toHaveTextContent('Verifying with Twilio…');
+    answer(tenant);
+    expect(await within(sms).findByText('Saved: Twilio confirmed these credentials.')).toBeInTheDocument();
+    expect(within(sms).getByRole('button', { name: 'Save Twilio SMS' })).toBeEnabled();
+  });
+
+  it('shows the refusal next to the form and keeps what was typed', async () => {
+    signIn();
+    const detail = '+15550199 is not a phone number of the Twilio account AC123';
+    mockApi({ 'GET /api/v1/tenant': tenant, 'PATCH /api/v1/tenant': json({ detail }, 422) });
+    render(<SettingsPage />);
+    const messenger = await screen.findByRole('form', { name: 'Facebook Messenger' });
+    const sms = screen.getByRole('form', { name: 'Twilio SMS' });
+    const number = within(sms).getByLabelText('Twilio number');
+    await userEvent.clear(number);
+    await userEvent.type(number, '+15550199');
+    await userEvent.click(within(sms).getByRole('button', { name: 'Save Twilio SMS' }));
+    expect(await within(sms).findByRole('alert')).toHaveTextContent(`Not saved. ${detail}`);
+    expect(number).toHaveValue('+15550199');
+    expect(within(messenger).queryByRole('alert')).toBeNull(); // next to the form it concerns only
+    expect(within(sms).getByText('Configured')).toBeInTheDocument();
   });
 });

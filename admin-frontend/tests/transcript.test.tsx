@@ -15,6 +15,18 @@ describe('transcript', () => {
     expect(container.querySelector('img')).toBeNull();
   });
 
+  it('keeps list semantics inside the log: each message is an item of a list', () => {
+    render(<Transcript messages={[message({ id: 1, text: 'one' }), message({ id: 2, text: 'two' })]} />);
+    const log = screen.getByRole('log', { name: 'Conversation transcript' });
+    expect(log.tagName).not.toBe('OL'); // a role on the <ol> would take the list role from its items
+    expect(log).toHaveAttribute('tabindex', '0'); // a scrolling box the keyboard can reach
+    const list = within(log).getByRole('list');
+    expect(within(list).getAllByRole('listitem').map((li) => li.textContent)).toEqual([
+      expect.stringContaining('one'),
+      expect.stringContaining('two'),
+    ]);
+  });
+
   it('makes http(s) links clickable and nothing else', () => {
     render(
       <Transcript

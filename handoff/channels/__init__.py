@@ -24,7 +24,9 @@ class Delivery:
 class OutboundChannel(Protocol):
     name: str
 
-    def send_problem(self, conn: sqlite3.Connection, contact: sqlite3.Row, conversation: sqlite3.Row) -> str | None:
+    def send_problem(
+        self, ctx: AppContext, conn: sqlite3.Connection, contact: sqlite3.Row, conversation: sqlite3.Row
+    ) -> str | None:
         """Why staff cannot message this contact now (answered with 409), or None. Runs in the write job."""
 
     async def deliver(self, ctx: AppContext, message: dict[str, Any], contact: sqlite3.Row) -> Delivery:

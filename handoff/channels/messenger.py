@@ -28,6 +28,7 @@ from handoff.channels import Delivery, register
 from handoff.context import AppContext, Ctx
 from handoff.conversations import service as conversations
 from handoff.delivery import outbox
+from handoff.store import channels
 from handoff.store import conversations as store
 from handoff.store.database import iso, parse_iso
 
@@ -92,8 +93,13 @@ def split_text(text: str, limit: int = TEXT_LIMIT) -> list[str]:
 
 
 async def messenger_accounts(ctx: AppContext) -> list[tuple[int, dict[str, Any]]]:
-    rows = await ctx.db.fetchall("SELECT tenant_id, config FROM channel_accounts WHERE channel = 'messenger'")
-    return [(row["tenant_id"], json.loads(row["config"])) for row in rows]
+    accounts = await ctx.db.read(lambda c: channels.all_of(c, ctx.secrets, "messenger"))
+    return [(account.tenant_id, account.config) for account in accounts]
+
+
+async def page_token(ctx: AppContext, tenant_id: int) -> str | None:
+    account = await ctx.db.read(lambda c: channels.find(c, ctx.secrets, tenant_id, "messenger"))
+    return account.config.get("page_access_token") if account else None
 
 
 @router.get("")
@@ -121,25 +127,30 @@ def signature_ok(header: str, body: bytes, app_secret: str) -> bool:
 async def receive_events(request: Request, ctx: Ctx) -> Response:
     """A signed batch of Page events: every entry and every messaging event in it is processed."""
     body = await request.body()
+    # The signature is checked on the raw bytes before anything parses them, so an unsigned body costs one
+    # HMAC per connected app and never a JSON parse. Which secrets signed it is all we learn here.
+    header = request.headers.get("X-Hub-Signature-256", "")
+    known = await messenger_accounts(ctx)
+    signed_by = {s for s in {c.get("app_secret") or "" for _, c in known} if signature_ok(header, body, s)}
+    if not signed_by:
+        log.warning("Messenger webhook refused: bad signature")
+        raise HTTPException(status.HTTP_403_FORBIDDEN, "invalid X-Hub-Signature-256")
     try:
         payload = json.loads(body)
         entries = (
             [e for e in payload.get("entry", []) if isinstance(e, dict)] if payload.get("object") == "page" else []
         )
-    except (ValueError, AttributeError):
+    except (ValueError, AttributeError, RecursionError):  # RecursionError: nesting deeper than json can go
         raise HTTPException(status.HTTP_400_BAD_REQUEST, "body must be a Messenger webhook event") from None
     pages = {str(e.get("id")) for e in entries}
     accounts = {
-        config.get("page_id"): (tenant_id, config)
-        for tenant_id, config in await messenger_accounts(ctx)
-        if config.get("page_id") in pages
+        config.get("page_id"): (tenant_id, config) for tenant_id, config in known if config.get("page_id") in pages
     }
     if not accounts:
         raise HTTPException(status.HTTP_404_NOT_FOUND, "no business uses this Facebook Page")
     # The body is signed once with the app's secret; every page we act for must vouch for it.
-    header = request.headers.get("X-Hub-Signature-256", "")
-    if not all(signature_ok(header, body, config.get("app_secret") or "") for _, config in accounts.values()):
-        log.warning("Messenger webhook refused: bad signature")
+    if not all((config.get("app_secret") or "") in signed_by for _, config in accounts.values()):
+        log.warning("Messenger webhook refused: signed for another page")
         raise HTTPException(status.HTTP_403_FORBIDDEN, "invalid X-Hub-Signature-256")
     for entry in entries:
         account = accounts.get(str(entry.get("id")))
@@ -148,7 +159,7 @@ async def receive_events(request: Request, ctx: Ctx) -> Response:
         for event in entry.get("messaging") or []:
             try:
                 await handle_event(ctx, account[0], event)
-            except (KeyError, TypeError, ValueError, AttributeError):
+            except (KeyError, TypeError, ValueError, AttributeError, OverflowError):  # e.g. an absurd watermark
                 log.warning("skipped a malformed Messenger event")
     return PlainTextResponse("EVENT_RECEIVED")
 
@@ -218,7 +229,7 @@ async def page_echo(ctx: AppContext, tenant_id: int, psid: str, message: dict[st
             return None
         contact = store.find_contact(conn, tenant_id, "messenger", psid)
         conversation = store.open_conversation_of(conn, contact["id"]) if contact else None
-        if conversation is None:
+        if contact is None or conversation is None:
             return None
         stored = store.insert_message(
             conn, conversation, "staff", text, external_id=mid, status="sent", attachments=attachments or None
@@ -283,21 +294,17 @@ def graph_failure(response: httpx.Response, part: str) -> Delivery:
 class Messenger:
     name = "messenger"
 
-    def send_problem(self, conn: sqlite3.Connection, contact: sqlite3.Row, conversation: sqlite3.Row) -> str | None:
-        row = conn.execute(
-            "SELECT config FROM channel_accounts WHERE tenant_id = ? AND channel = 'messenger'",
-            (conversation["tenant_id"],),
-        ).fetchone()
-        if not (row and json.loads(row["config"]).get("page_access_token")):
+    def send_problem(
+        self, ctx: AppContext, conn: sqlite3.Connection, contact: sqlite3.Row, conversation: sqlite3.Row
+    ) -> str | None:
+        account = channels.find(conn, ctx.secrets, conversation["tenant_id"], "messenger")
+        if not (account and account.config.get("page_access_token")):
             return NOT_CONNECTED_PROBLEM
         allowed = window(last_customer_message_at(conn, contact["id"]))
         return allowed if isinstance(allowed, str) else None
 
     async def deliver(self, ctx: AppContext, message: dict[str, Any], contact: sqlite3.Row) -> Delivery:
-        row = await ctx.db.fetchone(
-            "SELECT config FROM channel_accounts WHERE tenant_id = ? AND channel = 'messenger'", (contact["tenant_id"],)
-        )
-        token = json.loads(row["config"]).get("page_access_token") if row else None
+        token = await page_token(ctx, contact["tenant_id"])
         if not token:
             return Delivery(error=NOT_CONNECTED_PROBLEM)
         allowed = window(await ctx.db.read(lambda c: last_customer_message_at(c, contact["id"])))

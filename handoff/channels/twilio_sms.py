@@ -25,6 +25,7 @@ from handoff.channels import Delivery, register
 from handoff.context import AppContext, Ctx
 from handoff.conversations import service as conversations
 from handoff.delivery import outbox
+from handoff.store import channels
 
 log = logging.getLogger("handoff.sms")
 router = APIRouter(prefix="/webhooks/twilio", tags=["sms"])
@@ -59,24 +60,19 @@ NOT_CONNECTED_PROBLEM = "SMS is not connected for this business: add the Twilio 
 # ---- inbound ---------------------------------------------------------------------------------------
 
 
-async def sms_account(
-    ctx: AppContext, number: str | None, account_sid: str | None = None
-) -> tuple[int, dict[str, Any]]:
-    """The tenant owning a Twilio number (or, failing that, a Twilio account); 404 when none does."""
-    row = None
-    if number:
-        row = await ctx.db.fetchone(
-            "SELECT tenant_id, config FROM channel_accounts WHERE channel = 'sms' AND address = ?", (number,)
-        )
-    if row is None and account_sid:
-        row = await ctx.db.fetchone(
-            "SELECT tenant_id, config FROM channel_accounts WHERE channel = 'sms'"
-            " AND json_extract(config, '$.account_sid') = ? ORDER BY id LIMIT 1",
-            (account_sid,),
-        )
-    if row is None:
+async def sms_account(ctx: AppContext, number: str | None, account_sid: str | None = None) -> channels.Account:
+    """The account owning a Twilio number (or, failing that, a Twilio account); 404 when none does."""
+
+    def find(conn: sqlite3.Connection) -> channels.Account | None:
+        found = channels.by_address(conn, ctx.secrets, "sms", number) if number else None
+        if found is None and account_sid:
+            found = channels.sms_by_account_sid(conn, ctx.secrets, account_sid)
+        return found
+
+    account = await ctx.db.read(find)
+    if account is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, "no business uses this Twilio number")
-    return row["tenant_id"], json.loads(row["config"])
+    return account
 
 
 def signed_url(ctx: AppContext, request: Request) -> str:
@@ -95,19 +91,21 @@ async def verified_form(ctx: AppContext, request: Request, *, inbound: bool) -> 
     number as `From` (or, if the tenant has since changed numbers, at least its Twilio account)."""
     form = await request.form()
     if inbound:
-        tenant_id, config = await sms_account(ctx, _field(form, "To"))
+        account = await sms_account(ctx, _field(form, "To"))
     else:
-        tenant_id, config = await sms_account(ctx, _field(form, "From"), _field(form, "AccountSid"))
+        account = await sms_account(ctx, _field(form, "From"), _field(form, "AccountSid"))
     signature = request.headers.get("X-Twilio-Signature", "")
-    token = config.get("auth_token") or ""
+    token = account.config.get("auth_token") or ""
     url = signed_url(ctx, request)
     if not (signature and token and RequestValidator(token).validate(url, form, signature)):
         log.warning("Twilio webhook %s refused: bad signature", request.url.path)
         raise HTTPException(status.HTTP_403_FORBIDDEN, "invalid Twilio signature")
-    if not ctx.settings.public_base_url:
-        # Twilio signed this very URL, so its origin is how Twilio reaches us: use it for StatusCallback.
-        SMS.learned_base = f"{request.url.scheme}://{request.url.netloc}"
-    return tenant_id, form
+    base = f"{request.url.scheme}://{request.url.netloc}"
+    if not ctx.settings.public_base_url and base != account.callback_base:
+        # Signed with this tenant's token over this very URL, so its origin is how Twilio reaches this
+        # tenant: its StatusCallback base, and only its own (the Host header is the sender's to choose).
+        await ctx.db.write(lambda c: channels.learn_callback_base(c, account.tenant_id, base))
+    return account.tenant_id, form
 
 
 def _field(form: FormData, name: str) -> str | None:
@@ -204,7 +202,7 @@ async def status_callback(request: Request, ctx: Ctx) -> Response:
 # ---- outbound ---------------------------------------------------------------------------------------
 
 
-class TwilioTransport(AsyncHttpClient):
+class TwilioTransport(AsyncHttpClient):  # type: ignore[misc]  # twilio ships no type hints
     """twilio-python's HTTP hook, backed by the outbox's shared httpx client: sends to TWILIO_API_BASE
     instead of api.twilio.com, and keeps the last response so a 429's `Retry-After` is not lost."""
 
@@ -214,7 +212,7 @@ class TwilioTransport(AsyncHttpClient):
         self.api_base = api_base.rstrip("/")
         self.last_response: TwilioResponse | None = None
 
-    async def request(  # type: ignore[override]
+    async def request(
         self,
         method: str,
         uri: str,
@@ -274,39 +272,45 @@ async def mark_opted_out(ctx: AppContext, contact: sqlite3.Row, message: dict[st
         conversations.announce_update(ctx, conversation)
 
 
+def connected(account: channels.Account | None) -> dict[str, Any] | None:
+    """The account's config when it can send (all credentials present and readable), else None."""
+    if account is None or not all(account.config.get(k) for k in ("account_sid", "auth_token", "number")):
+        return None
+    return account.config
+
+
 class TwilioSms:
     name = "sms"
 
     def __init__(self) -> None:
-        self.learned_base = ""  # where Twilio reached us, when PUBLIC_BASE_URL is not set
         self._warned = False
 
-    def send_problem(self, conn: sqlite3.Connection, contact: sqlite3.Row, conversation: sqlite3.Row) -> str | None:
+    def send_problem(
+        self, ctx: AppContext, conn: sqlite3.Connection, contact: sqlite3.Row, conversation: sqlite3.Row
+    ) -> str | None:
         if contact["opted_out"]:
             return OPTED_OUT_PROBLEM
-        row = conn.execute(
-            "SELECT config FROM channel_accounts WHERE tenant_id = ? AND channel = 'sms'", (conversation["tenant_id"],)
-        ).fetchone()
-        config = json.loads(row["config"]) if row else {}
-        if not all(config.get(k) for k in ("account_sid", "auth_token", "number")):
+        if connected(channels.find(conn, ctx.secrets, conversation["tenant_id"], "sms")) is None:
             return NOT_CONNECTED_PROBLEM
         return None
 
-    def status_callback(self, ctx: AppContext) -> str | None:
-        base = ctx.settings.public_base_url or self.learned_base
+    def status_callback(self, ctx: AppContext, account: channels.Account) -> str | None:
+        """PUBLIC_BASE_URL's, or the base this tenant's own last signed webhook came in on."""
+        base = ctx.settings.public_base_url or account.callback_base
         if not base:
             if not self._warned:
-                log.warning("PUBLIC_BASE_URL is not set: outbound SMS are sent without a StatusCallback")
+                log.warning(
+                    "PUBLIC_BASE_URL is not set: outbound SMS of a tenant no Twilio webhook has reached yet are"
+                    " sent without a StatusCallback"
+                )
                 self._warned = True
             return None
         return f"{base}/webhooks/twilio/status"
 
     async def deliver(self, ctx: AppContext, message: dict[str, Any], contact: sqlite3.Row) -> Delivery:
-        row = await ctx.db.fetchone(
-            "SELECT config FROM channel_accounts WHERE tenant_id = ? AND channel = 'sms'", (contact["tenant_id"],)
-        )
-        config = json.loads(row["config"]) if row else {}
-        if not all(config.get(k) for k in ("account_sid", "auth_token", "number")):
+        account = await ctx.db.read(lambda c: channels.find(c, ctx.secrets, contact["tenant_id"], "sms"))
+        config = connected(account)
+        if account is None or config is None:
             return Delivery(error=NOT_CONNECTED_PROBLEM)
         transport = TwilioTransport(ctx.http, ctx.settings.twilio_api_base)
         client = Client(config["account_sid"], config["auth_token"], http_client=transport)
@@ -315,7 +319,7 @@ class TwilioSms:
                 to=contact["external_id"],
                 from_=config["number"],
                 body=message["text"],
-                status_callback=self.status_callback(ctx) or values.unset,
+                status_callback=self.status_callback(ctx, account) or values.unset,
             )
         except TwilioRestException as exc:
             delivery = failure(exc, transport.last_response)

@@ -19,10 +19,12 @@ from handoff.context import AppContext, Ctx, client_ip
 from handoff.conversations import service as conversations
 from handoff.errors import Invalid, RateLimited
 from handoff.live import events
-from handoff.live.hub import Socket
-from handoff.live.socket_auth import Forbidden, authenticate
+from handoff.live.frames import frame_int
+from handoff.live.hub import CLOSE_POLICY, Socket
+from handoff.live.socket_auth import Forbidden, authenticate, refuse
 from handoff.store import conversations as store
 from handoff.web.hotpath import bearer_token, body_doc, parse_body
+from handoff.web.params import AfterQuery
 from handoff.web.tenants import tenant_settings
 
 router = APIRouter(tags=["widget"])
@@ -165,14 +167,14 @@ async def webchat_message(request: Request) -> JSONResponse:
 async def widget_messages(
     visitor: CurrentVisitor,
     ctx: Ctx,
-    after: Annotated[int, Query(ge=0)] = 0,
+    after: AfterQuery = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 500,
 ) -> dict[str, Any]:
     """The visitor's transcript after a message id, oldest first."""
 
     def read(conn: sqlite3.Connection) -> list[dict[str, Any]]:
         contact = store.find_contact(conn, visitor.tenant_id, "webchat", visitor.visitor_id)
-        return store.transcript_after(conn, contact["id"], after, limit) if contact else []
+        return store.transcript_after(conn, contact["id"], after or 0, limit) if contact else []
 
     return {"messages": await ctx.db.read(read)}
 
@@ -208,11 +210,12 @@ class VisitorFrames:
                 sock.send_event(events.ack(frame.get("client_id"), stored.message["id"]))
             elif kind == "typing":
                 await self.typing()
-            elif kind == "read" and isinstance(frame.get("message_id"), int):
+            elif kind == "read":
+                message_id = frame_int(frame, "message_id")
                 if (contact_id := await self.contact_id()) is not None:
-                    await conversations.visitor_read(self.ctx, self.visitor.tenant_id, contact_id, frame["message_id"])
-            elif kind == "resume" and isinstance(frame.get("after"), int):
-                await self.resume(sock, frame["after"])
+                    await conversations.visitor_read(self.ctx, self.visitor.tenant_id, contact_id, message_id)
+            elif kind == "resume":
+                await self.resume(sock, frame_int(frame, "after", minimum=0))
             else:
                 sock.send_event(events.error(f"unknown or malformed frame type {kind!r}"))
         except (Invalid, RateLimited) as exc:
@@ -257,9 +260,10 @@ async def visitor_socket(websocket: WebSocket, visitor_id: str) -> None:
     """A visitor's live connection (one per tab)."""
     ctx: AppContext = websocket.app.state.ctx
     if not VISITOR_ID.fullmatch(visitor_id):
-        await websocket.close(code=1008)  # no token is ever minted for such an id
+        await websocket.close(code=CLOSE_POLICY)  # no token is ever minted for such an id
         return
-    if not ctx.limits.public_per_ip.allow(client_ip(websocket)):
+    address = client_ip(websocket)
+    if not ctx.limits.public_per_ip.allow(address):
         await websocket.close(code=1013)  # refused before the handshake completes: too many from this IP
         return
 
@@ -269,13 +273,19 @@ async def visitor_socket(websocket: WebSocket, visitor_id: str) -> None:
             raise Forbidden("token is for another visitor")
         return visitor
 
-    visitor = await authenticate(websocket, check)
-    if visitor is None:
-        return
-    sock = Socket(websocket, visitor.tenant_id, visitor_id=visitor_id)
-    ctx.hub.add(sock)
-    sock.send_event(events.visitor_presence(ctx.hub.staff_online(visitor.tenant_id)))
-    try:
-        await sock.run(VisitorFrames(ctx, visitor))
-    finally:
-        ctx.hub.remove(sock)
+    with ctx.hub.address_slot(address) as admitted:
+        if not admitted:
+            await websocket.close(code=CLOSE_POLICY)  # before the handshake: answered with HTTP 403
+            return
+        visitor = await authenticate(websocket, check)
+        if visitor is None:
+            return
+        sock = Socket(websocket, visitor.tenant_id, visitor_id=visitor_id)
+        if not ctx.hub.add(sock):
+            await refuse(websocket, CLOSE_POLICY, "too many open sockets for this visitor")
+            return
+        sock.send_event(events.visitor_presence(ctx.hub.staff_online(visitor.tenant_id)))
+        try:
+            await sock.run(VisitorFrames(ctx, visitor))
+        finally:
+            ctx.hub.remove(sock)

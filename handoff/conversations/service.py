@@ -143,7 +143,7 @@ async def staff_send(ctx: AppContext, staff: Staff, conversation_id: int, text: 
             return loaded(conn, staff.tenant_id, existing["id"], existing["conversation_id"], duplicate=True)
         contact = conn.execute("SELECT * FROM contacts WHERE id = ?", (row["contact_id"],)).fetchone()
         channel = OUTBOUND.get(row["channel"])
-        if channel is not None and (problem := channel.send_problem(conn, contact, row)):
+        if channel is not None and (problem := channel.send_problem(ctx, conn, contact, row)):
             raise Conflict(problem)
         if row["status"] == "closed":
             _reopen(conn, row)
@@ -208,7 +208,7 @@ def close_row(conn: sqlite3.Connection, row: sqlite3.Row, text: str) -> int:
             (now, seconds, int(staff_messages == 0), customer_messages, staff_messages, row["id"]),
         )
     store.index_for_search(conn, row["id"])
-    return message_id
+    return int(message_id)
 
 
 async def update(ctx: AppContext, staff: Staff, conversation_id: int, changes: dict[str, Any]) -> dict[str, Any]:

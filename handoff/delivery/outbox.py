@@ -308,7 +308,7 @@ class Outbox:
         problem = (
             f"no outbound adapter for channel {row['channel']!r}"
             if channel is None
-            else channel.send_problem(conn, contact, conversation)
+            else channel.send_problem(self.ctx, conn, contact, conversation)
         )
         return Claim(row["id"], row["tenant_id"], row["attempts"], message, contact, problem)
 

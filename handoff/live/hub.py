@@ -8,7 +8,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from typing import Any
 
 import orjson
@@ -25,6 +25,9 @@ VISITOR_QUEUE_FRAMES = 256
 STAFF_QUEUE_FRAMES = 8192
 CLOSE_TOO_SLOW = 1013  # "try again later": the client reconnects and resumes from its last message id
 CLOSE_TOO_BIG = 1009
+CLOSE_POLICY = 1008  # over a cap on open sockets
+# A visitor's tabs; more than this is a script, not a person.
+SOCKETS_PER_VISITOR = 10
 
 FrameHandler = Callable[["Socket", dict[str, Any]], Awaitable[None]]
 
@@ -133,21 +136,46 @@ class Socket:
 
 
 class Hub:
-    """Who is connected, per tenant; fans events out to their queues."""
+    """Who is connected, per tenant; fans events out to their queues. Also how many sockets each client
+    address holds open, from the handshake on, so one address cannot pile them up."""
 
-    def __init__(self) -> None:
+    def __init__(self, sockets_per_address: int = 100) -> None:
         self._visitors: dict[int, dict[str, set[Socket]]] = {}
         self._staff: dict[int, set[Socket]] = {}
+        self.sockets_per_address = sockets_per_address
+        self._per_address: dict[str, int] = {}
 
     # -- membership ---------------------------------------------------------------------------------
 
-    def add(self, sock: Socket) -> None:
-        if sock.visitor_id is not None:
-            self._visitors.setdefault(sock.tenant_id, {}).setdefault(sock.visitor_id, set()).add(sock)
+    @contextlib.contextmanager
+    def address_slot(self, address: str) -> Iterator[bool]:
+        """Hold one of `address`'s places for the life of a socket, from before its handshake (so sockets
+        still authenticating count too); yields False, holding nothing, when the address is at its cap."""
+        held = self._per_address.get(address, 0)
+        if held >= self.sockets_per_address:
+            yield False
             return
+        self._per_address[address] = held + 1
+        try:
+            yield True
+        finally:
+            left = self._per_address.pop(address) - 1
+            if left:
+                self._per_address[address] = left
+
+    def add(self, sock: Socket) -> bool:
+        """Register an authenticated socket; False (and not registered) when its visitor already has
+        SOCKETS_PER_VISITOR open. Staff sockets are only bounded per address."""
+        if sock.visitor_id is not None:
+            tabs = self._visitors.setdefault(sock.tenant_id, {}).setdefault(sock.visitor_id, set())
+            if len(tabs) >= SOCKETS_PER_VISITOR:
+                return False
+            tabs.add(sock)
+            return True
         staff = self._staff.setdefault(sock.tenant_id, set())
         staff.add(sock)
         self._staff_changed(sock.tenant_id, first=len(staff) == 1)
+        return True
 
     def remove(self, sock: Socket) -> None:
         if sock.visitor_id is not None:

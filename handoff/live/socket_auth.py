@@ -41,17 +41,17 @@ async def authenticate(ws: WebSocket, check: Callable[[str], Awaitable[T]]) -> T
     except (TimeoutError, WebSocketDisconnect, ValueError, KeyError, RuntimeError):
         token = None
     if not isinstance(token, str) or not token:
-        await _refuse(ws, CLOSE_UNAUTHORIZED, 'authenticate first: {"type":"auth","token":...}')
+        await refuse(ws, CLOSE_UNAUTHORIZED, 'authenticate first: {"type":"auth","token":...}')
         return None
     try:
         return await check(token)
     except HTTPException:
-        await _refuse(ws, CLOSE_UNAUTHORIZED, "invalid or expired token")
+        await refuse(ws, CLOSE_UNAUTHORIZED, "invalid or expired token")
     except Forbidden as exc:
-        await _refuse(ws, CLOSE_FORBIDDEN, str(exc))
+        await refuse(ws, CLOSE_FORBIDDEN, str(exc))
     return None
 
 
-async def _refuse(ws: WebSocket, code: int, reason: str) -> None:
+async def refuse(ws: WebSocket, code: int, reason: str) -> None:
     with contextlib.suppress(RuntimeError, WebSocketDisconnect, OSError):
         await ws.close(code=code, reason=reason)

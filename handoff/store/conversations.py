@@ -10,7 +10,7 @@ import json
 import sqlite3
 from typing import Any, NamedTuple
 
-from handoff.store.database import now_iso
+from handoff.store.database import now_iso, one_row, row_or_none
 
 CONVERSATION_SELECT = """
 SELECT c.*, ct.channel AS contact_channel, ct.name AS contact_name, ct.email AS contact_email,
@@ -160,42 +160,48 @@ def upsert_contact(
 ) -> sqlite3.Row:
     """Find or create the contact; given name/email/phone update it, absent ones keep what is stored."""
     now = now_iso()
-    return conn.execute(
-        "INSERT INTO contacts (tenant_id, channel, external_id, name, email, phone, created_at, last_seen_at)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (tenant_id, channel, external_id) DO UPDATE SET"
-        " name = coalesce(excluded.name, contacts.name), email = coalesce(excluded.email, contacts.email),"
-        " phone = coalesce(excluded.phone, contacts.phone), last_seen_at = excluded.last_seen_at RETURNING *",
-        (tenant_id, channel, external_id, name, email, phone, now, now),
-    ).fetchone()
+    return one_row(
+        conn.execute(
+            "INSERT INTO contacts (tenant_id, channel, external_id, name, email, phone, created_at, last_seen_at)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (tenant_id, channel, external_id) DO UPDATE SET"
+            " name = coalesce(excluded.name, contacts.name), email = coalesce(excluded.email, contacts.email),"
+            " phone = coalesce(excluded.phone, contacts.phone), last_seen_at = excluded.last_seen_at RETURNING *",
+            (tenant_id, channel, external_id, name, email, phone, now, now),
+        )
+    )
 
 
 def find_contact(conn: sqlite3.Connection, tenant_id: int, channel: str, external_id: str) -> sqlite3.Row | None:
-    return conn.execute(
-        "SELECT * FROM contacts WHERE tenant_id = ? AND channel = ? AND external_id = ?",
-        (tenant_id, channel, external_id),
-    ).fetchone()
+    return row_or_none(
+        conn.execute(
+            "SELECT * FROM contacts WHERE tenant_id = ? AND channel = ? AND external_id = ?",
+            (tenant_id, channel, external_id),
+        )
+    )
 
 
 def open_conversation_of(conn: sqlite3.Connection, contact_id: int) -> sqlite3.Row | None:
-    return conn.execute(
-        "SELECT * FROM conversations WHERE contact_id = ? AND status = 'open'", (contact_id,)
-    ).fetchone()
+    return row_or_none(
+        conn.execute("SELECT * FROM conversations WHERE contact_id = ? AND status = 'open'", (contact_id,))
+    )
 
 
 def latest_conversation_of(conn: sqlite3.Connection, contact_id: int) -> sqlite3.Row | None:
-    return conn.execute(
-        "SELECT * FROM conversations WHERE contact_id = ? ORDER BY id DESC LIMIT 1", (contact_id,)
-    ).fetchone()
+    return row_or_none(
+        conn.execute("SELECT * FROM conversations WHERE contact_id = ? ORDER BY id DESC LIMIT 1", (contact_id,))
+    )
 
 
 def open_conversation(conn: sqlite3.Connection, contact: sqlite3.Row) -> sqlite3.Row:
     """Start a conversation (and its metrics row) for a contact that has none open."""
     now = now_iso()
-    row = conn.execute(
-        "INSERT INTO conversations (tenant_id, contact_id, channel, created_at, last_message_at)"
-        " VALUES (?, ?, ?, ?, ?) RETURNING *",
-        (contact["tenant_id"], contact["id"], contact["channel"], now, now),
-    ).fetchone()
+    row = one_row(
+        conn.execute(
+            "INSERT INTO conversations (tenant_id, contact_id, channel, created_at, last_message_at)"
+            " VALUES (?, ?, ?, ?, ?) RETURNING *",
+            (contact["tenant_id"], contact["id"], contact["channel"], now, now),
+        )
+    )
     conn.execute(
         "INSERT INTO conversation_metrics (conversation_id, tenant_id, channel, started_at) VALUES (?, ?, ?, ?)",
         (row["id"], row["tenant_id"], row["channel"], now),
@@ -204,10 +210,12 @@ def open_conversation(conn: sqlite3.Connection, contact: sqlite3.Row) -> sqlite3
 
 
 def find_by_external_id(conn: sqlite3.Connection, tenant_id: int, channel: str, external_id: str) -> sqlite3.Row | None:
-    return conn.execute(
-        "SELECT * FROM messages WHERE tenant_id = ? AND channel = ? AND external_id = ?",
-        (tenant_id, channel, external_id),
-    ).fetchone()
+    return row_or_none(
+        conn.execute(
+            "SELECT * FROM messages WHERE tenant_id = ? AND channel = ? AND external_id = ?",
+            (tenant_id, channel, external_id),
+        )
+    )
 
 
 class StoredMessage(NamedTuple):
@@ -339,3 +347,14 @@ def index_for_search(conn: sqlite3.Connection, conversation_id: int) -> None:
 
 def unindex(conn: sqlite3.Connection, conversation_id: int) -> None:
     conn.execute("DELETE FROM search_index WHERE rowid = ?", (2 * conversation_id,))
+
+
+def channel_and_contact(conn: sqlite3.Connection, tenant_id: int, conversation_id: int) -> sqlite3.Row | None:
+    """A conversation's channel and its contact's external id (visitor id, phone, PSID), for this tenant."""
+    return row_or_none(
+        conn.execute(
+            "SELECT c.channel, ct.external_id FROM conversations c JOIN contacts ct ON ct.id = c.contact_id"
+            " WHERE c.id = ? AND c.tenant_id = ?",
+            (conversation_id, tenant_id),
+        )
+    )

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import logging
+import os
 import sqlite3
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
@@ -24,6 +25,11 @@ WriteFn = Callable[[sqlite3.Connection], Any]
 log = logging.getLogger("handoff.db")
 
 MAX_BATCH = 512
+# SQLite's INTEGER is signed 64-bit: binding a larger Python int raises OverflowError. Every id or cursor
+# that arrives from outside is bounded to this first (web/params.py, live/frames.py).
+MAX_INTEGER = 2**63 - 1
+# Owner read/write only: the database holds password hashes, conversations and channel credentials.
+FILE_MODE = 0o600
 
 
 def now_iso() -> str:
@@ -36,8 +42,40 @@ def iso(moment: datetime) -> str:
     return moment.astimezone(UTC).isoformat(timespec="milliseconds")[:-6] + "Z"
 
 
+def row_or_none(cursor: sqlite3.Cursor) -> sqlite3.Row | None:
+    """The cursor's next row, typed (sqlite3 types rows as Any)."""
+    row: sqlite3.Row | None = cursor.fetchone()
+    return row
+
+
+def one_row(cursor: sqlite3.Cursor) -> sqlite3.Row:
+    """The row a statement always yields (an INSERT or UPDATE ... RETURNING that matched)."""
+    row = row_or_none(cursor)
+    if row is None:
+        raise LookupError("the statement returned no row")
+    return row
+
+
 def parse_iso(text: str) -> datetime:
     return datetime.fromisoformat(text.replace("Z", "+00:00"))
+
+
+def make_private(path: str) -> None:
+    """Create the database file with mode 600, or bring an existing one (and its -wal, -shm) to it.
+
+    SQLite gives the -wal and -shm files it creates the main file's mode, whatever the umask, so a
+    private main file is enough for them to be created private too."""
+    if path == ":memory:" or path.startswith("file:"):
+        return
+    os.close(os.open(path, os.O_RDWR | os.O_CREAT, FILE_MODE))
+    for name in (path, f"{path}-wal", f"{path}-shm", f"{path}-journal"):
+        try:
+            if os.stat(name).st_mode & 0o777 != FILE_MODE:
+                os.chmod(name, FILE_MODE)
+        except FileNotFoundError:
+            continue
+        except PermissionError:  # owned by another user: say so rather than refuse to start
+            log.warning("cannot make %s private (mode 600): not its owner", name)
 
 
 def configure(conn: sqlite3.Connection) -> None:
@@ -108,7 +146,8 @@ class Database:
         # aiosqlite's documented API hops threads once per statement; `_execute` runs a whole function
         # on the connection's own thread in one hop. Pinned aiosqlite version; covered by tests/test_db.py.
         raw = conn._connection
-        return await conn._execute(fn, raw, *args)  # type: ignore[no-any-return]
+        result: T = await conn._execute(fn, raw, *args)  # type: ignore[no-untyped-call]
+        return result
 
     async def write(self, fn: Callable[[sqlite3.Connection], T]) -> T:
         """Run `fn` inside a group-committed transaction; returns once that transaction is durable."""

@@ -274,6 +274,14 @@ EVENT_CLIENT_ADDRESS = """
 ALTER TABLE events ADD COLUMN client_address TEXT;
 """
 
+# Issue 19: the StatusCallback base learned from a tenant's own signed Twilio webhook (without PUBLIC_BASE_URL)
+# belongs to that tenant; one process-wide value let any tenant's webhook redirect every tenant's reports.
+CHANNEL_CALLBACK_BASE = """
+-- Without PUBLIC_BASE_URL: scheme://host of this tenant's last correctly signed Twilio webhook; used only for
+-- the StatusCallback of this tenant's own outbound SMS.
+ALTER TABLE channel_accounts ADD COLUMN callback_base TEXT;
+"""
+
 MIGRATIONS: list[tuple[str, str]] = [
     ("0001_initial", INITIAL),
     ("0002_outbound_delivery", OUTBOUND_DELIVERY),
@@ -281,4 +289,5 @@ MIGRATIONS: list[tuple[str, str]] = [
     ("0004_unread_count", UNREAD_COUNT),
     ("0005_lean_conversation_indexes", LEAN_CONVERSATION_INDEXES),
     ("0006_event_client_address", EVENT_CLIENT_ADDRESS),
+    ("0007_channel_callback_base", CHANNEL_CALLBACK_BASE),
 ]

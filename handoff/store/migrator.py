@@ -1,5 +1,9 @@
 """Applies the named migrations of `handoff.store.migrations` in order, each with its record in one
-transaction; the server's startup and the `migrate_schema.py` CLI both call `migrate`."""
+transaction; the server's startup and the `migrate_schema.py` CLI both call `migrate`.
+
+Data steps that need the secret key (sealing channel secrets stored in clear by older versions) cannot be
+named migrations, which see only the database: `migrate` runs them after the schema when given the key,
+every time, and they change only what is still to change."""
 
 from __future__ import annotations
 
@@ -8,7 +12,9 @@ import sqlite3
 from collections.abc import Callable
 from pathlib import Path
 
-from handoff.store.database import configure, now_iso
+from handoff.crypto import SecretBox
+from handoff.store import channels
+from handoff.store.database import configure, make_private, now_iso
 from handoff.store.migrations import MIGRATIONS
 
 log = logging.getLogger("handoff.migrate")
@@ -17,6 +23,7 @@ Step = str | Callable[[sqlite3.Connection], None]
 
 def connect(path: str) -> sqlite3.Connection:
     Path(path).parent.mkdir(parents=True, exist_ok=True)
+    make_private(path)
     conn = sqlite3.connect(path, isolation_level=None)
     configure(conn)
     conn.execute("CREATE TABLE IF NOT EXISTS schema_migrations (name TEXT PRIMARY KEY, applied_at TEXT NOT NULL)")
@@ -67,8 +74,9 @@ def split_statements(script: str) -> list[str]:
     return statements
 
 
-def migrate(path: str) -> list[str]:
-    """Apply pending migrations in order; returns the names applied (none when up to date)."""
+def migrate(path: str, secrets: SecretBox | None = None) -> list[str]:
+    """Apply pending migrations in order, then (given the key) seal channel secrets still in clear;
+    returns the names of the migrations applied (none when up to date)."""
     conn = connect(path)
     try:
         done = set(applied_names(conn))
@@ -79,6 +87,30 @@ def migrate(path: str) -> list[str]:
             _apply(conn, name, step)
             log.info("applied migration %s", name)
             applied.append(name)
+        if secrets is not None:
+            seal_secrets(conn, secrets)
         return applied
     finally:
         conn.close()
+
+
+def seal_secrets(conn: sqlite3.Connection, secrets: SecretBox) -> int:
+    """Encrypt channel secrets an older version stored in clear, in one transaction.
+
+    The plaintext must not survive in the file either: secure_delete zeroes the space the old values
+    leave in their pages, and a truncating checkpoint drops WAL frames that still hold old page images
+    (this runs before the server opens its connections, so the checkpoint is complete)."""
+    conn.execute("PRAGMA secure_delete = ON")
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        sealed = channels.seal_plaintext(conn, secrets)
+        conn.execute("COMMIT")
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    finally:
+        conn.execute("PRAGMA secure_delete = OFF")
+    if sealed:
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        log.info("encrypted the channel secrets of %d account(s) stored in clear", sealed)
+    return sealed

@@ -2,28 +2,49 @@
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
+from pydantic import BaseModel, Field
 
 from auth import AdminOnly
 from handoff.context import Ctx
-from handoff.store.audit import event_json
+from handoff.store import audit
+from handoff.web.params import BeforeQuery
 
 router = APIRouter(prefix="/api/v1/events", tags=["audit"])
 
 
-@router.get("")
+class EventRef(BaseModel):
+    type: str | None
+    id: str | None
+
+
+class AuditEvent(BaseModel):
+    id: int
+    tenant_id: int | None
+    actor: EventRef
+    action: str = Field(examples=["auth.login", "conversation.closed"])
+    target: EventRef | None
+    detail: dict[str, Any] | None
+    request_id: str | None
+    client_address: str | None = Field(description="the client's address after PROXY_HOPS")
+    created_at: str
+
+
+class AuditPage(BaseModel):
+    events: list[AuditEvent]
+    next_before: int | None = Field(description="pass as `before` for the next page; null on the last")
+
+
+@router.get("", response_model=AuditPage)
 async def list_events(
     ctx: Ctx,
     admin: AdminOnly,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
-    before: Annotated[int | None, Query(ge=1)] = None,
+    before: BeforeQuery = None,
 ) -> dict[str, Any]:
     """The caller's tenant's audit log, newest first (admins only)."""
-    rows = await ctx.db.fetchall(
-        "SELECT * FROM events WHERE tenant_id = ? AND id < ? ORDER BY id DESC LIMIT ?",
-        (admin.tenant_id, before or 2**62, limit),
-    )
-    events = [event_json(row) for row in rows]
+    events = await ctx.db.read(partial(audit.list_events, tenant_id=admin.tenant_id, before=before, limit=limit))
     return {"events": events, "next_before": events[-1]["id"] if len(events) == limit else None}

@@ -2,22 +2,24 @@
 
 from __future__ import annotations
 
+import math
 import re
 import sqlite3
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, HTTPException, Query, status
+from fastapi import APIRouter, Depends, HTTPException, Query, Request, status
 from fastapi.security import HTTPAuthorizationCredentials
 from pydantic import BaseModel, EmailStr, Field, field_validator, model_validator
 
 from auth import CurrentStaff, bearer, visitor_from_token
 from handoff.channels.webchat import PublicRateLimit
-from handoff.context import Ctx
+from handoff.context import Ctx, client_ip
 from handoff.errors import NotFound
 from handoff.live import events
 from handoff.store import conversations as store
 from handoff.store.audit import record_event, staff_event
 from handoff.store.database import now_iso
+from handoff.web.params import Id
 
 router = APIRouter(tags=["followups"])
 PHONE = re.compile(r"^\+?[0-9 ().-]{6,24}$")
@@ -45,7 +47,7 @@ class FollowupBody(BaseModel):
 
 
 class ViewedBody(BaseModel):
-    id: int
+    id: Id
 
 
 def followup_json(row: sqlite3.Row) -> dict[str, Any]:
@@ -57,7 +59,10 @@ def followup_json(row: sqlite3.Row) -> dict[str, Any]:
 
 @router.post("/followup", status_code=status.HTTP_201_CREATED, dependencies=[PublicRateLimit])
 async def create_followup(
-    body: FollowupBody, ctx: Ctx, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
+    body: FollowupBody,
+    request: Request,
+    ctx: Ctx,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
 ) -> dict[str, Any]:
     """Leave a follow-up request (visitor token optional: with it, the request joins the visitor's contact)."""
     tenant = await ctx.db.fetchone("SELECT id FROM tenants WHERE widget_key = ?", (body.widget_key,))
@@ -67,6 +72,15 @@ async def create_followup(
     visitor = visitor_from_token(ctx, credentials.credentials) if credentials else None
     if visitor and visitor.tenant_id != tenant_id:
         raise HTTPException(status.HTTP_403_FORBIDDEN, "visitor token is for another widget")
+    # A person leaves one or two; a flood would be stored and pushed to every staff socket of the tenant.
+    flood_key = f"{tenant_id} {client_ip(request)}"
+    if not ctx.limits.followups.allow(flood_key):
+        wait = ctx.limits.followups.retry_after(flood_key)
+        raise HTTPException(
+            status.HTTP_429_TOO_MANY_REQUESTS,
+            "too many follow-up requests; try again later",
+            headers={"Retry-After": str(max(1, math.ceil(wait)))},
+        )
 
     def write(conn: sqlite3.Connection) -> sqlite3.Row:
         contact_id = conversation_id = None

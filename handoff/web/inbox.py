@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-import sqlite3
+from functools import partial
 from typing import Annotated, Any, Literal
 
 import orjson
@@ -16,14 +16,18 @@ from handoff.context import AppContext, Ctx
 from handoff.conversations import service as conversations
 from handoff.errors import Invalid, NotFound
 from handoff.store import conversations as store
+from handoff.store import inbox
+from handoff.store.inbox import InboxFilter
 from handoff.web.hotpath import bearer_token, body_doc, parse_body
+from handoff.web.params import AfterQuery, BeforeQuery, Id, IdPath, id_in_text
+from handoff.web.schemas import Conversation, ConversationPage, MessagePage, SentMessage
 
 router = APIRouter(prefix="/admin/api", tags=["inbox"])
 CURSOR = re.compile(r"^(\d{4}-\d\d-\d\dT[\d:.]+Z)_(\d+)$")
 
 
 class SendBody(BaseModel):
-    conversation_id: int
+    conversation_id: Id
     text: str = Field(min_length=1, max_length=4000)
     client_id: str | None = Field(default=None, pattern=r"^[A-Za-z0-9_.:-]{1,64}$")
 
@@ -37,11 +41,11 @@ class SendBody(BaseModel):
 
 class ConversationPatch(BaseModel):
     status: Literal["open", "closed"] | None = None
-    assignee_id: int | None = None
+    assignee_id: Id | None = None
     tags: list[Annotated[str, Field(min_length=1, max_length=32)]] | None = Field(default=None, max_length=20)
 
 
-@router.get("/convos")
+@router.get("/convos", response_model=ConversationPage, response_model_exclude_unset=True)
 async def list_conversations(
     staff: CurrentStaff,
     ctx: Ctx,
@@ -53,50 +57,31 @@ async def list_conversations(
     before: Annotated[str | None, Query(max_length=64)] = None,
 ) -> dict[str, Any]:
     """Conversations, most recent activity first, with keyset pagination (`next_before`)."""
-    where: list[str] = ["c.tenant_id = ?"]
-    params: list[Any] = [staff.tenant_id]
-    if channel:
-        where.append("c.channel = ?")
-        params.append(channel)
-    if assignee == "me":
-        where.append("c.assignee_id = ?")
-        params.append(staff.id)
-    elif assignee == "unassigned":
-        where.append("c.assignee_id IS NULL")
-    elif assignee:
-        where.append("c.assignee_id = ?")
-        params.append(int(assignee))
-    if q and q.strip():
-        like = "%" + q.strip().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-        where.append("(ct.name LIKE ? ESCAPE '\\' OR ct.email LIKE ? ESCAPE '\\' OR ct.phone LIKE ? ESCAPE '\\')")
-        params += [like, like, like]
+    assignee_id = None
+    if assignee and assignee not in ("me", "unassigned") and (assignee_id := id_in_text(assignee)) is None:
+        raise Invalid("assignee must be me, unassigned or a user id")
+    cursor = None
     if before:
         match = CURSOR.match(before)
-        if not match:
+        cursor_id = id_in_text(match.group(2)) if match else None
+        if match is None or cursor_id is None:
             raise Invalid("before must be a next_before value from a previous page")
-        where.append("(c.last_message_at, c.id) < (?, ?)")
-        params += [match.group(1), int(match.group(2))]
-    # The status is spelled out (not bound) so SQLite can use the partial index of open or closed ones;
-    # "all" merges one page of each, which keeps the per-message index work to a single index.
-    statuses = ("open", "closed") if status == "all" else (status,)
-    queries = [
-        f"{store.CONVERSATION_SELECT} WHERE c.status = '{state}' AND {' AND '.join(where)}"
-        " ORDER BY c.last_message_at DESC, c.id DESC LIMIT ?"
-        for state in statuses
-    ]
-
-    def read(conn: sqlite3.Connection) -> list[dict[str, Any]]:
-        rows = [row for sql in queries for row in conn.execute(sql, (*params, limit))]
-        rows.sort(key=lambda r: (r["last_message_at"], r["id"]), reverse=True)
-        return store.conversations_json(conn, rows[:limit])
-
-    items = await ctx.db.read(read)
+        cursor = (match.group(1), cursor_id)
+    wanted = InboxFilter(
+        statuses=("open", "closed") if status == "all" else (status,),
+        channel=channel,
+        assignee_id=staff.id if assignee == "me" else assignee_id,
+        unassigned=assignee == "unassigned",
+        contact_text=q.strip() if q and q.strip() else None,
+        before=cursor,
+    )
+    items = await ctx.db.read(partial(inbox.conversation_page, tenant_id=staff.tenant_id, wanted=wanted, limit=limit))
     last = items[-1] if len(items) == limit else None
     return {"conversations": items, "next_before": f"{last['last_message_at']}_{last['id']}" if last else None}
 
 
-@router.get("/conversations/{conversation_id}")
-async def get_conversation(conversation_id: int, staff: CurrentStaff, ctx: Ctx) -> dict[str, Any]:
+@router.get("/conversations/{conversation_id}", response_model=Conversation, response_model_exclude_unset=True)
+async def get_conversation(conversation_id: IdPath, staff: CurrentStaff, ctx: Ctx) -> dict[str, Any]:
     """One conversation with its contact, assignee and unread count."""
     conversation = await ctx.db.read(lambda c: store.load_conversation(c, staff.tenant_id, conversation_id))
     if conversation is None:
@@ -104,40 +89,31 @@ async def get_conversation(conversation_id: int, staff: CurrentStaff, ctx: Ctx) 
     return conversation
 
 
-@router.get("/conversations/{conversation_id}/messages")
+@router.get("/conversations/{conversation_id}/messages", response_model=MessagePage, response_model_exclude_unset=True)
 async def conversation_messages(
-    conversation_id: int,
+    conversation_id: IdPath,
     staff: CurrentStaff,
     ctx: Ctx,
-    after: Annotated[int | None, Query(ge=0)] = None,
-    before: Annotated[int | None, Query(ge=1)] = None,
+    after: AfterQuery = None,
+    before: BeforeQuery = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> dict[str, Any]:
     """Messages oldest first: after an id (catch-up), before an id (older page), or the latest page."""
-
-    def read(conn: sqlite3.Connection) -> list[dict[str, Any]] | None:
-        owner = conn.execute(
-            "SELECT 1 FROM conversations WHERE id = ? AND tenant_id = ?", (conversation_id, staff.tenant_id)
-        )
-        if owner.fetchone() is None:
-            return None
-        if after is not None:
-            sql, args = "m.id > ? ORDER BY m.id", [after]
-        else:
-            sql, args = "m.id < ? ORDER BY m.id DESC", [before or 2**62]
-        rows = conn.execute(
-            f"{store.MESSAGE_SELECT} WHERE m.conversation_id = ? AND {sql} LIMIT ?", (conversation_id, *args, limit)
-        ).fetchall()
-        messages = [store.message_json(r) for r in rows]
-        return messages if after is not None else messages[::-1]
-
+    read = partial(
+        inbox.message_page,
+        tenant_id=staff.tenant_id,
+        conversation_id=conversation_id,
+        after=after,
+        before=before,
+        limit=limit,
+    )
     messages = await ctx.db.read(read)
     if messages is None:
         raise NotFound("conversation not found")
     return {"messages": messages}
 
 
-@router.post("/send", openapi_extra=body_doc(SendBody))
+@router.post("/send", openapi_extra=body_doc(SendBody), response_model=SentMessage)
 async def send(request: Request) -> Response:
     """Reply on the conversation's own channel (web chat, SMS or Messenger): `{message_id, message}`."""
     ctx: AppContext = request.app.state.ctx
@@ -152,9 +128,9 @@ async def send(request: Request) -> Response:
     )
 
 
-@router.patch("/conversations/{conversation_id}")
+@router.patch("/conversations/{conversation_id}", response_model=Conversation, response_model_exclude_unset=True)
 async def update_conversation(
-    conversation_id: int, body: ConversationPatch, staff: CurrentStaff, ctx: Ctx
+    conversation_id: IdPath, body: ConversationPatch, staff: CurrentStaff, ctx: Ctx
 ) -> dict[str, Any]:
     """Close or reopen, assign or unassign (`assignee_id: null`), and tag a conversation."""
     changes = body.model_dump(exclude_unset=True)

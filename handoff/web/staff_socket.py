@@ -9,18 +9,21 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Coroutine
+from functools import partial
 from typing import Any
 
 from fastapi import APIRouter, WebSocket
 from pydantic import ValidationError
 
 from auth import Staff, staff_from_token
-from handoff.context import AppContext
+from handoff.context import AppContext, client_ip
 from handoff.conversations import service as conversations
-from handoff.errors import DomainError
+from handoff.errors import DomainError, Invalid
 from handoff.live import events
-from handoff.live.hub import Socket
+from handoff.live.frames import frame_int
+from handoff.live.hub import CLOSE_POLICY, Socket
 from handoff.live.socket_auth import authenticate
+from handoff.store import conversations as store
 from handoff.web.inbox import SendBody
 
 router = APIRouter(tags=["inbox"])
@@ -34,18 +37,22 @@ class StaffFrames:
         self.pending: set[asyncio.Task[None]] = set()
 
     async def __call__(self, sock: Socket, frame: dict[str, Any]) -> None:
-        kind, conversation_id = frame["type"], frame.get("conversation_id")
-        if not isinstance(conversation_id, int) or kind not in ("typing", "read", "send"):
-            sock.send_event(events.error("expected typing, read or send with an integer conversation_id"))
+        kind = frame["type"]
+        if kind not in ("typing", "read", "send"):
+            sock.send_event(events.error(f"expected typing, read or send, not {kind!r}"))
+            return
+        try:
+            conversation_id = frame_int(frame, "conversation_id")
+            message_id = frame_int(frame, "message_id") if kind == "read" else 0
+        except Invalid as exc:
+            sock.send_event(events.error(exc.detail, frame.get("client_id")))
             return
         if kind == "typing":
             await self.typing(conversation_id)
         elif kind == "send":
             self.in_background(self.send(sock, frame))
-        elif isinstance(frame.get("message_id"), int):
-            self.in_background(conversations.staff_read(self.ctx, self.staff, conversation_id, frame["message_id"]))
         else:
-            sock.send_event(events.error("read needs an integer message_id"))
+            self.in_background(conversations.staff_read(self.ctx, self.staff, conversation_id, message_id))
 
     def in_background(self, work: Coroutine[Any, Any, None]) -> None:
         """Don't hold this socket's reader for a commit: the next frame is read straight away. Tasks start
@@ -74,10 +81,8 @@ class StaffFrames:
         if now - self.last_typing.get(conversation_id, 0.0) < TYPING_EVERY_SECONDS:
             return
         self.last_typing[conversation_id] = now
-        row = await self.ctx.db.fetchone(
-            "SELECT c.channel, ct.external_id FROM conversations c JOIN contacts ct ON ct.id = c.contact_id"
-            " WHERE c.id = ? AND c.tenant_id = ?",
-            (conversation_id, self.staff.tenant_id),
+        row = await self.ctx.db.read(
+            partial(store.channel_and_contact, tenant_id=self.staff.tenant_id, conversation_id=conversation_id)
         )
         if row is None:
             return
@@ -95,12 +100,16 @@ class StaffFrames:
 async def staff_socket(websocket: WebSocket) -> None:
     """Staff live connection: tenant events out; typing and read receipts in."""
     ctx: AppContext = websocket.app.state.ctx
-    staff = await authenticate(websocket, lambda token: staff_from_token(ctx, token))
-    if staff is None:
-        return
-    sock = Socket(websocket, staff.tenant_id, user_id=staff.id, session_id=staff.session_id)
-    ctx.hub.add(sock)
-    try:
-        await sock.run(StaffFrames(ctx, staff))
-    finally:
-        ctx.hub.remove(sock)
+    with ctx.hub.address_slot(client_ip(websocket)) as admitted:
+        if not admitted:
+            await websocket.close(code=CLOSE_POLICY)  # before the handshake: answered with HTTP 403
+            return
+        staff = await authenticate(websocket, lambda token: staff_from_token(ctx, token))
+        if staff is None:
+            return
+        sock = Socket(websocket, staff.tenant_id, user_id=staff.id, session_id=staff.session_id)
+        ctx.hub.add(sock)
+        try:
+            await sock.run(StaffFrames(ctx, staff))
+        finally:
+            ctx.hub.remove(sock)

@@ -1,39 +1,48 @@
-"""Static pages: the widget script, its demo host page, and the admin SPA with history-API fallback."""
+"""Static pages: the widget script, its demo host page, and the admin SPA with history-API fallback. Both are
+served precompressed (.br/.gz made at build time) to browsers that accept it."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import Scope
 
 from handoff.config import Settings
 from handoff.context import AppContext
+from handoff.web.precompressed import PrecompressedFiles, original_name
+
+# the built widget only (handoff.js, later its lazily loaded parts, and their .gz/.br): not its sources or packages
+WIDGET_FILE = re.compile(r"handoff(?:-[a-z0-9]+)?\.js(?:\.gz|\.br)?")
 
 
-class SpaFiles(StaticFiles):
+class SpaFiles(PrecompressedFiles):
     """Serves the built SPA; unknown paths get index.html so client-side routes survive a reload."""
 
     async def get_response(self, path: str, scope: Scope) -> Response:
         try:
             response = await super().get_response(path, scope)
-        except HTTPException as exc:
+        except StarletteHTTPException as exc:  # what StaticFiles raises (FastAPI's HTTPException is a subclass)
             if exc.status_code != 404:
                 raise
             response = await super().get_response("index.html", scope)
-        if path in ("", ".", "index.html") or not Path(path).suffix:
+        name = original_name(path)  # index.html.br asked for by name is still index.html
+        if name in ("", ".", "index.html") or not Path(name).suffix:
             response.headers["Cache-Control"] = "no-cache"
         else:  # Vite fingerprints asset names, so they can be cached for good
             response.headers["Cache-Control"] = "public, max-age=31536000, immutable"
         return response
 
 
-class WidgetFiles(StaticFiles):
+class WidgetFiles(PrecompressedFiles):
     async def get_response(self, path: str, scope: Scope) -> Response:
+        if not WIDGET_FILE.fullmatch(path):
+            raise HTTPException(404)
         response = await super().get_response(path, scope)
         response.headers["Cache-Control"] = "public, max-age=300"
         return response

@@ -13,12 +13,15 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from fastapi import APIRouter, HTTPException, Request, status
 from pydantic import BaseModel, EmailStr, Field, field_validator
 
-from auth import AdminOnly, CurrentStaff
-from handoff.context import Ctx
+from auth import AdminOnly, CurrentStaff, Staff
+from handoff.channels import ownership
+from handoff.context import AppContext, Ctx
 from handoff.security import hash_password
+from handoff.store import channels
 from handoff.store.audit import record_event, staff_event
 from handoff.store.database import now_iso
-from handoff.web.users import checked_password, insert_user
+from handoff.store.users import insert_user
+from handoff.web.users import checked_password
 
 router = APIRouter(prefix="/api/v1", tags=["tenants"])
 PLATFORM_TENANT_ID = 1
@@ -35,8 +38,6 @@ CHANNEL_FIELDS = {
     "sms": ("account_sid", "auth_token", "number"),
     "messenger": ("page_id", "page_access_token", "app_secret", "verify_token"),
 }
-CHANNEL_ADDRESS = {"sms": "number", "messenger": "page_id"}
-SECRET_FIELDS = {"auth_token", "page_access_token", "app_secret", "verify_token"}
 TIME_RANGE = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
 
 
@@ -123,36 +124,18 @@ def tenant_settings(row: sqlite3.Row) -> dict[str, Any]:
     return {**DEFAULT_SETTINGS, **json.loads(row["settings"] or "{}")}
 
 
-def upsert_channel(conn: sqlite3.Connection, tenant_id: int, channel: str, values: dict[str, Any]) -> None:
-    """Merge new credentials into a tenant's channel account (fields not given are kept)."""
-    row = conn.execute(
-        "SELECT config FROM channel_accounts WHERE tenant_id = ? AND channel = ?", (tenant_id, channel)
-    ).fetchone()
-    config = {**(json.loads(row["config"]) if row else {}), **values}
-    address = config.get(CHANNEL_ADDRESS[channel])
-    if not address:
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, f"{channel} needs {CHANNEL_ADDRESS[channel]}")
-    conn.execute(
-        "INSERT INTO channel_accounts (tenant_id, channel, address, config, updated_at) VALUES (?, ?, ?, ?, ?)"
-        " ON CONFLICT (tenant_id, channel) DO UPDATE SET address = excluded.address, config = excluded.config,"
-        " updated_at = excluded.updated_at",
-        (tenant_id, channel, address, json.dumps(config), now_iso()),
-    )
-
-
 def base_url(ctx_public: str, request: Request) -> str:
     return ctx_public or str(request.base_url).rstrip("/")
 
 
-def channels_view(rows: list[sqlite3.Row], base: str) -> dict[str, Any]:
+def channels_view(accounts: dict[str, channels.Account], base: str) -> dict[str, Any]:
     """Each channel as configured or not, with webhook URLs to paste; secrets only as `*_set` flags."""
-    configs = {row["channel"]: json.loads(row["config"]) for row in rows}
     view: dict[str, Any] = {}
     for channel, fields in CHANNEL_FIELDS.items():
-        config = configs.get(channel, {})
+        config = accounts[channel].config if channel in accounts else {}
         entry: dict[str, Any] = {"configured": all(config.get(f) for f in fields if f != "verify_token")}
         for field in fields:
-            if field in SECRET_FIELDS:
+            if field in channels.SECRET_FIELDS:
                 entry[f"{field}_set"] = bool(config.get(field))
             else:
                 entry[field] = config.get(field)
@@ -166,13 +149,13 @@ async def tenant_view(ctx: Ctx, tenant_id: int, request: Request) -> dict[str, A
     row = await ctx.db.fetchone("SELECT * FROM tenants WHERE id = ?", (tenant_id,))
     if row is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, "tenant not found")
-    channels = await ctx.db.fetchall("SELECT channel, config FROM channel_accounts WHERE tenant_id = ?", (tenant_id,))
+    accounts = await ctx.db.read(lambda c: channels.of_tenant(c, ctx.secrets, tenant_id))
     return {
         "id": row["id"],
         "name": row["name"],
         "widget_key": row["widget_key"],
         "settings": tenant_settings(row),
-        "channels": channels_view(channels, base_url(ctx.settings.public_base_url, request)),
+        "channels": channels_view(accounts, base_url(ctx.settings.public_base_url, request)),
         "created_at": row["created_at"],
     }
 
@@ -185,13 +168,15 @@ async def get_tenant(request: Request, ctx: Ctx, staff: CurrentStaff) -> dict[st
 
 @router.patch("/tenant")
 async def update_tenant(body: TenantPatch, request: Request, ctx: Ctx, admin: AdminOnly) -> dict[str, Any]:
-    """Change the tenant's name, widget settings or channel credentials (admins)."""
+    """Change the tenant's name, widget settings or channel credentials (admins). A number or Page is saved
+    only once Twilio or Facebook confirm it belongs to the credentials given (422 otherwise)."""
     settings_changes = body.settings.model_dump(exclude_unset=True, mode="json") if body.settings else {}
     channel_changes = {
         name: {k: v for k, v in values.items() if v is not None}
         for name, values in (body.channels.model_dump(exclude_unset=True) if body.channels else {}).items()
         if values is not None
     }
+    configs = await proven_channels(ctx, admin.tenant_id, channel_changes)
 
     def write(conn: sqlite3.Connection) -> None:
         if body.name is not None:
@@ -200,8 +185,8 @@ async def update_tenant(body: TenantPatch, request: Request, ctx: Ctx, admin: Ad
             row = conn.execute("SELECT settings FROM tenants WHERE id = ?", (admin.tenant_id,)).fetchone()
             merged = {**json.loads(row["settings"] or "{}"), **settings_changes}
             conn.execute("UPDATE tenants SET settings = ? WHERE id = ?", (json.dumps(merged), admin.tenant_id))
-        for channel, values in channel_changes.items():
-            upsert_channel(conn, admin.tenant_id, channel, values)
+        for channel, config in configs.items():
+            save_channel(conn, ctx, admin, channel, config)
         detail = {
             "name": body.name,
             "settings": sorted(settings_changes),
@@ -209,13 +194,48 @@ async def update_tenant(body: TenantPatch, request: Request, ctx: Ctx, admin: Ad
         }
         staff_event(conn, admin, "tenant.updated", "tenant", admin.tenant_id, detail)
 
-    try:
-        await ctx.db.write(write)
-    except sqlite3.IntegrityError:
-        raise HTTPException(
-            status.HTTP_409_CONFLICT, "that number or page is already connected to another tenant"
-        ) from None
+    await ctx.db.write(write)
     return await tenant_view(ctx, admin.tenant_id, request)
+
+
+async def proven_channels(
+    ctx: AppContext, tenant_id: int, changes: dict[str, dict[str, Any]]
+) -> dict[str, dict[str, Any]]:
+    """Each changed channel's whole config (the changes over what is stored), once the platform has confirmed
+    that the number or Page belongs to those credentials. Asked outside the write, so no slow platform call
+    holds up other writes; what was proven is exactly what gets stored."""
+    stored = await ctx.db.read(lambda c: channels.of_tenant(c, ctx.secrets, tenant_id)) if changes else {}
+    configs = {}
+    for channel, values in changes.items():
+        config = {**(stored[channel].config if channel in stored else {}), **values}
+        try:
+            await ownership.prove(ctx, channel, config)
+        except ownership.NotProven as exc:
+            raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, exc.detail) from None
+        configs[channel] = config
+    return configs
+
+
+def save_channel(conn: sqlite3.Connection, ctx: AppContext, admin: Staff, channel: str, config: dict[str, Any]) -> None:
+    """Store a proven channel. A number or Page another tenant held moves here: its owner just proved it is
+    theirs (the other tenant may have claimed it first, or lost the account since). Both audit logs say so;
+    neither learns who the other tenant is."""
+    address = config[channels.ADDRESS_FIELD[channel]]
+    previous = channels.save(conn, ctx.secrets, admin.tenant_id, channel, config)
+    if previous is None:
+        return
+    staff_event(conn, admin, "channel.claimed", "channel", channel, {"address": address, "moved": True})
+    record_event(
+        conn,
+        previous,
+        "channel.claimed_by_other",
+        target_type="channel",
+        target_id=channel,
+        detail={
+            "address": address,
+            "reason": f"another business proved to {ownership.PLATFORM[channel]} that it owns it",
+        },
+    )
 
 
 @router.post("/tenants", status_code=status.HTTP_201_CREATED)

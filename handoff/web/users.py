@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
+from functools import partial
 from typing import Any, Literal
 
 from fastapi import APIRouter, HTTPException, status
@@ -12,26 +13,32 @@ from pydantic import BaseModel, EmailStr, Field
 from auth import AdminOnly, CurrentStaff, revoke_sessions, revoked, user_changed
 from handoff.context import Ctx
 from handoff.security import hash_password, password_problem
+from handoff.store import users as store
 from handoff.store.audit import staff_event
-from handoff.store.database import now_iso
+from handoff.web.params import IdPath
 
 router = APIRouter(prefix="/api/v1/users", tags=["users"])
 team_router = APIRouter(prefix="/api/v1/team", tags=["users"])
 Role = Literal["admin", "staff"]
-USER_COLUMNS = "id, tenant_id, email, name, role, disabled, created_at, last_login_at"
+EMAIL_TAKEN = "this email address is already in use; use another address"
 
 
-def user_json(row: sqlite3.Row) -> dict[str, Any]:
-    return {
-        "id": row["id"],
-        "tenant_id": row["tenant_id"],
-        "email": row["email"],
-        "name": row["name"],
-        "role": row["role"],
-        "disabled": bool(row["disabled"]),
-        "created_at": row["created_at"],
-        "last_login_at": row["last_login_at"],
-    }
+class User(BaseModel):
+    id: int
+    tenant_id: int
+    email: str
+    name: str
+    role: Role
+    disabled: bool
+    created_at: str
+    last_login_at: str | None
+
+
+class Teammate(BaseModel):
+    id: int
+    name: str
+    role: Role
+    online: bool
 
 
 class NewUser(BaseModel):
@@ -48,15 +55,6 @@ class UserPatch(BaseModel):
     password: str | None = Field(default=None, max_length=1024)
 
 
-def insert_user(conn: sqlite3.Connection, tenant_id: int, email: str, name: str, password_hash: str, role: str) -> int:
-    """Create a user; the caller maps the unique-email failure to a 409."""
-    cursor = conn.execute(
-        "INSERT INTO users (tenant_id, email, name, password_hash, role, created_at) VALUES (?, ?, ?, ?, ?, ?)",
-        (tenant_id, email.strip().lower(), name.strip(), password_hash, role, now_iso()),
-    )
-    return int(cursor.lastrowid or 0)
-
-
 def checked_password(password: str) -> str:
     problem = password_problem(password)
     if problem:
@@ -64,34 +62,35 @@ def checked_password(password: str) -> str:
     return password
 
 
-@router.get("")
+@router.get("", response_model=list[User])
 async def list_users(ctx: Ctx, admin: AdminOnly) -> list[dict[str, Any]]:
     """The tenant's staff accounts."""
-    rows = await ctx.db.fetchall(
-        f"SELECT {USER_COLUMNS} FROM users WHERE tenant_id = ? ORDER BY id", (admin.tenant_id,)
-    )
-    return [user_json(r) for r in rows]
+    return await ctx.db.read(partial(store.list_users, tenant_id=admin.tenant_id))
 
 
-@router.post("", status_code=status.HTTP_201_CREATED)
+@router.post("", status_code=status.HTTP_201_CREATED, response_model=User)
 async def create_user(body: NewUser, ctx: Ctx, admin: AdminOnly) -> dict[str, Any]:
     """Invite a staff member or admin to the caller's tenant."""
     password_hash = await asyncio.to_thread(hash_password, checked_password(body.password), ctx.settings.bcrypt_rounds)
 
-    def write(conn: sqlite3.Connection) -> sqlite3.Row:
-        user_id = insert_user(conn, admin.tenant_id, body.email, body.name, password_hash, body.role)
+    def write(conn: sqlite3.Connection) -> dict[str, Any] | None:
+        user_id = store.insert_user(conn, admin.tenant_id, body.email, body.name, password_hash, body.role)
         staff_event(conn, admin, "user.created", "user", user_id, {"role": body.role})
-        return conn.execute(f"SELECT {USER_COLUMNS} FROM users WHERE id = ?", (user_id,)).fetchone()
+        return store.get_user(conn, admin.tenant_id, user_id)
 
     try:
-        row = await ctx.db.write(write)
+        created = await ctx.db.write(write)
     except sqlite3.IntegrityError:
-        raise HTTPException(status.HTTP_409_CONFLICT, "a user with this email already exists") from None
-    return user_json(row)
+        # Emails are unique on the whole server (sign-in is by email alone), so an address used by another
+        # business is refused too. The answer is the same as for one of the caller's own team and names no
+        # one: the admin learns only that the address is taken.
+        raise HTTPException(status.HTTP_409_CONFLICT, EMAIL_TAKEN) from None
+    assert created is not None  # inserted in the same transaction
+    return created
 
 
-@router.patch("/{user_id}")
-async def update_user(user_id: int, body: UserPatch, ctx: Ctx, admin: AdminOnly) -> dict[str, Any]:
+@router.patch("/{user_id}", response_model=User)
+async def update_user(user_id: IdPath, body: UserPatch, ctx: Ctx, admin: AdminOnly) -> dict[str, Any]:
     """Rename, change role, disable/enable or reset the password of a user of the caller's tenant."""
     changes = body.model_dump(exclude_unset=True, exclude_none=True)
     if not changes:
@@ -103,37 +102,30 @@ async def update_user(user_id: int, body: UserPatch, ctx: Ctx, admin: AdminOnly)
             hash_password, checked_password(changes.pop("password")), ctx.settings.bcrypt_rounds
         )
 
-    def write(conn: sqlite3.Connection) -> sqlite3.Row | None:
-        if (
-            conn.execute("SELECT 1 FROM users WHERE id = ? AND tenant_id = ?", (user_id, admin.tenant_id)).fetchone()
-            is None
-        ):
+    def write(conn: sqlite3.Connection) -> dict[str, Any] | None:
+        if not store.update_user(conn, admin.tenant_id, user_id, changes):
             return None
-        assignments = ", ".join(f"{column} = ?" for column in changes)
-        conn.execute(f"UPDATE users SET {assignments} WHERE id = ?", (*changes.values(), user_id))
         if changes.get("disabled") or "password_hash" in changes:
             revoke_sessions(conn, "disabled" if changes.get("disabled") else "password reset", user_id=user_id)
         detail = {k: v for k, v in changes.items() if k != "password_hash"}
         if "password_hash" in changes:
             detail["password_reset"] = True
         staff_event(conn, admin, "user.updated", "user", user_id, detail)
-        return conn.execute(f"SELECT {USER_COLUMNS} FROM users WHERE id = ?", (user_id,)).fetchone()
+        return store.get_user(conn, admin.tenant_id, user_id)
 
-    row = await ctx.db.write(write)
-    if row is None:
+    user = await ctx.db.write(write)
+    if user is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, "user not found")
     if changes.get("disabled") or "password_hash" in changes:
         revoked(ctx, "account disabled" if changes.get("disabled") else "password reset", user_id=user_id)
     else:
         user_changed(ctx, user_id)
-    return user_json(row)
+    return user
 
 
-@team_router.get("")
+@team_router.get("", response_model=list[Teammate])
 async def team(ctx: Ctx, staff: CurrentStaff) -> list[dict[str, Any]]:
     """Active teammates (id, name, role, online) for any staff member, e.g. to assign a conversation."""
-    rows = await ctx.db.fetchall(
-        "SELECT id, name, role FROM users WHERE tenant_id = ? AND disabled = 0 ORDER BY name", (staff.tenant_id,)
-    )
+    members = await ctx.db.read(partial(store.active_team, tenant_id=staff.tenant_id))
     online = ctx.hub.online_user_ids(staff.tenant_id)
-    return [{"id": r["id"], "name": r["name"], "role": r["role"], "online": r["id"] in online} for r in rows]
+    return [{**member, "online": member["id"] in online} for member in members]

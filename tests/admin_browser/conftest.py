@@ -3,14 +3,14 @@ tenant of its own per test. The page, in a fresh browser context, comes from tes
 
 from __future__ import annotations
 
-import subprocess
 import uuid
 from collections.abc import Iterator
 
 import pytest
 from playwright.sync_api import expect
 
-from tests.admin_browser.helpers import FRONTEND, Shop, spa_is_stale
+from tests.admin_browser.helpers import Shop, ensure_spa_built
+from tests.fakes.twilio_api import FakeTwilio
 from tests.support import Api, LiveServer, admin_api, login
 
 expect.set_options(timeout=10_000)
@@ -18,18 +18,13 @@ expect.set_options(timeout=10_000)
 
 @pytest.fixture(scope="module")
 def spa_built() -> None:
-    """`npm run build` when dist is missing or stale (`npm ci` first only when node_modules is missing)."""
-    if not spa_is_stale():
-        return
-    if not (FRONTEND / "node_modules").is_dir():
-        subprocess.run(["npm", "ci", "--no-audit", "--no-fund"], cwd=FRONTEND, check=True)
-    subprocess.run(["npm", "run", "build"], cwd=FRONTEND, check=True)
+    ensure_spa_built()
 
 
 @pytest.fixture(scope="module")
-def live(spa_built: None, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+def live(spa_built: None, tmp_path_factory: pytest.TempPathFactory, twilio: FakeTwilio) -> Iterator[LiveServer]:
     """Started after the build, so the server mounts dist at /admin-app/."""
-    server = LiveServer(tmp_path_factory.mktemp("admin-browser")).start()
+    server = LiveServer(tmp_path_factory.mktemp("admin-browser"), TWILIO_API_BASE=twilio.url).start()
     yield server
     server.stop()
 

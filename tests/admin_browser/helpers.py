@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import subprocess
 import uuid
 from dataclasses import dataclass
 from typing import Any
@@ -28,6 +29,15 @@ def spa_is_stale() -> bool:
         if any(os.stat(os.path.join(folder, f)).st_mtime > built for f in files):
             return True
     return False
+
+
+def ensure_spa_built() -> None:
+    """`npm run build` when dist is missing or stale (`npm ci` first only when node_modules is missing)."""
+    if not spa_is_stale():
+        return
+    if not (FRONTEND / "node_modules").is_dir():
+        subprocess.run(["npm", "ci", "--no-audit", "--no-fund"], cwd=FRONTEND, check=True)
+    subprocess.run(["npm", "run", "build"], cwd=FRONTEND, check=True)
 
 
 @dataclass

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import secrets
 
 import httpx
 import pytest
@@ -18,6 +19,7 @@ from tests.admin_browser.helpers import (
     sign_in,
     visitor_says,
 )
+from tests.fakes.twilio_api import FakeTwilio
 from tests.support import LiveServer, add_user, visitor_session
 
 # ---- 6. analytics ------------------------------------------------------------------------------------------
@@ -115,6 +117,34 @@ def test_staff_do_not_see_admin_pages_and_admin_sees_settings(
     expect(sms).to_contain_text(f"{live.url}/webhooks/twilio/sms")
     expect(sms).to_contain_text(f"{live.url}/webhooks/twilio/status")
     expect(admin_page.get_by_role("form", name="Facebook Messenger")).to_contain_text(f"{live.url}/webhooks/messenger")
+
+
+def test_sms_settings_are_saved_only_once_twilio_confirms_the_number(
+    live: LiveServer, shop: Shop, page: Page, twilio: FakeTwilio
+) -> None:
+    account_sid, token = "AC" + secrets.token_hex(16), secrets.token_hex(16)
+    number, not_ours = "+1555" + str(secrets.randbelow(10**7)).zfill(7), "+15550000000"
+    twilio.add_account(account_sid, token, number)
+    sign_in(page, live, shop.email, shop.password)
+    nav(page).get_by_role("link", name="Settings").click()
+    sms = page.get_by_role("form", name="Twilio SMS")
+    sms.get_by_label("Account SID").fill(account_sid)
+    sms.get_by_label("Auth token").fill(token)
+    sms.get_by_label("Twilio number").fill(not_ours)
+    twilio.delay = 0.5  # long enough to see the form wait for Twilio
+    sms.get_by_role("button", name="Save Twilio SMS").click()
+    expect(sms.get_by_role("button", name="Verifying with Twilio…")).to_be_disabled()
+    expect(sms.get_by_role("alert")).to_have_text(
+        f"Not saved. {not_ours} is not a phone number of the Twilio account {account_sid}"
+    )
+    expect(sms.locator(".badge")).to_have_text("Not configured")
+
+    twilio.delay = 0
+    sms.get_by_label("Twilio number").fill(number)
+    sms.get_by_role("button", name="Save Twilio SMS").click()
+    expect(sms.get_by_role("status")).to_have_text("Saved: Twilio confirmed these credentials.")
+    expect(sms.locator(".badge")).to_have_text("Configured")
+    assert shop.api.get("/api/v1/tenant").json()["channels"]["sms"]["number"] == number
 
 
 # ---- 9. token refresh keeps the work -------------------------------------------------------------------------

@@ -1,9 +1,13 @@
-"""A loopback Graph API Send endpoint: `POST /v21.0/me/messages?access_token=...` (or `/{page_id}/messages`).
+"""A loopback Graph API: the Send endpoint and the token's own node.
 
-Answers `{"recipient_id", "message_id"}` like Meta, or Meta's error envelope
-`{"error": {"message", "type", "code", "error_subcode", "fbtrace_id"}}`. Enforces what the real API
-does that we depend on: a known Page token, `recipient.id`, `messaging_type` (and `tag` for MESSAGE_TAG),
-and the 2,000-character text limit.
+- `POST /v21.0/me/messages?access_token=...` (or `/{page_id}/messages`) answers `{"recipient_id",
+  "message_id"}` like Meta. Enforces what the real API does that we depend on: a known Page token,
+  `recipient.id`, `messaging_type` (and `tag` for MESSAGE_TAG), and the 2,000-character text limit.
+- `GET /v21.0/me?fields=id&access_token=...` answers the node the token stands for: `{"id": <page id>}` for a
+  Page token (`name` too when asked for).
+
+An unknown token is HTTP 400 with OAuthException code 190, as Meta answers it. Errors use Meta's envelope
+`{"error": {"message", "type", "code", "error_subcode", "fbtrace_id"}}`.
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ import secrets
 from tests.fakes import FakeServer, Recorded, Reply
 
 SEND = re.compile(r"^/v21\.0/(me|\d+)/messages$")
+ME = "/v21.0/me"
 
 
 def graph_error(code: int, message: str, status: int = 400, subcode: int | None = None, **headers: str) -> Reply:
@@ -23,6 +28,10 @@ def graph_error(code: int, message: str, status: int = 400, subcode: int | None 
     if subcode is not None:
         error["error_subcode"] = subcode
     return Reply(status, {"error": error}, {k.replace("_", "-"): v for k, v in headers.items()})
+
+
+def invalid_token() -> Reply:
+    return graph_error(190, "Invalid OAuth access token - Cannot parse access token", status=400)
 
 
 def rate_limited() -> Reply:
@@ -53,18 +62,28 @@ class FakeGraph(FakeServer):
         """Accepted sends, optionally for one page."""
         return [
             r
-            for r in self.matching("/v21.0/")
+            for r in self.sends()
             if r.reply_status == 200 and (page_id is None or self.pages.get(r.query["access_token"][0]) == page_id)
         ]
 
+    def sends(self) -> list[Recorded]:
+        """Every Send API request, answered or not (not the ownership checks)."""
+        return [r for r in self.matching("/v21.0/") if r.method == "POST"]
+
     def handle(self, request: Recorded) -> Reply:
+        token = (request.query.get("access_token") or [""])[0]
+        page_id = self.pages.get(token)
+        if request.method == "GET" and request.path == ME:
+            if page_id is None:
+                return invalid_token()
+            fields = set(",".join(request.query.get("fields") or ["id,name"]).split(","))
+            node = {"id": page_id, "name": f"Page {page_id}"}
+            return Reply(200, {k: v for k, v in node.items() if k in fields})
         match = SEND.match(request.path)
         if request.method != "POST" or match is None:
             return graph_error(100, "Unsupported post request.", status=400)
-        token = (request.query.get("access_token") or [""])[0]
-        page_id = self.pages.get(token)
         if page_id is None or match.group(1) not in ("me", page_id):
-            return graph_error(190, "Invalid OAuth access token - Cannot parse access token", status=400)
+            return invalid_token()
         try:
             body = request.json()
             recipient = str(body["recipient"]["id"])

@@ -1,8 +1,12 @@
-"""A loopback Twilio REST API: `POST /2010-04-01/Accounts/{AccountSid}/Messages.json` as the real one answers.
+"""A loopback Twilio REST API, as the real one answers:
 
-Checks HTTP basic auth (AccountSid:AuthToken), takes the form fields To/From/Body/StatusCallback/MediaUrl and
-answers 201 with a Message resource (sid `SM` + 32 hex, status `queued`). Errors use Twilio's JSON shape:
-`{"code", "message", "more_info", "status"}`.
+- `POST /2010-04-01/Accounts/{AccountSid}/Messages.json`: takes the form fields To/From/Body/StatusCallback/
+  MediaUrl and answers 201 with a Message resource (sid `SM` + 32 hex, status `queued`);
+- `GET /2010-04-01/Accounts/{AccountSid}/IncomingPhoneNumbers.json?PhoneNumber=...`: the account's numbers
+  as a list page (`incoming_phone_numbers` plus the paging fields), filtered by number.
+
+Both check HTTP basic auth (AccountSid:AuthToken): 401 with code 20003 otherwise. Errors use Twilio's JSON
+shape: `{"code", "message", "more_info", "status"}`.
 """
 
 from __future__ import annotations
@@ -12,12 +16,14 @@ import re
 import secrets
 from collections import deque
 from email.utils import formatdate
+from urllib.parse import quote
 
 from twilio.request_validator import RequestValidator
 
 from tests.fakes import FakeServer, Recorded, Reply
 
 MESSAGES = re.compile(r"^/2010-04-01/Accounts/(AC[0-9a-fA-F]{32})/Messages\.json$")
+NUMBERS = re.compile(r"^/2010-04-01/Accounts/(AC[0-9a-fA-F]{32})/IncomingPhoneNumbers\.json$")
 
 
 def twilio_error(code: int, message: str, status: int = 400, headers: dict[str, str] | None = None) -> Reply:
@@ -46,10 +52,12 @@ class FakeTwilio(FakeServer):
     def __init__(self) -> None:
         super().__init__()
         self.accounts: dict[str, str] = {}  # AccountSid -> AuthToken
+        self.numbers: dict[str, set[str]] = {}  # AccountSid -> its phone numbers (E.164)
         self.next_sids: deque[str] = deque()  # SIDs to hand out next (tests that must know one in advance)
 
-    def add_account(self, account_sid: str, auth_token: str) -> None:
+    def add_account(self, account_sid: str, auth_token: str, *numbers: str) -> None:
         self.accounts[account_sid] = auth_token
+        self.numbers.setdefault(account_sid, set()).update(numbers)
 
     def new_sid(self) -> str:
         return "SM" + secrets.token_hex(16)
@@ -59,12 +67,14 @@ class FakeTwilio(FakeServer):
         return [r for r in self.matching("/2010-04-01/") if r.reply_status == 201]
 
     def handle(self, request: Recorded) -> Reply:
-        match = MESSAGES.match(request.path)
-        if request.method != "POST" or match is None:
+        match = MESSAGES.match(request.path) if request.method == "POST" else NUMBERS.match(request.path)
+        if match is None:
             return twilio_error(20404, f"The requested resource {request.path} was not found", 404)
         account_sid = match.group(1)
         if not self._authorised(request, account_sid):
             return twilio_error(20003, "Authenticate", 401)
+        if request.method == "GET":
+            return self._numbers(request, account_sid)
         form = request.form
         if not form.get("To"):
             return twilio_error(21604, "A 'To' phone number is required.")
@@ -102,6 +112,28 @@ class FakeTwilio(FakeServer):
             },
         )
 
+    def _numbers(self, request: Recorded, account_sid: str) -> Reply:
+        """The IncomingPhoneNumbers list resource: one page, `PhoneNumber` as an exact filter."""
+        wanted = (request.query.get("PhoneNumber") or [""])[0]
+        owned = sorted(n for n in self.numbers.get(account_sid, set()) if not wanted or n == wanted)
+        base = f"/2010-04-01/Accounts/{account_sid}/IncomingPhoneNumbers"
+        query = f"PhoneNumber={quote(wanted)}&PageSize=50" if wanted else "PageSize=50"
+        records = [number_resource(account_sid, number) for number in owned]
+        return Reply(
+            200,
+            {
+                "end": max(len(records) - 1, 0),
+                "first_page_uri": f"{base}.json?{query}&Page=0",
+                "incoming_phone_numbers": records,
+                "next_page_uri": None,
+                "page": 0,
+                "page_size": 50,
+                "previous_page_uri": None,
+                "start": 0,
+                "uri": f"{base}.json?{query}&Page=0",
+            },
+        )
+
     def _authorised(self, request: Recorded, account_sid: str) -> bool:
         header = request.headers.get("authorization", "")
         if not header.startswith("Basic "):
@@ -111,6 +143,27 @@ class FakeTwilio(FakeServer):
         except ValueError:
             return False
         return user == account_sid and self.accounts.get(account_sid) == password
+
+
+def number_resource(account_sid: str, number: str) -> dict[str, object]:
+    """An IncomingPhoneNumber resource (the fields Twilio always returns that matter to a reader)."""
+    sid = "PN" + secrets.token_hex(16)
+    return {
+        "account_sid": account_sid,
+        "api_version": "2010-04-01",
+        "capabilities": {"fax": False, "mms": True, "sms": True, "voice": True},
+        "date_created": formatdate(usegmt=True),
+        "date_updated": formatdate(usegmt=True),
+        "friendly_name": number,
+        "origin": "twilio",
+        "phone_number": number,
+        "sid": sid,
+        "sms_method": "POST",
+        "sms_url": "",
+        "status": "in-use",
+        "status_callback": "",
+        "uri": f"/2010-04-01/Accounts/{account_sid}/IncomingPhoneNumbers/{sid}.json",
+    }
 
 
 def webhook_params(**fields: str) -> dict[str, str]:

@@ -1,6 +1,8 @@
 // Twilio and Messenger credentials. Secrets are never returned, so the form sends only what was typed.
+// The server asks Twilio or Facebook whether the number or Page belongs to these credentials before it
+// saves anything, so a save takes a moment and may be refused (422) with the platform's reason.
 import { useState, type FormEvent } from 'react';
-import { errorMessage } from '../api/client';
+import { ApiError, errorMessage } from '../api/client';
 import type { Tenant, TenantPatch } from '../types';
 import { CopyField } from './CopyButton';
 
@@ -12,6 +14,8 @@ interface FieldSpec {
 
 interface Props {
   title: string;
+  /** Who confirms ownership when saving: "Twilio", "Facebook". */
+  platform: string;
   configured: boolean;
   fields: FieldSpec[];
   /** Current non-secret values from GET /api/v1/tenant, and `<secret>_set` flags. */
@@ -20,7 +24,7 @@ interface Props {
   onSave: (values: Record<string, string>) => Promise<void>;
 }
 
-function ChannelForm({ title, configured, fields, current, webhooks, onSave }: Props) {
+function ChannelForm({ title, platform, configured, fields, current, webhooks, onSave }: Props) {
   const initial = () =>
     Object.fromEntries(fields.map((f) => [f.key, f.secret ? '' : String(current[f.key] ?? '')]));
   // Older servers may not send `<secret>_set`; then "configured" is the best hint we have.
@@ -38,20 +42,24 @@ function ChannelForm({ title, configured, fields, current, webhooks, onSave }: P
       return;
     }
     setBusy(true);
+    setMessage(null);
     try {
       await onSave(changed);
       setTouched(new Set());
       setValues((v) => Object.fromEntries(fields.map((f) => [f.key, f.secret ? '' : (v[f.key] ?? '')])));
-      setMessage({ ok: true, text: 'Saved.' });
+      setMessage({ ok: true, text: `Saved: ${platform} confirmed these credentials.` });
     } catch (err) {
-      setMessage({ ok: false, text: errorMessage(err) });
+      // 422: the platform did not confirm the number or Page (or could not be reached); nothing was saved,
+      // and what was typed stays in the form to correct.
+      const refused = err instanceof ApiError && err.status === 422;
+      setMessage({ ok: false, text: refused ? `Not saved. ${errorMessage(err)}` : errorMessage(err) });
     } finally {
       setBusy(false);
     }
   };
 
   return (
-    <form className="card form-grid" onSubmit={submit} aria-label={title}>
+    <form className="card form-grid" onSubmit={submit} aria-label={title} aria-busy={busy}>
       <div className="card-head">
         <h2>{title}</h2>
         <span className={`badge ${configured ? 'badge-ok' : 'badge-muted'}`}>
@@ -76,6 +84,11 @@ function ChannelForm({ title, configured, fields, current, webhooks, onSave }: P
       {webhooks.map(([label, url]) =>
         url ? <CopyField key={label} label={label} value={url} /> : null,
       )}
+      {busy ? (
+        <p className="muted" role="status">
+          Verifying with {platform}…
+        </p>
+      ) : null}
       {message ? (
         <p className={message.ok ? 'success' : 'error'} role={message.ok ? 'status' : 'alert'}>
           {message.text}
@@ -83,7 +96,7 @@ function ChannelForm({ title, configured, fields, current, webhooks, onSave }: P
       ) : null}
       <div className="form-actions">
         <button type="submit" className="btn btn-primary" disabled={busy}>
-          Save {title}
+          {busy ? `Verifying with ${platform}…` : `Save ${title}`}
         </button>
       </div>
     </form>
@@ -97,6 +110,7 @@ export function ChannelForms({ tenant, onPatch }: { tenant: Tenant; onPatch: (p:
     <div className="channel-forms">
       <ChannelForm
         title="Twilio SMS"
+        platform="Twilio"
         configured={!!sms?.configured}
         fields={[
           { key: 'account_sid', label: 'Account SID' },
@@ -112,6 +126,7 @@ export function ChannelForms({ tenant, onPatch }: { tenant: Tenant; onPatch: (p:
       />
       <ChannelForm
         title="Facebook Messenger"
+        platform="Facebook"
         configured={!!messenger?.configured}
         fields={[
           { key: 'page_id', label: 'Page ID' },

@@ -98,21 +98,23 @@ export function HistoryTranscript({ kind, id }: { kind: 'conversation' | 'import
         </span>
       </div>
       {typeof lines === 'string' ? (
-        <pre className="imported-text" role="log" aria-label="History transcript">
+        <pre className="imported-text" role="log" aria-label="History transcript" tabIndex={0}>
           {linkify(lines)}
         </pre>
       ) : (
-        <ol className="transcript" role="log" aria-label="History transcript">
-          {lines.map((line, i) => (
-            <li key={i} className="msg">
-              <div className="msg-head">
-                <span className="msg-author">{line.who}</span>
-                {line.at ? <time>{formatDateTime(line.at)}</time> : null}
-              </div>
-              <div className="msg-body">{linkify(line.text)}</div>
-            </li>
-          ))}
-        </ol>
+        <div className="transcript" role="log" aria-label="History transcript" tabIndex={0}>
+          <ol className="transcript-list">
+            {lines.map((line, i) => (
+              <li key={i} className="msg">
+                <div className="msg-head">
+                  <span className="msg-author">{line.who}</span>
+                  {line.at ? <time>{formatDateTime(line.at)}</time> : null}
+                </div>
+                <div className="msg-body">{linkify(line.text)}</div>
+              </li>
+            ))}
+          </ol>
+        </div>
       )}
     </div>
   );

@@ -68,7 +68,7 @@ function MessageItem({
 }
 
 export function Transcript({ messages, visitorReadId, onRetry, typing, label = 'Conversation transcript' }: Props) {
-  const ref = useRef<HTMLOListElement>(null);
+  const ref = useRef<HTMLDivElement>(null);
   const stick = useRef(true);
 
   useEffect(() => {
@@ -89,11 +89,15 @@ export function Transcript({ messages, visitorReadId, onRetry, typing, label = '
 
   return (
     <div className="transcript-wrap">
-      <ol className="transcript" role="log" aria-live="polite" aria-label={label} ref={ref}>
-        {messages.map((m) => (
-          <MessageItem key={m.client_id ?? `id-${m.id}`} message={m} visitorReadId={visitorReadId} onRetry={onRetry} />
-        ))}
-      </ol>
+      {/* The log is the scrolling box around the list (a role on the <ol> itself would hide its items' list
+          semantics); it is focusable so the keyboard can scroll it. */}
+      <div className="transcript" role="log" aria-live="polite" aria-label={label} tabIndex={0} ref={ref}>
+        <ol className="transcript-list">
+          {messages.map((m) => (
+            <MessageItem key={m.client_id ?? `id-${m.id}`} message={m} visitorReadId={visitorReadId} onRetry={onRetry} />
+          ))}
+        </ol>
+      </div>
       <div className="typing" aria-live="polite">
         {typing ? `${typing} is typing…` : ''}
       </div>

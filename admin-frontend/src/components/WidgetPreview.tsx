@@ -1,4 +1,5 @@
 // A static mock of the widget (launcher bubble and open panel) in the chosen colour and corner.
+import { readableColors } from '../lib/contrast';
 import type { TenantSettings } from '../types';
 
 const TEXT = {
@@ -8,18 +9,11 @@ const TEXT = {
   de: { title: 'Chatten Sie mit uns', placeholder: 'Nachricht eingeben…', send: 'Senden', online: 'Wir antworten in wenigen Minuten' },
 } as const;
 
-/** Black or white text, whichever reads better on `hex`. */
-export function contrastText(hex: string): string {
-  const m = /^#?([0-9a-f]{6})$/i.exec(hex.trim());
-  if (!m) return '#fff';
-  const n = parseInt(m[1]!, 16);
-  const [r, g, b] = [(n >> 16) & 255, (n >> 8) & 255, n & 255];
-  return 0.299 * r + 0.587 * g + 0.114 * b > 160 ? '#111' : '#fff';
-}
-
 export function WidgetPreview({ settings, businessName }: { settings: TenantSettings; businessName: string }) {
-  const color = /^#[0-9a-f]{6}$/i.test(settings.color ?? '') ? settings.color! : '#2563eb';
-  const fg = contrastText(color);
+  // The colours the widget will use: the brand colour, darkened or lightened only when no text colour reads on it.
+  const { text: fg, background: color } = readableColors(
+    /^#[0-9a-f]{6}$/i.test(settings.color ?? '') ? settings.color! : '#2563eb',
+  );
   const t = TEXT[settings.language ?? 'en'] ?? TEXT.en;
   const side = settings.position === 'left' ? 'left' : 'right';
   return (

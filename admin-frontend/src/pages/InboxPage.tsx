@@ -26,7 +26,11 @@ export function InboxPage({ openId }: { openId: number | null }) {
 
   return (
     <div className={`inbox${openId ? ' has-open' : ''}`}>
-      <section className="inbox-list" aria-label="Inbox">
+      <section className="inbox-list" aria-labelledby="inbox-title">
+        {/* The page's one h1; the list and the open conversation (its h2) say visually where we are. */}
+        <h1 id="inbox-title" className="visually-hidden">
+          Inbox
+        </h1>
         <ConversationFilters />
         <ConversationList />
       </section>

@@ -4,6 +4,7 @@ import { errorMessage } from '../api/client';
 import * as api from '../api/endpoints';
 import { BusinessHoursEditor, normaliseHours } from '../components/BusinessHoursEditor';
 import { ChannelForms } from '../components/ChannelForms';
+import { ContrastCheck } from '../components/ContrastCheck';
 import { CopyButton } from '../components/CopyButton';
 import { WidgetPreview } from '../components/WidgetPreview';
 import { browserTimeZone } from '../lib/format';
@@ -131,6 +132,7 @@ export function SettingsPage() {
                 />
                 <input
                   aria-label="Colour hex"
+                  aria-describedby="colour-contrast"
                   value={form.settings.color ?? ''}
                   pattern="#[0-9a-fA-F]{6}"
                   onChange={(e) => set({ color: e.target.value })}
@@ -161,6 +163,7 @@ export function SettingsPage() {
               </select>
             </label>
           </div>
+          <ContrastCheck id="colour-contrast" color={form.settings.color ?? ''} />
           <label className="check">
             <input
               type="checkbox"

@@ -30,7 +30,7 @@ export interface SocketOptions {
 }
 
 const OPEN = 1;
-// 1008 policy violation and 4401/4403 are how the server refuses credentials (CONTRACT, WebSockets).
+// 1008 policy violation and 4401/4403 are the close codes the server refuses credentials with.
 const AUTH_CLOSE_CODES = new Set([1008, 4401, 4403]);
 /** A connection that stays up this long resets the backoff. */
 const STABLE_MS = 5000;

@@ -14,6 +14,7 @@ from starlette.websockets import WebSocket
 from handoff.config import Settings
 from handoff.context import AppContext, Limits
 from handoff.conversations.timers import ESCALATED_TEXT, IDLE_CLOSED_TEXT, close_idle, escalate_overdue
+from handoff.crypto import SecretBox
 from handoff.live.hub import Hub, Socket
 from handoff.store import conversations as store
 from handoff.store.database import iso
@@ -23,7 +24,8 @@ from tests.unit.helpers import add_tenant, open_database, queued, run
 @asynccontextmanager
 async def app_context(path: str) -> AsyncIterator[AppContext]:
     async with open_database(path) as db:
-        ctx = AppContext(settings=Settings(db_path=path), db=db, hub=Hub(), limits=Limits())
+        settings = Settings(db_path=path, jwt_secret="unit-test-" + "k" * 32)
+        ctx = AppContext(settings=settings, db=db, hub=Hub(), limits=Limits(), secrets=SecretBox(settings.jwt_secret))
         try:
             yield ctx
         finally:

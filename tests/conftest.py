@@ -1,14 +1,34 @@
+"""Fixtures shared across the test folders: live servers, the loopback Twilio and Graph APIs, a migrated
+database, the browser and its pages.
+
+A folder's own conftest.py keeps only what that folder alone uses.
+"""
+
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
 
-from tests.browser import browser, context  # noqa: F401  (the shared chromium; a context per test)
+from handoff.store.migrator import migrate
 from tests.fakes.graph_api import FakeGraph
 from tests.fakes.twilio_api import FakeTwilio
 from tests.support import LiveServer
+
+CHROMIUM = os.environ.get("HANDOFF_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 
 
 @pytest.fixture(scope="module")
@@ -41,3 +61,41 @@ def graph() -> Iterator[FakeGraph]:
     fake = FakeGraph().start()
     yield fake
     fake.stop()
+
+
+@pytest.fixture
+def db_path(tmp_path: Path) -> str:
+    """A new SQLite file with every migration applied, for unit tests of the store and the domain."""
+    path = str(tmp_path / "handoff.sqlite")
+    migrate(path)
+    return path
+
+
+# ---- the browser: one headless Debian chromium for the whole session ---------------------------------
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Browser]:
+    """Headless Debian chromium, launched once per test session."""
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def context(browser: Browser) -> Iterator[BrowserContext]:
+    """A fresh browser context (its own localStorage, cookies and cache); uncaught page errors fail the test."""
+    ctx = browser.new_context(viewport={"width": 1100, "height": 800})
+    ctx.set_default_timeout(10_000)
+    errors: list[str] = []
+    ctx.on("page", lambda page: page.on("pageerror", lambda exc: errors.append(str(exc))))
+    yield ctx
+    ctx.close()
+    assert not errors, f"uncaught errors in the page: {errors}"
+
+
+@pytest.fixture
+def page(context: BrowserContext) -> Page:
+    """A tab in the test's own browser context (both browser folders use it)."""
+    return context.new_page()

@@ -193,22 +193,20 @@ class Sock:
 
     def recv_until(self, predicate: Any, timeout: float = 5) -> dict[str, Any]:
         """Skip frames until one matches (presence and typing frames may come in between)."""
+        return self.recv_through(predicate, timeout)[-1]
+
+    def recv_through(self, predicate: Callable[[dict[str, Any]], bool], timeout: float = 5) -> list[dict[str, Any]]:
+        """Every frame up to and including the first that matches. A socket's frames arrive in the order
+        the server queued them, so a marker frame proves that nothing queued before it is still to come."""
+        frames: list[dict[str, Any]] = []
         deadline = time.monotonic() + timeout
         while True:
             remaining = deadline - time.monotonic()
             if remaining <= 0:
-                raise TimeoutError("no matching frame")
-            frame = self.recv(remaining)
-            if predicate(frame):
-                return frame
-
-    def drain(self, wait: float = 0.3) -> list[dict[str, Any]]:
-        frames = []
-        try:
-            while True:
-                frames.append(self.recv(wait))
-        except TimeoutError:
-            return frames
+                raise TimeoutError(f"no matching frame among {frames}")
+            frames.append(self.recv(remaining))
+            if predicate(frames[-1]):
+                return frames
 
     def close(self) -> None:
         self.conn.close()

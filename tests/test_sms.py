@@ -6,7 +6,6 @@ from __future__ import annotations
 import random
 import secrets
 import sqlite3
-import time
 import uuid
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -236,7 +235,10 @@ def test_retried_message_sid_is_stored_once_even_when_concurrent(server: LiveSer
         statuses = list(pool.map(lambda _: shop.text_in("once only", sender, sid=sid).status_code, range(10)))
     assert statuses == [200] * 10
     assert query(server, "SELECT count(*) FROM messages WHERE external_id = ?", sid) == [(1,)]
-    events = [f for f in staff.drain(0.5) if f["type"] == "message"]
+    # Every retry was answered, so anything it announced is queued before this later message's event.
+    assert shop.text_in("marker", phone()).status_code == 200
+    frames = staff.recv_through(lambda f: f["type"] == "message" and f["message"]["text"] == "marker")
+    events = [f for f in frames[:-1] if f["type"] == "message"]
     assert len(events) == 1
     staff.close()
 
@@ -324,7 +326,15 @@ def test_stop_opts_out_and_start_opts_back_in(server: LiveServer, twilio: FakeTw
     refused = shop.reply(conversation_id, "Wait, one more thing")
     assert refused.status_code == 409
     assert "opted out" in refused.json()["detail"] and "START" in refused.json()["detail"]
-    time.sleep(0.3)
+    # Refused before anything was stored: no message and no outbox row, so nothing can ever be sent.
+    assert query(
+        server, "SELECT count(*) FROM messages WHERE conversation_id = ? AND sender = 'staff'", conversation_id
+    ) == [(0,)]
+    assert query(
+        server,
+        "SELECT count(*) FROM outbox WHERE tenant_id = (SELECT tenant_id FROM conversations WHERE id = ?)",
+        conversation_id,
+    ) == [(0,)]
     assert shop.requests(twilio) == []
 
     assert shop.text_in("Start", sender).status_code == 200
@@ -376,12 +386,53 @@ def test_permanent_error_fails_at_once_with_the_code_shown(
     message_id = shop.reply(conversation_id, "to nowhere").json()["message_id"]
     failed = staff.recv_until(lambda f: is_update(f, message_id, "failed"))["message"]
     assert failed["error"] == "21211: Invalid 'To' Phone Number"
-    time.sleep(0.4)
+    # Committed with the failure, before its event: a failed row is final, so no retry can follow.
+    assert query(server, "SELECT state, attempts FROM outbox WHERE message_id = ?", message_id) == [("failed", 1)]
     assert len(shop.requests(twilio)) == 1  # not retried
-    assert query(server, "SELECT state FROM outbox WHERE message_id = ?", message_id) == [("failed",)]
     listed = shop.admin.get(f"/admin/api/conversations/{conversation_id}/messages").json()["messages"][-1]
     assert listed["status"] == "failed" and listed["error"].startswith("21211")
     staff.close()
+
+
+# ---- the outbox: durable across a restart, in order under retries ----------------------------------
+
+
+@pytest.fixture
+def live(tmp_path: Path, twilio: FakeTwilio) -> Iterator[LiveServer]:
+    """A server of its own, for tests that stop and restart it."""
+    server = sms_server(tmp_path, twilio)
+    server.env["PUBLIC_BASE_URL"] = server.url  # Twilio reaches this server directly: no proxy in between
+    yield server.start()
+    server.stop()
+
+
+def test_pending_reply_is_delivered_after_a_restart(live: LiveServer, twilio: FakeTwilio) -> None:
+    shop = sms_shop(live, twilio, public=live.url)
+    assert shop.text_in("Hello?", "+15557654321").status_code == 200
+    conversation_id = shop.conversation_of("+15557654321")["id"]
+    twilio.always = server_error()  # Twilio is down
+    message_id = shop.reply(conversation_id, "We are on it").json()["message_id"]
+    twilio.wait_for_requests(2, path=f"/2010-04-01/Accounts/{shop.account_sid}/Messages.json")
+    live.stop()
+    assert query(live, "SELECT state FROM outbox WHERE message_id = ?", message_id) == [("pending",)]
+    assert message_row(live, message_id)["status"] == "queued"
+
+    twilio.always = None  # Twilio is back; so are we
+    live.start()
+    eventually(status_is(live, message_id, "sent"))
+    assert [r.form["Body"] for r in twilio.sent()] == ["We are on it"]
+    assert twilio.sent()[0].form["StatusCallback"] == f"{live.url}/webhooks/twilio/status"
+
+
+def test_a_conversation_replies_are_never_reordered_by_retries(live: LiveServer, twilio: FakeTwilio) -> None:
+    shop = sms_shop(live, twilio, public=live.url)
+    shop.text_in("Hi", "+15557654322")
+    conversation_id = shop.conversation_of("+15557654322")["id"]
+    twilio.script(server_error(), server_error())
+    ids = [shop.reply(conversation_id, text).json()["message_id"] for text in ("one", "two", "three")]
+    for message_id in ids:
+        eventually(status_is(live, message_id, "sent"))
+    assert [r.form["Body"] for r in twilio.sent()] == ["one", "two", "three"]
 
 
 def test_each_number_lands_in_its_own_tenant(server: LiveServer, twilio: FakeTwilio) -> None:

@@ -117,7 +117,8 @@ def test_staff_reply_reaches_every_tab_and_resume_replays_exactly_the_missed(
     tab1.recv_until(lambda f: is_message(f, "missed 2"))
     back = visitor_socket(server, session)
     back.send({"type": "resume", "after": reply.json()["message_id"]})
-    replayed = [f["message"]["text"] for f in back.drain() if f["type"] == "message"]
+    replay = back.recv_through(lambda f: f["type"] == "conversation")  # a replay ends with the conversation's state
+    replayed = [f["message"]["text"] for f in replay if f["type"] == "message"]
     assert replayed == ["missed 1", "missed 2"]
     polled = httpx.get(
         f"{server.url}/api/v1/widget/messages",
@@ -131,18 +132,23 @@ def test_staff_reply_reaches_every_tab_and_resume_replays_exactly_the_missed(
 
 def test_other_tenant_staff_receive_nothing(server: LiveServer, shop: tuple[Api, str]) -> None:
     admin, key = shop
-    other_admin, _ = make_tenant(server)
+    other_admin, other_key = make_tenant(server)
     outsider = staff_socket(server, other_admin.token or "")
     visitor = visitor_socket(server, visitor_session(server, key))
     visitor.send({"type": "message", "text": "private to my shop", "client_id": "p1"})
-    visitor.recv_until(lambda f: f["type"] == "ack")
-    assert not [f for f in outsider.drain(0.5) if f["type"] == "message"]
+    visitor.recv_until(lambda f: f["type"] == "ack")  # acknowledged after it was announced
     conversation_id = admin.get("/admin/api/convos").json()["conversations"][0]["id"]
     assert other_admin.get(f"/admin/api/conversations/{conversation_id}/messages").status_code == 404
     assert other_admin.post("/admin/api/send", {"conversation_id": conversation_id, "text": "hi"}).status_code == 404
     assert other_admin.get("/admin/api/convos").json()["conversations"] == []
+    # A message in the outsider's own shop, announced after ours: anything ours sent it would arrive first.
+    own = visitor_socket(server, visitor_session(server, other_key))
+    own.send({"type": "message", "text": "in the outsider's shop", "client_id": "o1"})
+    frames = outsider.recv_through(lambda f: is_message(f, "in the outsider's shop"))
+    assert not [f for f in frames[:-1] if f["type"] == "message"]
     outsider.close()
     visitor.close()
+    own.close()
 
 
 def test_sockets_refused_without_valid_token(server: LiveServer, shop: tuple[Api, str]) -> None:
@@ -228,8 +234,8 @@ def test_resume_also_reports_the_conversation_state(server: LiveServer, shop: tu
     admin.patch(f"/admin/api/conversations/{sent.json()['conversation_id']}", {"status": "closed"})
     sock = visitor_socket(server, session)  # was away while it closed
     sock.send({"type": "resume", "after": sent.json()["message_id"]})
-    frames = sock.drain()
+    frames = sock.recv_through(lambda f: f["type"] == "conversation")  # a replay ends with the conversation's state
     assert [f["message"]["sender"] for f in frames if f["type"] == "message"] == ["system"]
-    state = next(f for f in frames if f["type"] == "conversation")
+    state = frames[-1]
     assert state["conversation"] == {"id": sent.json()["conversation_id"], "status": "closed", "escalated": False}
     sock.close()

@@ -1,5 +1,5 @@
 """Fixtures for the admin SPA browser tests: one server per module (started after the SPA is built), a
-tenant of its own per test, and a page in a fresh browser context."""
+tenant of its own per test. The page, in a fresh browser context, comes from tests/conftest.py."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import uuid
 from collections.abc import Iterator
 
 import pytest
-from playwright.sync_api import BrowserContext, Page, expect
+from playwright.sync_api import expect
 
 from tests.admin_browser.helpers import Shop, ensure_spa_built
 from tests.fakes.twilio_api import FakeTwilio
@@ -42,8 +42,3 @@ def shop(live: LiveServer) -> Iterator[Shop]:
     api = Api(live, signed["access_token"])
     yield Shop(api, created.json()["widget_key"], email, password, signed["user"]["id"], signed["user"]["name"])
     api.close()
-
-
-@pytest.fixture
-def page(context: BrowserContext) -> Page:
-    return context.new_page()

@@ -1,12 +1,11 @@
 """Fixtures for the widget browser tests: one server per module (tests/conftest.py), a tenant of its own per
-test with staff online or not, and a page in a fresh browser context."""
+test with staff online or not. The page, in a fresh browser context, comes from tests/conftest.py too."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 
 import pytest
-from playwright.sync_api import BrowserContext, Page
 
 from tests.support import LiveServer
 from tests.widget_browser.helpers import Shop
@@ -26,8 +25,3 @@ def offline_shop(server: LiveServer) -> Iterator[Shop]:
     shop = Shop(server)
     yield shop
     shop.close()
-
-
-@pytest.fixture
-def page(context: BrowserContext) -> Page:
-    return context.new_page()

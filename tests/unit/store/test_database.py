@@ -1,0 +1,149 @@
+"""The database layer: group commit, per-write failure isolation, durability before the caller resumes."""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+import sqlite3
+import threading
+from collections.abc import Callable
+
+import pytest
+
+from handoff.store.database import Database
+from tests.unit.helpers import open_database, run
+
+
+def insert_event(action: str) -> Callable[[sqlite3.Connection], None]:
+    def write(conn: sqlite3.Connection) -> None:
+        conn.execute("INSERT INTO events (actor_type, action, created_at) VALUES ('system', ?, 'now')", (action,))
+
+    return write
+
+
+def actions(path: str) -> list[str]:
+    """What another connection sees committed, in insertion order."""
+    with sqlite3.connect(path) as other:
+        return [row[0] for row in other.execute("SELECT action FROM events ORDER BY id")]
+
+
+def test_concurrent_writes_share_commits_and_each_is_durable_on_return(db_path: str) -> None:
+    async def scenario() -> tuple[int, int, list[int]]:
+        async with open_database(db_path) as db:
+
+            async def one(i: int) -> int:
+                def write(conn: sqlite3.Connection) -> int:
+                    conn.execute(
+                        "INSERT INTO events (actor_type, action, created_at) VALUES ('system', ?, 'now')", (f"e{i}",)
+                    )
+                    return i
+
+                result = await db.write(write)
+                # Returned means committed: a separate connection sees it immediately.
+                with sqlite3.connect(db_path) as other:
+                    assert other.execute("SELECT 1 FROM events WHERE action = ?", (f"e{i}",)).fetchone()
+                return result
+
+            results = await asyncio.gather(*(one(i) for i in range(300)))
+            return db.commits, db.writes, results
+
+    commits, writes, results = run(scenario())
+    assert results == list(range(300))
+    assert writes == 300
+    assert commits < 300  # group commit: writes that queue up while one commits share the next
+
+
+def test_a_failing_write_is_rolled_back_alone(db_path: str) -> None:
+    async def scenario() -> Database:
+        async with open_database(db_path) as db:
+
+            def good(conn: sqlite3.Connection) -> None:
+                conn.execute("INSERT INTO events (actor_type, action, created_at) VALUES ('system', 'kept', 'now')")
+
+            def bad(conn: sqlite3.Connection) -> None:
+                conn.execute("INSERT INTO events (actor_type, action, created_at) VALUES ('system', 'dropped', 'now')")
+                raise ValueError("boom")
+
+            outcomes = await asyncio.gather(db.write(good), db.write(bad), db.write(good), return_exceptions=True)
+            assert outcomes[0] is None and outcomes[2] is None
+            assert isinstance(outcomes[1], ValueError) and str(outcomes[1]) == "boom"
+            # One transaction for the three: the failure was undone to its savepoint, not the batch rolled back.
+            assert (db.commits, db.writes) == (1, 3)
+            rows = await db.fetchall("SELECT action FROM events ORDER BY id")
+            assert [r["action"] for r in rows] == ["kept", "kept"]
+        return db
+
+    closed = run(scenario())
+    assert actions(db_path) == ["kept", "kept"]
+
+    async def after_close() -> None:
+        with pytest.raises(RuntimeError):
+            await closed.write(lambda conn: None)
+
+    run(after_close())
+
+
+def test_reads_see_only_committed_data(db_path: str) -> None:
+    """The reader connection never sees a write that is still inside its transaction."""
+    in_job, release = threading.Event(), threading.Event()
+
+    def slow_insert(conn: sqlite3.Connection) -> str:
+        conn.execute("INSERT INTO events (actor_type, action, created_at) VALUES ('system', 'slow', 'now')")
+        in_job.set()
+        assert release.wait(10), "the test never released the write"
+        return "done"
+
+    def count(conn: sqlite3.Connection) -> int:
+        return int(conn.execute("SELECT count(*) FROM events WHERE action = 'slow'").fetchone()[0])
+
+    async def scenario() -> tuple[int, str, int]:
+        async with open_database(db_path) as db:
+            writing = asyncio.create_task(db.write(slow_insert))
+            assert await asyncio.to_thread(in_job.wait, 10)  # the row is inserted, not yet committed
+            during = await db.read(count)
+            release.set()
+            result = await writing
+            after = await db.read(count)
+            return during, result, after
+
+    assert run(scenario()) == (0, "done", 1)
+
+
+def test_writes_queued_before_close_still_commit(db_path: str) -> None:
+    async def scenario() -> list[None]:
+        db = Database(db_path)
+        await db.open()
+        writes = [asyncio.create_task(db.write(insert_event(f"late{i}"))) for i in range(5)]
+        await asyncio.sleep(0)  # each task has queued its write
+        await db.close()
+        return [task.result() for task in writes]
+
+    assert run(scenario()) == [None] * 5
+    assert actions(db_path) == [f"late{i}" for i in range(5)]
+
+
+def test_a_write_runs_in_its_callers_context(db_path: str) -> None:
+    """On the writer thread, but with the caller's context variables (the request id audit rows record)."""
+    request_id: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="none")
+
+    async def scenario() -> list[str]:
+        async with open_database(db_path) as db:
+
+            async def as_request(rid: str) -> str:
+                request_id.set(rid)
+                return await db.write(lambda conn: request_id.get())
+
+            return list(await asyncio.gather(*(as_request(f"r{i}") for i in range(3))))
+
+    assert run(scenario()) == ["r0", "r1", "r2"]
+
+
+def test_connection_pragmas(db_path: str) -> None:
+    async def scenario() -> tuple[int, int, str]:
+        async with open_database(db_path) as db:
+            sync = await db.read(lambda c: c.execute("PRAGMA synchronous").fetchone()[0])
+            fks = await db.read(lambda c: c.execute("PRAGMA foreign_keys").fetchone()[0])
+            mode = await db.read(lambda c: c.execute("PRAGMA journal_mode").fetchone()[0])
+            return sync, fks, mode
+
+    assert run(scenario()) == (2, 1, "wal")  # 2 = FULL

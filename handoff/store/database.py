@@ -144,7 +144,7 @@ class Database:
     @staticmethod
     async def _call(conn: aiosqlite.Connection, fn: Callable[..., T], *args: Any) -> T:
         # aiosqlite's documented API hops threads once per statement; `_execute` runs a whole function
-        # on the connection's own thread in one hop. Pinned aiosqlite version; covered by tests/test_db.py.
+        # on the connection's own thread in one hop. Pinned aiosqlite version; covered by tests/unit/store/test_database.py.
         raw = conn._connection
         result: T = await conn._execute(fn, raw, *args)  # type: ignore[no-untyped-call]
         return result

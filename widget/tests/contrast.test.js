@@ -13,6 +13,8 @@ import {
   toHex,
   WHITE,
 } from '../src/contrast.js';
+// The admin app's copy (TypeScript, no imports), which its Settings page uses to show the tenant the result.
+import * as admin from '../../admin-frontend/src/lib/contrast.ts';
 
 const HEX3 = [];
 for (const r of '0123456789abcdef') for (const g of '0123456789abcdef') for (const b of '0123456789abcdef') HEX3.push(`#${r}${g}${b}`);
@@ -118,6 +120,12 @@ describe('readableColors: the text colour on the brand colour', () => {
 
   it('refuses what is not a colour', () => {
     expect(() => readableColors('yellow')).toThrow(RangeError);
+  });
+
+  it("gives what the admin app's Settings page shows, for every #rgb colour and a spread of #rrggbb", () => {
+    const spread = [];
+    for (let n = 0; n < 0x1000000; n += 0x010307) spread.push(toHex([(n >> 16) & 255, (n >> 8) & 255, n & 255]));
+    for (const c of HEX3.concat(spread)) expect(readableColors(c)).toEqual(admin.readableColors(c));
   });
 });
 

@@ -39,8 +39,14 @@ VIEWPORTS = [
 COLOURS = [pytest.param(c, id=c[1:]) for c in BRAND_COLOURS]
 
 
+# resolves once the widget's CSS transitions (the panel fading in, 0.18 s) have ended: axe counts opacity
+TRANSITIONS_DONE_JS = """() => Promise.all(document.querySelector('handoff-widget').shadowRoot.getAnimations()
+    .filter((a) => a instanceof CSSTransition).map((a) => a.finished.catch(() => null))).then(() => true)"""
+
+
 def check_widget(page: Page, label: str) -> None:
     """No serious or critical axe violation inside the widget, and every part on the brand colour readable."""
+    page.evaluate(TRANSITIONS_DONE_JS)
     assert_accessible(page, within_shadow_host=HOST, label=label)
     brand_parts(page)
 

@@ -105,3 +105,106 @@ def visitor_id(page: Page, key: str) -> str:
 def bubbles(page: Page, text: str) -> Locator:
     """Transcript bubbles whose whole text is `text` (the greeting and meta lines excluded)."""
     return log(page).locator(".bubble").filter(has_text=re.compile("^" + re.escape(text) + "$"))
+
+
+# ---- colours and focus, read from inside the shadow root -------------------------------------------------------
+
+BRAND_COLOURS = ["#ffff00", "#ff0000", "#0b5cff", "#777777", "#000000", "#ffffff"]
+
+
+def set_brand_colour(shop: Shop, colour: str) -> None:
+    """The tenant's widget colour, as the admin app's Settings page saves it (read by the widget at boot)."""
+    response = shop.admin.patch("/api/v1/tenant", {"settings": {"color": colour}})
+    assert response.status_code == 200, response.text
+
+
+def rgb(colour: str) -> tuple[int, int, int]:
+    """`#rrggbb` or a computed `rgb(r, g, b)` / `rgba(r, g, b, 1)` as (r, g, b)."""
+    if colour.startswith("#"):
+        return int(colour[1:3], 16), int(colour[3:5], 16), int(colour[5:7], 16)
+    r, g, b = (int(float(x)) for x in re.findall(r"[\d.]+", colour)[:3])
+    return r, g, b
+
+
+def contrast(a: str, b: str) -> float:
+    """WCAG contrast ratio of two opaque colours."""
+
+    def luminance(colour: str) -> float:
+        def channel(c: int) -> float:
+            s = c / 255
+            return s / 12.92 if s <= 0.04045 else ((s + 0.055) / 1.055) ** 2.4
+
+        r, g, b = (channel(c) for c in rgb(colour))
+        return 0.2126 * r + 0.7152 * g + 0.0722 * b
+
+    hi, lo = sorted((luminance(a), luminance(b)), reverse=True)
+    return (hi + 0.05) / (lo + 0.05)
+
+
+# the computed text and background colours of every shown part drawn on the brand colour, and the ring colour
+BRAND_PARTS_JS = """() => {
+  const r = document.querySelector('handoff-widget').shadowRoot, parts = [];
+  for (const sel of ['.launcher', '.head', '.visitor .bubble', '.send', '.primary']) {
+    for (const el of r.querySelectorAll(sel)) {
+      if (!el.getClientRects().length) continue;
+      const s = getComputedStyle(el);
+      parts.push({ part: sel, color: s.color, background: s.backgroundColor });
+    }
+  }
+  return { parts, ring: getComputedStyle(r.querySelector('.hf')).getPropertyValue('--a').trim() };
+}"""
+
+
+def brand_parts(page: Page) -> dict[str, Any]:
+    """Every shown part drawn on the brand colour, and the ring colour; fails when one does not reach 4.5:1.
+
+    axe checks text only, so this also covers the icons on the launcher and the send button."""
+    found = page.evaluate(BRAND_PARTS_JS)
+    for part in found["parts"]:
+        ratio = contrast(part["color"], part["background"])
+        assert ratio >= 4.5, f"{part['part']}: {part['color']} on {part['background']} is {ratio:.2f}:1"
+    ratio = contrast(found["ring"], "#ffffff")
+    assert ratio >= 4.5, f"focus ring {found['ring']} on white is {ratio:.2f}:1"
+    return dict(found)
+
+
+# the focused element, inside the widget's shadow root when the focus is there, and what its focus ring is drawn on
+FOCUSED_JS = """() => {
+  let el = document.activeElement;
+  while (el && el.shadowRoot && el.shadowRoot.activeElement) el = el.shadowRoot.activeElement;
+  if (!el || el === document.body) return null;
+  const s = getComputedStyle(el), opaque = (c) => c !== 'transparent' && !/^rgba\\(.*, 0\\)$/.test(c);
+  let backdrop = null;
+  for (let p = el.parentElement; p && !backdrop; p = p.parentElement) {
+    const bg = getComputedStyle(p).backgroundColor;
+    if (opaque(bg)) backdrop = bg;
+  }
+  return {
+    html: el.outerHTML.slice(0, 120),
+    inWidget: el.getRootNode() !== document,
+    focusVisible: el.matches(':focus-visible'),
+    outline: s.outlineStyle !== 'none' && parseFloat(s.outlineWidth) > 0,
+    outlineColor: s.outlineColor,
+    shadow: s.boxShadow,
+    backdrop,
+  };
+}"""
+
+
+def focus_ring(page: Page) -> dict[str, Any]:
+    """The focused control in the widget, which must show a focus ring: an outline of at least 3:1 against what it
+    is drawn on (the nearest opaque ancestor; the launcher has none in its shadow root, so there its own white
+    halo), or a box shadow."""
+    focused = page.evaluate(FOCUSED_JS)
+    assert focused is not None, "nothing has the focus"
+    assert focused["inWidget"], f"the focus left the widget: {focused['html']}"
+    assert focused["focusVisible"], f"focused without :focus-visible: {focused['html']}"
+    assert focused["outline"] or focused["shadow"] != "none", f"no visible focus ring on {focused['html']}"
+    if focused["outline"]:
+        backdrop = focused["backdrop"]
+        if backdrop is None:
+            assert "rgb(255, 255, 255)" in focused["shadow"], focused
+            backdrop = "rgb(255, 255, 255)"
+        ratio = contrast(focused["outlineColor"], backdrop)
+        assert ratio >= 3, f"focus ring {focused['outlineColor']} on {backdrop} is {ratio:.2f}:1: {focused['html']}"
+    return dict(focused)

@@ -1,5 +1,6 @@
 /* What the visitor sees: the launcher, the panel (built on first open), the transcript's bubbles, and which
  * of the panel's views (chat, follow-up, pre-chat) shows. Everything people typed goes in as text. */
+import { onWhite, parseHex, readableColors } from './contrast.js';
 import { btn, h, linkify } from './dom.js';
 import { buildForms, prefill } from './forms.js';
 import { svg } from './icons.js';
@@ -94,9 +95,11 @@ export function createViews(w) {
   function scrollDown() { w.ui.log.scrollTop = w.ui.log.scrollHeight; }
 
   function refresh() {
+    // the badge's number is in the launcher's name as a word of its own, not in parentheses, which speech
+    // control and axe's label-in-name check set aside: "Open chat, 1 unread" (WCAG 2.5.3)
     let n = 0;
     if (!w.isOpen) for (const m of msgs) if (m.sender === 'staff' && m.id > w.seenId) n++;
-    launcher.setAttribute('aria-label', w.isOpen ? t('closeChat') : n ? `${t('openChat')} (${t('unread', { n })})` : t('openChat'));
+    launcher.setAttribute('aria-label', w.isOpen ? t('closeChat') : n ? `${t('openChat')}, ${t('unread', { n })}` : t('openChat'));
     launcher.setAttribute('aria-expanded', w.isOpen);
     const icon = w.isOpen ? 'down' : 'chat';
     if (launcher.dataset.icon !== icon) launcher.replaceChild(svg((launcher.dataset.icon = icon)), launcher.firstChild);
@@ -112,10 +115,14 @@ export function createViews(w) {
     ui.notice.hidden = !(w.conv && w.conv.status === 'closed' && msgs.length);
   }
 
-  /** The tenant's colour and side of the page. */
+  /** The tenant's colour and side of the page. On the brand colour: the text colour (and background) that
+   * readableColors() derives; on the white panel (focus rings, field borders): the colour darkened to 4.5:1. */
   function theme(settings) {
     const c = settings.color;
-    if (c && (!window.CSS || CSS.supports('color', c))) { wrap.style.setProperty('--c', c); wrap.style.setProperty('--fg', contrast(c)); }
+    if (c && parseHex(c)) {
+      const { text, background } = readableColors(c);
+      for (const [k, v] of [['--c', background], ['--fg', text], ['--a', onWhite(c)]]) wrap.style.setProperty(k, v);
+    }
     wrap.classList.toggle('left', settings.position === 'left');
   }
 
@@ -182,13 +189,4 @@ export function createViews(w) {
 
   return { host, root, wrap, launcher, build, rebuild, render, place, refresh, theme, chooseView, showView, focusView,
     showTyping, hideTyping };
-}
-
-/** Black or white text, whichever reads better on the tenant's colour. */
-function contrast(color) {
-  let x = (/^#([0-9a-f]{3}|[0-9a-f]{6})$/i.exec(color) || [])[1];
-  if (!x) return '#fff';
-  if (x.length === 3) x = x.replace(/./g, '$&$&');
-  const n = parseInt(x, 16);
-  return ((n >> 16) * 299 + ((n >> 8) & 255) * 587 + (n & 255) * 114) / 1000 > 160 ? '#111827' : '#fff';
 }

@@ -11,12 +11,13 @@ import gc
 import logging
 from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import httpx
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from analytics import router as analytics_router
@@ -50,6 +51,15 @@ from handoff.web.users import team_router
 
 log = logging.getLogger("handoff.server")
 ROOT = Path(__file__).resolve().parent
+
+
+class Healthy(BaseModel):
+    status: Literal["ok"]
+
+
+class Unhealthy(BaseModel):
+    status: Literal["unavailable"]
+    detail: str
 
 
 def validation_message(exc: RequestValidationError) -> str:
@@ -126,14 +136,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     for router in ROUTERS:
         app.include_router(router)
 
-    @app.get("/health", tags=["health"])
+    @app.get("/health", tags=["health"], response_model=Healthy, responses={503: {"model": Unhealthy}})
     async def health(request: Request) -> JSONResponse:
         """200 when the database answers, 503 otherwise."""
         ctx: AppContext | None = getattr(request.app.state, "ctx", None)
         try:
             if ctx is None:
                 raise RuntimeError("not started")
-            await asyncio.wait_for(ctx.db.fetchone("SELECT 1"), timeout=2)
+            await asyncio.wait_for(ctx.db.ping(), timeout=2)
         except Exception:
             return JSONResponse({"status": "unavailable", "detail": "database not answering"}, status_code=503)
         return JSONResponse({"status": "ok"})

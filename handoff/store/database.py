@@ -87,6 +87,10 @@ def configure(conn: sqlite3.Connection) -> None:
     conn.execute("PRAGMA busy_timeout=5000")
 
 
+def _ping(conn: sqlite3.Connection) -> None:
+    conn.execute("SELECT 1").fetchone()
+
+
 def _run_batch(conn: sqlite3.Connection, batch: Sequence[WriteFn]) -> list[tuple[bool, Any]]:
     """Runs on the writer thread: one transaction, a savepoint per job, one commit."""
     outcomes: list[tuple[bool, Any]] = []
@@ -140,6 +144,10 @@ class Database:
             if conn is not None:
                 await conn.close()
         self._writer = self._reader = self._report_reader = None
+
+    async def ping(self) -> None:
+        """Returns once the reader connection has run a statement (the health check)."""
+        await self.read(_ping)
 
     @staticmethod
     async def _call(conn: aiosqlite.Connection, fn: Callable[..., T], *args: Any) -> T:

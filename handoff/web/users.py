@@ -10,9 +10,10 @@ from typing import Any, Literal
 from fastapi import APIRouter, HTTPException, status
 from pydantic import BaseModel, EmailStr, Field
 
-from auth import AdminOnly, CurrentStaff, revoke_sessions, revoked, user_changed
+from auth import AdminOnly, CurrentStaff, revoked, user_changed
 from handoff.context import Ctx
 from handoff.security import hash_password, password_problem
+from handoff.store import sessions
 from handoff.store import users as store
 from handoff.store.audit import staff_event
 from handoff.web.params import IdPath
@@ -106,7 +107,7 @@ async def update_user(user_id: IdPath, body: UserPatch, ctx: Ctx, admin: AdminOn
         if not store.update_user(conn, admin.tenant_id, user_id, changes):
             return None
         if changes.get("disabled") or "password_hash" in changes:
-            revoke_sessions(conn, "disabled" if changes.get("disabled") else "password reset", user_id=user_id)
+            sessions.revoke(conn, "disabled" if changes.get("disabled") else "password reset", user_id=user_id)
         detail = {k: v for k, v in changes.items() if k != "password_hash"}
         if "password_hash" in changes:
             detail["password_reset"] = True

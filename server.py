@@ -43,6 +43,7 @@ from handoff.web.cors import SplitCORSMiddleware
 from handoff.web.followups import router as followups_router
 from handoff.web.history import router as history_router
 from handoff.web.inbox import router as inbox_router
+from handoff.web.schemas import error_responses
 from handoff.web.staff_socket import router as staff_socket_router
 from handoff.web.static_files import mount_static
 from handoff.web.tenants import router as tenants_router
@@ -134,7 +135,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     install_error_handlers(app)
     for router in ROUTERS:
-        app.include_router(router)
+        # Every 422 is `{"detail": "..."}` (see install_error_handlers), not FastAPI's default list of errors.
+        app.include_router(router, responses=error_responses(422))
 
     @app.get("/health", tags=["health"], response_model=Healthy, responses={503: {"model": Unhealthy}})
     async def health(request: Request) -> JSONResponse:

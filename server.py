@@ -35,7 +35,7 @@ from handoff.errors import DomainError
 from handoff.live.hub import Hub
 from handoff.logs import RequestIdMiddleware, setup_logging
 from handoff.store import migrator
-from handoff.store.database import Database
+from handoff.store.database import Database, ping
 from handoff.web.audit_log import router as audit_router
 from handoff.web.body_limit import BodyLimitMiddleware
 from handoff.web.client_address import ClientAddressMiddleware
@@ -145,7 +145,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         try:
             if ctx is None:
                 raise RuntimeError("not started")
-            await asyncio.wait_for(ctx.db.ping(), timeout=2)
+            await asyncio.wait_for(ctx.db.read(ping), timeout=2)
         except Exception:
             return JSONResponse({"status": "unavailable", "detail": "database not answering"}, status_code=503)
         return JSONResponse({"status": "ok"})

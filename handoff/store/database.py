@@ -87,7 +87,8 @@ def configure(conn: sqlite3.Connection) -> None:
     conn.execute("PRAGMA busy_timeout=5000")
 
 
-def _ping(conn: sqlite3.Connection) -> None:
+def ping(conn: sqlite3.Connection) -> None:
+    """The health check's statement: a plain function of a connection, so every backend's `read` runs it."""
     conn.execute("SELECT 1").fetchone()
 
 
@@ -144,10 +145,6 @@ class Database:
             if conn is not None:
                 await conn.close()
         self._writer = self._reader = self._report_reader = None
-
-    async def ping(self) -> None:
-        """Returns once the reader connection has run a statement (the health check)."""
-        await self.read(_ping)
 
     @staticmethod
     async def _call(conn: aiosqlite.Connection, fn: Callable[..., T], *args: Any) -> T:

@@ -157,6 +157,7 @@ class BusinessName(BaseModel):
     business_name: str
 
 
+# BusinessName listed last so its field comes first: pydantic orders fields from the last base, and the
+# answer's keys keep the order they had before this model existed.
 class WidgetSettings(TenantSettings, BusinessName):
-    """The settings as the widget gets them: the business's name first, then the tenant's settings (a base
-    listed later comes first in pydantic's field order, and the answer's key order is kept)."""
+    """The settings as the widget gets them: the business's name, then the tenant's settings."""

@@ -126,3 +126,14 @@ def test_hand_built_answers_match_their_declared_models(server: LiveServer) -> N
     assert sent.status_code == 200
     exactly(SentMessage, sent.json())
     exactly(Healthy, httpx.get(f"{server.url}/health").json())
+
+
+def test_settings_saved_as_null_are_answered_as_null(server: LiveServer) -> None:
+    """A PATCH may store an explicit null for any widget setting; the declared models must allow it, or the
+    tenant and every widget session of that business would answer 500."""
+    admin, key = make_tenant(server)
+    nulls = {"greeting": None, "color": None, "position": None, "language": None, "prechat_form": None}
+    saved = admin.patch("/api/v1/tenant", {"settings": {**nulls, "timezone": None}})
+    assert saved.status_code == 200, saved.text
+    assert saved.json()["settings"] == {**nulls, "business_hours": None, "timezone": None}
+    assert visitor_session(server, key)["settings"]["greeting"] is None

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 from functools import partial
-from typing import Any, Literal
+from typing import Any
 
 from fastapi import APIRouter, HTTPException, status
 from pydantic import BaseModel, EmailStr, Field
@@ -17,10 +17,10 @@ from handoff.store import sessions
 from handoff.store import users as store
 from handoff.store.audit import staff_event
 from handoff.web.params import IdPath
+from handoff.web.schemas import Role
 
 router = APIRouter(prefix="/api/v1/users", tags=["users"])
 team_router = APIRouter(prefix="/api/v1/team", tags=["users"])
-Role = Literal["admin", "staff"]
 EMAIL_TAKEN = "this email address is already in use; use another address"
 
 

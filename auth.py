@@ -107,14 +107,12 @@ async def staff_from_token(ctx: AppContext, token: str) -> Staff:
         claims = decode_token(ctx.settings.jwt_secret, token, "access")
     except TokenError:
         raise unauthorized("invalid or expired token") from None
-    user = await ctx.db.read(
-        partial(sessions.user_of_session, session_id=str(claims.get("sid") or ""), user_id=int(claims.get("sub") or 0))
-    )
-    if user is None or user.revoked:
+    found = await ctx.db.read(partial(sessions.session, session_id=str(claims.get("sid") or "")))
+    if found is None or found.user_id != int(claims.get("sub") or 0) or found.revoked:
         raise unauthorized("token revoked")
-    if user.disabled:
+    if found.disabled:
         raise unauthorized("account disabled")
-    staff = Staff(user.id, user.tenant_id, user.email, user.name, user.role, claims["sid"])
+    staff = Staff(found.user_id, found.tenant_id, found.email, found.name, found.role, claims["sid"])
     ctx.staff_tokens.put(token, float(claims["exp"]), staff)
     return staff
 
@@ -277,11 +275,11 @@ async def refresh(body: RefreshBody, ctx: Ctx) -> dict[str, Any]:
         raise unauthorized("invalid or expired refresh token") from None
 
     def write(conn: sqlite3.Connection) -> tuple[Credentials, str] | str:
-        session = sessions.refresh_state(conn, str(claims.get("sid") or ""))
+        session = sessions.session(conn, str(claims.get("sid") or ""))
         if session is None or session.revoked or session.disabled:
             return "session revoked"
         if session.refresh_jti != claims.get("rjti"):
-            sessions.revoke(conn, "refresh token reused", session_id=session.session_id)
+            sessions.revoke(conn, "refresh token reused", session_id=session.id)
             record_event(
                 conn,
                 session.tenant_id,
@@ -289,11 +287,11 @@ async def refresh(body: RefreshBody, ctx: Ctx) -> dict[str, Any]:
                 actor_type="user",
                 actor_id=session.user_id,
                 target_type="session",
-                target_id=session.session_id,
+                target_id=session.id,
             )
             return "refresh token already used; session revoked"
         new_jti = uuid.uuid4().hex
-        sessions.rotate_refresh(conn, session.session_id, new_jti)
+        sessions.rotate_refresh(conn, session.id, new_jti)
         user = sessions.credentials_of(conn, session.user_id)
         if user is None:  # the join above found the user in this same transaction
             raise LookupError("the session's user vanished")

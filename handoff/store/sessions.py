@@ -26,28 +26,18 @@ class Credentials:
 
 
 @dataclass(frozen=True)
-class SessionUser:
-    """The user behind an access token's session, and whether that session or account still counts."""
+class Session:
+    """A sign-in session with its user, as checking an access or a refresh token needs them."""
 
-    id: int
+    id: str
+    user_id: int
     tenant_id: int
     email: str
     name: str
     role: str
-    disabled: bool
-    revoked: bool
-
-
-@dataclass(frozen=True)
-class RefreshState:
-    """What a refresh needs: the session's current refresh token id and whether it may still be used."""
-
-    session_id: str
-    user_id: int
-    tenant_id: int
-    refresh_jti: str
-    revoked: bool
-    disabled: bool
+    disabled: bool  # the user's account
+    revoked: bool  # this session
+    refresh_jti: str  # the one refresh token that may still be used
 
 
 def _credentials(row: sqlite3.Row | None) -> Credentials | None:
@@ -92,45 +82,27 @@ def revoke(conn: sqlite3.Connection, reason: str, *, session_id: str = "", user_
     )
 
 
-def user_of_session(conn: sqlite3.Connection, session_id: str, user_id: int) -> SessionUser | None:
-    """The user an access token names, if that session is theirs (one read per uncached token)."""
+def session(conn: sqlite3.Connection, session_id: str) -> Session | None:
+    """The session and its user: one read per access token not yet cached, and per refresh."""
     row = row_or_none(
         conn.execute(
-            "SELECT u.id, u.tenant_id, u.email, u.name, u.role, u.disabled, s.revoked_at FROM auth_sessions s"
-            " JOIN users u ON u.id = s.user_id WHERE s.id = ? AND u.id = ?",
-            (session_id, user_id),
-        )
-    )
-    if row is None:
-        return None
-    return SessionUser(
-        row["id"],
-        row["tenant_id"],
-        row["email"],
-        row["name"],
-        row["role"],
-        bool(row["disabled"]),
-        row["revoked_at"] is not None,
-    )
-
-
-def refresh_state(conn: sqlite3.Connection, session_id: str) -> RefreshState | None:
-    row = row_or_none(
-        conn.execute(
-            "SELECT s.id, s.user_id, s.refresh_jti, s.revoked_at, u.tenant_id, u.disabled FROM auth_sessions s"
-            " JOIN users u ON u.id = s.user_id WHERE s.id = ?",
+            "SELECT s.id, s.user_id, s.revoked_at, s.refresh_jti, u.tenant_id, u.email, u.name, u.role, u.disabled"
+            " FROM auth_sessions s JOIN users u ON u.id = s.user_id WHERE s.id = ?",
             (session_id,),
         )
     )
     if row is None:
         return None
-    return RefreshState(
-        row["id"],
-        row["user_id"],
-        row["tenant_id"],
-        row["refresh_jti"],
-        row["revoked_at"] is not None,
-        bool(row["disabled"]),
+    return Session(
+        id=row["id"],
+        user_id=row["user_id"],
+        tenant_id=row["tenant_id"],
+        email=row["email"],
+        name=row["name"],
+        role=row["role"],
+        disabled=bool(row["disabled"]),
+        revoked=row["revoked_at"] is not None,
+        refresh_jti=row["refresh_jti"],
     )
 
 

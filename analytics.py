@@ -98,7 +98,9 @@ async def get_summary(ctx: Ctx, rng: Range) -> dict[str, Any]:
     return await ctx.db.read_report(lambda conn: summary(conn, rng))
 
 
-@router.get("/export.csv", response_class=Response)
+@router.get(
+    "/export.csv", response_class=Response, responses={200: {"content": {"text/csv": {"schema": {"type": "string"}}}}}
+)
 async def export_csv(ctx: Ctx, rng: Range) -> Response:
     """One CSV row per conversation started in the range (a download)."""
     text = await ctx.db.read_report(lambda conn: export_rows(conn, rng))

@@ -9,7 +9,8 @@ import sqlite3
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Annotated, Any
+from functools import partial
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Request, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
@@ -17,8 +18,11 @@ from pydantic import BaseModel, Field
 
 from handoff.context import AppContext, Ctx, client_ip
 from handoff.security import TokenError, decode_token, encode_token, hash_password, password_problem, verify_password
+from handoff.store import sessions
 from handoff.store.audit import record_event, staff_event
-from handoff.store.database import iso, now_iso
+from handoff.store.database import iso
+from handoff.store.sessions import Credentials
+from handoff.web.schemas import Role
 
 log = logging.getLogger("handoff.auth")
 router = APIRouter(prefix="/api/v1/auth", tags=["auth"])
@@ -61,46 +65,33 @@ def unauthorized(detail: str = "not authenticated") -> HTTPException:
 # ---- staff tokens ---------------------------------------------------------------------------------
 
 
-def _token_pair(ctx: AppContext, user: sqlite3.Row, session_id: str, refresh_jti: str) -> dict[str, Any]:
+def _token_pair(ctx: AppContext, user: Credentials, session_id: str, refresh_jti: str) -> dict[str, Any]:
     s = ctx.settings
     access = encode_token(
         s.jwt_secret,
         "access",
         s.access_token_minutes * 60,
-        sub=str(user["id"]),
-        tid=user["tenant_id"],
+        sub=str(user.id),
+        tid=user.tenant_id,
         sid=session_id,
-        role=user["role"],
+        role=user.role,
     )
     refresh = encode_token(
-        s.jwt_secret, "refresh", s.refresh_token_days * 86400, sub=str(user["id"]), sid=session_id, rjti=refresh_jti
+        s.jwt_secret, "refresh", s.refresh_token_days * 86400, sub=str(user.id), sid=session_id, rjti=refresh_jti
     )
     return {
         "access_token": access,
         "refresh_token": refresh,
         "token_type": "bearer",
         "expires_in": int(s.access_token_minutes * 60),
-        "user": {k: user[k] for k in ("id", "email", "name", "role", "tenant_id")},
+        "user": {"id": user.id, "email": user.email, "name": user.name, "role": user.role, "tenant_id": user.tenant_id},
     }
 
 
 def _new_session(conn: sqlite3.Connection, user_id: int, days: float) -> tuple[str, str]:
     session_id, refresh_jti = uuid.uuid4().hex, uuid.uuid4().hex
-    expires = iso(datetime.now(UTC) + timedelta(days=days))
-    conn.execute(
-        "INSERT INTO auth_sessions (id, user_id, refresh_jti, created_at, expires_at) VALUES (?, ?, ?, ?, ?)",
-        (session_id, user_id, refresh_jti, now_iso(), expires),
-    )
+    sessions.insert(conn, session_id, user_id, refresh_jti, iso(datetime.now(UTC) + timedelta(days=days)))
     return session_id, refresh_jti
-
-
-def revoke_sessions(conn: sqlite3.Connection, reason: str, *, session_id: str = "", user_id: int = 0) -> None:
-    """Revoke one session, or every session of a user; callers also close the matching sockets."""
-    conn.execute(
-        "UPDATE auth_sessions SET revoked_at = ?, revoked_reason = ?"
-        " WHERE revoked_at IS NULL AND (id = ? OR user_id = ?)",
-        (now_iso(), reason, session_id, user_id),
-    )
 
 
 async def staff_from_token(ctx: AppContext, token: str) -> Staff:
@@ -116,16 +107,12 @@ async def staff_from_token(ctx: AppContext, token: str) -> Staff:
         claims = decode_token(ctx.settings.jwt_secret, token, "access")
     except TokenError:
         raise unauthorized("invalid or expired token") from None
-    row = await ctx.db.fetchone(
-        "SELECT u.id, u.tenant_id, u.email, u.name, u.role, u.disabled, s.revoked_at FROM auth_sessions s"
-        " JOIN users u ON u.id = s.user_id WHERE s.id = ? AND u.id = ?",
-        (claims.get("sid"), int(claims.get("sub") or 0)),
-    )
-    if row is None or row["revoked_at"] is not None:
+    found = await ctx.db.read(partial(sessions.session, session_id=str(claims.get("sid") or "")))
+    if found is None or found.user_id != int(claims.get("sub") or 0) or found.revoked:
         raise unauthorized("token revoked")
-    if row["disabled"]:
+    if found.disabled:
         raise unauthorized("account disabled")
-    staff = Staff(row["id"], row["tenant_id"], row["email"], row["name"], row["role"], claims["sid"])
+    staff = Staff(found.user_id, found.tenant_id, found.email, found.name, found.role, claims["sid"])
     ctx.staff_tokens.put(token, float(claims["exp"]), staff)
     return staff
 
@@ -210,6 +197,22 @@ class PasswordBody(BaseModel):
     new_password: str = Field(max_length=1024)
 
 
+class SignedInUser(BaseModel):
+    id: int
+    email: str
+    name: str
+    role: Role
+    tenant_id: int
+
+
+class TokenPair(BaseModel):
+    access_token: str = Field(description="send as `Authorization: Bearer`; short-lived")
+    refresh_token: str = Field(description="single use: `POST /api/v1/auth/refresh` answers a new pair")
+    token_type: Literal["bearer"]
+    expires_in: int = Field(description="the access token's lifetime in seconds")
+    user: SignedInUser
+
+
 def _too_many(seconds: float) -> HTTPException:
     return HTTPException(
         status.HTTP_429_TOO_MANY_REQUESTS,
@@ -218,7 +221,7 @@ def _too_many(seconds: float) -> HTTPException:
     )
 
 
-@router.post("/login")
+@router.post("/login", response_model=TokenPair)
 async def login(body: LoginBody, request: Request, ctx: Ctx) -> dict[str, Any]:
     """Exchange email and password for an access and a refresh token.
 
@@ -234,10 +237,10 @@ async def login(body: LoginBody, request: Request, ctx: Ctx) -> dict[str, Any]:
     )
     if wait > 0:
         raise _too_many(wait)
-    user = await ctx.db.fetchone("SELECT * FROM users WHERE email = ?", (email_key,))
-    hashed = user["password_hash"] if user else _dummy_hash(ctx.settings.bcrypt_rounds)
+    user = await ctx.db.read(partial(sessions.credentials_by_email, email=email_key))
+    hashed = user.password_hash if user else _dummy_hash(ctx.settings.bcrypt_rounds)
     ok = await asyncio.to_thread(verify_password, body.password, hashed)
-    if not user or not ok or user["disabled"]:
+    if not user or not ok or user.disabled:
         limits.login_failures_per_pair.hit(pair_key)
         limits.login_failures_per_address.hit(ip_key)
         log.info("failed login for a %s account", "known" if user else "unknown")
@@ -245,16 +248,16 @@ async def login(body: LoginBody, request: Request, ctx: Ctx) -> dict[str, Any]:
     limits.login_failures_per_pair.reset(pair_key)
 
     def write(conn: sqlite3.Connection) -> tuple[str, str]:
-        ids = _new_session(conn, user["id"], ctx.settings.refresh_token_days)
-        conn.execute("UPDATE users SET last_login_at = ? WHERE id = ?", (now_iso(), user["id"]))
+        ids = _new_session(conn, user.id, ctx.settings.refresh_token_days)
+        sessions.record_login(conn, user.id)
         record_event(
             conn,
-            user["tenant_id"],
+            user.tenant_id,
             "auth.login",
             actor_type="user",
-            actor_id=user["id"],
+            actor_id=user.id,
             target_type="user",
-            target_id=user["id"],
+            target_id=user.id,
             detail={"ip": ip_key},
         )
         return ids
@@ -263,7 +266,7 @@ async def login(body: LoginBody, request: Request, ctx: Ctx) -> dict[str, Any]:
     return _token_pair(ctx, user, session_id, refresh_jti)
 
 
-@router.post("/refresh")
+@router.post("/refresh", response_model=TokenPair)
 async def refresh(body: RefreshBody, ctx: Ctx) -> dict[str, Any]:
     """Rotate a refresh token: the old one dies; presenting a dead one again revokes the whole session."""
     try:
@@ -271,28 +274,27 @@ async def refresh(body: RefreshBody, ctx: Ctx) -> dict[str, Any]:
     except TokenError:
         raise unauthorized("invalid or expired refresh token") from None
 
-    def write(conn: sqlite3.Connection) -> tuple[sqlite3.Row, str] | str:
-        row = conn.execute(
-            "SELECT s.*, u.tenant_id, u.disabled FROM auth_sessions s JOIN users u ON u.id = s.user_id WHERE s.id = ?",
-            (claims.get("sid"),),
-        ).fetchone()
-        if row is None or row["revoked_at"] is not None or row["disabled"]:
+    def write(conn: sqlite3.Connection) -> tuple[Credentials, str] | str:
+        session = sessions.session(conn, str(claims.get("sid") or ""))
+        if session is None or session.revoked or session.disabled:
             return "session revoked"
-        if row["refresh_jti"] != claims.get("rjti"):
-            revoke_sessions(conn, "refresh token reused", session_id=row["id"])
+        if session.refresh_jti != claims.get("rjti"):
+            sessions.revoke(conn, "refresh token reused", session_id=session.id)
             record_event(
                 conn,
-                row["tenant_id"],
+                session.tenant_id,
                 "auth.refresh_reuse",
                 actor_type="user",
-                actor_id=row["user_id"],
+                actor_id=session.user_id,
                 target_type="session",
-                target_id=row["id"],
+                target_id=session.id,
             )
             return "refresh token already used; session revoked"
         new_jti = uuid.uuid4().hex
-        conn.execute("UPDATE auth_sessions SET refresh_jti = ? WHERE id = ?", (new_jti, row["id"]))
-        user = conn.execute("SELECT * FROM users WHERE id = ?", (row["user_id"],)).fetchone()
+        sessions.rotate_refresh(conn, session.id, new_jti)
+        user = sessions.credentials_of(conn, session.user_id)
+        if user is None:  # the join above found the user in this same transaction
+            raise LookupError("the session's user vanished")
         return user, new_jti
 
     outcome = await ctx.db.write(write)
@@ -308,37 +310,40 @@ async def logout(staff: CurrentStaff, ctx: Ctx) -> None:
     """Revoke the caller's access and refresh tokens (this session) and close its sockets."""
 
     def write(conn: sqlite3.Connection) -> None:
-        revoke_sessions(conn, "logout", session_id=staff.session_id)
+        sessions.revoke(conn, "logout", session_id=staff.session_id)
         staff_event(conn, staff, "auth.logout", "user", staff.id)
 
     await ctx.db.write(write)
     revoked(ctx, "logged out", session_id=staff.session_id)
 
 
-@router.get("/me")
+@router.get("/me", response_model=SignedInUser)
 async def me(staff: CurrentStaff) -> dict[str, Any]:
     """The signed-in staff member."""
     return staff.json()
 
 
-@router.post("/password")
+@router.post("/password", response_model=TokenPair)
 async def change_password(body: PasswordBody, staff: CurrentStaff, ctx: Ctx) -> dict[str, Any]:
     """Change one's own password: every existing session is revoked and a fresh token pair returned."""
     problem = password_problem(body.new_password)
     if problem:
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, problem)
-    row = await ctx.db.fetchone("SELECT password_hash FROM users WHERE id = ?", (staff.id,))
-    if row is None or not await asyncio.to_thread(verify_password, body.current_password, row["password_hash"]):
+    user = await ctx.db.read(partial(sessions.credentials_of, user_id=staff.id))
+    if user is None or not await asyncio.to_thread(verify_password, body.current_password, user.password_hash):
         raise HTTPException(status.HTTP_403_FORBIDDEN, "current password is incorrect")
     new_hash = await asyncio.to_thread(hash_password, body.new_password, ctx.settings.bcrypt_rounds)
 
-    def write(conn: sqlite3.Connection) -> tuple[sqlite3.Row, str, str]:
-        conn.execute("UPDATE users SET password_hash = ? WHERE id = ?", (new_hash, staff.id))
-        revoke_sessions(conn, "password changed", user_id=staff.id)
+    def write(conn: sqlite3.Connection) -> tuple[Credentials, str, str]:
+        sessions.set_password_hash(conn, staff.id, new_hash)
+        sessions.revoke(conn, "password changed", user_id=staff.id)
         staff_event(conn, staff, "auth.password_changed", "user", staff.id)
         session_id, jti = _new_session(conn, staff.id, ctx.settings.refresh_token_days)
-        return conn.execute("SELECT * FROM users WHERE id = ?", (staff.id,)).fetchone(), session_id, jti
+        changed = sessions.credentials_of(conn, staff.id)
+        if changed is None:  # read before the write, in the same request: only a concurrent delete could do this
+            raise LookupError("the user vanished")
+        return changed, session_id, jti
 
-    user, session_id, jti = await ctx.db.write(write)
+    changed, session_id, jti = await ctx.db.write(write)
     revoked(ctx, "password changed", user_id=staff.id)
-    return _token_pair(ctx, user, session_id, jti)
+    return _token_pair(ctx, changed, session_id, jti)

@@ -11,12 +11,13 @@ import gc
 import logging
 from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import httpx
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from analytics import router as analytics_router
@@ -34,7 +35,7 @@ from handoff.errors import DomainError
 from handoff.live.hub import Hub
 from handoff.logs import RequestIdMiddleware, setup_logging
 from handoff.store import migrator
-from handoff.store.database import Database
+from handoff.store.database import Database, ping
 from handoff.web.audit_log import router as audit_router
 from handoff.web.body_limit import BodyLimitMiddleware
 from handoff.web.client_address import ClientAddressMiddleware
@@ -42,6 +43,7 @@ from handoff.web.cors import SplitCORSMiddleware
 from handoff.web.followups import router as followups_router
 from handoff.web.history import router as history_router
 from handoff.web.inbox import router as inbox_router
+from handoff.web.schemas import error_responses
 from handoff.web.staff_socket import router as staff_socket_router
 from handoff.web.static_files import mount_static
 from handoff.web.tenants import router as tenants_router
@@ -50,6 +52,15 @@ from handoff.web.users import team_router
 
 log = logging.getLogger("handoff.server")
 ROOT = Path(__file__).resolve().parent
+
+
+class Healthy(BaseModel):
+    status: Literal["ok"]
+
+
+class Unhealthy(BaseModel):
+    status: Literal["unavailable"]
+    detail: str
 
 
 def validation_message(exc: RequestValidationError) -> str:
@@ -124,16 +135,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     install_error_handlers(app)
     for router in ROUTERS:
-        app.include_router(router)
+        # Every 422 is `{"detail": "..."}` (see install_error_handlers), not FastAPI's default list of errors.
+        app.include_router(router, responses=error_responses(422))
 
-    @app.get("/health", tags=["health"])
+    @app.get("/health", tags=["health"], response_model=Healthy, responses={503: {"model": Unhealthy}})
     async def health(request: Request) -> JSONResponse:
         """200 when the database answers, 503 otherwise."""
         ctx: AppContext | None = getattr(request.app.state, "ctx", None)
         try:
             if ctx is None:
                 raise RuntimeError("not started")
-            await asyncio.wait_for(ctx.db.fetchone("SELECT 1"), timeout=2)
+            await asyncio.wait_for(ctx.db.read(ping), timeout=2)
         except Exception:
             return JSONResponse({"status": "unavailable", "detail": "database not answering"}, status_code=503)
         return JSONResponse({"status": "ok"})

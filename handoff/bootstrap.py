@@ -12,11 +12,10 @@ from typing import Any
 from handoff.config import Settings
 from handoff.crypto import SecretBox
 from handoff.security import hash_password, password_problem
-from handoff.store import channels
+from handoff.store import channels, tenants
 from handoff.store.audit import record_event
 from handoff.store.database import Database
-from handoff.store.users import insert_user
-from handoff.web.tenants import create_tenant
+from handoff.store.users import any_user, insert_user
 
 DEFAULT_ADMIN_EMAIL = "admin@handoff.local"
 log = logging.getLogger("handoff.bootstrap")
@@ -60,10 +59,9 @@ def apply_env_channel(conn: sqlite3.Connection, box: SecretBox, channel: str, va
 
 
 async def bootstrap(db: Database, settings: Settings, box: SecretBox) -> None:
-    has_users = await db.fetchone("SELECT 1 FROM users LIMIT 1")
     generated = ""
     password_hash = ""
-    if has_users is None:
+    if not await db.read(any_user):
         password = settings.admin_password
         if not password or password_problem(password):
             # Never a fixed default: a fresh random password, shown once below.
@@ -72,11 +70,11 @@ async def bootstrap(db: Database, settings: Settings, box: SecretBox) -> None:
     email = settings.admin_email or DEFAULT_ADMIN_EMAIL
 
     def write(conn: sqlite3.Connection) -> bool:
-        if conn.execute("SELECT 1 FROM tenants WHERE id = 1").fetchone() is None:
-            create_tenant(conn, "Default")
+        if not tenants.exists(conn, tenants.PLATFORM_TENANT_ID):
+            tenants.create(conn, "Default")
             record_event(conn, 1, "tenant.created", detail={"name": "Default", "bootstrap": True})
         created = False
-        if password_hash and conn.execute("SELECT 1 FROM users LIMIT 1").fetchone() is None:
+        if password_hash and not any_user(conn):
             user_id = insert_user(conn, 1, email, "Admin", password_hash, "admin")
             record_event(
                 conn,

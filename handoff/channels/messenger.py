@@ -28,9 +28,10 @@ from handoff.channels import Delivery, register
 from handoff.context import AppContext, Ctx
 from handoff.conversations import service as conversations
 from handoff.delivery import outbox
-from handoff.store import channels
+from handoff.store import channels, contacts, receipts
 from handoff.store import conversations as store
 from handoff.store.database import iso, parse_iso
+from handoff.web.schemas import error_responses
 
 log = logging.getLogger("handoff.messenger")
 router = APIRouter(prefix="/webhooks/messenger", tags=["messenger"])
@@ -66,14 +67,6 @@ def window(last_customer_message_at: str | None, now: datetime | None = None) ->
     return WINDOW_CLOSED_PROBLEM
 
 
-def last_customer_message_at(conn: sqlite3.Connection, contact_id: int) -> str | None:
-    """Across all the contact's conversations: a closed one does not close Messenger's window."""
-    row = conn.execute(
-        "SELECT max(last_customer_message_at) AS at FROM conversations WHERE contact_id = ?", (contact_id,)
-    ).fetchone()
-    return row["at"] if row else None
-
-
 def split_text(text: str, limit: int = TEXT_LIMIT) -> list[str]:
     """Split on whitespace into parts of at most `limit` characters (a word longer than that is cut)."""
     parts, rest = [], text.strip()
@@ -102,7 +95,7 @@ async def page_token(ctx: AppContext, tenant_id: int) -> str | None:
     return account.config.get("page_access_token") if account else None
 
 
-@router.get("")
+@router.get("", response_class=PlainTextResponse, responses=error_responses(403))
 async def verify_subscription(request: Request, ctx: Ctx) -> Response:
     """Meta's subscription handshake: echo `hub.challenge` when `hub.verify_token` is one of ours."""
     params = request.query_params
@@ -123,7 +116,7 @@ def signature_ok(header: str, body: bytes, app_secret: str) -> bool:
     return hmac.compare_digest(expected, header[len("sha256=") :].strip().lower())
 
 
-@router.post("")
+@router.post("", response_class=PlainTextResponse, responses=error_responses(400, 403, 404))
 async def receive_events(request: Request, ctx: Ctx) -> Response:
     """A signed batch of Page events: every entry and every messaging event in it is processed."""
     body = await request.body()
@@ -223,7 +216,7 @@ async def page_echo(ctx: AppContext, tenant_id: int, psid: str, message: dict[st
     attachments = attachments_of(message)
 
     def write(conn: sqlite3.Connection) -> tuple[dict[str, Any], dict[str, Any]] | None:
-        if conn.execute("SELECT 1 FROM messages WHERE channel = 'messenger' AND provider_id = ?", (mid,)).fetchone():
+        if receipts.has_provider_id(conn, "messenger", mid):
             return None
         if store.find_by_external_id(conn, tenant_id, "messenger", mid):
             return None
@@ -235,7 +228,7 @@ async def page_echo(ctx: AppContext, tenant_id: int, psid: str, message: dict[st
             conn, conversation, "staff", text, external_id=mid, status="sent", attachments=attachments or None
         )
         # Its mid is also its provider id, so delivery and read receipts apply to it like to our own sends.
-        conn.execute("UPDATE messages SET provider_id = ? WHERE id = ?", (mid, stored.message["id"]))
+        receipts.set_provider_id(conn, stored.message["id"], mid)
         return stored.message, store.conversation_of(conn, stored.conversation, contact, stored.message)
 
     outcome = await ctx.db.write(write)
@@ -260,13 +253,8 @@ async def receipt(ctx: AppContext, tenant_id: int, psid: str, new: str, data: di
         contact = store.find_contact(conn, tenant_id, "messenger", psid)
         if cutoff is None or contact is None:
             return changes
-        rows = conn.execute(
-            "SELECT m.id, m.status FROM messages m JOIN conversations c ON c.id = m.conversation_id"
-            " LEFT JOIN outbox o ON o.message_id = m.id WHERE c.contact_id = ? AND m.sender = 'staff'"
-            f" AND m.status IN ({','.join('?' * len(earlier))}) AND coalesce(o.sent_at, m.created_at) <= ?",
-            (contact["id"], *earlier, cutoff),
-        ).fetchall()
-        ids = [r["id"] for r in rows if outbox.set_status(conn, r["id"], r["status"], new, None)]
+        reached = receipts.staff_messages_sent_by(conn, contact["id"], earlier, cutoff)
+        ids = [message_id for message_id, old in reached if outbox.set_status(conn, message_id, old, new, None)]
         return changes + outbox.changed(conn, tenant_id, ids)
 
     outbox.announce_changes(ctx, await ctx.db.write(write))
@@ -300,14 +288,14 @@ class Messenger:
         account = channels.find(conn, ctx.secrets, conversation["tenant_id"], "messenger")
         if not (account and account.config.get("page_access_token")):
             return NOT_CONNECTED_PROBLEM
-        allowed = window(last_customer_message_at(conn, contact["id"]))
+        allowed = window(contacts.last_customer_message_at(conn, contact["id"]))
         return allowed if isinstance(allowed, str) else None
 
     async def deliver(self, ctx: AppContext, message: dict[str, Any], contact: sqlite3.Row) -> Delivery:
         token = await page_token(ctx, contact["tenant_id"])
         if not token:
             return Delivery(error=NOT_CONNECTED_PROBLEM)
-        allowed = window(await ctx.db.read(lambda c: last_customer_message_at(c, contact["id"])))
+        allowed = window(await ctx.db.read(lambda c: contacts.last_customer_message_at(c, contact["id"])))
         if isinstance(allowed, str):
             return Delivery(error=allowed)
         parts = split_text(message["text"])

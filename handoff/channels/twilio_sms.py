@@ -25,7 +25,8 @@ from handoff.channels import Delivery, register
 from handoff.context import AppContext, Ctx
 from handoff.conversations import service as conversations
 from handoff.delivery import outbox
-from handoff.store import channels
+from handoff.store import channels, contacts
+from handoff.web.schemas import error_responses
 
 log = logging.getLogger("handoff.sms")
 router = APIRouter(prefix="/webhooks/twilio", tags=["sms"])
@@ -35,6 +36,7 @@ EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
 # Twilio's default opt-out keywords (single word, any case); the keyword message itself is still stored.
 OPT_OUT = frozenset({"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT"})
 OPT_IN = frozenset({"START", "YES", "UNSTOP"})
+KEYWORDS = sorted(OPT_OUT | OPT_IN)
 # Twilio MessageStatus -> ours. Twilio's own queued/sending/accepted say nothing ours does not already.
 STATUS_MAP = {"sent": "sent", "delivered": "delivered", "read": "read", "undelivered": "failed", "failed": "failed"}
 # Status callbacks carry only ErrorCode; these are the common ones staff will meet.
@@ -127,7 +129,17 @@ def media_of(form: FormData) -> list[dict[str, Any]]:
     return media
 
 
-@router.post("/sms")
+class TwimlResponse(Response):
+    """What Twilio's webhooks get: TwiML (always the empty document; replies leave through the REST API)."""
+
+    media_type = "text/xml"
+
+
+# Failures are JSON `{"detail"}`; Twilio only looks at the status code.
+WEBHOOK_ERRORS = error_responses(400, 403, 404)
+
+
+@router.post("/sms", response_class=TwimlResponse, responses=WEBHOOK_ERRORS)
 async def inbound_sms(request: Request, ctx: Ctx) -> Response:
     """Inbound SMS/MMS: signature checked, stored once per MessageSid, answered with empty TwiML."""
     tenant_id, form = await verified_form(ctx, request, inbound=True)
@@ -153,27 +165,15 @@ async def inbound_sms(request: Request, ctx: Ctx) -> Response:
         # Applied on retries too (a crash may have come between storing and this), unless a newer keyword
         # from the same contact already decided the state.
         await set_opted_out(ctx, tenant_id, stored.message, opted_out=keyword in OPT_OUT)
-    return Response(EMPTY_TWIML, media_type="text/xml")
+    return TwimlResponse(EMPTY_TWIML)
 
 
 async def set_opted_out(ctx: AppContext, tenant_id: int, message: dict[str, Any], *, opted_out: bool) -> None:
-    keywords = sorted(OPT_OUT | OPT_IN)
-    marks = ",".join("?" * len(keywords))
-
     def write(conn: sqlite3.Connection) -> dict[str, Any] | None:
-        contact = conn.execute(
-            "SELECT ct.id, ct.opted_out FROM contacts ct JOIN conversations c ON c.contact_id = ct.id WHERE c.id = ?",
-            (message["conversation_id"],),
-        ).fetchone()
-        newer_keyword = conn.execute(
-            "SELECT 1 FROM messages m JOIN conversations c ON c.id = m.conversation_id WHERE c.contact_id = ?"
-            f" AND m.sender = 'visitor' AND m.id > ? AND upper(trim(m.text, ' ' || char(9, 10, 13))) IN ({marks})"
-            " LIMIT 1",
-            (contact["id"], message["id"], *keywords),
-        ).fetchone()
-        if newer_keyword is not None or bool(contact["opted_out"]) == opted_out:
+        contact_id, was_opted_out = contacts.opt_out_of_conversation(conn, message["conversation_id"])
+        if was_opted_out == opted_out or contacts.keyword_after(conn, contact_id, message["id"], KEYWORDS):
             return None
-        conn.execute("UPDATE contacts SET opted_out = ? WHERE id = ?", (int(opted_out), contact["id"]))
+        contacts.set_opted_out(conn, contact_id, opted_out)
         return conversations.load_for_publish(conn, tenant_id, message["conversation_id"])
 
     conversation = await ctx.db.write(write)
@@ -181,7 +181,7 @@ async def set_opted_out(ctx: AppContext, tenant_id: int, message: dict[str, Any]
         conversations.announce_update(ctx, conversation)
 
 
-@router.post("/status")
+@router.post("/status", response_class=TwimlResponse, responses=WEBHOOK_ERRORS)
 async def status_callback(request: Request, ctx: Ctx) -> Response:
     """Delivery status of an outbound SMS: applied forward only and shown to staff live."""
     tenant_id, form = await verified_form(ctx, request, inbound=False)
@@ -196,7 +196,7 @@ async def status_callback(request: Request, ctx: Ctx) -> Response:
         changes = await ctx.db.write(lambda c: outbox.record_status(c, tenant_id, "sms", sid, ours, error))
         outbox.announce_changes(ctx, changes)
     # 200 even for a MessageSid we do not know (yet): the report is kept until the send records it.
-    return Response(EMPTY_TWIML, media_type="text/xml")
+    return TwimlResponse(EMPTY_TWIML)
 
 
 # ---- outbound ---------------------------------------------------------------------------------------
@@ -260,10 +260,7 @@ def failure(exc: TwilioRestException, response: TwilioResponse | None) -> Delive
 
 async def mark_opted_out(ctx: AppContext, contact: sqlite3.Row, message: dict[str, Any]) -> None:
     def write(conn: sqlite3.Connection) -> dict[str, Any] | None:
-        updated = conn.execute(
-            "UPDATE contacts SET opted_out = 1 WHERE id = ? AND opted_out = 0 RETURNING id", (contact["id"],)
-        ).fetchone()
-        if updated is None:
+        if not contacts.opt_out(conn, contact["id"]):
             return None
         return conversations.load_for_publish(conn, contact["tenant_id"], message["conversation_id"])
 

@@ -22,10 +22,11 @@ from handoff.live import events
 from handoff.live.frames import frame_int
 from handoff.live.hub import CLOSE_POLICY, Socket
 from handoff.live.socket_auth import Forbidden, authenticate, refuse
+from handoff.store import contacts, tenants
 from handoff.store import conversations as store
 from handoff.web.hotpath import bearer_token, body_doc, parse_body
 from handoff.web.params import AfterQuery
-from handoff.web.tenants import tenant_settings
+from handoff.web.schemas import MessagePage, VisitorConversation, WidgetSettings
 
 router = APIRouter(tags=["widget"])
 VISITOR_ID = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
@@ -112,35 +113,46 @@ class WebchatBody(BaseModel):
     client_id: str | None = Field(default=None, max_length=64)
 
 
-@router.post("/api/v1/widget/session", dependencies=[PublicRateLimit])
+class WidgetSession(BaseModel):
+    visitor_id: str
+    visitor_token: str = Field(description="send as `Authorization: Bearer` and in the socket's auth frame")
+    staff_online: bool
+    conversation: VisitorConversation | None = Field(description="the open conversation, else the latest one")
+    settings: WidgetSettings
+
+
+class VisitorClosed(BaseModel):
+    closed: bool = Field(description="false when there was no open conversation")
+    conversation_id: int | None
+
+
+@router.post("/api/v1/widget/session", dependencies=[PublicRateLimit], response_model=WidgetSession)
 async def widget_session(body: SessionBody, ctx: Ctx) -> dict[str, Any]:
     """Start or resume a visitor: returns the visitor id, its signed token and the widget's settings."""
-    tenant = await ctx.db.fetchone("SELECT id, name, settings FROM tenants WHERE widget_key = ?", (body.widget_key,))
+    tenant = await ctx.db.read(partial(tenants.by_widget_key, widget_key=body.widget_key))
     if tenant is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, "unknown widget key")
+    tenant_id = tenant.id
     visitor_id = None
     if body.visitor_token:
         try:
             known = visitor_from_token(ctx, body.visitor_token)
         except HTTPException:
             known = None
-        if known and known.tenant_id == tenant["id"] and body.visitor_id in (None, known.visitor_id):
+        if known and known.tenant_id == tenant_id and body.visitor_id in (None, known.visitor_id):
             visitor_id = known.visitor_id
     visitor_id = visitor_id or uuid.uuid4().hex
     email = usable_email(body.email)
     if body.name or email:
         name = (body.name or "").strip() or None
-        await ctx.db.write(
-            lambda c: store.upsert_contact(c, tenant["id"], "webchat", visitor_id, name=name, email=email)
-        )
-    conversation = await ctx.db.read(lambda c: conversation_state(c, tenant["id"], visitor_id))
-    settings = tenant_settings(tenant)
+        await ctx.db.write(lambda c: store.upsert_contact(c, tenant_id, "webchat", visitor_id, name=name, email=email))
+    conversation = await ctx.db.read(lambda c: conversation_state(c, tenant_id, visitor_id))
     return {
         "visitor_id": visitor_id,
-        "visitor_token": mint_visitor_token(ctx, tenant["id"], visitor_id),
-        "staff_online": ctx.hub.staff_online(tenant["id"]),
+        "visitor_token": mint_visitor_token(ctx, tenant_id, visitor_id),
+        "staff_online": ctx.hub.staff_online(tenant_id),
         "conversation": conversation,
-        "settings": {"business_name": tenant["name"], **settings},
+        "settings": {"business_name": tenant.name, **tenant.settings},
     }
 
 
@@ -163,7 +175,7 @@ async def webchat_message(request: Request) -> JSONResponse:
     return JSONResponse({"conversation_id": stored.message["conversation_id"], "message_id": stored.message["id"]})
 
 
-@router.get("/api/v1/widget/messages")
+@router.get("/api/v1/widget/messages", response_model=MessagePage, response_model_exclude_unset=True)
 async def widget_messages(
     visitor: CurrentVisitor,
     ctx: Ctx,
@@ -179,7 +191,7 @@ async def widget_messages(
     return {"messages": await ctx.db.read(read)}
 
 
-@router.post("/handoff/close")
+@router.post("/handoff/close", response_model=VisitorClosed)
 async def visitor_close(visitor: CurrentVisitor, ctx: Ctx) -> dict[str, Any]:
     """The visitor ends their open conversation."""
     conversation = await conversations.close_for_visitor(ctx, visitor.tenant_id, visitor.visitor_id)
@@ -196,11 +208,10 @@ class VisitorFrames:
         self.ctx, self.visitor, self.last_typing = ctx, visitor, 0.0
 
     async def contact_id(self) -> int | None:
-        row = await self.ctx.db.fetchone(
-            "SELECT id FROM contacts WHERE tenant_id = ? AND channel = 'webchat' AND external_id = ?",
-            (self.visitor.tenant_id, self.visitor.visitor_id),
+        visitor = self.visitor
+        return await self.ctx.db.read(
+            partial(contacts.contact_id, tenant_id=visitor.tenant_id, channel="webchat", external_id=visitor.visitor_id)
         )
-        return row["id"] if row else None
 
     async def __call__(self, sock: Socket, frame: dict[str, Any]) -> None:
         kind = frame["type"]
@@ -226,13 +237,17 @@ class VisitorFrames:
         if now - self.last_typing < TYPING_EVERY_SECONDS:
             return
         self.last_typing = now
-        row = await self.ctx.db.fetchone(
-            "SELECT c.id FROM conversations c JOIN contacts ct ON ct.id = c.contact_id WHERE ct.tenant_id = ?"
-            " AND ct.channel = 'webchat' AND ct.external_id = ? AND c.status = 'open'",
-            (self.visitor.tenant_id, self.visitor.visitor_id),
+        visitor = self.visitor
+        conversation_id = await self.ctx.db.read(
+            partial(
+                contacts.open_conversation_id,
+                tenant_id=visitor.tenant_id,
+                channel="webchat",
+                external_id=visitor.visitor_id,
+            )
         )
-        if row is not None:
-            self.ctx.hub.publish(self.visitor.tenant_id, events.visitor_typing(row["id"]))
+        if conversation_id is not None:
+            self.ctx.hub.publish(visitor.tenant_id, events.visitor_typing(conversation_id))
 
     async def resume(self, sock: Socket, after: int) -> None:
         """Replay, in order, what this visitor missed; the widget dedupes by message id."""

@@ -87,6 +87,11 @@ def configure(conn: sqlite3.Connection) -> None:
     conn.execute("PRAGMA busy_timeout=5000")
 
 
+def ping(conn: sqlite3.Connection) -> None:
+    """The health check's statement: a plain function of a connection, so every backend's `read` runs it."""
+    conn.execute("SELECT 1").fetchone()
+
+
 def _run_batch(conn: sqlite3.Connection, batch: Sequence[WriteFn]) -> list[tuple[bool, Any]]:
     """Runs on the writer thread: one transaction, a savepoint per job, one commit."""
     outcomes: list[tuple[bool, Any]] = []

@@ -39,6 +39,11 @@ def get_user(conn: sqlite3.Connection, tenant_id: int, user_id: int) -> dict[str
     return user_json(row) if row else None
 
 
+def any_user(conn: sqlite3.Connection) -> bool:
+    """Whether the server has any account yet (the first start creates an admin)."""
+    return conn.execute("SELECT 1 FROM users LIMIT 1").fetchone() is not None
+
+
 def list_users(conn: sqlite3.Connection, tenant_id: int) -> list[dict[str, Any]]:
     rows = conn.execute(f"SELECT {USER_COLUMNS} FROM users WHERE tenant_id = ? ORDER BY id", (tenant_id,))
     return [user_json(r) for r in rows]

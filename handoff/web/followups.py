@@ -5,7 +5,8 @@ from __future__ import annotations
 import math
 import re
 import sqlite3
-from typing import Annotated, Any, Literal
+from functools import partial
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request, status
 from fastapi.security import HTTPAuthorizationCredentials
@@ -17,9 +18,10 @@ from handoff.context import Ctx, client_ip
 from handoff.errors import NotFound
 from handoff.live import events
 from handoff.store import conversations as store
+from handoff.store import followups, tenants
 from handoff.store.audit import record_event, staff_event
-from handoff.store.database import now_iso
 from handoff.web.params import Id
+from handoff.web.schemas import Followup
 
 router = APIRouter(tags=["followups"])
 PHONE = re.compile(r"^\+?[0-9 ().-]{6,24}$")
@@ -50,14 +52,17 @@ class ViewedBody(BaseModel):
     id: Id
 
 
-def followup_json(row: sqlite3.Row) -> dict[str, Any]:
-    return {
-        k: row[k]
-        for k in ("id", "name", "email", "phone", "message", "conversation_id", "created_at", "viewed_at", "viewed_by")
-    }
+class FollowupCreated(BaseModel):
+    id: int
 
 
-@router.post("/followup", status_code=status.HTTP_201_CREATED, dependencies=[PublicRateLimit])
+class FollowupPage(BaseModel):
+    followups: list[Followup]
+
+
+@router.post(
+    "/followup", status_code=status.HTTP_201_CREATED, dependencies=[PublicRateLimit], response_model=FollowupCreated
+)
 async def create_followup(
     body: FollowupBody,
     request: Request,
@@ -65,10 +70,10 @@ async def create_followup(
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
 ) -> dict[str, Any]:
     """Leave a follow-up request (visitor token optional: with it, the request joins the visitor's contact)."""
-    tenant = await ctx.db.fetchone("SELECT id FROM tenants WHERE widget_key = ?", (body.widget_key,))
+    tenant = await ctx.db.read(partial(tenants.by_widget_key, widget_key=body.widget_key))
     if tenant is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, "unknown widget key")
-    tenant_id = tenant["id"]
+    tenant_id = tenant.id
     visitor = visitor_from_token(ctx, credentials.credentials) if credentials else None
     if visitor and visitor.tenant_id != tenant_id:
         raise HTTPException(status.HTTP_403_FORBIDDEN, "visitor token is for another widget")
@@ -82,7 +87,7 @@ async def create_followup(
             headers={"Retry-After": str(max(1, math.ceil(wait)))},
         )
 
-    def write(conn: sqlite3.Connection) -> sqlite3.Row:
+    def write(conn: sqlite3.Connection) -> dict[str, Any]:
         contact_id = conversation_id = None
         if visitor:
             contact = store.upsert_contact(
@@ -97,20 +102,16 @@ async def create_followup(
             contact_id = contact["id"]
             latest = store.open_conversation_of(conn, contact_id) or store.latest_conversation_of(conn, contact_id)
             conversation_id = latest["id"] if latest else None
-        row = conn.execute(
-            "INSERT INTO followups (tenant_id, contact_id, conversation_id, name, email, phone, message, created_at)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING *",
-            (
-                tenant_id,
-                contact_id,
-                conversation_id,
-                body.name.strip(),
-                body.email,
-                body.phone,
-                body.message,
-                now_iso(),
-            ),
-        ).fetchone()
+        followup = followups.insert(
+            conn,
+            tenant_id,
+            contact_id=contact_id,
+            conversation_id=conversation_id,
+            name=body.name.strip(),
+            email=body.email,
+            phone=body.phone,
+            message=body.message,
+        )
         record_event(
             conn,
             tenant_id,
@@ -118,46 +119,38 @@ async def create_followup(
             actor_type="visitor",
             actor_id=visitor.visitor_id if visitor else None,
             target_type="followup",
-            target_id=row["id"],
+            target_id=followup["id"],
         )
-        return row
+        return followup
 
-    row = await ctx.db.write(write)
-    ctx.hub.publish(tenant_id, events.followup(followup_json(row)))
-    return {"id": row["id"]}
+    followup = await ctx.db.write(write)
+    ctx.hub.publish(tenant_id, events.followup(followup))
+    return {"id": followup["id"]}
 
 
-@router.get("/admin/api/followups")
+@router.get("/admin/api/followups", response_model=FollowupPage)
 async def list_followups(
     staff: CurrentStaff,
     ctx: Ctx,
-    status: Literal["new", "viewed", "all"] = "all",
+    status: followups.Viewed = "all",
     limit: Annotated[int, Query(ge=1, le=500)] = 200,
 ) -> dict[str, Any]:
     """Follow-up requests, newest first."""
-    condition = {"new": "AND viewed_at IS NULL", "viewed": "AND viewed_at IS NOT NULL", "all": ""}[status]
-    rows = await ctx.db.fetchall(
-        f"SELECT * FROM followups WHERE tenant_id = ? {condition} ORDER BY id DESC LIMIT ?", (staff.tenant_id, limit)
-    )
-    return {"followups": [followup_json(r) for r in rows]}
+    page = partial(followups.page, tenant_id=staff.tenant_id, viewed=status, limit=limit)
+    return {"followups": await ctx.db.read(page)}
 
 
-@router.post("/admin/api/mark-followup-viewed")
+@router.post("/admin/api/mark-followup-viewed", response_model=Followup)
 async def mark_viewed(body: ViewedBody, staff: CurrentStaff, ctx: Ctx) -> dict[str, Any]:
     """Mark a follow-up as seen (the first viewer and time are kept)."""
 
-    def write(conn: sqlite3.Connection) -> sqlite3.Row:
-        row = conn.execute(
-            "UPDATE followups SET viewed_at = coalesce(viewed_at, ?), viewed_by = coalesce(viewed_by, ?)"
-            " WHERE id = ? AND tenant_id = ? RETURNING *",
-            (now_iso(), staff.id, body.id, staff.tenant_id),
-        ).fetchone()
-        if row is None:
+    def write(conn: sqlite3.Connection) -> dict[str, Any]:
+        followup = followups.mark_viewed(conn, staff.tenant_id, body.id, staff.id)
+        if followup is None:
             raise NotFound("follow-up not found")
         staff_event(conn, staff, "followup.viewed", "followup", body.id)
-        return row
+        return followup
 
-    row = await ctx.db.write(write)
-    followup = followup_json(row)
+    followup = await ctx.db.write(write)
     ctx.hub.publish(staff.tenant_id, events.followup(followup))
     return followup

@@ -6,11 +6,28 @@ Optional keys are left out of an answer rather than sent as null (routes that re
 
 from __future__ import annotations
 
-from typing import Literal
+import re
+from typing import Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 
 Channel = Literal["webchat", "sms", "messenger"]
+Role = Literal["admin", "staff"]
+Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+TIME_RANGE = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
+
+
+class ErrorDetail(BaseModel):
+    """Every error answer: the status code says what kind, `detail` says what happened."""
+
+    detail: str
+
+
+def error_responses(*codes: int) -> dict[int | str, dict[str, Any]]:
+    """`responses=` for `{"detail"}` errors, spelled out as JSON: given as a `model`, FastAPI would document
+    them in the route's own media type (TwiML for a Twilio webhook)."""
+    content = {"application/json": {"schema": ErrorDetail.model_json_schema()}}
+    return {code: {"content": content} for code in codes}
 
 
 class Author(BaseModel):
@@ -86,3 +103,61 @@ class MessagePage(BaseModel):
 class SentMessage(BaseModel):
     message_id: int
     message: Message
+
+
+class VisitorConversation(BaseModel):
+    """What a visitor may know of their conversation: nothing internal such as tags or the assignee."""
+
+    id: int
+    status: Literal["open", "closed"]
+    escalated: bool
+
+
+class Followup(BaseModel):
+    id: int
+    name: str
+    email: str | None
+    phone: str | None
+    message: str
+    conversation_id: int | None = Field(description="the visitor's conversation, when they left it from the widget")
+    created_at: str
+    viewed_at: str | None
+    viewed_by: int | None = Field(description="the user id of the first staff member who viewed it")
+
+
+class BusinessHours(BaseModel):
+    """Opening hours per weekday (`mon`..`sun`), each a list of `["09:00", "17:00"]` ranges."""
+
+    days: dict[Weekday, list[tuple[str, str]]]
+
+    @field_validator("days")
+    @classmethod
+    def _times(cls, days: dict[str, list[tuple[str, str]]]) -> dict[str, list[tuple[str, str]]]:
+        for ranges in days.values():
+            for start, end in ranges:
+                if not (TIME_RANGE.match(start) and TIME_RANGE.match(end)) or start >= end:
+                    raise ValueError('each range is ["HH:MM", "HH:MM"] with start before end')
+        return days
+
+
+class TenantSettings(BaseModel):
+    """The widget's settings, every one present (defaults filled in). Each is null only if an admin saved
+    an explicit null for it."""
+
+    greeting: str | None
+    color: str | None = Field(description="#rrggbb")
+    position: Literal["right", "left"] | None
+    language: Literal["en", "fr", "es", "de"] | None
+    prechat_form: bool | None
+    business_hours: BusinessHours | None
+    timezone: str | None = Field(description="IANA time zone the business hours are in")
+
+
+class BusinessName(BaseModel):
+    business_name: str
+
+
+# BusinessName listed last so its field comes first: pydantic orders fields from the last base, and the
+# answer's keys keep the order they had before this model existed.
+class WidgetSettings(TenantSettings, BusinessName):
+    """The settings as the widget gets them: the business's name, then the tenant's settings."""

@@ -4,6 +4,7 @@ served precompressed (.br/.gz made at build time) to browsers that accept it."""
 from __future__ import annotations
 
 import re
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +16,7 @@ from starlette.types import Scope
 
 from handoff.config import Settings
 from handoff.context import AppContext
+from handoff.store import tenants
 from handoff.web.precompressed import PrecompressedFiles, original_name
 
 # the built widget only (handoff.js, later its lazily loaded parts, and their .gz/.br): not its sources or packages
@@ -55,16 +57,17 @@ def mount_static(app: FastAPI, root: Path, settings: Settings) -> None:
     async def widget_demo(request: Request, key: str = Query("", max_length=100)) -> Any:
         """A host page with the embed snippet in place (defaults to the platform tenant's widget)."""
         ctx: AppContext = request.app.state.ctx
-        row = await ctx.db.fetchone(
-            "SELECT widget_key, name FROM tenants WHERE widget_key = ? OR (? = '' AND id = 1)", (key, key)
-        )
-        if row is None:
+        if key:
+            tenant = await ctx.db.read(partial(tenants.by_widget_key, widget_key=key))
+        else:
+            tenant = await ctx.db.read(partial(tenants.get, tenant_id=tenants.PLATFORM_TENANT_ID))
+        if tenant is None:
             raise HTTPException(404, "unknown widget key")
         base = settings.public_base_url or str(request.base_url).rstrip("/")
         return templates.TemplateResponse(
             request,
             "widget_demo.html",
-            {"widget_key": row["widget_key"], "base_url": base, "business_name": row["name"]},
+            {"widget_key": tenant.widget_key, "base_url": base, "business_name": tenant.name},
         )
 
     app.mount("/widget", WidgetFiles(directory=str(root / "widget"), check_dir=False), name="widget")
@@ -78,7 +81,7 @@ def mount_static(app: FastAPI, root: Path, settings: Settings) -> None:
         app.mount("/admin-app", SpaFiles(directory=str(dist), html=True), name="admin-app")
     else:
 
-        @app.get("/admin-app/{rest:path}", include_in_schema=False)
+        @app.get("/admin-app/{rest:path}", response_class=HTMLResponse, include_in_schema=False)
         async def admin_not_built(rest: str) -> HTMLResponse:
             return HTMLResponse(
                 "<h1>Admin app not built</h1><p>Run <code>./dev.sh</code> (or <code>npm ci && npm run build</code>"
@@ -86,6 +89,6 @@ def mount_static(app: FastAPI, root: Path, settings: Settings) -> None:
                 status_code=503,
             )
 
-    @app.get("/", include_in_schema=False)
+    @app.get("/", response_class=RedirectResponse, include_in_schema=False)
     async def index() -> RedirectResponse:
         return RedirectResponse("/admin-app/")

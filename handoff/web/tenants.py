@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-import json
-import re
-import secrets
 import sqlite3
+from functools import partial
 from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -17,43 +15,18 @@ from auth import AdminOnly, CurrentStaff, Staff
 from handoff.channels import ownership
 from handoff.context import AppContext, Ctx
 from handoff.security import hash_password
-from handoff.store import channels
+from handoff.store import channels, tenants
 from handoff.store.audit import record_event, staff_event
-from handoff.store.database import now_iso
 from handoff.store.users import insert_user
+from handoff.web.schemas import BusinessHours
+from handoff.web.tenant_schemas import CreatedTenant, TenantView
 from handoff.web.users import checked_password
 
 router = APIRouter(prefix="/api/v1", tags=["tenants"])
-PLATFORM_TENANT_ID = 1
-DEFAULT_SETTINGS: dict[str, Any] = {
-    "greeting": "Hi! How can we help?",
-    "color": "#2563eb",
-    "position": "right",
-    "language": "en",
-    "prechat_form": False,
-    "business_hours": None,
-    "timezone": "UTC",
-}
 CHANNEL_FIELDS = {
     "sms": ("account_sid", "auth_token", "number"),
     "messenger": ("page_id", "page_access_token", "app_secret", "verify_token"),
 }
-TIME_RANGE = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
-
-
-class BusinessHours(BaseModel):
-    """Opening hours per weekday (`mon`..`sun`), each a list of `["09:00", "17:00"]` ranges."""
-
-    days: dict[Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"], list[tuple[str, str]]]
-
-    @field_validator("days")
-    @classmethod
-    def _times(cls, days: dict[str, list[tuple[str, str]]]) -> dict[str, list[tuple[str, str]]]:
-        for ranges in days.values():
-            for start, end in ranges:
-                if not (TIME_RANGE.match(start) and TIME_RANGE.match(end)) or start >= end:
-                    raise ValueError('each range is ["HH:MM", "HH:MM"] with start before end')
-        return days
 
 
 class SettingsPatch(BaseModel):
@@ -107,23 +80,6 @@ class NewTenant(BaseModel):
     admin_name: str = Field(default="Admin", min_length=1, max_length=120)
 
 
-def new_widget_key() -> str:
-    return "wk_" + secrets.token_urlsafe(18)
-
-
-def create_tenant(conn: sqlite3.Connection, name: str) -> tuple[int, str]:
-    widget_key = new_widget_key()
-    cursor = conn.execute(
-        "INSERT INTO tenants (name, widget_key, settings, created_at) VALUES (?, ?, ?, ?)",
-        (name, widget_key, json.dumps(DEFAULT_SETTINGS), now_iso()),
-    )
-    return int(cursor.lastrowid or 0), widget_key
-
-
-def tenant_settings(row: sqlite3.Row) -> dict[str, Any]:
-    return {**DEFAULT_SETTINGS, **json.loads(row["settings"] or "{}")}
-
-
 def base_url(ctx_public: str, request: Request) -> str:
     return ctx_public or str(request.base_url).rstrip("/")
 
@@ -146,27 +102,27 @@ def channels_view(accounts: dict[str, channels.Account], base: str) -> dict[str,
 
 
 async def tenant_view(ctx: Ctx, tenant_id: int, request: Request) -> dict[str, Any]:
-    row = await ctx.db.fetchone("SELECT * FROM tenants WHERE id = ?", (tenant_id,))
-    if row is None:
+    tenant = await ctx.db.read(partial(tenants.get, tenant_id=tenant_id))
+    if tenant is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, "tenant not found")
     accounts = await ctx.db.read(lambda c: channels.of_tenant(c, ctx.secrets, tenant_id))
     return {
-        "id": row["id"],
-        "name": row["name"],
-        "widget_key": row["widget_key"],
-        "settings": tenant_settings(row),
+        "id": tenant.id,
+        "name": tenant.name,
+        "widget_key": tenant.widget_key,
+        "settings": tenant.settings,
         "channels": channels_view(accounts, base_url(ctx.settings.public_base_url, request)),
-        "created_at": row["created_at"],
+        "created_at": tenant.created_at,
     }
 
 
-@router.get("/tenant")
+@router.get("/tenant", response_model=TenantView)
 async def get_tenant(request: Request, ctx: Ctx, staff: CurrentStaff) -> dict[str, Any]:
     """The caller's tenant: name, widget key, settings and channels (never their secrets)."""
     return await tenant_view(ctx, staff.tenant_id, request)
 
 
-@router.patch("/tenant")
+@router.patch("/tenant", response_model=TenantView)
 async def update_tenant(body: TenantPatch, request: Request, ctx: Ctx, admin: AdminOnly) -> dict[str, Any]:
     """Change the tenant's name, widget settings or channel credentials (admins). A number or Page is saved
     only once Twilio or Facebook confirm it belongs to the credentials given (422 otherwise)."""
@@ -180,11 +136,9 @@ async def update_tenant(body: TenantPatch, request: Request, ctx: Ctx, admin: Ad
 
     def write(conn: sqlite3.Connection) -> None:
         if body.name is not None:
-            conn.execute("UPDATE tenants SET name = ? WHERE id = ?", (body.name.strip(), admin.tenant_id))
+            tenants.rename(conn, admin.tenant_id, body.name.strip())
         if settings_changes:
-            row = conn.execute("SELECT settings FROM tenants WHERE id = ?", (admin.tenant_id,)).fetchone()
-            merged = {**json.loads(row["settings"] or "{}"), **settings_changes}
-            conn.execute("UPDATE tenants SET settings = ? WHERE id = ?", (json.dumps(merged), admin.tenant_id))
+            tenants.merge_settings(conn, admin.tenant_id, settings_changes)
         for channel, config in configs.items():
             save_channel(conn, ctx, admin, channel, config)
         detail = {
@@ -238,17 +192,17 @@ def save_channel(conn: sqlite3.Connection, ctx: AppContext, admin: Staff, channe
     )
 
 
-@router.post("/tenants", status_code=status.HTTP_201_CREATED)
+@router.post("/tenants", status_code=status.HTTP_201_CREATED, response_model=CreatedTenant)
 async def create_tenant_endpoint(body: NewTenant, ctx: Ctx, admin: AdminOnly) -> dict[str, Any]:
     """Create a business with its first admin (platform operators only: admins of tenant 1)."""
-    if admin.tenant_id != PLATFORM_TENANT_ID:
+    if admin.tenant_id != tenants.PLATFORM_TENANT_ID:
         raise HTTPException(status.HTTP_403_FORBIDDEN, "only platform admins may create tenants")
     password_hash = await asyncio.to_thread(
         hash_password, checked_password(body.admin_password), ctx.settings.bcrypt_rounds
     )
 
     def write(conn: sqlite3.Connection) -> tuple[int, str]:
-        tenant_id, widget_key = create_tenant(conn, body.name.strip())
+        tenant_id, widget_key = tenants.create(conn, body.name.strip())
         user_id = insert_user(conn, tenant_id, body.admin_email, body.admin_name, password_hash, "admin")
         staff_event(conn, admin, "tenant.created", "tenant", tenant_id, {"name": body.name})
         record_event(

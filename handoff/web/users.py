@@ -5,21 +5,22 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 from functools import partial
-from typing import Any, Literal
+from typing import Any
 
 from fastapi import APIRouter, HTTPException, status
 from pydantic import BaseModel, EmailStr, Field
 
-from auth import AdminOnly, CurrentStaff, revoke_sessions, revoked, user_changed
+from auth import AdminOnly, CurrentStaff, revoked, user_changed
 from handoff.context import Ctx
 from handoff.security import hash_password, password_problem
+from handoff.store import sessions
 from handoff.store import users as store
 from handoff.store.audit import staff_event
 from handoff.web.params import IdPath
+from handoff.web.schemas import Role
 
 router = APIRouter(prefix="/api/v1/users", tags=["users"])
 team_router = APIRouter(prefix="/api/v1/team", tags=["users"])
-Role = Literal["admin", "staff"]
 EMAIL_TAKEN = "this email address is already in use; use another address"
 
 
@@ -106,7 +107,7 @@ async def update_user(user_id: IdPath, body: UserPatch, ctx: Ctx, admin: AdminOn
         if not store.update_user(conn, admin.tenant_id, user_id, changes):
             return None
         if changes.get("disabled") or "password_hash" in changes:
-            revoke_sessions(conn, "disabled" if changes.get("disabled") else "password reset", user_id=user_id)
+            sessions.revoke(conn, "disabled" if changes.get("disabled") else "password reset", user_id=user_id)
         detail = {k: v for k, v in changes.items() if k != "password_hash"}
         if "password_hash" in changes:
             detail["password_reset"] = True

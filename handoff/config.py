@@ -50,6 +50,8 @@ def _str(env: Mapping[str, str], name: str, default: str = "") -> str:
 @dataclass(frozen=True)
 class Settings:
     db_path: str
+    # PostgreSQL instead of the SQLite file when set; repr=False: the URL may carry the password.
+    database_url: str = field(default="", repr=False)
     jwt_secret: str = field(default="", repr=False)  # empty: the key file beside the database, at startup
     host: str = "127.0.0.1"
     port: int = 8000
@@ -90,6 +92,7 @@ class Settings:
         origins = tuple(o.strip().rstrip("/") for o in env.get("FRONTEND_ORIGIN", "").split(",") if o.strip())
         return cls(
             db_path=db_path,
+            database_url=_str(env, "DATABASE_URL"),
             jwt_secret=_str(env, "JWT_SECRET"),
             host=_str(env, "HOST", "127.0.0.1"),
             port=int(_str(env, "PORT", "8000")),

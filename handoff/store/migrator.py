@@ -1,5 +1,9 @@
 """Applies the named migrations of `handoff.store.migrations` in order, each with its record in one
-transaction; the server's startup and the `migrate_schema.py` CLI both call `migrate`."""
+transaction; the server's startup and the `migrate_schema.py` CLI both call `migrate`.
+
+A target is a SQLite file path or a `postgresql://` URL; PostgreSQL gets each step's form from
+`handoff.store.migrations_pg` (applied by `handoff.store.migrator_pg`).
+"""
 
 from __future__ import annotations
 
@@ -8,6 +12,7 @@ import sqlite3
 from collections.abc import Callable
 from pathlib import Path
 
+from handoff.store.backend import is_postgres_url
 from handoff.store.database import configure, now_iso
 from handoff.store.migrations import MIGRATIONS
 
@@ -29,6 +34,10 @@ def applied_names(conn: sqlite3.Connection) -> list[str]:
 
 def status(path: str) -> list[tuple[str, str | None]]:
     """Every known migration with its applied time, or None when pending."""
+    if is_postgres_url(path):
+        from handoff.store import migrator_pg  # imported only for a PostgreSQL target
+
+        return migrator_pg.status(path, MIGRATIONS)
     conn = connect(path)
     try:
         done = dict(conn.execute("SELECT name, applied_at FROM schema_migrations").fetchall())
@@ -69,6 +78,10 @@ def split_statements(script: str) -> list[str]:
 
 def migrate(path: str) -> list[str]:
     """Apply pending migrations in order; returns the names applied (none when up to date)."""
+    if is_postgres_url(path):
+        from handoff.store import migrator_pg
+
+        return migrator_pg.migrate(path, MIGRATIONS)
     conn = connect(path)
     try:
         done = set(applied_names(conn))

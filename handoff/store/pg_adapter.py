@@ -107,8 +107,10 @@ class PgRow:
 
 def pg_row(cursor: psycopg.Cursor[Any]) -> RowMaker[PgRow]:
     """psycopg row factory: the column index is built once per result, not once per row."""
-    description = cursor.description or []
-    keys = tuple(column.name for column in description)
+    # The names straight from the result: `cursor.description` builds a Column object per column per call.
+    result = cursor.pgresult
+    names = [result.fname(i) for i in range(result.nfields)] if result is not None else []
+    keys = tuple(bytes(name).decode() if name is not None else "" for name in names)
     index: dict[str, int] = {}
     for position, name in enumerate(keys):
         index.setdefault(name, position)  # a repeated name reads the first column, as in sqlite3.Row
@@ -171,20 +173,24 @@ class PgCursor:
         self._cursor.executemany(to_psycopg(sql), seq_of_params)
         return self
 
-    # sqlite3 answers a fetch after a statement that returns no rows with None or []; psycopg raises.
+    def _has_rows(self) -> bool:
+        # sqlite3 answers a fetch after a statement that returns no rows with None or []; psycopg raises.
+        result = self._cursor.pgresult
+        return result is not None and result.status == pq.ExecStatus.TUPLES_OK
+
     def fetchone(self) -> Any:
-        return self._cursor.fetchone() if self._cursor.description else None
+        return self._cursor.fetchone() if self._has_rows() else None
 
     def fetchall(self) -> list[Any]:
-        return self._cursor.fetchall() if self._cursor.description else []
+        return self._cursor.fetchall() if self._has_rows() else []
 
     def fetchmany(self, size: int | None = None) -> list[Any]:
-        if not self._cursor.description:
+        if not self._has_rows():
             return []
         return self._cursor.fetchmany(size) if size is not None else self._cursor.fetchmany()
 
     def __iter__(self) -> Iterator[Any]:
-        return iter(self._cursor) if self._cursor.description else iter(())
+        return iter(self._cursor) if self._has_rows() else iter(())
 
     @property
     def rowcount(self) -> int:

@@ -30,6 +30,12 @@ def db_path_from_env(env: Mapping[str, str] | None = None) -> str:
     return env.get("DB_PATH", "").strip() or default_db_path()
 
 
+def database_url_from_env(env: Mapping[str, str] | None = None) -> str:
+    """DATABASE_URL: a postgresql:// URL puts everything in PostgreSQL; empty keeps the SQLite file."""
+    env = read_env() if env is None else env
+    return env.get("DATABASE_URL", "").strip()
+
+
 def _float(env: Mapping[str, str], name: str, default: float) -> float:
     raw = env.get(name, "").strip()
     return float(raw) if raw else default
@@ -92,7 +98,7 @@ class Settings:
         origins = tuple(o.strip().rstrip("/") for o in env.get("FRONTEND_ORIGIN", "").split(",") if o.strip())
         return cls(
             db_path=db_path,
-            database_url=_str(env, "DATABASE_URL"),
+            database_url=database_url_from_env(env),
             jwt_secret=_str(env, "JWT_SECRET"),
             host=_str(env, "HOST", "127.0.0.1"),
             port=int(_str(env, "PORT", "8000")),

@@ -2,8 +2,8 @@
 
 Store functions call `conn.execute(sql, params)` with `?` placeholders and read rows by column name and by
 index (`sqlite3.Row`). `PgConnection` keeps that surface: it rewrites placeholders to psycopg's (`?` to
-`%s`, `:name` to `%(name)s`, a literal `%` to `%%`; string literals, quoted identifiers, comments and
-dollar-quoted bodies are left alone), yields `PgRow`s that index like `sqlite3.Row`, and loads values the
+`%s`, `:name` to `%(name)s`, and every `%` to `%%`; a `?` or `:name` inside a string literal, quoted
+identifier, comment or dollar-quoted body is left alone), yields `PgRow`s that index like `sqlite3.Row`, and loads values the
 way SQLite hands them back (numeric results as int or float, never Decimal; Python bools bound as 0/1).
 
 There is deliberately no `lastrowid`: PostgreSQL has none, and emulating it (`SELECT lastval()`) is wrong
@@ -25,8 +25,8 @@ from psycopg.rows import RowMaker, tuple_row
 
 Params = Sequence[Any] | Mapping[str, Any]
 
-# One alternation, tried left to right at each position: the "skip" groups are copied unchanged, so a `?`,
-# `%` or `:name` inside a literal, an identifier or a comment is never rewritten.
+# One alternation, tried left to right at each position: the "skip" groups are copied (only `%` doubled), so
+# a `?` or `:name` inside a literal, an identifier or a comment is never taken for a parameter.
 _TOKENS = re.compile(
     r"""
       (?P<skip>
@@ -35,7 +35,7 @@ _TOKENS = re.compile(
         | "(?:[^"]|"")*"                          # "quoted identifier"
         | --[^\n]*                                # line comment
         | /\*.*?\*/                               # block comment
-        | \$(?P<tag>[A-Za-z_]\w*)?\$.*?\$(?P=tag)\$   # $$dollar-quoted$$ body
+        | \$(?P<tag>(?:[A-Za-z_]\w*)?)\$.*?\$(?P=tag)\$   # $$dollar-quoted$$ body
         | ::                                      # a cast, not a named parameter
       )
     | (?P<qmark>\?)
@@ -52,7 +52,7 @@ def to_psycopg(sql: str) -> str:
 
     def replace(match: re.Match[str]) -> str:
         if match.group("skip") is not None:
-            return match.group(0)
+            return match.group(0).replace("%", "%%")  # psycopg reads `%` everywhere, literals included
         if match.group("qmark") is not None:
             return "%s"
         if match.group("percent") is not None:

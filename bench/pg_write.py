@@ -3,13 +3,15 @@ does) against group commit (the SQLite design: one writer, a batch per transacti
 kept here, as `GroupCommitDatabase`, so the comparison can be rerun), for N concurrent writers.
 
     python bench/pg_write.py [--url postgresql://postgres@127.0.0.1:5432/postgres] [--writers 1,8,32,128]
-                             [--seconds 5] [--repeat 3] [--pool 8] [--sqlite]
+                             [--seconds 5] [--repeat 3] [--pool 8] [--sqlite] [--latency-ms 0.5]
 
 Each writer owns a conversation and stores visitor messages through the real `insert_message` (two
 statements: the message and the conversation's counters), awaiting each write before the next, as a
 request handler does. The figures are writes/s (each write durable when it returns), commits, and the
 average batch. A scratch database `handoff_bench_<random>` is created on the server of `--url` and dropped
-at the end; `--sqlite` adds the SQLite default (a temporary file) for reference.
+at the end; `--sqlite` adds the SQLite default (a temporary file) for reference. `--latency-ms` puts a
+proxy (`delay_proxy.py`) in front of PostgreSQL that delays each direction by that much, as a database on
+another host would; the round trip it gives is measured and printed.
 """
 
 from __future__ import annotations
@@ -30,6 +32,8 @@ import psycopg
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
+
+from delay_proxy import DelayProxy  # noqa: E402  (beside this script)
 
 from handoff.store import migrator  # noqa: E402
 from handoff.store.conversations import insert_message, open_conversation, upsert_contact  # noqa: E402
@@ -104,8 +108,21 @@ def _in_pool(pool: Any, jobs: list[Any]) -> list[tuple[bool, Any]]:
         return run_batch(raw, jobs)
 
 
-def with_database(url: str, name: str) -> str:
-    return urlsplit(url)._replace(path=f"/{name}").geturl()
+def with_database(url: str, name: str, port: int = 0) -> str:
+    parts = urlsplit(url)._replace(path=f"/{name}")
+    if port:  # through the delaying proxy
+        parts = parts._replace(netloc=parts.netloc.replace(f":{parts.port or 5432}", "") + f":{port}")
+    return parts.geturl()
+
+
+def round_trip_ms(url: str) -> float:
+    with psycopg.connect(url, autocommit=True) as conn:
+        times = []
+        for _ in range(50):
+            started = time.perf_counter()
+            conn.execute("SELECT 1")
+            times.append(time.perf_counter() - started)
+    return statistics.median(times) * 1000
 
 
 async def seed(db: Any, count: int) -> list[Any]:
@@ -149,9 +166,14 @@ async def run(args: argparse.Namespace) -> None:
     name = f"handoff_bench_{secrets.token_hex(4)}"
     with psycopg.connect(args.url, autocommit=True) as admin:
         admin.execute(f'CREATE DATABASE "{name}"')
-    url = with_database(args.url, name)
+    proxy = None
+    if args.latency_ms:
+        parts = urlsplit(args.url)
+        proxy = DelayProxy(parts.hostname or "127.0.0.1", parts.port or 5432, args.latency_ms).start()
+    url = with_database(args.url, name, proxy.port if proxy else 0)
     try:
         migrator.migrate(url)
+        print(f"round trip to PostgreSQL (SELECT 1): {round_trip_ms(url):.2f} ms")
         targets: list[tuple[str, Any]] = [
             ("pg per-write", lambda: PostgresDatabase(url, writers=args.pool)),
             ("pg group", lambda: GroupCommitDatabase(url)),
@@ -179,6 +201,8 @@ async def run(args: argparse.Namespace) -> None:
                 spread = f"{rates[0]:.0f}..{rates[-1]:.0f}"
                 print(f"{label:14} {writers:8d} {statistics.median(rates):18.0f} {spread:>13} {per:11.1f}", flush=True)
     finally:
+        if proxy:
+            proxy.stop()
         with psycopg.connect(args.url, autocommit=True) as admin:
             admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
@@ -191,6 +215,7 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3, help="runs per target and level (median reported)")
     parser.add_argument("--pool", type=int, default=8, help="connections (and threads) for per-write")
     parser.add_argument("--sqlite", action="store_true", help="also measure the SQLite default")
+    parser.add_argument("--latency-ms", type=float, default=0.0, help="delay each direction by this much")
     asyncio.run(run(parser.parse_args()))
 
 

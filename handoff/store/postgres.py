@@ -8,10 +8,11 @@ store function (and every caller that composes them inside one transaction) to b
 Writes: one transaction per write, on a pool of connections, several at a time; PostgreSQL batches the WAL
 flushes of concurrent commits itself. The SQLite design (one writer thread taking every waiting write,
 one transaction with a savepoint per write, one commit) was measured against it with `bench/pg_write.py`
-(figures in docs/scaling.md) and lost from 8 concurrent writers up: a single writer pays every statement's
-round trip in series (a networked database makes that worse, not the commit), each savepoint is a
-subtransaction (past 64 in one transaction PostgreSQL's snapshots overflow to pg_subtrans), and several
-processes on one database write concurrently anyway, so serialising one process buys no safety.
+(figures in docs/scaling.md): level on loopback, where both are CPU-bound, but 4x slower from 8 writers up
+once the database is a 0.8 ms round trip away, because a single writer pays every statement's round trip
+in series. Besides, each savepoint is a subtransaction (past 64 in one transaction PostgreSQL's snapshots
+overflow to pg_subtrans), and several processes on one database write concurrently anyway, so serialising
+one process buys no safety.
 A write returns only once its transaction is durable (`synchronous_commit` on) and a failing write rolls
 back alone. Reads run on an autocommit pool (each statement sees what is committed, as the SQLite reader
 does); reports read on their own small pool so they never queue inbox reads.
@@ -28,6 +29,7 @@ from concurrent.futures import ThreadPoolExecutor
 from functools import partial
 from typing import Any, TypeVar, cast
 
+from psycopg import pq
 from psycopg_pool import ConnectionPool
 
 from handoff.store.backend import redact
@@ -38,10 +40,19 @@ Job = Callable[[PgConnection], Any]
 log = logging.getLogger("handoff.db")
 
 
+class AbortedWrite(RuntimeError):
+    """A write caught a database error and carried on: PostgreSQL had already aborted its transaction."""
+
+
 def run_write(pool: ConnectionPool[Any], fn: Job) -> Any:
     """One write in one transaction on a pooled connection: committed when this returns."""
     with pool.connection() as raw, raw.transaction():
-        return fn(PgConnection(raw))
+        result = fn(PgConnection(raw))
+        # Unlike SQLite, a failed statement aborts the whole transaction, and COMMIT then quietly rolls
+        # back: say so rather than report a write that did not happen.
+        if raw.info.transaction_status == pq.TransactionStatus.INERROR:
+            raise AbortedWrite("a statement of this write failed and was caught; nothing was committed")
+        return result
 
 
 def run_read(pool: ConnectionPool[Any], fn: Job) -> Any:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import contextvars
 import sqlite3
 from collections.abc import Awaitable, Callable
@@ -15,7 +16,7 @@ import pytest
 from handoff.config import Settings
 from handoff.store import migrator
 from handoff.store.backend import open_database
-from handoff.store.postgres import PostgresDatabase
+from handoff.store.postgres import AbortedWrite, PostgresDatabase
 
 T = TypeVar("T")
 REQUEST = contextvars.ContextVar("request", default="none")
@@ -85,6 +86,22 @@ def test_a_failing_write_rolls_back_alone(url: str) -> None:
     assert isinstance(outcomes[1], ValueError)
     assert isinstance(outcomes[2], psycopg.errors.UniqueViolation)
     assert actions == ["kept", "kept"]
+
+
+def test_a_write_that_swallows_a_database_error_is_not_reported_as_committed(url: str) -> None:
+    def swallowing(conn: sqlite3.Connection) -> str:
+        conn.execute("INSERT INTO events (actor_type, action, created_at) VALUES ('system', 'swallowed', 'now')")
+        # Fine on SQLite; on PostgreSQL the transaction is aborted from here on.
+        with contextlib.suppress(psycopg.Error):
+            conn.execute("INSERT INTO no_such_table VALUES (1)")
+        return "done"
+
+    async def scenario(db: PostgresDatabase) -> tuple[Any, Any]:
+        outcome = (await asyncio.gather(db.write(swallowing), return_exceptions=True))[0]
+        return outcome, await db.fetchone("SELECT 1 FROM events WHERE action = 'swallowed'")
+
+    outcome, row = run(scenario, url)
+    assert isinstance(outcome, AbortedWrite) and row is None
 
 
 def test_reads_see_committed_data_only(url: str) -> None:

@@ -63,8 +63,11 @@ def run_read(pool: ConnectionPool[Any], fn: Job) -> Any:
 class PostgresDatabase:
     """Owns the connection pools for the app's lifetime: writes, reads, and reports."""
 
-    def __init__(self, url: str, *, writers: int = 8, readers: int = 4, report_readers: int = 2) -> None:
+    def __init__(
+        self, url: str, *, writers: int = 8, readers: int = 4, report_readers: int = 2, open_timeout: float = 30.0
+    ) -> None:
         self.url = url
+        self.open_timeout = open_timeout  # seconds `open` waits for each pool's connections
         self._sizes = {"write": writers, "read": readers, "report": report_readers}
         self._pools: dict[str, ConnectionPool[Any]] = {}
         # A thread per pooled connection, so a job never waits for a connection once it has a thread.
@@ -88,7 +91,11 @@ class PostgresDatabase:
             )
             self._pools[name] = pool
             self._threads[name] = ThreadPoolExecutor(size, thread_name_prefix=f"pg-{name}")
-            await asyncio.to_thread(pool.open, wait=True, timeout=30.0)
+            try:
+                await asyncio.to_thread(pool.open, wait=True, timeout=self.open_timeout)
+            except BaseException:  # unreachable or refused: leave no pool retrying in the background
+                await self.close()
+                raise
         log.info("database open: %s", redact(self.url))
 
     async def close(self) -> None:

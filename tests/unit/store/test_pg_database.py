@@ -12,6 +12,7 @@ from typing import Any, TypeVar
 
 import psycopg
 import pytest
+from psycopg_pool import PoolTimeout
 
 from handoff.config import Settings
 from handoff.store import migrator
@@ -163,3 +164,15 @@ def test_open_database_chooses_by_database_url(url: str, tmp_path: Any) -> None:
 
     with ThreadPoolExecutor(max_workers=1) as pool:
         assert pool.submit(asyncio.run, scenario()).result() == ("Database", "PostgresDatabase")
+
+
+def test_an_unreachable_server_fails_open_without_leaving_pools_behind() -> None:
+    async def scenario() -> None:
+        db = PostgresDatabase("postgresql://postgres@127.0.0.1:1/none", writers=1, readers=1, open_timeout=1)
+        with pytest.raises(PoolTimeout):
+            await db.open()
+        with pytest.raises(RuntimeError, match="not open"):
+            await db.fetchone("SELECT 1")
+
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        pool.submit(asyncio.run, scenario()).result()

@@ -30,6 +30,12 @@ def db_path_from_env(env: Mapping[str, str] | None = None) -> str:
     return env.get("DB_PATH", "").strip() or default_db_path()
 
 
+def database_url_from_env(env: Mapping[str, str] | None = None) -> str:
+    """DATABASE_URL: a postgresql:// URL puts everything in PostgreSQL; empty keeps the SQLite file."""
+    env = read_env() if env is None else env
+    return env.get("DATABASE_URL", "").strip()
+
+
 def _float(env: Mapping[str, str], name: str, default: float) -> float:
     raw = env.get(name, "").strip()
     return float(raw) if raw else default
@@ -50,6 +56,8 @@ def _str(env: Mapping[str, str], name: str, default: str = "") -> str:
 @dataclass(frozen=True)
 class Settings:
     db_path: str
+    # PostgreSQL instead of the SQLite file when set; repr=False: the URL may carry the password.
+    database_url: str = field(default="", repr=False)
     jwt_secret: str = field(default="", repr=False)  # empty: the key file beside the database, at startup
     host: str = "127.0.0.1"
     port: int = 8000
@@ -95,6 +103,7 @@ class Settings:
         origins = tuple(o.strip().rstrip("/") for o in env.get("FRONTEND_ORIGIN", "").split(",") if o.strip())
         return cls(
             db_path=db_path,
+            database_url=database_url_from_env(env),
             jwt_secret=_str(env, "JWT_SECRET"),
             host=_str(env, "HOST", "127.0.0.1"),
             port=int(_str(env, "PORT", "8000")),

@@ -16,6 +16,7 @@ from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
 from handoff.store.migrator import migrate
 from tests.fakes.graph_api import FakeGraph
 from tests.fakes.twilio_api import FakeTwilio
+from tests.pg import ADMIN_URL, ScratchDatabases, set_aside_when_unreachable, summary_line, unreachable
 from tests.support import LiveServer
 
 CHROMIUM = os.environ.get("HANDOFF_CHROMIUM", "/usr/bin/chromium")
@@ -99,3 +100,43 @@ def context(browser: Browser) -> Iterator[BrowserContext]:
 def page(context: BrowserContext) -> Page:
     """A tab in the test's own browser context (both browser folders use it)."""
     return context.new_page()
+
+
+# ---- PostgreSQL: scratch databases, created and dropped by the run --------------------------------------
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    set_aside_when_unreachable(config, items)
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter, config: pytest.Config) -> None:
+    line = summary_line(config)
+    if line:
+        terminalreporter.write_line(line, yellow=True, bold=True)
+
+
+@pytest.fixture(scope="session")
+def pg_databases() -> Iterator[ScratchDatabases]:
+    """The PostgreSQL server (TEST_PG_ADMIN_URL, default 127.0.0.1:5432): fails the run in CI when it is
+    down, skips the tests that need it elsewhere. Whatever the run created is dropped at its end."""
+    scratch = ScratchDatabases(ADMIN_URL)
+    if not scratch.reachable():
+        unreachable(ADMIN_URL)
+    yield scratch
+    scratch.drop_all()
+
+
+@pytest.fixture(scope="module")
+def pg_url(pg_databases: ScratchDatabases) -> Iterator[str]:
+    """A fresh, empty PostgreSQL database for this test module, dropped after it."""
+    url = pg_databases.create()
+    yield url
+    pg_databases.drop(url)
+
+
+@pytest.fixture
+def fresh_pg_url(pg_databases: ScratchDatabases) -> Iterator[str]:
+    """A fresh, empty PostgreSQL database for one test."""
+    url = pg_databases.create()
+    yield url
+    pg_databases.drop(url)

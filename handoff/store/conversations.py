@@ -1,7 +1,8 @@
 """SQL for conversations and messages: synchronous functions run inside `Database.write`/`read` jobs.
 
-This is the single place that stores a message (`insert_message`); swapping SQLite for PostgreSQL means
-rewriting this module and `db.py`, not the callers.
+This is the single place that stores a message (`insert_message`). The same functions run on SQLite and
+on PostgreSQL (through `pg_adapter.PgConnection`); where the two spell a statement differently, the
+statement comes in both spellings, chosen by `dialect(conn)`.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ import json
 import sqlite3
 from typing import Any, NamedTuple
 
+from handoff.store.backend import dialect
 from handoff.store.database import now_iso, one_row, row_or_none
 
 CONVERSATION_SELECT = """
@@ -19,6 +21,28 @@ SELECT c.*, ct.channel AS contact_channel, ct.name AS contact_name, ct.email AS 
 FROM conversations c JOIN contacts ct ON ct.id = c.contact_id LEFT JOIN users u ON u.id = c.assignee_id
 """
 MESSAGE_SELECT = "SELECT m.*, u.name AS author_name FROM messages m LEFT JOIN users u ON u.id = m.author_id"
+
+# insert_message's statements. PostgreSQL has no lastrowid (the id comes back with RETURNING, which costs
+# SQLite ~2 us per insert, so SQLite keeps lastrowid), no scalar max() and no julianday(); each pair below
+# is indexed by `postgres` (False, True).
+INSERT_MESSAGE = (
+    "INSERT INTO messages (tenant_id, conversation_id, channel, sender, author_id, text, attachments,"
+    " external_id, client_id, status, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
+INSERT_MESSAGE_RETURNING_ID = INSERT_MESSAGE + " RETURNING id"
+STAFF_REPLY = tuple(
+    "UPDATE conversations SET last_message_at = ?, last_message_id = ?, awaiting_since = NULL, escalated = 0,"
+    f" staff_read_message_id = {greatest}(staff_read_message_id, ?), unread_count = 0 WHERE id = ? RETURNING *"
+    for greatest in ("max", "GREATEST")
+)
+FIRST_RESPONSE = tuple(
+    f"UPDATE conversation_metrics SET first_response_at = ?, first_responder_id = ?, first_response_seconds = {seconds}"
+    " WHERE conversation_id = ? AND first_response_at IS NULL"
+    for seconds in (
+        "round((julianday(?) - julianday(started_at)) * 86400, 3)",
+        "round(extract(epoch FROM CAST(? AS timestamptz) - CAST(started_at AS timestamptz)), 3)",
+    )
+)
 
 
 Columns = sqlite3.Row | dict[str, Any]
@@ -243,26 +267,24 @@ def insert_message(
     """
     now = now_iso()
     stored_attachments = json.dumps(attachments) if attachments else None
-    message_id = int(
-        conn.execute(
-            "INSERT INTO messages (tenant_id, conversation_id, channel, sender, author_id, text, attachments,"
-            " external_id, client_id, status, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (
-                conversation["tenant_id"],
-                conversation["id"],
-                conversation["channel"],
-                sender,
-                author_id,
-                text,
-                stored_attachments,
-                external_id,
-                client_id,
-                status,
-                now,
-            ),
-        ).lastrowid
-        or 0
+    postgres = dialect(conn) == "postgresql"
+    cursor = conn.execute(
+        INSERT_MESSAGE_RETURNING_ID if postgres else INSERT_MESSAGE,
+        (
+            conversation["tenant_id"],
+            conversation["id"],
+            conversation["channel"],
+            sender,
+            author_id,
+            text,
+            stored_attachments,
+            external_id,
+            client_id,
+            status,
+            now,
+        ),
     )
+    message_id = int(one_row(cursor)[0] if postgres else cursor.lastrowid or 0)
     if sender == "visitor":
         # awaiting_since is indexed: set it only when the customer starts waiting, not on every message.
         awaiting = ", awaiting_since = ?" if conversation["awaiting_since"] is None else ""
@@ -273,17 +295,8 @@ def insert_message(
         ).fetchone()
     elif sender == "staff":
         # A staff reply answers everything before it: clear the escalation clock and the unread count.
-        updated = conn.execute(
-            "UPDATE conversations SET last_message_at = ?, last_message_id = ?, awaiting_since = NULL, escalated = 0,"
-            " staff_read_message_id = max(staff_read_message_id, ?), unread_count = 0 WHERE id = ? RETURNING *",
-            (now, message_id, message_id, conversation["id"]),
-        ).fetchone()
-        conn.execute(
-            "UPDATE conversation_metrics SET first_response_at = ?, first_responder_id = ?,"
-            " first_response_seconds = round((julianday(?) - julianday(started_at)) * 86400, 3)"
-            " WHERE conversation_id = ? AND first_response_at IS NULL",
-            (now, author_id, now, conversation["id"]),
-        )
+        updated = conn.execute(STAFF_REPLY[postgres], (now, message_id, message_id, conversation["id"])).fetchone()
+        conn.execute(FIRST_RESPONSE[postgres], (now, author_id, now, conversation["id"]))
     else:
         updated = conn.execute(
             "UPDATE conversations SET last_message_at = ?, last_message_id = ? WHERE id = ? RETURNING *",

@@ -3,7 +3,11 @@ transaction; the server's startup and the `migrate_schema.py` CLI both call `mig
 
 Data steps that need the secret key (sealing channel secrets stored in clear by older versions) cannot be
 named migrations, which see only the database: `migrate` runs them after the schema when given the key,
-every time, and they change only what is still to change."""
+every time, and they change only what is still to change.
+
+A target is a SQLite file path or a `postgresql://` URL; PostgreSQL gets each step's form from
+`handoff.store.migrations_pg` (applied by `handoff.store.migrator_pg`).
+"""
 
 from __future__ import annotations
 
@@ -14,6 +18,7 @@ from pathlib import Path
 
 from handoff.crypto import SecretBox
 from handoff.store import channels
+from handoff.store.backend import is_postgres_url
 from handoff.store.database import configure, make_private, now_iso
 from handoff.store.migrations import MIGRATIONS
 
@@ -36,6 +41,10 @@ def applied_names(conn: sqlite3.Connection) -> list[str]:
 
 def status(path: str) -> list[tuple[str, str | None]]:
     """Every known migration with its applied time, or None when pending."""
+    if is_postgres_url(path):
+        from handoff.store import migrator_pg  # imported only for a PostgreSQL target
+
+        return migrator_pg.status(path, MIGRATIONS)
     conn = connect(path)
     try:
         done = dict(conn.execute("SELECT name, applied_at FROM schema_migrations").fetchall())
@@ -77,6 +86,11 @@ def split_statements(script: str) -> list[str]:
 def migrate(path: str, secrets: SecretBox | None = None) -> list[str]:
     """Apply pending migrations in order, then (given the key) seal channel secrets still in clear;
     returns the names of the migrations applied (none when up to date)."""
+    if is_postgres_url(path):
+        from handoff.store import migrator_pg
+
+        # Nothing to seal there: no version before encryption ever wrote to PostgreSQL.
+        return migrator_pg.migrate(path, MIGRATIONS)
     conn = connect(path)
     try:
         done = set(applied_names(conn))

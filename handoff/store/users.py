@@ -5,7 +5,7 @@ from __future__ import annotations
 import sqlite3
 from typing import Any
 
-from handoff.store.database import now_iso
+from handoff.store.database import now_iso, one_row
 
 USER_COLUMNS = "id, tenant_id, email, name, role, disabled, created_at, last_login_at"
 
@@ -24,12 +24,13 @@ def user_json(row: sqlite3.Row) -> dict[str, Any]:
 
 
 def insert_user(conn: sqlite3.Connection, tenant_id: int, email: str, name: str, password_hash: str, role: str) -> int:
-    """Create a user; a taken email raises sqlite3.IntegrityError for the caller to answer."""
+    """Create a user; a taken email raises `database.IntegrityError` for the caller to answer."""
     cursor = conn.execute(
-        "INSERT INTO users (tenant_id, email, name, password_hash, role, created_at) VALUES (?, ?, ?, ?, ?, ?)",
+        "INSERT INTO users (tenant_id, email, name, password_hash, role, created_at) VALUES (?, ?, ?, ?, ?, ?)"
+        " RETURNING id",
         (tenant_id, email.strip().lower(), name.strip(), password_hash, role, now_iso()),
     )
-    return int(cursor.lastrowid or 0)
+    return int(one_row(cursor)[0])
 
 
 def get_user(conn: sqlite3.Connection, tenant_id: int, user_id: int) -> dict[str, Any] | None:

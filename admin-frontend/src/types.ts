@@ -1,10 +1,66 @@
-// JSON shapes returned by the backend, as pinned in docs/api.md.
+// JSON shapes the backend sends and accepts.
+//
+// Where the server's /openapi.json describes a shape, the type here is an alias of the one generated from it
+// (src/api/schema.d.ts, written by `npm run gen:api`; never edit that file by hand). When the backend declares
+// a model for another response, replace its hand-written interface below with a one-line alias.
+import type { components } from './api/schema';
 
-export type Channel = 'webchat' | 'sms' | 'messenger';
+type Schemas = components['schemas'];
+
+// --- Generated from /openapi.json
+
+// conversations and messages
+export type Message = Schemas['Message'];
+export type Attachment = Schemas['Attachment'];
+export type Author = Schemas['Author'];
+export type Conversation = Schemas['Conversation'];
+export type Contact = Schemas['Contact'];
+export type Assignee = Schemas['Assignee'];
+export type ConversationPage = Schemas['ConversationPage'];
+export type MessagePage = Schemas['MessagePage'];
+export type SentMessage = Schemas['SentMessage'];
+export type ConversationPatch = Schemas['ConversationPatch'];
+
+export type Channel = Message['channel'];
+export type DeliveryStatus = NonNullable<Message['status']>;
+
+// history
+export type HistoryPage = Schemas['HistoryPage'];
+export type HistoryResult = Schemas['HistoryResult'];
+export type ImportedTranscript = Schemas['ImportedTranscript'];
+export type ImportedIds = Schemas['ImportedIds'];
+
+// team (TeamUser: an account as admins manage it, GET /api/v1/users)
+export type TeamUser = Schemas['User'];
+export type NewUser = Schemas['NewUser'];
+export type UserPatch = Schemas['UserPatch'];
+/** A teammate as any staff member sees them (GET /api/v1/team), e.g. to assign a conversation. */
+export type Teammate = Schemas['Teammate'];
+export type Role = TeamUser['role'];
+
+// settings (the request only: GET /api/v1/tenant is not described yet)
+export type TenantPatch = Schemas['TenantPatch'];
+
+// analytics
+export type AnalyticsSummary = Schemas['AnalyticsSummary'];
+export type AnalyticsTotals = Schemas['Totals'];
+export type ChannelCounts = Schemas['ByChannel'];
+export type DayCounts = Schemas['Day'];
+export type HourCount = Schemas['Hour'];
+export type Percentiles = Schemas['Distribution'];
+export type FollowupFigures = Schemas['FollowupFigures'];
+export type AgentFigures = Schemas['AgentFigures'];
+
+// audit log
+export type AuditEvent = Schemas['AuditEvent'];
+export type AuditPage = Schemas['AuditPage'];
+
+// --- Written by hand
+
 export const CHANNELS: readonly Channel[] = ['webchat', 'sms', 'messenger'];
 
-export type Role = 'admin' | 'staff';
-
+// not in the OpenAPI yet: /api/v1/auth/login, /refresh and /me return untyped objects
+/** The signed-in account, as the auth endpoints return it. */
 export interface User {
   id: number;
   email: string;
@@ -13,23 +69,7 @@ export interface User {
   tenant_id?: number;
 }
 
-export interface TeamUser {
-  id: number;
-  email: string;
-  name: string;
-  role: Role;
-  disabled: boolean;
-  created_at: string;
-}
-
-/** A teammate as any staff member sees them (GET /api/v1/team), e.g. to assign a conversation. */
-export interface Teammate {
-  id: number;
-  name: string;
-  role: Role;
-  online: boolean;
-}
-
+// not in the OpenAPI yet
 export interface TokenPair {
   access_token: string;
   refresh_token: string;
@@ -37,59 +77,7 @@ export interface TokenPair {
   user?: User;
 }
 
-export type DeliveryStatus = 'queued' | 'sent' | 'delivered' | 'read' | 'failed';
-
-export interface Attachment {
-  url: string;
-  content_type?: string;
-}
-
-export interface Message {
-  id: number;
-  conversation_id: number;
-  channel: Channel;
-  sender: 'visitor' | 'staff' | 'system';
-  text: string;
-  created_at: string;
-  client_id?: string | null;
-  author?: { id: number; name: string } | null;
-  status?: DeliveryStatus | null;
-  error?: string | null;
-  attachments?: Attachment[];
-}
-
-export interface Contact {
-  id: number;
-  channel: Channel;
-  name: string | null;
-  email: string | null;
-  phone: string | null;
-  opted_out: boolean;
-  external_id?: string | null;
-}
-
-export interface Conversation {
-  id: number;
-  channel: Channel;
-  status: 'open' | 'closed';
-  escalated: boolean;
-  tags: string[];
-  contact: Contact | null;
-  assignee: { id: number; name: string } | null;
-  last_message: Message | null;
-  unread_count: number;
-  visitor_read_message_id?: number | null;
-  staff_read_message_id?: number | null;
-  created_at: string;
-  last_message_at: string | null;
-  closed_at: string | null;
-}
-
-export interface ConversationPage {
-  conversations: Conversation[];
-  next_before: string | null;
-}
-
+// not in the OpenAPI yet: GET /admin/api/followups and POST /admin/api/mark-followup-viewed return untyped objects
 export interface Followup {
   id: number;
   name: string;
@@ -102,36 +90,20 @@ export interface Followup {
   viewed_by: number | { id: number; name: string } | null;
 }
 
-export interface HistoryResult {
-  kind: 'conversation' | 'imported';
-  id: number;
-  channel: Channel | string;
-  contact_name: string | null;
-  started_at: string | null;
-  ended_at: string | null;
-  snippet: string | null;
-}
-
-export interface ImportedTranscript {
-  id: number;
-  channel: string;
-  contact_name: string | null;
-  transcript: unknown;
-  started_at: string | null;
-  ended_at: string | null;
-}
-
 export type Weekday = 'mon' | 'tue' | 'wed' | 'thu' | 'fri' | 'sat' | 'sun';
 export const WEEKDAYS: readonly Weekday[] = ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'];
 
 /** ["09:00", "17:00"] */
 export type TimeRange = [string, string];
 
+// not in the OpenAPI yet as a response (GET /api/v1/tenant). The request's model (in TenantPatch) has the same
+// shape, but its generated type keys the days by any string, not by weekday.
 /** Weekly opening hours, as the backend stores them: each day a list of ranges; missing or [] is closed. */
 export interface BusinessHours {
   days: Partial<Record<Weekday, TimeRange[]>>;
 }
 
+// not in the OpenAPI yet (GET /api/v1/tenant)
 export interface TenantSettings {
   business_name?: string;
   greeting?: string;
@@ -144,6 +116,7 @@ export interface TenantSettings {
   timezone?: string;
 }
 
+// not in the OpenAPI yet (GET and PATCH /api/v1/tenant return untyped objects)
 export interface Tenant {
   id: number;
   name: string;
@@ -169,48 +142,7 @@ export interface Tenant {
   };
 }
 
-export interface TenantPatch {
-  name?: string;
-  settings?: TenantSettings;
-  channels?: {
-    sms?: Partial<Record<'account_sid' | 'auth_token' | 'number', string>>;
-    messenger?: Partial<Record<'page_id' | 'page_access_token' | 'app_secret' | 'verify_token', string>>;
-  };
-}
-
-export interface Percentiles {
-  median: number | null;
-  p90: number | null;
-  count: number;
-}
-
-export interface AnalyticsSummary {
-  from: string;
-  to: string;
-  timezone: string;
-  totals: {
-    conversations: number;
-    messages: number;
-    closed: number;
-    missed: number;
-    escalated: number;
-    followups: number;
-  };
-  by_channel: Record<Channel, number>;
-  by_day: Array<{ date: string; webchat: number; sms: number; messenger: number; total: number }>;
-  by_hour: Array<{ hour: number; count: number }>;
-  first_response_seconds: Percentiles;
-  resolution_seconds: Percentiles;
-  followups: { count: number; viewed: number; median_seconds_to_viewed: number | null };
-  agents: Array<{
-    user_id: number;
-    name: string;
-    conversations: number;
-    messages: number;
-    median_first_response_seconds: number | null;
-  }>;
-}
-
+// not in the OpenAPI yet: OpenAPI describes HTTP only, and these come over the /admin-ws socket
 /** Events the server pushes on /admin-ws. */
 export type ServerEvent =
   | { type: 'message'; message: Message; conversation?: Conversation }

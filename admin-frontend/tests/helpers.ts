@@ -120,6 +120,7 @@ export function message(over: Partial<Message> = {}): Message {
     sender: 'visitor',
     text: 'hello',
     created_at: '2026-11-22T10:00:00Z',
+    client_id: null,
     ...over,
   };
 }
@@ -128,16 +129,25 @@ export function conversation(over: Partial<Conversation> = {}): Conversation {
   const id = over.id ?? 1;
   return {
     id,
+    tenant_id: 1,
     channel: 'webchat',
     status: 'open',
     escalated: false,
     tags: [],
-    contact: { id: id * 10, channel: 'webchat', name: `Contact ${id}`, email: null, phone: null, opted_out: false },
+    contact: {
+      id: id * 10,
+      channel: 'webchat',
+      name: `Contact ${id}`,
+      email: null,
+      phone: null,
+      opted_out: false,
+      external_id: `visitor-${id}`,
+    },
     assignee: null,
     last_message: message({ id: id * 100, conversation_id: id, text: `last message ${id}` }),
     unread_count: 0,
-    visitor_read_message_id: null,
-    staff_read_message_id: null,
+    visitor_read_message_id: 0,
+    staff_read_message_id: 0,
     created_at: '2026-11-22T09:00:00Z',
     last_message_at: '2026-11-22T10:00:00Z',
     closed_at: null,

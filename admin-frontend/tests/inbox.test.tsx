@@ -32,6 +32,15 @@ describe('inbox list', () => {
     expect(screen.getByRole('link', { name: /last message 2/ })).toHaveAttribute('href', '#/inbox/2');
   });
 
+  it('names the assignee, or the account id when the server has no name for it', async () => {
+    await setup([
+      conversation({ id: 1, assignee: { id: 4, name: 'Bo' } }),
+      conversation({ id: 2, assignee: { id: 7, name: null } }),
+      conversation({ id: 3 }),
+    ]);
+    expect(rows().map((r) => r.querySelector('.assignee')?.textContent)).toEqual(['Bo', 'Teammate #7', 'Unassigned']);
+  });
+
   it('has one h1 naming the page', async () => {
     await setup();
     expect(screen.getAllByRole('heading', { level: 1 }).map((h) => h.textContent)).toEqual(['Inbox']);

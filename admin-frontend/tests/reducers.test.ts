@@ -23,7 +23,7 @@ describe('inboxReducer', () => {
   });
 
   it('matches search on contact fields', () => {
-    const c = conversation({ channel: 'sms', contact: { id: 1, channel: 'sms', name: null, email: null, phone: '+33 6 12', opted_out: false } });
+    const c = conversation({ channel: 'sms', contact: { id: 1, channel: 'sms', name: null, email: null, phone: '+33 6 12', opted_out: false, external_id: '+33 6 12' } });
     expect(matchesFilter(c, { view: 'open', channel: '', q: '+33' }, null)).toBe(true);
     expect(matchesFilter(c, { view: 'open', channel: 'webchat', q: '' }, null)).toBe(false);
   });
@@ -36,10 +36,12 @@ describe('messagesReducer', () => {
     s = messagesReducer(s, { type: 'pending', message: local });
     s = messagesReducer(s, { type: 'upsert', message: message({ id: 7, text: 'visitor again' }) });
     expect(s.map((m) => m.id)).toEqual([5, 7, -1]);
-    s = messagesReducer(s, { type: 'upsert', message: message({ id: 6, sender: 'staff', text: 'hi', client_id: 'c1', status: 'sent' }) });
+    const author = { id: 9, name: 'Ann' };
+    s = messagesReducer(s, { type: 'upsert', message: message({ id: 6, sender: 'staff', text: 'hi', client_id: 'c1', status: 'sent', author }) });
     expect(s.map((m) => m.id)).toEqual([5, 6, 7]);
     expect(s.some((m) => m.local)).toBe(false);
-    s = messagesReducer(s, { type: 'upsert', message: { ...message({ id: 6, sender: 'staff', text: 'hi' }), status: 'read' } });
-    expect(s.find((m) => m.id === 6)).toMatchObject({ status: 'read', client_id: 'c1' });
+    // A status update is the message again; the fields it leaves out (author is optional) are kept.
+    s = messagesReducer(s, { type: 'upsert', message: message({ id: 6, sender: 'staff', text: 'hi', client_id: 'c1', status: 'read' }) });
+    expect(s.find((m) => m.id === 6)).toMatchObject({ status: 'read', client_id: 'c1', author });
   });
 });

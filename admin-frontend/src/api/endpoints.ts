@@ -4,17 +4,20 @@ import type {
   Channel,
   Conversation,
   ConversationPage,
+  ConversationPatch,
   Followup,
-  HistoryResult,
+  HistoryPage,
   ImportedTranscript,
-  Message,
-  Role,
+  MessagePage,
+  NewUser,
+  SentMessage,
   TeamUser,
   Teammate,
   Tenant,
   TenantPatch,
   TokenPair,
   User,
+  UserPatch,
 } from '../types';
 import { apiFetch, apiFetchRaw } from './client';
 
@@ -48,18 +51,16 @@ export const listMessages = (
   id: number,
   query: { after?: number; before?: number; limit?: number } = {},
 ) =>
-  apiFetch<{ messages: Message[] }>(`/admin/api/conversations/${id}/messages`, {
+  apiFetch<MessagePage>(`/admin/api/conversations/${id}/messages`, {
     query: { limit: 100, ...query },
   });
 export const sendMessage = (conversation_id: number, text: string, client_id: string) =>
-  apiFetch<{ message_id: number; message?: Message }>('/admin/api/send', {
+  apiFetch<SentMessage>('/admin/api/send', {
     method: 'POST',
     body: { conversation_id, text, client_id },
   });
-export const patchConversation = (
-  id: number,
-  patch: { status?: 'open' | 'closed'; assignee_id?: number | null; tags?: string[] },
-) => apiFetch<Conversation>(`/admin/api/conversations/${id}`, { method: 'PATCH', body: patch });
+export const patchConversation = (id: number, patch: ConversationPatch) =>
+  apiFetch<Conversation>(`/admin/api/conversations/${id}`, { method: 'PATCH', body: patch });
 
 // --- follow-ups and history
 export const listFollowups = (status: 'new' | 'viewed' | 'all') =>
@@ -67,7 +68,7 @@ export const listFollowups = (status: 'new' | 'viewed' | 'all') =>
 export const markFollowupViewed = (id: number) =>
   apiFetch<Followup>('/admin/api/mark-followup-viewed', { method: 'POST', body: { id } });
 export const searchHistory = (query: { q?: string; channel?: string; from?: string; to?: string }) =>
-  apiFetch<{ results: HistoryResult[] }>('/admin/api/history', { query: { ...query, limit: 100 } });
+  apiFetch<HistoryPage>('/admin/api/history', { query: { ...query, limit: 100 } });
 export const getImported = (id: number) =>
   apiFetch<ImportedTranscript>(`/admin/api/history/imported/${id}`);
 
@@ -76,9 +77,9 @@ export const getImported = (id: number) =>
 export const listTeam = () => apiFetch<Teammate[]>('/api/v1/team');
 // Management: admin only.
 export const listUsers = () => apiFetch<TeamUser[]>('/api/v1/users');
-export const createUser = (body: { email: string; name: string; password: string; role: Role }) =>
+export const createUser = (body: NewUser) =>
   apiFetch<TeamUser>('/api/v1/users', { method: 'POST', body });
-export const patchUser = (id: number, body: { role?: Role; disabled?: boolean; name?: string }) =>
+export const patchUser = (id: number, body: UserPatch) =>
   apiFetch<TeamUser>(`/api/v1/users/${id}`, { method: 'PATCH', body });
 
 // --- tenant settings (admin to change)

@@ -2,6 +2,7 @@
 import { useEffect, useState } from 'react';
 import * as api from '../api/endpoints';
 import { useAuth } from '../auth/AuthContext';
+import { teammateName } from '../lib/format';
 import type { Conversation, Teammate } from '../types';
 
 interface Props {
@@ -38,7 +39,7 @@ export function AssignControl({ conversation, onAssign }: Props) {
     if (!options.has(u.id)) options.set(u.id, u.online ? `${u.name} (online)` : u.name);
   }
   if (conversation.assignee && !options.has(conversation.assignee.id)) {
-    options.set(conversation.assignee.id, conversation.assignee.name);
+    options.set(conversation.assignee.id, teammateName(conversation.assignee));
   }
 
   const assign = async (value: number | null) => {

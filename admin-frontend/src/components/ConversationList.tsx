@@ -1,5 +1,5 @@
 // The live list of conversations; each row is a link named by contact and last message.
-import { contactName, formatTime } from '../lib/format';
+import { contactName, formatTime, teammateName } from '../lib/format';
 import { useInbox } from '../state/InboxContext';
 import type { Conversation } from '../types';
 import { ChannelBadge, EscalatedBadge } from './Badges';
@@ -32,7 +32,7 @@ function Row({ c, active }: { c: Conversation; active: boolean }) {
           <ChannelBadge channel={c.channel} />
           {c.escalated ? <EscalatedBadge /> : null}
           {c.assignee ? (
-            <span className="assignee">{c.assignee.name}</span>
+            <span className="assignee">{teammateName(c.assignee)}</span>
           ) : (
             <span className="assignee muted">Unassigned</span>
           )}

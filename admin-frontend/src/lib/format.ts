@@ -1,8 +1,13 @@
 // Small display helpers: dates, durations, names.
-import type { Channel, Contact } from '../types';
+import type { Assignee, Channel, Contact } from '../types';
 
 export function contactName(contact: Contact | null | undefined): string {
   return contact?.name || contact?.email || contact?.phone || 'Visitor';
+}
+
+/** A teammate the server names by reference; its name is null when the account no longer exists. */
+export function teammateName(person: Assignee): string {
+  return person.name || `Teammate #${person.id}`;
 }
 
 export const CHANNEL_LABEL: Record<Channel, string> = {

@@ -4,7 +4,6 @@ with a tiny ASGI app, then the real server."""
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import json
 import socket
@@ -17,6 +16,7 @@ import pytest
 
 from handoff.web.body_limit import BodyLimitMiddleware
 from tests.support import LiveServer
+from tests.unit.helpers import run
 
 LIMIT = 1024 * 1024
 TOO_LARGE = {"detail": f"request body too large (limit {LIMIT} bytes)"}
@@ -71,7 +71,7 @@ def call(
         sent.append(message)
 
     middleware = BodyLimitMiddleware(app, max_bytes=LIMIT, upload_max_bytes=upload_max_bytes)
-    asyncio.run(middleware(scope, receive, send))
+    run(middleware(scope, receive, send))
     starts = [m for m in sent if m["type"] == "http.response.start"]
     assert len(starts) == 1, sent
     return starts[0]["status"], b"".join(m.get("body", b"") for m in sent if m["type"] == "http.response.body")
@@ -122,7 +122,7 @@ def test_other_scopes_pass_through() -> None:
 
     middleware = BodyLimitMiddleware(app, max_bytes=LIMIT, upload_max_bytes=LIMIT)
     for kind in ("websocket", "lifespan"):
-        asyncio.run(middleware({"type": kind}, None, None))
+        run(middleware({"type": kind}, None, None))
     assert seen == ["websocket", "lifespan"]
 
 

@@ -59,36 +59,10 @@ export type AuditPage = Schemas['AuditPage'];
 
 export const CHANNELS: readonly Channel[] = ['webchat', 'sms', 'messenger'];
 
-// not in the OpenAPI yet: /api/v1/auth/login, /refresh and /me return untyped objects
 /** The signed-in account, as the auth endpoints return it. */
-export interface User {
-  id: number;
-  email: string;
-  name: string;
-  role: Role;
-  tenant_id?: number;
-}
-
-// not in the OpenAPI yet
-export interface TokenPair {
-  access_token: string;
-  refresh_token: string;
-  token_type?: string;
-  user?: User;
-}
-
-// not in the OpenAPI yet: GET /admin/api/followups and POST /admin/api/mark-followup-viewed return untyped objects
-export interface Followup {
-  id: number;
-  name: string;
-  email: string | null;
-  phone: string | null;
-  message: string;
-  conversation_id: number | null;
-  created_at: string;
-  viewed_at: string | null;
-  viewed_by: number | { id: number; name: string } | null;
-}
+export type User = Schemas['SignedInUser'];
+export type TokenPair = Schemas['TokenPair'];
+export type Followup = Schemas['Followup'];
 
 export type Weekday = 'mon' | 'tue' | 'wed' | 'thu' | 'fri' | 'sat' | 'sun';
 export const WEEKDAYS: readonly Weekday[] = ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'];

@@ -782,6 +782,11 @@ export interface components {
             messenger?: components["schemas"]["MessengerChannel"] | null;
             sms?: components["schemas"]["SmsChannel"] | null;
         };
+        /** ChannelsView */
+        ChannelsView: {
+            messenger: components["schemas"]["MessengerChannelView"];
+            sms: components["schemas"]["SmsChannelView"];
+        };
         /** Contact */
         Contact: {
             /**
@@ -860,6 +865,13 @@ export interface components {
             /** Tags */
             tags?: string[] | null;
         };
+        /** CreatedTenant */
+        CreatedTenant: {
+            /** Id */
+            id: number;
+            /** Widget Key */
+            widget_key: string;
+        };
         /** Day */
         Day: {
             /** Date */
@@ -889,6 +901,33 @@ export interface components {
             /** Type */
             type: string | null;
         };
+        /** Followup */
+        Followup: {
+            /**
+             * Conversation Id
+             * @description the visitor's conversation, when they left it from the widget
+             */
+            conversation_id: number | null;
+            /** Created At */
+            created_at: string;
+            /** Email */
+            email: string | null;
+            /** Id */
+            id: number;
+            /** Message */
+            message: string;
+            /** Name */
+            name: string;
+            /** Phone */
+            phone: string | null;
+            /** Viewed At */
+            viewed_at: string | null;
+            /**
+             * Viewed By
+             * @description the user id of the first staff member who viewed it
+             */
+            viewed_by: number | null;
+        };
         /** FollowupBody */
         FollowupBody: {
             /** Email */
@@ -902,6 +941,11 @@ export interface components {
             /** Widget Key */
             widget_key: string;
         };
+        /** FollowupCreated */
+        FollowupCreated: {
+            /** Id */
+            id: number;
+        };
         /** FollowupFigures */
         FollowupFigures: {
             /** Count */
@@ -911,10 +955,18 @@ export interface components {
             /** Viewed */
             viewed: number;
         };
-        /** HTTPValidationError */
-        HTTPValidationError: {
-            /** Detail */
-            detail?: components["schemas"]["ValidationError"][];
+        /** FollowupPage */
+        FollowupPage: {
+            /** Followups */
+            followups: components["schemas"]["Followup"][];
+        };
+        /** Healthy */
+        Healthy: {
+            /**
+             * Status
+             * @constant
+             */
+            status: "ok";
         };
         /** HistoryPage */
         HistoryPage: {
@@ -1065,6 +1117,24 @@ export interface components {
             /** Verify Token */
             verify_token?: string | null;
         };
+        /** MessengerChannelView */
+        MessengerChannelView: {
+            /** App Secret Set */
+            app_secret_set: boolean;
+            /**
+             * Configured
+             * @description Page id, Page access token and app secret are all stored
+             */
+            configured: boolean;
+            /** Page Access Token Set */
+            page_access_token_set: boolean;
+            /** Page Id */
+            page_id: string | null;
+            /** Verify Token Set */
+            verify_token_set: boolean;
+            /** Webhook Url */
+            webhook_url: string;
+        };
         /** NewTenant */
         NewTenant: {
             /**
@@ -1147,6 +1217,22 @@ export interface components {
             /** Timezone */
             timezone?: string | null;
         };
+        /** SignedInUser */
+        SignedInUser: {
+            /** Email */
+            email: string;
+            /** Id */
+            id: number;
+            /** Name */
+            name: string;
+            /**
+             * Role
+             * @enum {string}
+             */
+            role: "admin" | "staff";
+            /** Tenant Id */
+            tenant_id: number;
+        };
         /** SmsChannel */
         SmsChannel: {
             /** Account Sid */
@@ -1155,6 +1241,34 @@ export interface components {
             auth_token?: string | null;
             /** Number */
             number?: string | null;
+        };
+        /** SmsChannelView */
+        SmsChannelView: {
+            /** Account Sid */
+            account_sid: string | null;
+            /** Auth Token Set */
+            auth_token_set: boolean;
+            /**
+             * Configured
+             * @description account SID, auth token and number are all stored
+             */
+            configured: boolean;
+            /** Number */
+            number: string | null;
+            webhook_urls: components["schemas"]["SmsWebhookUrls"];
+        };
+        /** SmsWebhookUrls */
+        SmsWebhookUrls: {
+            /**
+             * Sms
+             * @description Twilio's incoming-message webhook
+             */
+            sms: string;
+            /**
+             * Status
+             * @description Twilio's status callback
+             */
+            status: string;
         };
         /** Teammate */
         Teammate: {
@@ -1177,6 +1291,69 @@ export interface components {
             name?: string | null;
             settings?: components["schemas"]["SettingsPatch"] | null;
         };
+        /**
+         * TenantSettings
+         * @description The widget's settings, every one present (defaults filled in). Each is null only if an admin saved
+         *     an explicit null for it.
+         */
+        TenantSettings: {
+            business_hours: components["schemas"]["BusinessHours"] | null;
+            /**
+             * Color
+             * @description #rrggbb
+             */
+            color: string | null;
+            /** Greeting */
+            greeting: string | null;
+            /** Language */
+            language: ("en" | "fr" | "es" | "de") | null;
+            /** Position */
+            position: ("right" | "left") | null;
+            /** Prechat Form */
+            prechat_form: boolean | null;
+            /**
+             * Timezone
+             * @description IANA time zone the business hours are in
+             */
+            timezone: string | null;
+        };
+        /** TenantView */
+        TenantView: {
+            channels: components["schemas"]["ChannelsView"];
+            /** Created At */
+            created_at: string;
+            /** Id */
+            id: number;
+            /** Name */
+            name: string;
+            settings: components["schemas"]["TenantSettings"];
+            /** Widget Key */
+            widget_key: string;
+        };
+        /** TokenPair */
+        TokenPair: {
+            /**
+             * Access Token
+             * @description send as `Authorization: Bearer`; short-lived
+             */
+            access_token: string;
+            /**
+             * Expires In
+             * @description the access token's lifetime in seconds
+             */
+            expires_in: number;
+            /**
+             * Refresh Token
+             * @description single use: `POST /api/v1/auth/refresh` answers a new pair
+             */
+            refresh_token: string;
+            /**
+             * Token Type
+             * @constant
+             */
+            token_type: "bearer";
+            user: components["schemas"]["SignedInUser"];
+        };
         /** Totals */
         Totals: {
             /** Closed */
@@ -1191,6 +1368,16 @@ export interface components {
             messages: number;
             /** Missed */
             missed: number;
+        };
+        /** Unhealthy */
+        Unhealthy: {
+            /** Detail */
+            detail: string;
+            /**
+             * Status
+             * @constant
+             */
+            status: "unavailable";
         };
         /** User */
         User: {
@@ -1225,23 +1412,35 @@ export interface components {
             /** Role */
             role?: ("admin" | "staff") | null;
         };
-        /** ValidationError */
-        ValidationError: {
-            /** Context */
-            ctx?: Record<string, never>;
-            /** Input */
-            input?: unknown;
-            /** Location */
-            loc: (string | number)[];
-            /** Message */
-            msg: string;
-            /** Error Type */
-            type: string;
-        };
         /** ViewedBody */
         ViewedBody: {
             /** Id */
             id: number;
+        };
+        /** VisitorClosed */
+        VisitorClosed: {
+            /**
+             * Closed
+             * @description false when there was no open conversation
+             */
+            closed: boolean;
+            /** Conversation Id */
+            conversation_id: number | null;
+        };
+        /**
+         * VisitorConversation
+         * @description What a visitor may know of their conversation: nothing internal such as tags or the assignee.
+         */
+        VisitorConversation: {
+            /** Escalated */
+            escalated: boolean;
+            /** Id */
+            id: number;
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "open" | "closed";
         };
         /** WebchatAccepted */
         WebchatAccepted: {
@@ -1249,6 +1448,48 @@ export interface components {
             conversation_id: number;
             /** Message Id */
             message_id: number;
+        };
+        /** WidgetSession */
+        WidgetSession: {
+            /** @description the open conversation, else the latest one */
+            conversation: components["schemas"]["VisitorConversation"] | null;
+            settings: components["schemas"]["WidgetSettings"];
+            /** Staff Online */
+            staff_online: boolean;
+            /** Visitor Id */
+            visitor_id: string;
+            /**
+             * Visitor Token
+             * @description send as `Authorization: Bearer` and in the socket's auth frame
+             */
+            visitor_token: string;
+        };
+        /**
+         * WidgetSettings
+         * @description The settings as the widget gets them: the business's name, then the tenant's settings.
+         */
+        WidgetSettings: {
+            business_hours: components["schemas"]["BusinessHours"] | null;
+            /** Business Name */
+            business_name: string;
+            /**
+             * Color
+             * @description #rrggbb
+             */
+            color: string | null;
+            /** Greeting */
+            greeting: string | null;
+            /** Language */
+            language: ("en" | "fr" | "es" | "de") | null;
+            /** Position */
+            position: ("right" | "left") | null;
+            /** Prechat Form */
+            prechat_form: boolean | null;
+            /**
+             * Timezone
+             * @description IANA time zone the business hours are in
+             */
+            timezone: string | null;
         };
     };
     responses: never;
@@ -1279,13 +1520,16 @@ export interface operations {
                     "application/json": components["schemas"]["Conversation"];
                 };
             };
-            /** @description Validation Error */
+            /** @description Unprocessable Entity */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": {
+                        /** Detail */
+                        detail: string;
+                    };
                 };
             };
         };
@@ -1314,13 +1558,16 @@ export interface operations {
                     "application/json": components["schemas"]["Conversation"];
                 };
             };
-            /** @description Validation Error */
+            /** @description Unprocessable Entity */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": {
+                        /** Detail */
+                        detail: string;
+                    };
                 };
             };
         };
@@ -1349,13 +1596,16 @@ export interface operations {
                     "application/json": components["schemas"]["MessagePage"];
                 };
             };
-            /** @description Validation Error */
+            /** @description Unprocessable Entity */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": {
+                        /** Detail */
+                        detail: string;
+                    };
                 };
             };
         };
@@ -1385,13 +1635,16 @@ export interface operations {
                     "application/json": components["schemas"]["ConversationPage"];
                 };
             };
-            /** @description Validation Error */
+            /** @description Unprocessable Entity */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": {
+                        /** Detail */
+                        detail: string;
+                    };
                 };
             };
         };
@@ -1414,18 +1667,19 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["FollowupPage"];
                 };
             };
-            /** @description Validation Error */
+            /** @description Unprocessable Entity */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": {
+                        /** Detail */
+                        detail: string;
+                    };
                 };
             };
         };
@@ -1454,13 +1708,16 @@ export interface operations {
                     "application/json": components["schemas"]["HistoryPage"];
                 };
             };
-            /** @description Validation Error */
+            /** @description Unprocessable Entity */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": {
+                        /** Detail */
+                        detail: string;
+                    };
                 };
             };
         };
@@ -1487,13 +1744,16 @@ export interface operations {
                     "application/json": components["schemas"]["ImportedIds"];
                 };
             };
-            /** @description Validation Error */
+            /** @description Unprocessable Entity */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": {
+                        /** Detail */
+                        detail: string;
+                    };
                 };
             };
         };
@@ -1518,13 +1778,16 @@ export interface operations {
                     "application/json": components["schemas"]["ImportedTranscript"];
                 };
             };
-            /** @description Validation Error */
+            /** @description Unprocessable Entity */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": {
+                        /** Detail */
+                        detail: string;
+                    };
                 };
             };
         };
@@ -1548,18 +1811,19 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["Followup"];
                 };
             };
-            /** @description Validation Error */
+            /** @description Unprocessable Entity */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": {
+                        /** Detail */
+                        detail: string;
+                    };
                 };
             };
         };
@@ -1593,6 +1857,18 @@ export interface operations {
                     "application/json": components["schemas"]["SentMessage"];
                 };
             };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Detail */
+                        detail: string;
+                    };
+                };
+            };
         };
     };
     export_csv_api_v1_analytics_export_csv_get: {
@@ -1616,15 +1892,20 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "text/csv": string;
+                };
             };
-            /** @description Validation Error */
+            /** @description Unprocessable Entity */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": {
+                        /** Detail */
+                        detail: string;
+                    };
                 };
             };
         };
@@ -1654,13 +1935,16 @@ export interface operations {
                     "application/json": components["schemas"]["AnalyticsSummary"];
                 };
             };
-            /** @description Validation Error */
+            /** @description Unprocessable Entity */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": {
+                        /** Detail */
+                        detail: string;
+                    };
                 };
             };
         };
@@ -1684,18 +1968,19 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["TokenPair"];
                 };
             };
-            /** @description Validation Error */
+            /** @description Unprocessable Entity */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": {
+                        /** Detail */
+                        detail: string;
+                    };
                 };
             };
         };
@@ -1716,6 +2001,18 @@ export interface operations {
                 };
                 content?: never;
             };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Detail */
+                        detail: string;
+                    };
+                };
+            };
         };
     };
     me_api_v1_auth_me_get: {
@@ -1733,8 +2030,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    "application/json": components["schemas"]["SignedInUser"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
                     "application/json": {
-                        [key: string]: unknown;
+                        /** Detail */
+                        detail: string;
                     };
                 };
             };
@@ -1759,18 +2066,19 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["TokenPair"];
                 };
             };
-            /** @description Validation Error */
+            /** @description Unprocessable Entity */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": {
+                        /** Detail */
+                        detail: string;
+                    };
                 };
             };
         };
@@ -1794,18 +2102,19 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["TokenPair"];
                 };
             };
-            /** @description Validation Error */
+            /** @description Unprocessable Entity */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": {
+                        /** Detail */
+                        detail: string;
+                    };
                 };
             };
         };
@@ -1831,13 +2140,16 @@ export interface operations {
                     "application/json": components["schemas"]["AuditPage"];
                 };
             };
-            /** @description Validation Error */
+            /** @description Unprocessable Entity */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": {
+                        /** Detail */
+                        detail: string;
+                    };
                 };
             };
         };
@@ -1860,6 +2172,18 @@ export interface operations {
                     "application/json": components["schemas"]["Teammate"][];
                 };
             };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Detail */
+                        detail: string;
+                    };
+                };
+            };
         };
     };
     get_tenant_api_v1_tenant_get: {
@@ -1877,8 +2201,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    "application/json": components["schemas"]["TenantView"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
                     "application/json": {
-                        [key: string]: unknown;
+                        /** Detail */
+                        detail: string;
                     };
                 };
             };
@@ -1903,18 +2237,19 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["TenantView"];
                 };
             };
-            /** @description Validation Error */
+            /** @description Unprocessable Entity */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": {
+                        /** Detail */
+                        detail: string;
+                    };
                 };
             };
         };
@@ -1938,18 +2273,19 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["CreatedTenant"];
                 };
             };
-            /** @description Validation Error */
+            /** @description Unprocessable Entity */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": {
+                        /** Detail */
+                        detail: string;
+                    };
                 };
             };
         };
@@ -1970,6 +2306,18 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["User"][];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Detail */
+                        detail: string;
+                    };
                 };
             };
         };
@@ -1996,13 +2344,16 @@ export interface operations {
                     "application/json": components["schemas"]["User"];
                 };
             };
-            /** @description Validation Error */
+            /** @description Unprocessable Entity */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": {
+                        /** Detail */
+                        detail: string;
+                    };
                 };
             };
         };
@@ -2031,13 +2382,16 @@ export interface operations {
                     "application/json": components["schemas"]["User"];
                 };
             };
-            /** @description Validation Error */
+            /** @description Unprocessable Entity */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": {
+                        /** Detail */
+                        detail: string;
+                    };
                 };
             };
         };
@@ -2060,18 +2414,19 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["MessagePage"];
                 };
             };
-            /** @description Validation Error */
+            /** @description Unprocessable Entity */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": {
+                        /** Detail */
+                        detail: string;
+                    };
                 };
             };
         };
@@ -2095,18 +2450,19 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["WidgetSession"];
                 };
             };
-            /** @description Validation Error */
+            /** @description Unprocessable Entity */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": {
+                        /** Detail */
+                        detail: string;
+                    };
                 };
             };
         };
@@ -2130,18 +2486,19 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["FollowupCreated"];
                 };
             };
-            /** @description Validation Error */
+            /** @description Unprocessable Entity */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": {
+                        /** Detail */
+                        detail: string;
+                    };
                 };
             };
         };
@@ -2161,8 +2518,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    "application/json": components["schemas"]["VisitorClosed"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
                     "application/json": {
-                        [key: string]: unknown;
+                        /** Detail */
+                        detail: string;
                     };
                 };
             };
@@ -2183,7 +2550,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["Healthy"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Unhealthy"];
                 };
             };
         };
@@ -2215,6 +2591,18 @@ export interface operations {
                     "application/json": components["schemas"]["WebchatAccepted"];
                 };
             };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Detail */
+                        detail: string;
+                    };
+                };
+            };
         };
     };
     verify_subscription_webhooks_messenger_get: {
@@ -2232,7 +2620,31 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "text/plain": string;
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Detail */
+                        detail: string;
+                    };
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Detail */
+                        detail: string;
+                    };
                 };
             };
         };
@@ -2252,7 +2664,55 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "text/plain": string;
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Detail */
+                        detail: string;
+                    };
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Detail */
+                        detail: string;
+                    };
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Detail */
+                        detail: string;
+                    };
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Detail */
+                        detail: string;
+                    };
                 };
             };
         };
@@ -2272,7 +2732,55 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "text/xml": string;
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Detail */
+                        detail: string;
+                    };
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Detail */
+                        detail: string;
+                    };
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Detail */
+                        detail: string;
+                    };
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Detail */
+                        detail: string;
+                    };
                 };
             };
         };
@@ -2292,7 +2800,55 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "text/xml": string;
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Detail */
+                        detail: string;
+                    };
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Detail */
+                        detail: string;
+                    };
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Detail */
+                        detail: string;
+                    };
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Detail */
+                        detail: string;
+                    };
                 };
             };
         };

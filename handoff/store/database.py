@@ -25,16 +25,9 @@ WriteFn = Callable[[sqlite3.Connection], Any]
 log = logging.getLogger("handoff.db")
 
 
-def _integrity_errors() -> tuple[type[Exception], ...]:
-    try:
-        import psycopg  # only a PostgreSQL deployment needs it; a SQLite-only install may lack it
-    except ImportError:
-        return (sqlite3.IntegrityError,)
-    return (sqlite3.IntegrityError, psycopg.IntegrityError)
-
-
-# A constraint violation on either database: `except IntegrityError:` instead of `except sqlite3.IntegrityError:`.
-IntegrityError = _integrity_errors()
+# A constraint violation on either database: the PostgreSQL adapter raises its violations as this class
+# too (pg_adapter.PgIntegrityError), so the SQLite default never imports psycopg.
+IntegrityError = sqlite3.IntegrityError
 
 MAX_BATCH = 512
 # SQLite's INTEGER is signed 64-bit: binding a larger Python int raises OverflowError. Every id or cursor

@@ -3,21 +3,37 @@ reopen, escalate, read receipts. Each operation commits first, then announces th
 
 from __future__ import annotations
 
-import json
 import sqlite3
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
-from auth import Staff
 from handoff.channels import OUTBOUND
 from handoff.context import AppContext
 from handoff.errors import Conflict, Invalid, NotFound
 from handoff.live import events
+from handoff.store import conversation_updates as updates
 from handoff.store import conversations as store
+from handoff.store import messages as message_store
+from handoff.store import metrics, users
+from handoff.store import outbox as outbox_store
 from handoff.store.audit import record_event, staff_event
 from handoff.store.database import now_iso, parse_iso
 
 CLOSED_TEXT = "This conversation was closed."
+
+
+class Staff(Protocol):
+    """The signed-in staff member an operation acts for (auth's `Staff` is one); a protocol rather than an
+    import, so this layer does not depend on the auth router."""
+
+    @property
+    def id(self) -> int: ...
+
+    @property
+    def tenant_id(self) -> int: ...
+
+    @property
+    def name(self) -> str: ...
 
 
 @dataclass(frozen=True)
@@ -133,22 +149,20 @@ async def staff_send(ctx: AppContext, staff: Staff, conversation_id: int, text: 
     """Store a staff reply and hand it to its channel: the hub for web chat, the outbox for SMS/Messenger."""
 
     def write(conn: sqlite3.Connection) -> tuple[dict[str, Any], dict[str, Any], bool]:
-        row = conn.execute(
-            "SELECT * FROM conversations WHERE id = ? AND tenant_id = ?", (conversation_id, staff.tenant_id)
-        ).fetchone()
+        row = store.conversation_of_tenant(conn, staff.tenant_id, conversation_id)
         if row is None:
             raise NotFound("conversation not found")
         external_id = f"staff:{staff.id}:{client_id}" if client_id else None
         if external_id and (existing := store.find_by_external_id(conn, staff.tenant_id, row["channel"], external_id)):
             return loaded(conn, staff.tenant_id, existing["id"], existing["conversation_id"], duplicate=True)
-        contact = conn.execute("SELECT * FROM contacts WHERE id = ?", (row["contact_id"],)).fetchone()
+        contact = store.contact_by_id(conn, row["contact_id"])
         channel = OUTBOUND.get(row["channel"])
         if channel is not None and (problem := channel.send_problem(ctx, conn, contact, row)):
             raise Conflict(problem)
         if row["status"] == "closed":
             _reopen(conn, row)
         if row["assignee_id"] is None:  # whoever answers an unassigned conversation takes it
-            conn.execute("UPDATE conversations SET assignee_id = ? WHERE id = ?", (staff.id, row["id"]))
+            updates.set_assignee(conn, row["id"], staff.id)
         stored = store.insert_message(
             conn,
             row,
@@ -161,11 +175,7 @@ async def staff_send(ctx: AppContext, staff: Staff, conversation_id: int, text: 
             status="queued" if channel else "sent",
         )
         if channel is not None:
-            conn.execute(
-                "INSERT INTO outbox (tenant_id, message_id, channel, next_attempt_at, created_at)"
-                " VALUES (?, ?, ?, ?, ?)",
-                (staff.tenant_id, stored.message["id"], row["channel"], now_iso(), now_iso()),
-            )
+            outbox_store.enqueue(conn, staff.tenant_id, stored.message["id"], row["channel"], now_iso())
         return stored.message, store.conversation_of(conn, stored.conversation, contact, stored.message), False
 
     message, conversation, duplicate = await ctx.db.write(write)
@@ -179,12 +189,8 @@ async def staff_send(ctx: AppContext, staff: Staff, conversation_id: int, text: 
 def _reopen(conn: sqlite3.Connection, row: sqlite3.Row) -> None:
     if store.open_conversation_of(conn, row["contact_id"]) is not None:
         raise Conflict("this contact has a newer open conversation")
-    conn.execute("UPDATE conversations SET status = 'open', closed_at = NULL WHERE id = ?", (row["id"],))
-    conn.execute(
-        "UPDATE conversation_metrics SET resolved_at = NULL, resolution_seconds = NULL, missed = 0"
-        " WHERE conversation_id = ?",
-        (row["id"],),
-    )
+    updates.reopen(conn, row["id"])
+    metrics.clear_resolution(conn, row["id"])
     store.unindex(conn, row["id"])
 
 
@@ -192,20 +198,18 @@ def close_row(conn: sqlite3.Connection, row: sqlite3.Row, text: str) -> int:
     """Close, record resolution metrics, index the transcript; returns the system message's id."""
     message_id = store.insert_message(conn, row, "system", text).message["id"]
     now = now_iso()
-    conn.execute(
-        "UPDATE conversations SET status = 'closed', closed_at = ?, awaiting_since = NULL WHERE id = ?",
-        (now, row["id"]),
-    )
-    metrics = conn.execute(
-        "SELECT started_at FROM conversation_metrics WHERE conversation_id = ?", (row["id"],)
-    ).fetchone()
-    if metrics is not None:
-        seconds = (parse_iso(now) - parse_iso(metrics["started_at"])).total_seconds()
+    updates.mark_closed(conn, row["id"], now)
+    started_at = metrics.started_at(conn, row["id"])
+    if started_at is not None:
         customer_messages, staff_messages = store.message_counts(conn, row["id"])
-        conn.execute(
-            "UPDATE conversation_metrics SET resolved_at = ?, resolution_seconds = ?, missed = ?,"
-            " customer_messages = ?, staff_messages = ? WHERE conversation_id = ?",
-            (now, seconds, int(staff_messages == 0), customer_messages, staff_messages, row["id"]),
+        metrics.record_resolution(
+            conn,
+            row["id"],
+            resolved_at=now,
+            seconds=(parse_iso(now) - parse_iso(started_at)).total_seconds(),
+            missed=staff_messages == 0,  # closed without a staff reply
+            customer_messages=customer_messages,
+            staff_messages=staff_messages,
         )
     store.index_for_search(conn, row["id"])
     return int(message_id)
@@ -215,25 +219,17 @@ async def update(ctx: AppContext, staff: Staff, conversation_id: int, changes: d
     """Apply staff changes (status, assignee_id, tags); each change is audited and announced."""
 
     def write(conn: sqlite3.Connection) -> tuple[dict[str, Any], dict[str, Any] | None]:
-        row = conn.execute(
-            "SELECT * FROM conversations WHERE id = ? AND tenant_id = ?", (conversation_id, staff.tenant_id)
-        ).fetchone()
+        row = store.conversation_of_tenant(conn, staff.tenant_id, conversation_id)
         if row is None:
             raise NotFound("conversation not found")
         system_message_id = None
         if "assignee_id" in changes and changes["assignee_id"] != row["assignee_id"]:
             assignee = changes["assignee_id"]
-            if (
-                assignee is not None
-                and conn.execute(
-                    "SELECT 1 FROM users WHERE id = ? AND tenant_id = ? AND disabled = 0", (assignee, staff.tenant_id)
-                ).fetchone()
-                is None
-            ):
+            if assignee is not None and not users.is_active_user(conn, staff.tenant_id, assignee):
                 raise Invalid("assignee must be an active user of this tenant")
-            conn.execute("UPDATE conversations SET assignee_id = ? WHERE id = ?", (assignee, row["id"]))
+            updates.set_assignee(conn, row["id"], assignee)
         if "tags" in changes:
-            conn.execute("UPDATE conversations SET tags = ? WHERE id = ?", (json.dumps(changes["tags"]), row["id"]))
+            updates.set_tags(conn, row["id"], changes["tags"])
         status = changes.get("status")
         if status == "closed" and row["status"] == "open":
             system_message_id = close_row(conn, row, CLOSED_TEXT)
@@ -289,13 +285,9 @@ async def visitor_read(ctx: AppContext, tenant_id: int, contact_id: int, message
         if row is None or message_id <= row["visitor_read_message_id"]:
             return None
         upto = min(message_id, row["last_message_id"] or 0)
-        conn.execute("UPDATE conversations SET visitor_read_message_id = ? WHERE id = ?", (upto, row["id"]))
-        changed = conn.execute(
-            "UPDATE messages SET status = 'read' WHERE conversation_id = ? AND sender = 'staff' AND id <= ?"
-            " AND status IN ('sent', 'delivered') RETURNING id",
-            (row["id"], upto),
-        ).fetchall()
-        messages = [m for r in changed if (m := store.load_message(conn, r["id"]))]
+        updates.set_visitor_read(conn, row["id"], upto)
+        changed = message_store.mark_staff_messages_read(conn, row["id"], upto)
+        messages = [m for changed_id in changed if (m := store.load_message(conn, changed_id))]
         return load_for_publish(conn, tenant_id, row["id"]), messages
 
     outcome = await ctx.db.write(write)
@@ -310,18 +302,11 @@ async def staff_read(ctx: AppContext, staff: Staff, conversation_id: int, messag
     """Staff have seen the conversation up to `message_id`: its unread count drops for the whole team."""
 
     def write(conn: sqlite3.Connection) -> dict[str, Any] | None:
-        updated = conn.execute(
-            "UPDATE conversations SET staff_read_message_id = min(?, coalesce(last_message_id, 0))"
-            " WHERE id = ? AND tenant_id = ? AND staff_read_message_id < ? RETURNING id, staff_read_message_id",
-            (message_id, conversation_id, staff.tenant_id, message_id),
-        ).fetchone()
-        if updated:  # reading is rare next to writing: count once here, not on every message
-            conn.execute(
-                "UPDATE conversations SET unread_count = (SELECT COUNT(*) FROM messages WHERE conversation_id = ?"
-                " AND sender = 'visitor' AND id > ?) WHERE id = ?",
-                (conversation_id, updated["staff_read_message_id"], conversation_id),
-            )
-        return load_for_publish(conn, staff.tenant_id, conversation_id) if updated else None
+        read_upto = updates.advance_staff_read(conn, staff.tenant_id, conversation_id, message_id)
+        if read_upto is None:
+            return None
+        updates.recount_unread(conn, conversation_id, read_upto)
+        return load_for_publish(conn, staff.tenant_id, conversation_id)
 
     conversation = await ctx.db.write(write)
     if conversation is not None:

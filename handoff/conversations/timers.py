@@ -12,7 +12,10 @@ from typing import Any
 
 from handoff.context import AppContext
 from handoff.conversations.service import announce, announce_update, close_row, load_for_publish
+from handoff.store import conversation_updates as updates
 from handoff.store import conversations as store
+from handoff.store import metrics
+from handoff.store import timers as due
 from handoff.store.audit import record_event
 from handoff.store.database import iso
 
@@ -25,24 +28,14 @@ async def escalate_overdue(ctx: AppContext, after_seconds: float) -> int:
     """Escalate open conversations whose oldest unanswered customer message is older than the limit."""
     cutoff = iso(datetime.now(UTC) - timedelta(seconds=after_seconds))
     # A cheap read first: most ticks find nothing, and a write transaction would cost an fsync each time.
-    due = await ctx.db.fetchone(
-        "SELECT 1 FROM conversations WHERE status = 'open' AND escalated = 0 AND awaiting_since IS NOT NULL"
-        " AND awaiting_since <= ? LIMIT 1",
-        (cutoff,),
-    )
-    if due is None:
+    if not await ctx.db.read(lambda conn: due.any_due_for_escalation(conn, cutoff)):
         return 0
 
     def write(conn: sqlite3.Connection) -> list[tuple[dict[str, Any], dict[str, Any] | None]]:
-        rows = conn.execute(
-            "SELECT * FROM conversations WHERE status = 'open' AND escalated = 0 AND awaiting_since IS NOT NULL"
-            " AND awaiting_since <= ? LIMIT 200",
-            (cutoff,),
-        ).fetchall()
         results = []
-        for row in rows:
-            conn.execute("UPDATE conversations SET escalated = 1 WHERE id = ?", (row["id"],))
-            conn.execute("UPDATE conversation_metrics SET escalated = 1 WHERE conversation_id = ?", (row["id"],))
+        for row in due.due_for_escalation(conn, cutoff):
+            updates.mark_escalated(conn, row["id"])
+            metrics.mark_escalated(conn, row["id"])
             message = None
             if row["channel"] == "webchat":  # only the widget can show the follow-up form
                 message = store.insert_message(conn, row, "system", ESCALATED_TEXT).message
@@ -65,25 +58,15 @@ async def escalate_overdue(ctx: AppContext, after_seconds: float) -> int:
     return len(results)
 
 
-# Open conversations idle since before a cutoff: the oldest end of each tenant's range of the one index
-# on open conversations (an index of its own would be rewritten on every message).
-IDLE_OPEN = (
-    "FROM tenants t CROSS JOIN conversations c INDEXED BY conversations_open"
-    " WHERE c.tenant_id = t.id AND c.status = 'open' AND c.last_message_at <= ?"
-)
-
-
 async def close_idle(ctx: AppContext, idle_minutes: float) -> int:
     """Close open conversations with no message for the configured time."""
     cutoff = iso(datetime.now(UTC) - timedelta(minutes=idle_minutes))
-    due = await ctx.db.fetchone(f"SELECT 1 {IDLE_OPEN} LIMIT 1", (cutoff,))
-    if due is None:
+    if not await ctx.db.read(lambda conn: due.any_idle(conn, cutoff)):
         return 0
 
     def write(conn: sqlite3.Connection) -> list[tuple[dict[str, Any], dict[str, Any] | None]]:
-        rows = conn.execute(f"SELECT c.* {IDLE_OPEN} LIMIT 200", (cutoff,)).fetchall()
         results = []
-        for row in rows:
+        for row in due.idle(conn, cutoff):
             message_id = close_row(conn, row, IDLE_CLOSED_TEXT)
             record_event(
                 conn,

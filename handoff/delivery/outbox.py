@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
 import random
 import sqlite3
@@ -28,6 +27,8 @@ from handoff.config import Settings
 from handoff.context import AppContext
 from handoff.conversations.service import announce, load_for_publish
 from handoff.store import conversations as store
+from handoff.store import messages
+from handoff.store import outbox as outbox_store
 from handoff.store.database import iso, now_iso, parse_iso
 
 log = logging.getLogger("handoff.outbox")
@@ -101,9 +102,7 @@ def advances(current: str | None, new: str) -> bool:
 def set_status(conn: sqlite3.Connection, message_id: int, current: str | None, new: str, error: str | None) -> bool:
     if not advances(current, new):
         return False
-    conn.execute(
-        "UPDATE messages SET status = ?, error = ? WHERE id = ?", (new, error if new == "failed" else None, message_id)
-    )
+    messages.set_status(conn, message_id, new, error if new == "failed" else None)
     return True
 
 
@@ -113,18 +112,12 @@ def record_status(
     """Apply a platform's status report for one of our sends (by its provider id). A report for an id not
     recorded yet (the platform can call back before our send has stored the id) is kept and applied when
     the outbox records it."""
-    row = conn.execute(
-        "SELECT id, tenant_id, status FROM messages WHERE channel = ? AND provider_id = ?", (channel, provider_id)
-    ).fetchone()
+    row = messages.by_provider_id(conn, channel, provider_id)
     if row is None:
         if STATUS_RANK.get(status, 1) > 0:  # `queued` reports change nothing; not worth keeping
             now = datetime.now(UTC)
-            conn.execute("DELETE FROM provider_status WHERE created_at < ?", (iso(now - REMEMBER_STATUS_FOR),))
-            conn.execute(
-                "INSERT INTO provider_status (tenant_id, channel, provider_id, status, error, created_at)"
-                " VALUES (?, ?, ?, ?, ?, ?)",
-                (tenant_id, channel, provider_id, status, error, iso(now)),
-            )
+            outbox_store.forget_statuses_before(conn, iso(now - REMEMBER_STATUS_FOR))
+            outbox_store.remember_status(conn, tenant_id, channel, provider_id, status, error, iso(now))
         return []
     if row["tenant_id"] != tenant_id or not set_status(conn, row["id"], row["status"], status, error):
         return []
@@ -133,13 +126,9 @@ def record_status(
 
 def apply_remembered(conn: sqlite3.Connection, tenant_id: int, channel: str, provider_id: str, message_id: int) -> None:
     """Apply status reports that arrived before `provider_id` was recorded, in lifecycle order."""
-    rows = conn.execute(
-        "DELETE FROM provider_status WHERE channel = ? AND provider_id = ? AND tenant_id = ? RETURNING status, error",
-        (channel, provider_id, tenant_id),
-    ).fetchall()
-    for report in sorted(rows, key=lambda r: STATUS_RANK.get(r["status"], 1.5)):
-        current = conn.execute("SELECT status FROM messages WHERE id = ?", (message_id,)).fetchone()["status"]
-        set_status(conn, message_id, current, report["status"], report["error"])
+    reports = outbox_store.take_statuses(conn, tenant_id, channel, provider_id)
+    for report in sorted(reports, key=lambda r: STATUS_RANK.get(r["status"], 1.5)):
+        set_status(conn, message_id, messages.status_of(conn, message_id), report["status"], report["error"])
 
 
 def changed(conn: sqlite3.Connection, tenant_id: int, message_ids: list[int]) -> Published:
@@ -162,15 +151,12 @@ def announce_changes(ctx: AppContext, changes: Published) -> None:
 
 
 async def load_progress(ctx: AppContext, message_id: int) -> dict[str, Any]:
-    row = await ctx.db.fetchone("SELECT progress FROM outbox WHERE message_id = ?", (message_id,))
-    return dict(json.loads(row["progress"])) if row and row["progress"] else {}
+    return await ctx.db.read(lambda conn: outbox_store.progress(conn, message_id))
 
 
 async def save_progress(ctx: AppContext, message_id: int, progress: dict[str, Any]) -> None:
     """Durably note how far a multi-part send got, so a retry does not resend the parts that went."""
-    await ctx.db.write(
-        lambda c: c.execute("UPDATE outbox SET progress = ? WHERE message_id = ?", (json.dumps(progress), message_id))
-    )
+    await ctx.db.write(lambda conn: outbox_store.save_progress(conn, message_id, progress))
 
 
 # ---- the service ----------------------------------------------------------------------------------
@@ -184,15 +170,6 @@ class Claim:
     message: dict[str, Any]
     contact: sqlite3.Row
     problem: str | None
-
-
-def _due_heads(conn: sqlite3.Connection) -> list[sqlite3.Row]:
-    """The oldest pending row of each conversation, soonest due first."""
-    return conn.execute(
-        "SELECT id, next_attempt_at FROM (SELECT o.id, o.next_attempt_at, row_number() OVER"
-        " (PARTITION BY m.conversation_id ORDER BY o.id) AS place FROM outbox o JOIN messages m ON m.id = o.message_id"
-        " WHERE o.state = 'pending') WHERE place = 1 ORDER BY next_attempt_at LIMIT 500"
-    ).fetchall()
 
 
 class Outbox:
@@ -241,7 +218,7 @@ class Outbox:
 
     async def _dispatch(self) -> float:
         """Start a send for every due conversation head; returns how long to sleep if nothing wakes us."""
-        heads = await self.ctx.db.read(_due_heads)
+        heads = await self.ctx.db.read(outbox_store.due_heads)
         now = datetime.now(UTC)
         wait = IDLE_POLL_SECONDS
         for row in heads:
@@ -282,28 +259,20 @@ class Outbox:
             log.exception("outbox row %d: attempt crashed; it stays pending", outbox_id)
             later = iso(datetime.now(UTC) + timedelta(seconds=self.policy.delay(self.policy.max_attempts)))
             with contextlib.suppress(Exception):  # back off rather than spin on a row that keeps crashing
-                await self.ctx.db.write(
-                    lambda c: c.execute("UPDATE outbox SET next_attempt_at = ? WHERE id = ?", (later, outbox_id))
-                )
+                await self.ctx.db.write(lambda conn: outbox_store.postpone(conn, outbox_id, later))
 
     def _claim(self, conn: sqlite3.Connection, outbox_id: int) -> Claim | None:
         """Count the attempt before making it (a crash mid-send still counts) and re-check that the channel
         may deliver now: the contact may have opted out, or the Messenger window closed, since queuing."""
         # Due-ness is checked again here, against the writer's view: the dispatcher's read may predate the
         # outcome of an attempt that has just finished and scheduled a retry.
-        row = conn.execute(
-            "UPDATE outbox SET attempts = attempts + 1 WHERE id = ? AND state = 'pending' AND next_attempt_at <= ?"
-            " RETURNING *",
-            (outbox_id, now_iso()),
-        ).fetchone()
+        row = outbox_store.claim(conn, outbox_id, now_iso())
         if row is None:
             return None
         message = store.load_message(conn, row["message_id"])
         assert message is not None
-        conversation = conn.execute(
-            "SELECT * FROM conversations WHERE id = ?", (message["conversation_id"],)
-        ).fetchone()
-        contact = conn.execute("SELECT * FROM contacts WHERE id = ?", (conversation["contact_id"],)).fetchone()
+        conversation = store.conversation_by_id(conn, message["conversation_id"])
+        contact = store.contact_by_id(conn, conversation["contact_id"])
         channel = OUTBOUND.get(row["channel"])
         problem = (
             f"no outbound adapter for channel {row['channel']!r}"
@@ -323,30 +292,22 @@ class Outbox:
     def _finish(self, conn: sqlite3.Connection, claim: Claim, delivery: Delivery, started: str) -> Published:
         message_id = claim.message["id"]
         if delivery.provider_id:
-            conn.execute(
-                "UPDATE outbox SET state = 'done', last_error = NULL, sent_at = ? WHERE id = ?",
-                (started, claim.outbox_id),
-            )
-            try:
-                conn.execute("UPDATE messages SET provider_id = ? WHERE id = ?", (delivery.provider_id, message_id))
-            except sqlite3.IntegrityError:  # the platform reused an id we hold: keep the message, not the id
+            outbox_store.mark_done(conn, claim.outbox_id, started)
+            if not messages.record_provider_id(conn, message_id, delivery.provider_id):
+                # the platform reused an id we hold: keep the message, not the id
                 log.error("outbox row %d: provider id already recorded on another message", claim.outbox_id)
-            current = conn.execute("SELECT status FROM messages WHERE id = ?", (message_id,)).fetchone()["status"]
-            set_status(conn, message_id, current, "sent", None)
+            set_status(conn, message_id, messages.status_of(conn, message_id), "sent", None)
             apply_remembered(conn, claim.tenant_id, claim.message["channel"], delivery.provider_id, message_id)
             return changed(conn, claim.tenant_id, [message_id])
         error = delivery.error or "unknown error"
         if delivery.retry and claim.attempts < self.policy.max_attempts:
             delay = self.policy.delay(claim.attempts, delivery.retry_after)
-            conn.execute(
-                "UPDATE outbox SET next_attempt_at = ?, last_error = ? WHERE id = ?",
-                (iso(datetime.now(UTC) + timedelta(seconds=delay)), error, claim.outbox_id),
-            )
+            outbox_store.schedule_retry(conn, claim.outbox_id, iso(datetime.now(UTC) + timedelta(seconds=delay)), error)
             log.warning("outbox row %d: attempt %d failed (%s); retrying", claim.outbox_id, claim.attempts, error)
             return []
         if delivery.retry:
             error = f"{error} (gave up after {claim.attempts} attempts)"
-        conn.execute("UPDATE outbox SET state = 'failed', last_error = ? WHERE id = ?", (error, claim.outbox_id))
-        conn.execute("UPDATE messages SET status = 'failed', error = ? WHERE id = ?", (error, message_id))
+        outbox_store.mark_failed(conn, claim.outbox_id, error)
+        messages.set_status(conn, message_id, "failed", error)
         log.warning("outbox row %d: failed: %s", claim.outbox_id, error)
         return changed(conn, claim.tenant_id, [message_id])

@@ -204,6 +204,23 @@ def find_contact(conn: sqlite3.Connection, tenant_id: int, channel: str, externa
     )
 
 
+def contact_by_id(conn: sqlite3.Connection, contact_id: int) -> sqlite3.Row:
+    """A conversation's contact (the foreign key guarantees there is one)."""
+    return one_row(conn.execute("SELECT * FROM contacts WHERE id = ?", (contact_id,)))
+
+
+def conversation_of_tenant(conn: sqlite3.Connection, tenant_id: int, conversation_id: int) -> sqlite3.Row | None:
+    """A conversations row; None when there is no such id in this tenant (callers answer 404)."""
+    return row_or_none(
+        conn.execute("SELECT * FROM conversations WHERE id = ? AND tenant_id = ?", (conversation_id, tenant_id))
+    )
+
+
+def conversation_by_id(conn: sqlite3.Connection, conversation_id: int) -> sqlite3.Row:
+    """A conversations row the caller knows exists (a stored message's conversation)."""
+    return one_row(conn.execute("SELECT * FROM conversations WHERE id = ?", (conversation_id,)))
+
+
 def open_conversation_of(conn: sqlite3.Connection, contact_id: int) -> sqlite3.Row | None:
     return row_or_none(
         conn.execute("SELECT * FROM conversations WHERE contact_id = ? AND status = 'open'", (contact_id,))

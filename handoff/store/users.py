@@ -65,3 +65,13 @@ def active_team(conn: sqlite3.Connection, tenant_id: int) -> list[dict[str, Any]
         "SELECT id, name, role FROM users WHERE tenant_id = ? AND disabled = 0 ORDER BY name", (tenant_id,)
     )
     return [dict(r) for r in rows]
+
+
+def is_active_user(conn: sqlite3.Connection, tenant_id: int, user_id: int) -> bool:
+    """Whether `user_id` is an enabled user of this tenant (who may be assigned conversations)."""
+    return (
+        conn.execute(
+            "SELECT 1 FROM users WHERE id = ? AND tenant_id = ? AND disabled = 0", (user_id, tenant_id)
+        ).fetchone()
+        is not None
+    )

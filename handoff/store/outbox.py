@@ -1,0 +1,113 @@
+"""The outbox table (durable SMS and Messenger sends) and provider_status (delivery reports that arrived
+before their send recorded its provider id). The retry policy and status rules live in
+`handoff.delivery.outbox`; this module only reads and writes the rows."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from typing import Any
+
+from handoff.store.database import row_or_none
+
+
+def enqueue(conn: sqlite3.Connection, tenant_id: int, message_id: int, channel: str, now: str) -> None:
+    """Queue a stored staff message for delivery, due at once (call it in the write that stores it)."""
+    conn.execute(
+        "INSERT INTO outbox (tenant_id, message_id, channel, next_attempt_at, created_at) VALUES (?, ?, ?, ?, ?)",
+        (tenant_id, message_id, channel, now, now),
+    )
+
+
+def due_heads(conn: sqlite3.Connection) -> list[sqlite3.Row]:
+    """(id, next_attempt_at) of the oldest pending row of each conversation, soonest due first.
+
+    Only a conversation's oldest pending row is ever offered, so a reply being retried is never overtaken
+    by the next one; the caller checks next_attempt_at against the clock. 500 rows are more than one
+    dispatcher pass can start: the rest are due later and the next pass sees them."""
+    rows: list[sqlite3.Row] = conn.execute(
+        "SELECT id, next_attempt_at FROM (SELECT o.id, o.next_attempt_at, row_number() OVER"
+        " (PARTITION BY m.conversation_id ORDER BY o.id) AS place FROM outbox o JOIN messages m ON m.id = o.message_id"
+        " WHERE o.state = 'pending') WHERE place = 1 ORDER BY next_attempt_at LIMIT 500"
+    ).fetchall()
+    return rows
+
+
+def claim(conn: sqlite3.Connection, outbox_id: int, now: str) -> sqlite3.Row | None:
+    """Count an attempt on a row still pending and due at `now`, returning the row; None when it is not
+    (another attempt finished or rescheduled it since the dispatcher read it)."""
+    return row_or_none(
+        conn.execute(
+            "UPDATE outbox SET attempts = attempts + 1 WHERE id = ? AND state = 'pending' AND next_attempt_at <= ?"
+            " RETURNING *",
+            (outbox_id, now),
+        )
+    )
+
+
+def mark_done(conn: sqlite3.Connection, outbox_id: int, sent_at: str) -> None:
+    """The platform accepted the send that started at `sent_at`."""
+    conn.execute(
+        "UPDATE outbox SET state = 'done', last_error = NULL, sent_at = ? WHERE id = ?",
+        (sent_at, outbox_id),
+    )
+
+
+def schedule_retry(conn: sqlite3.Connection, outbox_id: int, next_attempt_at: str, error: str) -> None:
+    conn.execute(
+        "UPDATE outbox SET next_attempt_at = ?, last_error = ? WHERE id = ?",
+        (next_attempt_at, error, outbox_id),
+    )
+
+
+def postpone(conn: sqlite3.Connection, outbox_id: int, next_attempt_at: str) -> None:
+    """Move a row's next attempt without recording an error (its attempt crashed before an outcome)."""
+    conn.execute("UPDATE outbox SET next_attempt_at = ? WHERE id = ?", (next_attempt_at, outbox_id))
+
+
+def mark_failed(conn: sqlite3.Connection, outbox_id: int, error: str) -> None:
+    conn.execute("UPDATE outbox SET state = 'failed', last_error = ? WHERE id = ?", (error, outbox_id))
+
+
+def progress(conn: sqlite3.Connection, message_id: int) -> dict[str, Any]:
+    """How far a multi-part send of this message got (empty when nothing was noted)."""
+    row = row_or_none(conn.execute("SELECT progress FROM outbox WHERE message_id = ?", (message_id,)))
+    return dict(json.loads(row["progress"])) if row and row["progress"] else {}
+
+
+def save_progress(conn: sqlite3.Connection, message_id: int, progress: dict[str, Any]) -> None:
+    conn.execute("UPDATE outbox SET progress = ? WHERE message_id = ?", (json.dumps(progress), message_id))
+
+
+# ---- status reports waiting for their provider id ---------------------------------------------------
+
+
+def forget_statuses_before(conn: sqlite3.Connection, cutoff: str) -> None:
+    """Drop waiting reports older than `cutoff`: their send never recorded the id (or went elsewhere)."""
+    conn.execute("DELETE FROM provider_status WHERE created_at < ?", (cutoff,))
+
+
+def remember_status(
+    conn: sqlite3.Connection,
+    tenant_id: int,
+    channel: str,
+    provider_id: str,
+    status: str,
+    error: str | None,
+    now: str,
+) -> None:
+    """Keep a report for a provider id no message holds yet; `take_statuses` applies it later."""
+    conn.execute(
+        "INSERT INTO provider_status (tenant_id, channel, provider_id, status, error, created_at)"
+        " VALUES (?, ?, ?, ?, ?, ?)",
+        (tenant_id, channel, provider_id, status, error, now),
+    )
+
+
+def take_statuses(conn: sqlite3.Connection, tenant_id: int, channel: str, provider_id: str) -> list[sqlite3.Row]:
+    """Remove and return (status, error) of the reports kept for this provider id, in no particular order."""
+    rows: list[sqlite3.Row] = conn.execute(
+        "DELETE FROM provider_status WHERE channel = ? AND provider_id = ? AND tenant_id = ? RETURNING status, error",
+        (channel, provider_id, tenant_id),
+    ).fetchall()
+    return rows

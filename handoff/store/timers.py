@@ -1,0 +1,48 @@
+"""The timers' queries: open conversations due for escalation or for closing when idle.
+
+Each comes as a cheap existence check (run on the reader: most ticks find nothing, and a write
+transaction would cost an fsync each time) and the batch the write job then acts on."""
+
+from __future__ import annotations
+
+import sqlite3
+
+from handoff.store.database import row_or_none
+
+# Per tick: a backlog (after downtime) is worked off over several ticks rather than in one long write.
+BATCH = 200
+
+# Served by the partial index conversations_awaiting (open, not escalated, awaiting_since set).
+_AWAITING = (
+    "FROM conversations WHERE status = 'open' AND escalated = 0 AND awaiting_since IS NOT NULL AND awaiting_since <= ?"
+)
+
+# SQLite-specific (`INDEXED BY`): open conversations idle since before a cutoff, read as the oldest end of
+# each tenant's range of the one index on open conversations (an index of its own would be rewritten on
+# every message). A PostgreSQL store needs its own form of this query.
+_IDLE_OPEN_SQLITE = (
+    "FROM tenants t CROSS JOIN conversations c INDEXED BY conversations_open"
+    " WHERE c.tenant_id = t.id AND c.status = 'open' AND c.last_message_at <= ?"
+)
+
+
+def any_due_for_escalation(conn: sqlite3.Connection, cutoff: str) -> bool:
+    """Whether an open, unescalated conversation has awaited an answer since `cutoff` or earlier."""
+    return row_or_none(conn.execute(f"SELECT 1 {_AWAITING} LIMIT 1", (cutoff,))) is not None
+
+
+def due_for_escalation(conn: sqlite3.Connection, cutoff: str) -> list[sqlite3.Row]:
+    """Up to BATCH such conversations (whole rows)."""
+    rows: list[sqlite3.Row] = conn.execute(f"SELECT * {_AWAITING} LIMIT {BATCH}", (cutoff,)).fetchall()
+    return rows
+
+
+def any_idle(conn: sqlite3.Connection, cutoff: str) -> bool:
+    """Whether an open conversation, of any tenant, has had no message since `cutoff` (SQLite-specific)."""
+    return row_or_none(conn.execute(f"SELECT 1 {_IDLE_OPEN_SQLITE} LIMIT 1", (cutoff,))) is not None
+
+
+def idle(conn: sqlite3.Connection, cutoff: str) -> list[sqlite3.Row]:
+    """Up to BATCH such conversations (whole rows; SQLite-specific)."""
+    rows: list[sqlite3.Row] = conn.execute(f"SELECT c.* {_IDLE_OPEN_SQLITE} LIMIT {BATCH}", (cutoff,)).fetchall()
+    return rows

@@ -212,6 +212,8 @@ class RedisBackplane:
         """Send what is queued, stop the tasks, take this process's staff out of Redis (`leave=False`: as
         if the process were killed, which tests use to watch presence expire) and close the connections."""
         if leave and self._tasks:
+            for tenant_id in list(self._mine):  # the others drop our staff now, not when our hash expires
+                self.local_staff(tenant_id, [])
             with contextlib.suppress(TimeoutError, RedisError, OSError):
                 await asyncio.wait_for(self._drain(), timeout=2)
         for task in self._tasks:

@@ -14,6 +14,8 @@ from urllib.parse import urlsplit
 import pytest
 import redis
 
+from tests import services
+
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 
 
@@ -58,16 +60,8 @@ SKIPPED = pytest.StashKey[int]()
 
 
 def set_aside_when_unreachable(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Outside CI, without Redis: the tests that need it are set aside before they run, and the run ends
-    with one line that says so (rather than a skip line per test)."""
-    needing = [item for item in items if "redis_url" in getattr(item, "fixturenames", ())]
-    if not needing or os.environ.get("CI") or reachable():
-        return
-    config.hook.pytest_deselected(items=needing)
-    items[:] = [item for item in items if item not in needing]
-    config.stash[SKIPPED] = len(needing)
+    services.set_aside(config, items, "redis_url", reachable, SKIPPED)
 
 
 def summary_line(config: pytest.Config) -> str | None:
-    count = config.stash.get(SKIPPED, 0)
-    return f"{skip_message()} ({count} tests not run)" if count else None
+    return services.summary(config, SKIPPED, skip_message())

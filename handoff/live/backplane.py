@@ -316,12 +316,13 @@ class RedisBackplane:
 
     async def _heartbeat(self, *, write: bool = True) -> None:
         """Say this process is alive and re-read everyone else's staff (expired processes drop out)."""
-        seconds, _ = await self.redis.time()
+        seconds, micros = await self.redis.time()
+        now = seconds + micros / 1_000_000  # whole seconds would prune a live process up to a second early
         pipe = self.redis.pipeline(transaction=True)
         if write:
             self._write_presence(pipe)
-        pipe.zadd(self.processes_key, {self.process_id: seconds})
-        pipe.zremrangebyscore(self.processes_key, "-inf", seconds - self.ttl_seconds)
+        pipe.zadd(self.processes_key, {self.process_id: now})
+        pipe.zremrangebyscore(self.processes_key, "-inf", now - self.ttl_seconds)
         pipe.zrange(self.processes_key, 0, -1)
         ids = [p.decode() for p in (await pipe.execute())[-1]]
         others = [p for p in ids if p != self.process_id]

@@ -177,7 +177,7 @@ def test_a_process_that_stops_heartbeating_drops_out_after_the_ttl(redis_url: st
             killed = time.monotonic()
             await cast(RedisBackplane, a.backplane).stop(leave=False)  # as if killed: nothing said, nothing deleted
             await eventually(lambda: not b.staff_online(TENANT), timeout=3)
-            assert 0.5 < time.monotonic() - killed < 2.0  # the TTL (1 s) plus at most a heartbeat
+            assert 0.5 < time.monotonic() - killed < 2.5  # the TTL (1 s) plus a heartbeat, and slack for a busy box
             assert Inbox(widget).of_type("presence")[-1] == {"type": "presence", "staff_online": False}
 
     run(scenario())

@@ -103,7 +103,9 @@ def backplane_for(redis_url: str, prefix: str) -> InProcess | RedisBackplane:
         return InProcess()
     if not redis_url.startswith(("redis://", "rediss://", "unix://")):
         raise ValueError("REDIS_URL must start with redis://, rediss:// or unix://")
-    return RedisBackplane(aioredis.Redis.from_url(redis_url), prefix)
+    # Keepalive and a health check, so a connection that died without a word (a partition) is noticed.
+    client = aioredis.Redis.from_url(redis_url, socket_keepalive=True, health_check_interval=30)
+    return RedisBackplane(client, prefix)
 
 
 class RedisBackplane:

@@ -11,8 +11,10 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any, cast
 
+import pytest
 import redis as redis_sync
 import redis.asyncio as aioredis
+from redis.exceptions import RedisError
 from starlette.websockets import WebSocket
 
 from handoff.live import events
@@ -88,6 +90,23 @@ def test_the_url_picks_the_backend(redis_url: str, redis_prefix: str) -> None:
         await plane.redis.aclose()
 
     run(scenario())
+
+
+def test_startup_fails_when_redis_is_unreachable_or_the_url_is_not_redis() -> None:
+    async def scenario() -> None:
+        plane = backplane_for("redis://127.0.0.1:1/0", "handoff-test-nowhere:")
+        try:
+            await plane.start()
+        except (RedisError, OSError):
+            pass
+        else:
+            raise AssertionError("started without Redis")
+        finally:
+            await plane.redis.aclose()  # type: ignore[union-attr]
+
+    run(scenario())
+    with pytest.raises(ValueError, match="REDIS_URL"):
+        backplane_for("http://127.0.0.1:6379", "x:")
 
 
 def test_an_event_reaches_staff_on_the_other_process_and_at_once_on_its_own(redis_url: str, redis_prefix: str) -> None:

@@ -146,6 +146,7 @@ class RedisBackplane:
         self._others: dict[str, dict[int, list[int]]] = {}
         self._elsewhere: dict[int, frozenset[int]] = {}
         self._dropped = 0
+        self._stopping = False
 
     # -- keys -------------------------------------------------------------------------------------------
 
@@ -218,11 +219,15 @@ class RedisBackplane:
                 self.local_staff(tenant_id, [])
             with contextlib.suppress(TimeoutError, RedisError, OSError):
                 await asyncio.wait_for(self._drain(), timeout=2)
+        self._stopping = True
         for task in self._tasks:
-            task.cancel()
-        for task in self._tasks:
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+            # redis-py may turn a cancellation inside a read into a connection error, which `_retrying`
+            # would take for an outage and carry on: `_stopping` ends the loop, and the cancel is repeated.
+            while not task.done():
+                task.cancel()
+                await asyncio.wait([task], timeout=0.5)
+            with contextlib.suppress(asyncio.CancelledError, RedisError, OSError):
+                task.result()
         self._tasks = []
         if leave:
             with contextlib.suppress(RedisError, OSError):
@@ -238,13 +243,15 @@ class RedisBackplane:
     async def _retrying(self, what: str, step: Callable[[], Awaitable[None]]) -> None:
         """Run `step` forever; while Redis is unreachable, back off (up to 5 s) and log once per outage."""
         delay, lost = 0.05, False
-        while True:
+        while not self._stopping:
             try:
                 await step()
                 if lost:
                     log.warning("redis backplane: %s reconnected", what)
                 delay, lost = 0.05, False
             except (RedisError, OSError) as exc:
+                if self._stopping:
+                    return
                 if not lost:
                     log.warning("redis backplane: %s lost Redis (%s); retrying with backoff", what, exc)
                 lost = True

@@ -118,14 +118,15 @@ async def staff_from_token(ctx: AppContext, token: str) -> Staff:
 
 
 def revoked(ctx: AppContext, reason: str, *, session_id: str = "", user_id: int = 0) -> None:
-    """After revoking sessions in the database: forget their cached tokens and close their sockets."""
-    ctx.staff_tokens.forget(lambda s: s.session_id == session_id or s.id == user_id)
+    """After revoking sessions in the database: forget their cached tokens and close their sockets (on
+    every process, through the hub's backplane)."""
+    ctx.hub.forget_staff(session_id=session_id, user_id=user_id)
     ctx.hub.close_staff(session_id=session_id or None, user_id=user_id or None, reason=reason)
 
 
 def user_changed(ctx: AppContext, user_id: int) -> None:
-    """A user's role or name changed: their next request re-reads them."""
-    ctx.staff_tokens.forget(lambda s: s.id == user_id)
+    """A user's role or name changed: their next request re-reads them (on every process)."""
+    ctx.hub.forget_staff(user_id=user_id)
 
 
 async def current_staff(
@@ -233,7 +234,8 @@ async def login(body: LoginBody, request: Request, ctx: Ctx) -> dict[str, Any]:
     pair_key = f"{ip_key} {email_key}"  # an address has no space, so no two pairs share a key
     limits = ctx.limits
     wait = max(
-        limits.login_failures_per_pair.retry_after(pair_key), limits.login_failures_per_address.retry_after(ip_key)
+        await limits.login_failures_per_pair.retry_after(pair_key),
+        await limits.login_failures_per_address.retry_after(ip_key),
     )
     if wait > 0:
         raise _too_many(wait)
@@ -241,11 +243,11 @@ async def login(body: LoginBody, request: Request, ctx: Ctx) -> dict[str, Any]:
     hashed = user.password_hash if user else _dummy_hash(ctx.settings.bcrypt_rounds)
     ok = await asyncio.to_thread(verify_password, body.password, hashed)
     if not user or not ok or user.disabled:
-        limits.login_failures_per_pair.hit(pair_key)
-        limits.login_failures_per_address.hit(ip_key)
+        await limits.login_failures_per_pair.hit(pair_key)
+        await limits.login_failures_per_address.hit(ip_key)
         log.info("failed login for a %s account", "known" if user else "unknown")
         raise unauthorized("incorrect email or password")
-    limits.login_failures_per_pair.reset(pair_key)
+    await limits.login_failures_per_pair.reset(pair_key)
 
     def write(conn: sqlite3.Connection) -> tuple[str, str]:
         ids = _new_session(conn, user.id, ctx.settings.refresh_token_days)

@@ -32,6 +32,7 @@ from handoff.conversations.timers import Timers
 from handoff.crypto import SecretBox
 from handoff.delivery.outbox import Outbox
 from handoff.errors import DomainError
+from handoff.live.backplane import backplane_for
 from handoff.live.hub import Hub
 from handoff.logs import RequestIdMiddleware, setup_logging
 from handoff.store import migrator
@@ -100,9 +101,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         await asyncio.to_thread(migrator.migrate, ready.db_path, secrets)
         db = Database(ready.db_path)
         await db.open()
-        hub = Hub(sockets_per_address=ready.sockets_per_address)
+        backplane = backplane_for(ready.redis_url, ready.redis_prefix)  # REDIS_URL: shared with other processes
+        await backplane.start()
+        hub = Hub(sockets_per_address=ready.sockets_per_address, backplane=backplane)
         http = httpx.AsyncClient(timeout=httpx.Timeout(20.0, connect=5.0), follow_redirects=False)
-        ctx = AppContext(settings=ready, db=db, hub=hub, limits=Limits.from_settings(ready), secrets=secrets, http=http)
+        limits = Limits.from_settings(ready, backplane.redis)
+        ctx = AppContext(settings=ready, db=db, hub=hub, limits=limits, secrets=secrets, http=http)
         app.state.ctx = ctx
         await bootstrap(db, ready, secrets)
         outbox = Outbox(ctx)
@@ -123,6 +127,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             for service in reversed(services):
                 await service.stop()
             await http.aclose()
+            await backplane.stop()
             await db.close()
 
     # FastAPI's OpenTelemetry hooks look up three global providers on every request; we export none, and

@@ -58,6 +58,11 @@ class Settings:
     db_path: str
     # PostgreSQL instead of the SQLite file when set; repr=False: the URL may carry the password.
     database_url: str = field(default="", repr=False)
+    # Events, presence, rate limits and revocations shared by every process through Redis when set; empty
+    # keeps them in this process. repr=False: the URL may carry the password.
+    redis_url: str = field(default="", repr=False)
+    # Every Redis key and channel starts with this, so deployments (and test runs) sharing a server never meet.
+    redis_prefix: str = "handoff:"
     jwt_secret: str = field(default="", repr=False)  # empty: the key file beside the database, at startup
     host: str = "127.0.0.1"
     port: int = 8000
@@ -104,6 +109,8 @@ class Settings:
         return cls(
             db_path=db_path,
             database_url=database_url_from_env(env),
+            redis_url=_str(env, "REDIS_URL"),
+            redis_prefix=_str(env, "REDIS_PREFIX", "handoff:"),
             jwt_secret=_str(env, "JWT_SECRET"),
             host=_str(env, "HOST", "127.0.0.1"),
             port=int(_str(env, "PORT", "8000")),

@@ -12,28 +12,51 @@ from starlette.requests import HTTPConnection
 
 from handoff.config import Settings
 from handoff.crypto import SecretBox
-from handoff.security import SlidingWindowLimiter, TokenCache
+from handoff.security import RateLimiter, SlidingWindowLimiter, TokenCache
 from handoff.store.database import Database
 
 if TYPE_CHECKING:
+    import redis.asyncio as aioredis
+
     from handoff.live.hub import Hub
+
+
+LOGIN_FAILURES_PER_PAIR = (5, 15 * 60)  # (events, window in seconds)
+LOGIN_FAILURES_PER_ADDRESS = (20, 15 * 60)
+FOLLOWUPS = (5, 10 * 60)
 
 
 @dataclass
 class Limits:
-    """In-process rate limits (one process serves everything, so memory is the right place)."""
+    """Rate limits: in memory for one process; in Redis, shared by every process, when REDIS_URL is set."""
 
     # Failed logins only, per (account, address) and per address: never per account alone, or anyone could
     # lock anyone out by failing on purpose.
-    login_failures_per_pair: SlidingWindowLimiter = field(default_factory=lambda: SlidingWindowLimiter(5, 15 * 60))
-    login_failures_per_address: SlidingWindowLimiter = field(default_factory=lambda: SlidingWindowLimiter(20, 15 * 60))
-    visitor_messages: SlidingWindowLimiter = field(default_factory=lambda: SlidingWindowLimiter(60, 60))
-    public_per_ip: SlidingWindowLimiter = field(default_factory=lambda: SlidingWindowLimiter(600, 60))
+    login_failures_per_pair: RateLimiter = field(default_factory=lambda: SlidingWindowLimiter(*LOGIN_FAILURES_PER_PAIR))
+    login_failures_per_address: RateLimiter = field(
+        default_factory=lambda: SlidingWindowLimiter(*LOGIN_FAILURES_PER_ADDRESS)
+    )
+    visitor_messages: RateLimiter = field(default_factory=lambda: SlidingWindowLimiter(60, 60))
+    public_per_ip: RateLimiter = field(default_factory=lambda: SlidingWindowLimiter(600, 60))
     # Follow-ups per (tenant, address): each one is stored and pushed to every staff socket of the tenant.
-    followups: SlidingWindowLimiter = field(default_factory=lambda: SlidingWindowLimiter(5, 10 * 60))
+    followups: RateLimiter = field(default_factory=lambda: SlidingWindowLimiter(*FOLLOWUPS))
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> Limits:
+    def from_settings(cls, settings: Settings, redis: aioredis.Redis | None = None) -> Limits:
+        """In memory; in Redis under `settings.redis_prefix` when REDIS_URL is set and `redis` is its client."""
+        if settings.redis_url and redis is not None:
+            from handoff.redis_limits import RedisLimiter
+
+            def shared(name: str, limit: float, window: float) -> RedisLimiter:
+                return RedisLimiter(redis, settings.redis_prefix, name, limit, window)
+
+            return cls(
+                login_failures_per_pair=shared("login-pair", *LOGIN_FAILURES_PER_PAIR),
+                login_failures_per_address=shared("login-address", *LOGIN_FAILURES_PER_ADDRESS),
+                visitor_messages=shared("visitor", settings.visitor_messages_per_minute, 60),
+                public_per_ip=shared("ip", settings.ip_requests_per_minute, 60),
+                followups=shared("followups", *FOLLOWUPS),
+            )
         return cls(
             visitor_messages=SlidingWindowLimiter(settings.visitor_messages_per_minute, 60),
             public_per_ip=SlidingWindowLimiter(settings.ip_requests_per_minute, 60),
@@ -66,6 +89,15 @@ class AppContext:
     wake_outbox: Callable[[], None] = _nothing
     visitor_tokens: TokenCache = field(default_factory=TokenCache)
     staff_tokens: TokenCache = field(default_factory=lambda: TokenCache(10_000))
+
+    def __post_init__(self) -> None:
+        # Revocations reach every process (hub.forget_staff goes through the backplane), and each drops its own.
+        self.hub.on_forget_staff(self._forget_staff_tokens)
+
+    def _forget_staff_tokens(self, session_id: str, user_id: int) -> None:
+        self.staff_tokens.forget(
+            lambda s: bool((session_id and s.session_id == session_id) or (user_id and s.id == user_id))
+        )
 
 
 async def get_ctx(conn: HTTPConnection) -> AppContext:

@@ -6,7 +6,7 @@ import time
 import uuid
 from collections import defaultdict, deque
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Protocol
 
 import bcrypt
 import jwt
@@ -90,8 +90,22 @@ class TokenCache:
             del self._items[token]
 
 
+class RateLimiter(Protocol):
+    """Counts events per key over a sliding window: `SlidingWindowLimiter` in one process, or
+    `handoff.redis_limits.RedisLimiter` shared by every process (REDIS_URL). Async for the shared one."""
+
+    async def allow(self, key: str) -> bool: ...
+
+    async def retry_after(self, key: str) -> float: ...
+
+    async def hit(self, key: str) -> None: ...
+
+    async def reset(self, key: str) -> None: ...
+
+
 class SlidingWindowLimiter:
-    """Counts events per key over a sliding window; in-process, which is all one process needs."""
+    """Counts events per key over a sliding window; in-process, which is all one process needs. Its methods
+    are coroutines only to share `RateLimiter` with the Redis one: none of them waits."""
 
     def __init__(self, limit: float, window_seconds: float) -> None:
         self.limit = limit
@@ -109,7 +123,10 @@ class SlidingWindowLimiter:
             return deque()
         return hits
 
-    def retry_after(self, key: str) -> float:
+    async def retry_after(self, key: str) -> float:
+        return self._retry_after(key)
+
+    def _retry_after(self, key: str) -> float:
         """Seconds until `key` is allowed again; 0 when allowed now."""
         now = time.monotonic()
         hits = self._trim(key, now)
@@ -117,15 +134,15 @@ class SlidingWindowLimiter:
             return 0.0
         return max(0.0, hits[0] + self.window - now)
 
-    def hit(self, key: str) -> None:
+    async def hit(self, key: str) -> None:
         self._hits[key].append(time.monotonic())
 
-    def allow(self, key: str) -> bool:
+    async def allow(self, key: str) -> bool:
         """Record one event if under the limit; False (and nothing recorded) when over."""
-        if self.retry_after(key) > 0:
+        if self._retry_after(key) > 0:
             return False
-        self.hit(key)
+        self._hits[key].append(time.monotonic())
         return True
 
-    def reset(self, key: str) -> None:
+    async def reset(self, key: str) -> None:
         self._hits.pop(key, None)

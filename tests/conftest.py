@@ -14,6 +14,7 @@ import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
 
 from handoff.store.migrator import migrate
+from tests import redis_scratch
 from tests.fakes.graph_api import FakeGraph
 from tests.fakes.twilio_api import FakeTwilio
 from tests.pg import ADMIN_URL, ScratchDatabases, set_aside_when_unreachable, summary_line, unreachable
@@ -107,12 +108,13 @@ def page(context: BrowserContext) -> Page:
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     set_aside_when_unreachable(config, items)
+    redis_scratch.set_aside_when_unreachable(config, items)
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter, config: pytest.Config) -> None:
-    line = summary_line(config)
-    if line:
-        terminalreporter.write_line(line, yellow=True, bold=True)
+    for line in (summary_line(config), redis_scratch.summary_line(config)):
+        if line:
+            terminalreporter.write_line(line, yellow=True, bold=True)
 
 
 @pytest.fixture(scope="session")
@@ -140,3 +142,23 @@ def fresh_pg_url(pg_databases: ScratchDatabases) -> Iterator[str]:
     url = pg_databases.create()
     yield url
     pg_databases.drop(url)
+
+
+# ---- Redis: a scratch key prefix per test on the shared server -----------------------------------------
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> str:
+    """The Redis server (TEST_REDIS_URL, default 127.0.0.1:6379): fails the run in CI when it is down, skips
+    the tests that need it elsewhere. Never flushed: tests keep to their own `redis_prefix`."""
+    if not redis_scratch.reachable():
+        redis_scratch.unreachable()
+    return redis_scratch.REDIS_URL
+
+
+@pytest.fixture
+def redis_prefix(redis_url: str) -> Iterator[str]:
+    """A key prefix of this test's own (`handoff-test-<random>:`, for REDIS_PREFIX); its keys are deleted after."""
+    prefix = redis_scratch.new_prefix()
+    yield prefix
+    redis_scratch.delete_prefix(redis_url, prefix)

@@ -10,6 +10,8 @@ from urllib.parse import urlsplit
 import psycopg
 import pytest
 
+from tests import services
+
 # The server's maintenance database; scratch databases are created beside it.
 ADMIN_URL = os.environ.get("TEST_PG_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 
@@ -69,16 +71,8 @@ SKIPPED = pytest.StashKey[int]()
 
 
 def set_aside_when_unreachable(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Outside CI, without PostgreSQL: the tests that need it are set aside before they run, and the run
-    ends with one line that says so (rather than a skip line per test)."""
-    needing = [item for item in items if "pg_databases" in getattr(item, "fixturenames", ())]
-    if not needing or os.environ.get("CI") or ScratchDatabases(ADMIN_URL).reachable():
-        return
-    config.hook.pytest_deselected(items=needing)
-    items[:] = [item for item in items if item not in needing]
-    config.stash[SKIPPED] = len(needing)
+    services.set_aside(config, items, "pg_databases", ScratchDatabases(ADMIN_URL).reachable, SKIPPED)
 
 
 def summary_line(config: pytest.Config) -> str | None:
-    count = config.stash.get(SKIPPED, 0)
-    return f"{skip_message(ADMIN_URL)} ({count} tests not run)" if count else None
+    return services.summary(config, SKIPPED, skip_message(ADMIN_URL))

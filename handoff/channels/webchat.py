@@ -38,7 +38,7 @@ MAX_RESUME_MESSAGES = 5000
 async def limit_ip(request: Request) -> None:
     """Per-IP ceiling on the public endpoints (async: plain-def dependencies cost a thread hop)."""
     ctx: AppContext = request.app.state.ctx
-    if not ctx.limits.public_per_ip.allow(client_ip(request)):
+    if not await ctx.limits.public_per_ip.allow(client_ip(request)):
         raise HTTPException(status.HTTP_429_TOO_MANY_REQUESTS, "too many requests", headers={"Retry-After": "60"})
 
 
@@ -66,7 +66,7 @@ async def visitor_says(
 ) -> conversations.Stored:
     """A visitor's message from the socket or `/webchat`: validated, rate limited, stored once."""
     text, client_id = checked_text(ctx, text), checked_client_id(client_id)
-    if not ctx.limits.visitor_messages.allow(f"{visitor.tenant_id}:{visitor.visitor_id}"):
+    if not await ctx.limits.visitor_messages.allow(f"{visitor.tenant_id}:{visitor.visitor_id}"):
         raise RateLimited("too many messages; slow down")
     return await conversations.receive(
         ctx,
@@ -278,7 +278,7 @@ async def visitor_socket(websocket: WebSocket, visitor_id: str) -> None:
         await websocket.close(code=CLOSE_POLICY)  # no token is ever minted for such an id
         return
     address = client_ip(websocket)
-    if not ctx.limits.public_per_ip.allow(address):
+    if not await ctx.limits.public_per_ip.allow(address):
         await websocket.close(code=1013)  # refused before the handshake completes: too many from this IP
         return
 

@@ -1,6 +1,7 @@
-"""The in-process WebSocket hub: every socket gets a bounded queue and its own sender task, and
-`publish()` is the one way an event leaves the server. A Redis backplane would replace `publish`'s body
-(send to Redis; deliver locally on receipt) without touching any caller.
+"""The WebSocket hub: every socket gets a bounded queue and its own sender task, and `publish()` is the one
+way an event leaves the server. With several processes (REDIS_URL) the hub also hands each encoded frame to
+the backplane (handoff/live/backplane.py), which delivers it to the other processes' sockets; this process's
+own sockets always get it at once.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import orjson
 from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 
 from handoff.live import events
+from handoff.live.backplane import Backplane, InProcess
 
 log = logging.getLogger("handoff.hub")
 
@@ -139,11 +141,16 @@ class Hub:
     """Who is connected, per tenant; fans events out to their queues. Also how many sockets each client
     address holds open, from the handshake on, so one address cannot pile them up."""
 
-    def __init__(self, sockets_per_address: int = 100) -> None:
+    def __init__(self, sockets_per_address: int = 100, backplane: Backplane | None = None) -> None:
         self._visitors: dict[int, dict[str, set[Socket]]] = {}
         self._staff: dict[int, set[Socket]] = {}
         self.sockets_per_address = sockets_per_address
         self._per_address: dict[str, int] = {}
+        self.backplane: Backplane = backplane or InProcess()
+        self.backplane.attach(self)
+        self._shared = self.backplane.shared
+        # Told when a staff member's cached tokens must go (auth.revoked, auth.user_changed): the token caches.
+        self._staff_forgetters: list[Callable[[str, int], None]] = []
 
     # -- membership ---------------------------------------------------------------------------------
 
@@ -172,9 +179,9 @@ class Hub:
                 return False
             tabs.add(sock)
             return True
-        staff = self._staff.setdefault(sock.tenant_id, set())
-        staff.add(sock)
-        self._staff_changed(sock.tenant_id, first=len(staff) == 1)
+        was_online = self.staff_online(sock.tenant_id)
+        self._staff.setdefault(sock.tenant_id, set()).add(sock)
+        self._staff_changed(sock.tenant_id, was_online=was_online)
         return True
 
     def remove(self, sock: Socket) -> None:
@@ -186,25 +193,49 @@ class Hub:
                 if not tabs:
                     del visitors[sock.visitor_id]
             return
-        staff = self._staff.get(sock.tenant_id, set())
+        staff = self._staff.get(sock.tenant_id)
+        if staff is None or sock not in staff:
+            return
+        was_online = self.staff_online(sock.tenant_id)
         staff.discard(sock)
-        self._staff_changed(sock.tenant_id, first=not staff)
+        if not staff:
+            del self._staff[sock.tenant_id]
+        self._staff_changed(sock.tenant_id, was_online=was_online)
 
-    def _staff_changed(self, tenant_id: int, *, first: bool) -> None:
+    def _staff_changed(self, tenant_id: int, *, was_online: bool) -> None:
+        if self._shared:
+            here = sorted({s.user_id or 0 for s in self._staff.get(tenant_id, ())})
+            self.backplane.local_staff(tenant_id, here)
+        self._announce_presence(tenant_id, was_online=was_online)
+
+    def _announce_presence(self, tenant_id: int, *, was_online: bool) -> None:
+        """To this process's sockets only (every process announces to its own): the staff list to staff, and
+        to every visitor's widget when the tenant went from no staff to some, or back."""
         online = self.staff_online(tenant_id)
-        user_ids = sorted(self.online_user_ids(tenant_id))
-        self.publish(tenant_id, events.staff_presence(online, user_ids))
-        if first:  # the tenant went from no staff to some, or back: tell every visitor's widget
+        frame = encode(events.staff_presence(online, sorted(self.online_user_ids(tenant_id))))
+        for sock in self._staff.get(tenant_id, ()):
+            sock.offer(frame)
+        if online != was_online:
             frame = encode(events.visitor_presence(online))
             for tabs in self._visitors.get(tenant_id, {}).values():
                 for sock in tabs:
                     sock.offer(frame)
 
+    def presence_elsewhere_changed(self, tenant_id: int, *, was_online: bool) -> None:
+        """The backplane saw another process's staff of this tenant change (or expire)."""
+        self._announce_presence(tenant_id, was_online=bool(self._staff.get(tenant_id)) or was_online)
+
     def online_user_ids(self, tenant_id: int) -> set[int]:
-        return {s.user_id for s in self._staff.get(tenant_id, ()) if s.user_id is not None}
+        """Staff user ids connected to any process (the backplane keeps the other processes' in memory)."""
+        here = {s.user_id for s in self._staff.get(tenant_id, ()) if s.user_id is not None}
+        elsewhere = self.backplane.staff_elsewhere(tenant_id) if self._shared else None
+        return here | (elsewhere - {0}) if elsewhere else here
 
     def staff_online(self, tenant_id: int) -> bool:
-        return bool(self._staff.get(tenant_id))
+        """Any staff socket of the tenant on any process; no Redis round trip (a dictionary lookup)."""
+        if self._staff.get(tenant_id):
+            return True
+        return self._shared and bool(self.backplane.staff_elsewhere(tenant_id))
 
     def counts(self) -> dict[str, int]:
         return {
@@ -236,9 +267,38 @@ class Hub:
             for sock in self._visitors.get(tenant_id, {}).get(visitor, ()):
                 if sock is not skip:
                     sock.offer(frame)
+        if self._shared:  # `skip` is one of ours: the other processes deliver to all their sockets
+            self.backplane.forward(tenant_id, frame, staff=staff, visitor=visitor)
+
+    def deliver(self, tenant_id: int, frame: str, *, staff: bool, visitor: str | None) -> None:
+        """An already-encoded frame from another process, to this process's sockets."""
+        if staff:
+            for sock in self._staff.get(tenant_id, ()):
+                sock.offer(frame)
+        if visitor is not None:
+            for sock in self._visitors.get(tenant_id, {}).get(visitor, ()):
+                sock.offer(frame)
 
     def close_staff(self, *, session_id: str | None = None, user_id: int | None = None, reason: str) -> None:
-        """Close staff sockets whose session was revoked or whose user was disabled."""
+        """Close staff sockets whose session was revoked or whose user was disabled, on every process."""
+        self.close_staff_here(session_id=session_id, user_id=user_id, reason=reason)
+        if self._shared:
+            self.backplane.broadcast("close", sid=session_id, uid=user_id, r=reason)
+
+    def forget_staff(self, *, session_id: str = "", user_id: int = 0) -> None:
+        """Drop the cached tokens of a session ("" for none) or of a user (0 for none), on every process."""
+        self.forget_staff_here(session_id=session_id, user_id=user_id)
+        if self._shared:
+            self.backplane.broadcast("forget", sid=session_id, uid=user_id)
+
+    def on_forget_staff(self, forget: Callable[[str, int], None]) -> None:
+        self._staff_forgetters.append(forget)
+
+    def forget_staff_here(self, *, session_id: str, user_id: int) -> None:
+        for forget in self._staff_forgetters:
+            forget(session_id, user_id)
+
+    def close_staff_here(self, *, session_id: str | None, user_id: int | None, reason: str) -> None:
         for sockets in self._staff.values():
             for sock in list(sockets):
                 if (session_id and sock.session_id == session_id) or (user_id and sock.user_id == user_id):

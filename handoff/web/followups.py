@@ -79,8 +79,8 @@ async def create_followup(
         raise HTTPException(status.HTTP_403_FORBIDDEN, "visitor token is for another widget")
     # A person leaves one or two; a flood would be stored and pushed to every staff socket of the tenant.
     flood_key = f"{tenant_id} {client_ip(request)}"
-    if not ctx.limits.followups.allow(flood_key):
-        wait = ctx.limits.followups.retry_after(flood_key)
+    if not await ctx.limits.followups.allow(flood_key):
+        wait = await ctx.limits.followups.retry_after(flood_key)
         raise HTTPException(
             status.HTTP_429_TOO_MANY_REQUESTS,
             "too many follow-up requests; try again later",

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import base64
 import json
+from collections.abc import Coroutine
+from typing import Any, TypeVar, cast
 
 import jwt
 import pytest
@@ -20,6 +22,18 @@ from handoff.security import (
     password_problem,
     verify_password,
 )
+
+T = TypeVar("T")
+
+
+def done(step: Coroutine[Any, Any, T]) -> T:
+    """The result of a limiter coroutine that never waits (the in-process one), without an event loop."""
+    try:
+        step.send(None)
+    except StopIteration as stop:
+        return cast(T, stop.value)
+    raise AssertionError("the in-process limiter waited")
+
 
 SECRET = "unit-test-secret-" + "k" * 64
 
@@ -166,48 +180,48 @@ def test_token_cache_stays_bounded(clock: Clock) -> None:
 
 def test_limiter_allows_up_to_the_limit_then_says_how_long_to_wait(clock: Clock) -> None:
     limiter = SlidingWindowLimiter(3, 10)
-    assert [limiter.allow("ip") for _ in range(3)] == [True, True, True]
-    assert limiter.retry_after("ip") == 10
-    assert not limiter.allow("ip")
-    assert limiter.allow("other ip")  # keys are counted apart
+    assert [done(limiter.allow("ip")) for _ in range(3)] == [True, True, True]
+    assert done(limiter.retry_after("ip")) == 10
+    assert not done(limiter.allow("ip"))
+    assert done(limiter.allow("other ip"))  # keys are counted apart
     clock.advance(4)
-    assert limiter.retry_after("ip") == 6
-    assert not limiter.allow("ip")
+    assert done(limiter.retry_after("ip")) == 6
+    assert not done(limiter.allow("ip"))
 
 
 def test_limiter_window_slides_and_refusals_are_not_counted(clock: Clock) -> None:
     limiter = SlidingWindowLimiter(2, 10)
-    assert limiter.allow("k")
+    assert done(limiter.allow("k"))
     clock.advance(5)
-    assert limiter.allow("k")
+    assert done(limiter.allow("k"))
     for _ in range(5):  # refused attempts inside the window do not push the window out
         clock.advance(0.9)
-        assert not limiter.allow("k")
+        assert not done(limiter.allow("k"))
     clock.now = 1_000_000.0 + 10  # the first hit leaves the window: one slot frees up
-    assert limiter.retry_after("k") == 0
-    assert limiter.allow("k")
-    assert not limiter.allow("k")
-    assert limiter.retry_after("k") == 5  # until the second hit (at +5) leaves too
+    assert done(limiter.retry_after("k")) == 0
+    assert done(limiter.allow("k"))
+    assert not done(limiter.allow("k"))
+    assert done(limiter.retry_after("k")) == 5  # until the second hit (at +5) leaves too
     clock.advance(5)
-    assert limiter.allow("k")
+    assert done(limiter.allow("k"))
 
 
 def test_limiter_reset_forgets_a_key(clock: Clock) -> None:
     limiter = SlidingWindowLimiter(1, 60)
-    assert limiter.allow("email") and not limiter.allow("email")
-    assert limiter.allow("other")
-    limiter.reset("email")
-    assert limiter.allow("email")
-    assert not limiter.allow("other")  # only that key
-    limiter.reset("never seen")  # harmless
+    assert done(limiter.allow("email")) and not done(limiter.allow("email"))
+    assert done(limiter.allow("other"))
+    done(limiter.reset("email"))
+    assert done(limiter.allow("email"))
+    assert not done(limiter.allow("other"))  # only that key
+    done(limiter.reset("never seen"))  # harmless
 
 
 def test_limiter_hit_counts_without_asking(clock: Clock) -> None:
     """`hit` records a failure (a wrong password) whether or not the caller was still allowed."""
     limiter = SlidingWindowLimiter(2, 60)
-    limiter.hit("email")
-    limiter.hit("email")
-    limiter.hit("email")
-    assert limiter.retry_after("email") == 60
+    done(limiter.hit("email"))
+    done(limiter.hit("email"))
+    done(limiter.hit("email"))
+    assert done(limiter.retry_after("email")) == 60
     clock.advance(60)
-    assert limiter.retry_after("email") == 0
+    assert done(limiter.retry_after("email")) == 0

@@ -18,8 +18,8 @@ import pytest
 import redis.asyncio as aioredis
 from starlette.websockets import WebSocket
 
-from handoff.live.backplane import RedisBackplane
 from handoff.live.hub import Hub, Socket
+from handoff.live.redis_backplane import RedisBackplane
 from handoff.redis_limits import RedisLimiter
 from tests.support import LiveServer, eventually, make_tenant, query, staff_socket, visitor_session, visitor_socket
 

@@ -18,8 +18,9 @@ from redis.exceptions import RedisError
 from starlette.websockets import WebSocket
 
 from handoff.live import events
-from handoff.live.backplane import InProcess, RedisBackplane, backplane_for
+from handoff.live.backplane import InProcess, backplane_for
 from handoff.live.hub import Hub, Socket
+from handoff.live.redis_backplane import RedisBackplane
 from tests.unit.helpers import run
 
 TENANT, OTHER_TENANT = 1, 2

@@ -23,6 +23,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from analytics import router as analytics_router
 from auth import router as auth_router
 from handoff.bootstrap import bootstrap
+from handoff.channels import build_channels
 from handoff.channels.messenger import router as messenger_router
 from handoff.channels.twilio_sms import router as twilio_router
 from handoff.channels.webchat import router as webchat_router
@@ -102,7 +103,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         await db.open()
         hub = Hub(sockets_per_address=ready.sockets_per_address)
         http = httpx.AsyncClient(timeout=httpx.Timeout(20.0, connect=5.0), follow_redirects=False)
-        ctx = AppContext(settings=ready, db=db, hub=hub, limits=Limits.from_settings(ready), secrets=secrets, http=http)
+        ctx = AppContext(
+            settings=ready,
+            db=db,
+            hub=hub,
+            limits=Limits.from_settings(ready),
+            secrets=secrets,
+            channels=build_channels(),
+            http=http,
+        )
         app.state.ctx = ctx
         await bootstrap(db, ready, secrets)
         outbox = Outbox(ctx)

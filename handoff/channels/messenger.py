@@ -24,9 +24,9 @@ import httpx
 from fastapi import APIRouter, HTTPException, Request, Response, status
 from fastapi.responses import PlainTextResponse
 
-from handoff.channels import Delivery, register
 from handoff.context import AppContext, Ctx
 from handoff.conversations import service as conversations
+from handoff.conversations.outbound import Delivery
 from handoff.delivery import outbox
 from handoff.store import channels, contacts, receipts
 from handoff.store import conversations as store
@@ -322,6 +322,3 @@ class Messenger:
             if index + 1 < len(parts):
                 await outbox.save_progress(ctx, message["id"], {"parts": index + 1, "first_mid": first_mid})
         return Delivery(provider_id=first_mid)
-
-
-register(Messenger())

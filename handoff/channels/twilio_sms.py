@@ -21,9 +21,9 @@ from twilio.http.response import Response as TwilioResponse
 from twilio.request_validator import RequestValidator
 from twilio.rest import Client
 
-from handoff.channels import Delivery, register
 from handoff.context import AppContext, Ctx
 from handoff.conversations import service as conversations
+from handoff.conversations.outbound import Delivery
 from handoff.delivery import outbox
 from handoff.store import channels, contacts
 from handoff.web.schemas import error_responses
@@ -329,7 +329,3 @@ class TwilioSms:
             return Delivery(error=f"{created.error_code}: {created.error_message or created.status}")
         # Twilio answers `queued`; ours becomes `sent` (handed to the platform) and callbacks take it on.
         return Delivery(provider_id=created.sid)
-
-
-SMS = TwilioSms()
-register(SMS)

@@ -115,12 +115,34 @@ def test_nothing_below_the_web_layer_imports_a_router() -> None:
     assert offenders == {}, "only handoff/web/ and the top-level app modules may import routers"
 
 
+# The domain and what it stands on get the channel adapters through `AppContext.channels`, never by import.
+DOMAIN = ("handoff/conversations/", "handoff/delivery/", "handoff/store/", "handoff/live/")
+ADAPTERS = ("handoff.channels", "handoff.web")
+
+
+def is_adapter(name: str) -> bool:
+    return any(name == adapter or name.startswith(adapter + ".") for adapter in ADAPTERS)
+
+
+def adapter_imports(module: str) -> list[str]:
+    return sorted({f"{line}: {name}" for line, name in imported(module) if is_adapter(name)})
+
+
+def test_the_domain_does_not_import_the_adapters() -> None:
+    offenders = {
+        module: found for module in modules() if module.startswith(DOMAIN) and (found := adapter_imports(module))
+    }
+    assert offenders == {}, "the domain gets the channel adapters from ctx.channels, not by importing them"
+
+
 def test_the_checks_see_what_they_look_for() -> None:
     # Guards against a rule that passes because it matches nothing.
     assert sql_in("handoff/store/outbox.py")
     assert not sql_in("handoff/conversations/service.py")
     assert is_router("handoff.web.tenants") and is_router("auth") and not is_router("authlib")
     assert not is_router("handoff.webhooks")
+    assert is_adapter("handoff.channels.twilio_sms") and is_adapter("handoff.web.schemas")
+    assert not is_adapter("handoff.channelsx")
 
 
 def test_pending_exemptions_are_still_needed() -> None:

@@ -14,16 +14,17 @@ from fastapi import APIRouter, Depends, HTTPException, Query, Request, WebSocket
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
-from auth import CurrentVisitor, Visitor, mint_visitor_token, unauthorized, visitor_from_token
 from handoff.context import AppContext, Ctx, client_ip
 from handoff.conversations import service as conversations
 from handoff.errors import Invalid, RateLimited
+from handoff.identity import Visitor, mint_visitor_token, unauthorized, visitor_from_token
 from handoff.live import events
 from handoff.live.frames import frame_int
 from handoff.live.hub import CLOSE_POLICY, Socket
 from handoff.live.socket_auth import Forbidden, authenticate, refuse
 from handoff.store import contacts, tenants
 from handoff.store import conversations as store
+from handoff.web.deps import CurrentVisitor
 from handoff.web.hotpath import bearer_token, body_doc, parse_body
 from handoff.web.params import AfterQuery
 from handoff.web.schemas import MessagePage, VisitorConversation, WidgetSettings

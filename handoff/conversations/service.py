@@ -22,8 +22,8 @@ CLOSED_TEXT = "This conversation was closed."
 
 
 class Staff(Protocol):
-    """The signed-in staff member an operation acts for (auth's `Staff` is one); a protocol rather than an
-    import, so this layer does not depend on the auth router."""
+    """The signed-in staff member an operation acts for (`handoff.identity.Staff` is one); a protocol rather
+    than an import, so this layer depends on no caller's type."""
 
     @property
     def id(self) -> int: ...

@@ -1,0 +1,43 @@
+"""The FastAPI dependencies that authenticate a request: `CurrentStaff`, `AdminOnly` and `CurrentVisitor`
+(bearer tokens, checked by `handoff.identity`)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, HTTPException, status
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from handoff.context import Ctx
+from handoff.identity import Staff, Visitor, staff_from_token, unauthorized, visitor_from_token
+
+bearer = HTTPBearer(auto_error=False)
+
+
+async def current_staff(
+    ctx: Ctx, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
+) -> Staff:
+    if credentials is None:
+        raise unauthorized()
+    return await staff_from_token(ctx, credentials.credentials)
+
+
+async def admin_only(staff: Annotated[Staff, Depends(current_staff)]) -> Staff:
+    if not staff.is_admin:
+        raise HTTPException(status.HTTP_403_FORBIDDEN, "admin role required")
+    return staff
+
+
+CurrentStaff = Annotated[Staff, Depends(current_staff)]
+AdminOnly = Annotated[Staff, Depends(admin_only)]
+
+
+async def current_visitor(
+    ctx: Ctx, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
+) -> Visitor:
+    if credentials is None:
+        raise unauthorized("visitor token required")
+    return visitor_from_token(ctx, credentials.credentials)
+
+
+CurrentVisitor = Annotated[Visitor, Depends(current_visitor)]

@@ -26,7 +26,6 @@ from handoff.bootstrap import bootstrap
 from handoff.channels import build_channels
 from handoff.channels.messenger import router as messenger_router
 from handoff.channels.twilio_sms import router as twilio_router
-from handoff.channels.webchat import router as webchat_router
 from handoff.config import Settings
 from handoff.context import AppContext, BackgroundService, Limits
 from handoff.conversations.timers import Timers
@@ -50,6 +49,8 @@ from handoff.web.static_files import mount_static
 from handoff.web.tenants import router as tenants_router
 from handoff.web.users import router as users_router
 from handoff.web.users import team_router
+from handoff.web.visitor_socket import router as visitor_socket_router
+from handoff.web.widget import router as widget_router
 
 log = logging.getLogger("handoff.server")
 ROOT = Path(__file__).resolve().parent
@@ -176,7 +177,8 @@ ROUTERS: list[Any] = [
     team_router,
     tenants_router,
     audit_router,
-    webchat_router,
+    widget_router,
+    visitor_socket_router,
     followups_router,
     inbox_router,
     staff_socket_router,

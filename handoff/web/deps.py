@@ -1,14 +1,14 @@
 """The FastAPI dependencies that authenticate a request: `CurrentStaff`, `AdminOnly` and `CurrentVisitor`
-(bearer tokens, checked by `handoff.identity`)."""
+(bearer tokens, checked by `handoff.identity`), and the per-address limit on the public endpoints."""
 
 from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Depends, HTTPException, status
+from fastapi import Depends, HTTPException, Request, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from handoff.context import Ctx
+from handoff.context import AppContext, Ctx, client_ip
 from handoff.identity import Staff, Visitor, staff_from_token, unauthorized, visitor_from_token
 
 bearer = HTTPBearer(auto_error=False)
@@ -41,3 +41,13 @@ async def current_visitor(
 
 
 CurrentVisitor = Annotated[Visitor, Depends(current_visitor)]
+
+
+async def limit_ip(request: Request) -> None:
+    """Per-IP ceiling on the public endpoints (async: plain-def dependencies cost a thread hop)."""
+    ctx: AppContext = request.app.state.ctx
+    if not ctx.limits.public_per_ip.allow(client_ip(request)):
+        raise HTTPException(status.HTTP_429_TOO_MANY_REQUESTS, "too many requests", headers={"Retry-After": "60"})
+
+
+PublicRateLimit = Depends(limit_ip)

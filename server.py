@@ -25,7 +25,6 @@ from auth import router as auth_router
 from handoff.bootstrap import bootstrap
 from handoff.channels import build_channels
 from handoff.channels.messenger import router as messenger_router
-from handoff.channels.twilio_sms import router as twilio_router
 from handoff.config import Settings
 from handoff.context import AppContext, BackgroundService, Limits
 from handoff.conversations.timers import Timers
@@ -47,6 +46,7 @@ from handoff.web.schemas import error_responses
 from handoff.web.staff_socket import router as staff_socket_router
 from handoff.web.static_files import mount_static
 from handoff.web.tenants import router as tenants_router
+from handoff.web.twilio_webhooks import router as twilio_router
 from handoff.web.users import router as users_router
 from handoff.web.users import team_router
 from handoff.web.visitor_socket import router as visitor_socket_router

@@ -24,7 +24,6 @@ from analytics import router as analytics_router
 from auth import router as auth_router
 from handoff.bootstrap import bootstrap
 from handoff.channels import build_channels
-from handoff.channels.messenger import router as messenger_router
 from handoff.config import Settings
 from handoff.context import AppContext, BackgroundService, Limits
 from handoff.conversations.timers import Timers
@@ -42,6 +41,7 @@ from handoff.web.cors import SplitCORSMiddleware
 from handoff.web.followups import router as followups_router
 from handoff.web.history import router as history_router
 from handoff.web.inbox import router as inbox_router
+from handoff.web.messenger_webhooks import router as messenger_router
 from handoff.web.schemas import error_responses
 from handoff.web.staff_socket import router as staff_socket_router
 from handoff.web.static_files import mount_static

@@ -14,12 +14,12 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import Response
 
-from auth import CurrentStaff
 from handoff.context import Ctx
 from handoff.errors import Invalid
 from handoff.store.analytics import ReportRange, export_rows, summary, tenant_timezone
 from handoff.store.database import iso
 from handoff.web.analytics_schemas import AnalyticsSummary
+from handoff.web.deps import CurrentStaff
 
 router = APIRouter(prefix="/api/v1/analytics", tags=["analytics"])
 DEFAULT_DAYS = 30

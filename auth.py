@@ -1,4 +1,6 @@
-"""Staff login with rotating refresh tokens, visitor tokens, revocation, and the role dependencies."""
+"""The `/api/v1/auth` routes: staff login with rotating refresh tokens, logout, `me`, password change.
+
+Who a token names is `handoff.identity`; the request dependencies are `handoff.web.deps`."""
 
 from __future__ import annotations
 
@@ -7,59 +9,31 @@ import functools
 import logging
 import sqlite3
 import uuid
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import partial
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 
-from fastapi import APIRouter, Depends, HTTPException, Request, status
-from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from fastapi import APIRouter, HTTPException, Request, status
 from pydantic import BaseModel, Field
 
 from handoff.context import AppContext, Ctx, client_ip
+from handoff.identity import revoked, unauthorized
 from handoff.security import TokenError, decode_token, encode_token, hash_password, password_problem, verify_password
 from handoff.store import sessions
 from handoff.store.audit import record_event, staff_event
 from handoff.store.database import iso
 from handoff.store.sessions import Credentials
+from handoff.web.deps import CurrentStaff
 from handoff.web.schemas import Role
 
 log = logging.getLogger("handoff.auth")
 router = APIRouter(prefix="/api/v1/auth", tags=["auth"])
-bearer = HTTPBearer(auto_error=False)
 
 
 @functools.lru_cache(maxsize=4)
 def _dummy_hash(rounds: int) -> str:
     """Checked when the email is unknown, so a miss costs as long as a hit (no user enumeration)."""
     return hash_password(uuid.uuid4().hex, rounds=rounds)
-
-
-@dataclass(frozen=True)
-class Staff:
-    id: int
-    tenant_id: int
-    email: str
-    name: str
-    role: str
-    session_id: str
-
-    @property
-    def is_admin(self) -> bool:
-        return self.role == "admin"
-
-    def json(self) -> dict[str, Any]:
-        return {"id": self.id, "email": self.email, "name": self.name, "role": self.role, "tenant_id": self.tenant_id}
-
-
-@dataclass(frozen=True)
-class Visitor:
-    tenant_id: int
-    visitor_id: str
-
-
-def unauthorized(detail: str = "not authenticated") -> HTTPException:
-    return HTTPException(status.HTTP_401_UNAUTHORIZED, detail, headers={"WWW-Authenticate": "Bearer"})
 
 
 # ---- staff tokens ---------------------------------------------------------------------------------
@@ -92,93 +66,6 @@ def _new_session(conn: sqlite3.Connection, user_id: int, days: float) -> tuple[s
     session_id, refresh_jti = uuid.uuid4().hex, uuid.uuid4().hex
     sessions.insert(conn, session_id, user_id, refresh_jti, iso(datetime.now(UTC) + timedelta(days=days)))
     return session_id, refresh_jti
-
-
-async def staff_from_token(ctx: AppContext, token: str) -> Staff:
-    """Resolve an access token to a live staff member, or raise 401 (shared by HTTP and the staff socket).
-
-    Verified tokens are cached until they expire; `revoked()` and `user_changed()` drop them, so a
-    logout, a disabled account or a role change applies to the very next request.
-    """
-    cached = ctx.staff_tokens.get(token)
-    if cached is not None:
-        return cached  # type: ignore[no-any-return]
-    try:
-        claims = decode_token(ctx.settings.jwt_secret, token, "access")
-    except TokenError:
-        raise unauthorized("invalid or expired token") from None
-    found = await ctx.db.read(partial(sessions.session, session_id=str(claims.get("sid") or "")))
-    if found is None or found.user_id != int(claims.get("sub") or 0) or found.revoked:
-        raise unauthorized("token revoked")
-    if found.disabled:
-        raise unauthorized("account disabled")
-    staff = Staff(found.user_id, found.tenant_id, found.email, found.name, found.role, claims["sid"])
-    ctx.staff_tokens.put(token, float(claims["exp"]), staff)
-    return staff
-
-
-def revoked(ctx: AppContext, reason: str, *, session_id: str = "", user_id: int = 0) -> None:
-    """After revoking sessions in the database: forget their cached tokens and close their sockets (on
-    every process, through the hub's backplane)."""
-    ctx.hub.forget_staff(session_id=session_id, user_id=user_id)
-    ctx.hub.close_staff(session_id=session_id or None, user_id=user_id or None, reason=reason)
-
-
-def user_changed(ctx: AppContext, user_id: int) -> None:
-    """A user's role or name changed: their next request re-reads them (on every process)."""
-    ctx.hub.forget_staff(user_id=user_id)
-
-
-async def current_staff(
-    ctx: Ctx, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
-) -> Staff:
-    if credentials is None:
-        raise unauthorized()
-    return await staff_from_token(ctx, credentials.credentials)
-
-
-async def admin_only(staff: Annotated[Staff, Depends(current_staff)]) -> Staff:
-    if not staff.is_admin:
-        raise HTTPException(status.HTTP_403_FORBIDDEN, "admin role required")
-    return staff
-
-
-CurrentStaff = Annotated[Staff, Depends(current_staff)]
-AdminOnly = Annotated[Staff, Depends(admin_only)]
-
-
-# ---- visitor tokens -------------------------------------------------------------------------------
-
-
-def mint_visitor_token(ctx: AppContext, tenant_id: int, visitor_id: str) -> str:
-    return encode_token(
-        ctx.settings.jwt_secret, "visitor", ctx.settings.visitor_token_days * 86400, tid=tenant_id, vid=visitor_id
-    )
-
-
-def visitor_from_token(ctx: AppContext, token: str) -> Visitor:
-    """A signed visitor token names its tenant and visitor; knowing a visitor id alone proves nothing."""
-    cached = ctx.visitor_tokens.get(token)
-    if cached is not None:
-        return cached  # type: ignore[no-any-return]
-    try:
-        claims = decode_token(ctx.settings.jwt_secret, token, "visitor")
-    except TokenError:
-        raise unauthorized("invalid or expired visitor token") from None
-    visitor = Visitor(int(claims["tid"]), str(claims["vid"]))
-    ctx.visitor_tokens.put(token, float(claims["exp"]), visitor)
-    return visitor
-
-
-async def current_visitor(
-    ctx: Ctx, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
-) -> Visitor:
-    if credentials is None:
-        raise unauthorized("visitor token required")
-    return visitor_from_token(ctx, credentials.credentials)
-
-
-CurrentVisitor = Annotated[Visitor, Depends(current_visitor)]
 
 
 # ---- endpoints ------------------------------------------------------------------------------------

@@ -23,9 +23,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from analytics import router as analytics_router
 from auth import router as auth_router
 from handoff.bootstrap import bootstrap
-from handoff.channels.messenger import router as messenger_router
-from handoff.channels.twilio_sms import router as twilio_router
-from handoff.channels.webchat import router as webchat_router
+from handoff.channels import build_channels
 from handoff.config import Settings
 from handoff.context import AppContext, BackgroundService, Limits
 from handoff.conversations.timers import Timers
@@ -44,12 +42,16 @@ from handoff.web.cors import SplitCORSMiddleware
 from handoff.web.followups import router as followups_router
 from handoff.web.history import router as history_router
 from handoff.web.inbox import router as inbox_router
+from handoff.web.messenger_webhooks import router as messenger_router
 from handoff.web.schemas import error_responses
 from handoff.web.staff_socket import router as staff_socket_router
 from handoff.web.static_files import mount_static
 from handoff.web.tenants import router as tenants_router
+from handoff.web.twilio_webhooks import router as twilio_router
 from handoff.web.users import router as users_router
 from handoff.web.users import team_router
+from handoff.web.visitor_socket import router as visitor_socket_router
+from handoff.web.widget import router as widget_router
 
 log = logging.getLogger("handoff.server")
 ROOT = Path(__file__).resolve().parent
@@ -105,8 +107,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         await backplane.start()
         hub = Hub(sockets_per_address=ready.sockets_per_address, backplane=backplane)
         http = httpx.AsyncClient(timeout=httpx.Timeout(20.0, connect=5.0), follow_redirects=False)
-        limits = Limits.from_settings(ready, backplane.redis)
-        ctx = AppContext(settings=ready, db=db, hub=hub, limits=limits, secrets=secrets, http=http)
+        ctx = AppContext(
+            settings=ready,
+            db=db,
+            hub=hub,
+            limits=Limits.from_settings(ready, backplane.redis),
+            secrets=secrets,
+            channels=build_channels(),
+            http=http,
+        )
         app.state.ctx = ctx
         await bootstrap(db, ready, secrets)
         outbox = Outbox(ctx)
@@ -172,7 +181,8 @@ ROUTERS: list[Any] = [
     team_router,
     tenants_router,
     audit_router,
-    webchat_router,
+    widget_router,
+    visitor_socket_router,
     followups_router,
     inbox_router,
     staff_socket_router,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Annotated, Protocol
 
@@ -18,6 +18,7 @@ from handoff.store.database import Database
 if TYPE_CHECKING:
     import redis.asyncio as aioredis
 
+    from handoff.conversations.outbound import OutboundChannel
     from handoff.live.hub import Hub
 
 
@@ -83,6 +84,8 @@ class AppContext:
     limits: Limits
     # Seals and opens channel secrets at rest, with the key derived from JWT_SECRET.
     secrets: SecretBox
+    # The outbound adapters by channel name (`channels.build_channels()`); web chat has none (the hub).
+    channels: Mapping[str, OutboundChannel]
     # One pooled client for every call to a platform (Twilio, Graph), closed with the app.
     http: httpx.AsyncClient = field(default_factory=lambda: httpx.AsyncClient(timeout=20.0))
     # Tells the outbox that a row was queued; the lifespan points it at the running outbox.

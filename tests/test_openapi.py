@@ -12,8 +12,8 @@ import httpx
 import pytest
 from pydantic import BaseModel
 
-from handoff.channels.webchat import WebchatAccepted
 from handoff.web.schemas import SentMessage
+from handoff.web.widget import WebchatAccepted
 from server import Healthy
 from tests.support import LiveServer, make_tenant, visitor_session
 

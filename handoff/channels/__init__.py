@@ -1,40 +1,17 @@
-"""Outbound channel adapters. Web chat replies go out through the hub; SMS and Messenger replies go
-through the durable outbox to the adapter registered here under the conversation's channel name."""
+"""Channel adapters: each turns its platform's wire format into one inbound shape and sends staff replies
+back out. Web chat replies go out through the hub; SMS and Messenger replies go through the durable outbox
+to the adapter on `AppContext.channels` under the conversation's channel name, built here by the app."""
 
 from __future__ import annotations
 
-import sqlite3
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Protocol
+from collections.abc import Mapping
 
-if TYPE_CHECKING:
-    from handoff.context import AppContext
-
-
-@dataclass(frozen=True)
-class Delivery:
-    """What one send attempt achieved: `provider_id` on success, or an error that may be retried."""
-
-    provider_id: str | None = None
-    error: str | None = None
-    retry: bool = False
-    retry_after: float | None = None
+from handoff.channels.messenger import Messenger
+from handoff.channels.twilio_sms import TwilioSms
+from handoff.conversations.outbound import OutboundChannel
 
 
-class OutboundChannel(Protocol):
-    name: str
-
-    def send_problem(
-        self, ctx: AppContext, conn: sqlite3.Connection, contact: sqlite3.Row, conversation: sqlite3.Row
-    ) -> str | None:
-        """Why staff cannot message this contact now (answered with 409), or None. Runs in the write job."""
-
-    async def deliver(self, ctx: AppContext, message: dict[str, Any], contact: sqlite3.Row) -> Delivery:
-        """Send one stored staff message to the platform."""
-
-
-OUTBOUND: dict[str, OutboundChannel] = {}
-
-
-def register(channel: OutboundChannel) -> None:
-    OUTBOUND[channel.name] = channel
+def build_channels() -> Mapping[str, OutboundChannel]:
+    """The outbound adapters, one per channel name; `create_app()` puts them on the context."""
+    adapters: list[OutboundChannel] = [TwilioSms(), Messenger()]
+    return {adapter.name: adapter for adapter in adapters}

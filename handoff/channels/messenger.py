@@ -1,4 +1,5 @@
-"""Facebook Messenger: the webhook (verify handshake, signed event batches) and the Send API adapter.
+"""Facebook Messenger: the webhook's logic (verify handshake, signed event batches) and the Send API adapter.
+The webhook routes are in `handoff/web/messenger_webhooks.py`.
 
 Customer messages become `conversations.Inbound` (contact = the Page-scoped user id, PSID); delivery and
 read receipts move our outbound messages forward; staff replies leave through the outbox.
@@ -17,24 +18,22 @@ import json
 import logging
 import re
 import sqlite3
+from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
-from fastapi import APIRouter, HTTPException, Request, Response, status
-from fastapi.responses import PlainTextResponse
+from fastapi import HTTPException, status
 
-from handoff.channels import Delivery, register
-from handoff.context import AppContext, Ctx
+from handoff.context import AppContext
 from handoff.conversations import service as conversations
+from handoff.conversations.outbound import Delivery
 from handoff.delivery import outbox
 from handoff.store import channels, contacts, receipts
 from handoff.store import conversations as store
 from handoff.store.database import iso, parse_iso
-from handoff.web.schemas import error_responses
 
 log = logging.getLogger("handoff.messenger")
-router = APIRouter(prefix="/webhooks/messenger", tags=["messenger"])
 
 TEXT_LIMIT = 2000  # the Send API's limit for one text message
 STANDARD_WINDOW = timedelta(hours=24)
@@ -95,17 +94,15 @@ async def page_token(ctx: AppContext, tenant_id: int) -> str | None:
     return account.config.get("page_access_token") if account else None
 
 
-@router.get("", response_class=PlainTextResponse, responses=error_responses(403))
-async def verify_subscription(request: Request, ctx: Ctx) -> Response:
-    """Meta's subscription handshake: echo `hub.challenge` when `hub.verify_token` is one of ours."""
-    params = request.query_params
+async def verified_challenge(ctx: AppContext, params: Mapping[str, str]) -> str | None:
+    """Meta's subscription handshake: `hub.challenge` when `hub.verify_token` is one of ours, else None."""
     token = params.get("hub.verify_token", "")
     if params.get("hub.mode") == "subscribe" and token:
         for _, config in await messenger_accounts(ctx):
             expected = config.get("verify_token") or ""
             if expected and hmac.compare_digest(expected.encode(), token.encode()):
-                return PlainTextResponse(params.get("hub.challenge", ""))
-    raise HTTPException(status.HTTP_403_FORBIDDEN, "verification failed")
+                return params.get("hub.challenge", "")
+    return None
 
 
 def signature_ok(header: str, body: bytes, app_secret: str) -> bool:
@@ -116,13 +113,12 @@ def signature_ok(header: str, body: bytes, app_secret: str) -> bool:
     return hmac.compare_digest(expected, header[len("sha256=") :].strip().lower())
 
 
-@router.post("", response_class=PlainTextResponse, responses=error_responses(400, 403, 404))
-async def receive_events(request: Request, ctx: Ctx) -> Response:
-    """A signed batch of Page events: every entry and every messaging event in it is processed."""
-    body = await request.body()
+async def receive_batch(ctx: AppContext, header: str, body: bytes) -> None:
+    """A batch of Page events with its `X-Hub-Signature-256` header: every entry and every messaging event
+    in it is processed. Raises 403 for a bad signature, 400 for a body that is not an event, 404 for a Page
+    no business uses."""
     # The signature is checked on the raw bytes before anything parses them, so an unsigned body costs one
     # HMAC per connected app and never a JSON parse. Which secrets signed it is all we learn here.
-    header = request.headers.get("X-Hub-Signature-256", "")
     known = await messenger_accounts(ctx)
     signed_by = {s for s in {c.get("app_secret") or "" for _, c in known} if signature_ok(header, body, s)}
     if not signed_by:
@@ -154,7 +150,6 @@ async def receive_events(request: Request, ctx: Ctx) -> Response:
                 await handle_event(ctx, account[0], event)
             except (KeyError, TypeError, ValueError, AttributeError, OverflowError):  # e.g. an absurd watermark
                 log.warning("skipped a malformed Messenger event")
-    return PlainTextResponse("EVENT_RECEIVED")
 
 
 async def handle_event(ctx: AppContext, tenant_id: int, event: dict[str, Any]) -> None:
@@ -322,6 +317,3 @@ class Messenger:
             if index + 1 < len(parts):
                 await outbox.save_progress(ctx, message["id"], {"parts": index + 1, "first_mid": first_mid})
         return Delivery(provider_id=first_mid)
-
-
-register(Messenger())

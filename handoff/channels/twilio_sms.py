@@ -1,4 +1,5 @@
-"""SMS and MMS through Twilio: inbound and status webhooks, STOP/START opt-out, and the outbound adapter.
+"""SMS and MMS through Twilio: webhook signatures, inbound messages and status callbacks, STOP/START
+opt-out, and the outbound adapter. The webhook routes are in `handoff/web/twilio_webhooks.py`.
 
 Inbound messages become `conversations.Inbound` (contact = the sender's number); staff replies leave
 through the outbox, which calls `TwilioSms.deliver` with the official `twilio` client.
@@ -12,7 +13,7 @@ import sqlite3
 from typing import Any
 
 import httpx
-from fastapi import APIRouter, HTTPException, Request, Response, status
+from fastapi import HTTPException, Request, status
 from starlette.datastructures import FormData
 from twilio.base import values
 from twilio.base.exceptions import TwilioRestException
@@ -21,18 +22,15 @@ from twilio.http.response import Response as TwilioResponse
 from twilio.request_validator import RequestValidator
 from twilio.rest import Client
 
-from handoff.channels import Delivery, register
-from handoff.context import AppContext, Ctx
+from handoff.context import AppContext
 from handoff.conversations import service as conversations
+from handoff.conversations.outbound import Delivery
 from handoff.delivery import outbox
 from handoff.store import channels, contacts
-from handoff.web.schemas import error_responses
 
 log = logging.getLogger("handoff.sms")
-router = APIRouter(prefix="/webhooks/twilio", tags=["sms"])
 
 TWILIO_API = "https://api.twilio.com"
-EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
 # Twilio's default opt-out keywords (single word, any case); the keyword message itself is still stored.
 OPT_OUT = frozenset({"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT"})
 OPT_IN = frozenset({"START", "YES", "UNSTOP"})
@@ -129,20 +127,8 @@ def media_of(form: FormData) -> list[dict[str, Any]]:
     return media
 
 
-class TwimlResponse(Response):
-    """What Twilio's webhooks get: TwiML (always the empty document; replies leave through the REST API)."""
-
-    media_type = "text/xml"
-
-
-# Failures are JSON `{"detail"}`; Twilio only looks at the status code.
-WEBHOOK_ERRORS = error_responses(400, 403, 404)
-
-
-@router.post("/sms", response_class=TwimlResponse, responses=WEBHOOK_ERRORS)
-async def inbound_sms(request: Request, ctx: Ctx) -> Response:
-    """Inbound SMS/MMS: signature checked, stored once per MessageSid, answered with empty TwiML."""
-    tenant_id, form = await verified_form(ctx, request, inbound=True)
+async def receive_sms(ctx: AppContext, tenant_id: int, form: FormData) -> None:
+    """Inbound SMS/MMS of a verified form: stored once per MessageSid; STOP/START applied."""
     sid = _field(form, "MessageSid") or _field(form, "SmsMessageSid")
     sender = _field(form, "From")
     if not sid or not sender:
@@ -165,7 +151,6 @@ async def inbound_sms(request: Request, ctx: Ctx) -> Response:
         # Applied on retries too (a crash may have come between storing and this), unless a newer keyword
         # from the same contact already decided the state.
         await set_opted_out(ctx, tenant_id, stored.message, opted_out=keyword in OPT_OUT)
-    return TwimlResponse(EMPTY_TWIML)
 
 
 async def set_opted_out(ctx: AppContext, tenant_id: int, message: dict[str, Any], *, opted_out: bool) -> None:
@@ -181,10 +166,9 @@ async def set_opted_out(ctx: AppContext, tenant_id: int, message: dict[str, Any]
         conversations.announce_update(ctx, conversation)
 
 
-@router.post("/status", response_class=TwimlResponse, responses=WEBHOOK_ERRORS)
-async def status_callback(request: Request, ctx: Ctx) -> Response:
-    """Delivery status of an outbound SMS: applied forward only and shown to staff live."""
-    tenant_id, form = await verified_form(ctx, request, inbound=False)
+async def record_delivery_status(ctx: AppContext, tenant_id: int, form: FormData) -> None:
+    """A verified status callback: applied forward only and shown to staff live. A MessageSid we do not
+    know (yet) is kept until the send records it."""
     sid = _field(form, "MessageSid") or _field(form, "SmsSid")
     ours = STATUS_MAP.get((_field(form, "MessageStatus") or _field(form, "SmsStatus") or "").lower())
     if sid and ours:
@@ -195,8 +179,6 @@ async def status_callback(request: Request, ctx: Ctx) -> Response:
             error = f"{code}: {ERROR_TEXT.get(code, f'Twilio reported the message {reported}')}" if code else reported
         changes = await ctx.db.write(lambda c: outbox.record_status(c, tenant_id, "sms", sid, ours, error))
         outbox.announce_changes(ctx, changes)
-    # 200 even for a MessageSid we do not know (yet): the report is kept until the send records it.
-    return TwimlResponse(EMPTY_TWIML)
 
 
 # ---- outbound ---------------------------------------------------------------------------------------
@@ -329,7 +311,3 @@ class TwilioSms:
             return Delivery(error=f"{created.error_code}: {created.error_message or created.status}")
         # Twilio answers `queued`; ours becomes `sent` (handed to the platform) and callbacks take it on.
         return Delivery(provider_id=created.sid)
-
-
-SMS = TwilioSms()
-register(SMS)

@@ -7,7 +7,6 @@ import sqlite3
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from handoff.channels import OUTBOUND
 from handoff.context import AppContext
 from handoff.errors import Conflict, Invalid, NotFound
 from handoff.live import events
@@ -23,8 +22,8 @@ CLOSED_TEXT = "This conversation was closed."
 
 
 class Staff(Protocol):
-    """The signed-in staff member an operation acts for (auth's `Staff` is one); a protocol rather than an
-    import, so this layer does not depend on the auth router."""
+    """The signed-in staff member an operation acts for (`handoff.identity.Staff` is one); a protocol rather
+    than an import, so this layer depends on no caller's type."""
 
     @property
     def id(self) -> int: ...
@@ -156,7 +155,9 @@ async def staff_send(ctx: AppContext, staff: Staff, conversation_id: int, text: 
         if external_id and (existing := store.find_by_external_id(conn, staff.tenant_id, row["channel"], external_id)):
             return loaded(conn, staff.tenant_id, existing["id"], existing["conversation_id"], duplicate=True)
         contact = store.contact_by_id(conn, row["contact_id"])
-        channel = OUTBOUND.get(row["channel"])
+        channel = ctx.channels.get(row["channel"])
+        if channel is None and row["channel"] != "webchat":
+            raise Conflict(f"replies on {row['channel']!r} cannot be sent: this server has no adapter for that channel")
         if channel is not None and (problem := channel.send_problem(ctx, conn, contact, row)):
             raise Conflict(problem)
         if row["status"] == "closed":
@@ -181,7 +182,7 @@ async def staff_send(ctx: AppContext, staff: Staff, conversation_id: int, text: 
     message, conversation, duplicate = await ctx.db.write(write)
     if not duplicate:
         announce(ctx, message, conversation)
-        if conversation["channel"] in OUTBOUND:
+        if conversation["channel"] in ctx.channels:
             ctx.wake_outbox()
     return Stored(message, conversation)
 

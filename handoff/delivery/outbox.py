@@ -1,7 +1,7 @@
 """Durable outbound delivery for every non-web channel (SMS, Messenger).
 
 `conversations.staff_send` commits the staff message (status `queued`) together with an `outbox` row and
-calls `wake()`. This service sends due rows through the channel adapter registered in `channels.OUTBOUND`:
+calls `wake()`. This service sends due rows through the channel adapter on `ctx.channels`:
 success records the platform's id and moves the message to `sent`; network errors, 429 and 5xx retry with
 exponential backoff and jitter (at least `Retry-After`); anything else fails the message at once with the
 platform's error shown to staff. The table is the queue, so a restart picks up where the last run stopped.
@@ -22,9 +22,9 @@ from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
 from typing import Any
 
-from handoff.channels import OUTBOUND, Delivery
 from handoff.config import Settings
 from handoff.context import AppContext
+from handoff.conversations.outbound import Delivery
 from handoff.conversations.service import announce, load_for_publish
 from handoff.store import conversations as store
 from handoff.store import messages
@@ -273,7 +273,7 @@ class Outbox:
         assert message is not None
         conversation = store.conversation_by_id(conn, message["conversation_id"])
         contact = store.contact_by_id(conn, conversation["contact_id"])
-        channel = OUTBOUND.get(row["channel"])
+        channel = self.ctx.channels.get(row["channel"])
         problem = (
             f"no outbound adapter for channel {row['channel']!r}"
             if channel is None
@@ -282,7 +282,7 @@ class Outbox:
         return Claim(row["id"], row["tenant_id"], row["attempts"], message, contact, problem)
 
     async def _deliver(self, claim: Claim) -> Delivery:
-        channel = OUTBOUND[claim.message["channel"]]
+        channel = self.ctx.channels[claim.message["channel"]]
         try:
             return await channel.deliver(self.ctx, claim.message, claim.contact)
         except Exception as exc:  # a bug or an unexpected reply: retry like a transient error, and log it

@@ -8,9 +8,9 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 
-from auth import AdminOnly
 from handoff.context import Ctx
 from handoff.store import audit
+from handoff.web.deps import AdminOnly
 from handoff.web.params import BeforeQuery
 
 router = APIRouter(prefix="/api/v1/events", tags=["audit"])

@@ -12,14 +12,14 @@ from fastapi import APIRouter, Depends, HTTPException, Query, Request, status
 from fastapi.security import HTTPAuthorizationCredentials
 from pydantic import BaseModel, EmailStr, Field, field_validator, model_validator
 
-from auth import CurrentStaff, bearer, visitor_from_token
-from handoff.channels.webchat import PublicRateLimit
 from handoff.context import Ctx, client_ip
 from handoff.errors import NotFound
+from handoff.identity import visitor_from_token
 from handoff.live import events
 from handoff.store import conversations as store
 from handoff.store import followups, tenants
 from handoff.store.audit import record_event, staff_event
+from handoff.web.deps import CurrentStaff, PublicRateLimit, bearer
 from handoff.web.params import Id
 from handoff.web.schemas import Followup
 

@@ -10,11 +10,11 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Query, status
 from pydantic import BaseModel, Field
 
-from auth import AdminOnly, CurrentStaff
 from handoff.context import Ctx
 from handoff.errors import NotFound
 from handoff.store import history as store
 from handoff.store.audit import staff_event
+from handoff.web.deps import AdminOnly, CurrentStaff
 from handoff.web.params import IdPath
 
 router = APIRouter(prefix="/admin/api/history", tags=["history"])

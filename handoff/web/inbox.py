@@ -11,13 +11,14 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 from pydantic import BaseModel, Field, field_validator
 
-from auth import CurrentStaff, staff_from_token, unauthorized
 from handoff.context import AppContext, Ctx
 from handoff.conversations import service as conversations
 from handoff.errors import Invalid, NotFound
+from handoff.identity import staff_from_token, unauthorized
 from handoff.store import conversations as store
 from handoff.store import inbox
 from handoff.store.inbox import InboxFilter
+from handoff.web.deps import CurrentStaff
 from handoff.web.hotpath import bearer_token, body_doc, parse_body
 from handoff.web.params import AfterQuery, BeforeQuery, Id, IdPath, id_in_text
 from handoff.web.schemas import Conversation, ConversationPage, MessagePage, SentMessage

@@ -15,10 +15,10 @@ from typing import Any
 from fastapi import APIRouter, WebSocket
 from pydantic import ValidationError
 
-from auth import Staff, staff_from_token
 from handoff.context import AppContext, client_ip
 from handoff.conversations import service as conversations
 from handoff.errors import DomainError, Invalid
+from handoff.identity import Staff, staff_from_token
 from handoff.live import events
 from handoff.live.frames import frame_int
 from handoff.live.hub import CLOSE_POLICY, Socket

@@ -11,13 +11,14 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from fastapi import APIRouter, HTTPException, Request, status
 from pydantic import BaseModel, EmailStr, Field, field_validator
 
-from auth import AdminOnly, CurrentStaff, Staff
 from handoff.channels import ownership
 from handoff.context import AppContext, Ctx
+from handoff.identity import Staff
 from handoff.security import hash_password
 from handoff.store import channels, tenants
 from handoff.store.audit import record_event, staff_event
 from handoff.store.users import insert_user
+from handoff.web.deps import AdminOnly, CurrentStaff
 from handoff.web.schemas import BusinessHours
 from handoff.web.tenant_schemas import CreatedTenant, TenantView
 from handoff.web.users import checked_password

@@ -10,12 +10,13 @@ from typing import Any
 from fastapi import APIRouter, HTTPException, status
 from pydantic import BaseModel, EmailStr, Field
 
-from auth import AdminOnly, CurrentStaff, revoked, user_changed
 from handoff.context import Ctx
+from handoff.identity import revoked, user_changed
 from handoff.security import hash_password, password_problem
 from handoff.store import sessions
 from handoff.store import users as store
 from handoff.store.audit import staff_event
+from handoff.web.deps import AdminOnly, CurrentStaff
 from handoff.web.params import IdPath
 from handoff.web.schemas import Role
 

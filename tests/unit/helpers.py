@@ -12,7 +12,10 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from typing import Any, TypeVar
 
-from handoff.live.hub import Socket
+from handoff.config import Settings
+from handoff.context import AppContext, Limits
+from handoff.crypto import SecretBox
+from handoff.live.hub import Hub, Socket
 from handoff.store.database import Database, now_iso
 
 T = TypeVar("T")
@@ -45,6 +48,20 @@ async def open_database(path: str) -> AsyncIterator[Database]:
         yield db
     finally:
         await db.close()
+
+
+@asynccontextmanager
+async def app_context(path: str) -> AsyncIterator[AppContext]:
+    """An `AppContext` on a migrated file with a real hub and no outbound adapters (`channels` empty)."""
+    async with open_database(path) as db:
+        settings = Settings(db_path=path, jwt_secret="unit-test-" + "k" * 32)
+        ctx = AppContext(
+            settings=settings, db=db, hub=Hub(), limits=Limits(), secrets=SecretBox(settings.jwt_secret), channels={}
+        )
+        try:
+            yield ctx
+        finally:
+            await ctx.http.aclose()
 
 
 def add_tenant(conn: sqlite3.Connection) -> int:

@@ -1,5 +1,6 @@
-"""The layering rules of issue 11, checked on the source: only `handoff/store/` speaks SQL, and nothing
-below the web layer imports a router.
+"""The layering rules of issue 11, checked on the source: only `handoff/store/` speaks SQL, nothing below
+the web layer imports a router, and the domain (conversations, delivery, store, live) imports neither the
+channel adapters nor the web layer.
 
 Read with `ast`, not grep: SQL is looked for in string constants (f-string parts and implicitly joined
 literals included, docstrings and comments not), and imports are resolved to module names."""
@@ -15,12 +16,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 TOP_LEVEL = ("server.py", "auth.py", "analytics.py", "migrate_schema.py")
 
-# Modules still being converted by the parallel change that moves the channels', routers' and startup
-# code's SQL into the store. Each entry is exempt from both rules until that change lands; then empty
-# this set (test_pending_exemptions_are_still_needed fails for an entry that no longer needs one).
-PENDING = {
-    "handoff/channels/*",  # their webhook and widget routes still live beside the adapters
-}
+# Modules exempt from the SQL and router rules while a change converts them (glob patterns); empty now
+# that every route lives in handoff/web/. test_pending_exemptions_are_still_needed fails for an entry
+# that no longer needs one.
+PENDING: set[str] = set()
 
 SQL = re.compile(r"\bSELECT\s|\bINSERT\s+INTO\b|\bUPDATE\s+\w+\s+SET\b|\bDELETE\s+FROM\b")
 # Routers: the web layer and the top-level modules that declare routes or build the app.
@@ -115,12 +114,34 @@ def test_nothing_below_the_web_layer_imports_a_router() -> None:
     assert offenders == {}, "only handoff/web/ and the top-level app modules may import routers"
 
 
+# The domain and what it stands on get the channel adapters through `AppContext.channels`, never by import.
+DOMAIN = ("handoff/conversations/", "handoff/delivery/", "handoff/store/", "handoff/live/")
+ADAPTERS = ("handoff.channels", "handoff.web")
+
+
+def is_adapter(name: str) -> bool:
+    return any(name == adapter or name.startswith(adapter + ".") for adapter in ADAPTERS)
+
+
+def adapter_imports(module: str) -> list[str]:
+    return sorted({f"{line}: {name}" for line, name in imported(module) if is_adapter(name)})
+
+
+def test_the_domain_does_not_import_the_adapters() -> None:
+    offenders = {
+        module: found for module in modules() if module.startswith(DOMAIN) and (found := adapter_imports(module))
+    }
+    assert offenders == {}, "the domain gets the channel adapters from ctx.channels, not by importing them"
+
+
 def test_the_checks_see_what_they_look_for() -> None:
     # Guards against a rule that passes because it matches nothing.
     assert sql_in("handoff/store/outbox.py")
     assert not sql_in("handoff/conversations/service.py")
     assert is_router("handoff.web.tenants") and is_router("auth") and not is_router("authlib")
     assert not is_router("handoff.webhooks")
+    assert is_adapter("handoff.channels.twilio_sms") and is_adapter("handoff.web.schemas")
+    assert not is_adapter("handoff.channelsx")
 
 
 def test_pending_exemptions_are_still_needed() -> None:

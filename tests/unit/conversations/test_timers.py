@@ -4,32 +4,17 @@ closed once (a later tick finds nothing), audited, and announced to staff and to
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any, cast
 
 from starlette.websockets import WebSocket
 
-from handoff.config import Settings
-from handoff.context import AppContext, Limits
+from handoff.context import AppContext
 from handoff.conversations.timers import ESCALATED_TEXT, IDLE_CLOSED_TEXT, close_idle, escalate_overdue
-from handoff.crypto import SecretBox
-from handoff.live.hub import Hub, Socket
+from handoff.live.hub import Socket
 from handoff.store import conversations as store
 from handoff.store.database import iso
-from tests.unit.helpers import add_tenant, open_database, queued, run
-
-
-@asynccontextmanager
-async def app_context(path: str) -> AsyncIterator[AppContext]:
-    async with open_database(path) as db:
-        settings = Settings(db_path=path, jwt_secret="unit-test-" + "k" * 32)
-        ctx = AppContext(settings=settings, db=db, hub=Hub(), limits=Limits(), secrets=SecretBox(settings.jwt_secret))
-        try:
-            yield ctx
-        finally:
-            await ctx.http.aclose()
+from tests.unit.helpers import add_tenant, app_context, queued, run
 
 
 def listening(ctx: AppContext, tenant_id: int, visitor_id: str | None = None) -> Socket:

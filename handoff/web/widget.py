@@ -1,0 +1,136 @@
+"""The widget's HTTP endpoints: start or resume a visitor session, send a message over HTTP (the fallback
+when sockets are blocked), read the transcript, close the conversation. Messages go in through
+`channels.webchat.visitor_says`."""
+
+from __future__ import annotations
+
+import sqlite3
+import uuid
+from functools import partial
+from typing import Annotated, Any
+
+from email_validator import EmailNotValidError, validate_email
+from fastapi import APIRouter, HTTPException, Query, Request, status
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
+
+from handoff.channels.webchat import conversation_state, visitor_says
+from handoff.context import AppContext, Ctx
+from handoff.conversations import service as conversations
+from handoff.identity import mint_visitor_token, unauthorized, visitor_from_token
+from handoff.store import conversations as store
+from handoff.store import tenants
+from handoff.web.deps import CurrentVisitor, PublicRateLimit, limit_ip
+from handoff.web.hotpath import bearer_token, body_doc, parse_body
+from handoff.web.params import AfterQuery
+from handoff.web.schemas import MessagePage, VisitorConversation, WidgetSettings
+
+router = APIRouter(tags=["widget"])
+
+
+def usable_email(raw: str | None) -> str | None:
+    if not raw or not raw.strip():
+        return None
+    try:
+        return validate_email(raw.strip(), check_deliverability=False).normalized
+    except EmailNotValidError:
+        return None
+
+
+class SessionBody(BaseModel):
+    widget_key: str = Field(min_length=1, max_length=100)
+    visitor_id: str | None = Field(default=None, max_length=64)
+    visitor_token: str | None = Field(default=None, max_length=4096)
+    name: str | None = Field(default=None, max_length=120)
+    # Optional and only informative: an address the validator dislikes is dropped, never a failed session.
+    email: str | None = Field(default=None, max_length=254)
+
+
+class WebchatBody(BaseModel):
+    text: str = Field(max_length=100_000)
+    client_id: str | None = Field(default=None, max_length=64)
+
+
+class WidgetSession(BaseModel):
+    visitor_id: str
+    visitor_token: str = Field(description="send as `Authorization: Bearer` and in the socket's auth frame")
+    staff_online: bool
+    conversation: VisitorConversation | None = Field(description="the open conversation, else the latest one")
+    settings: WidgetSettings
+
+
+class VisitorClosed(BaseModel):
+    closed: bool = Field(description="false when there was no open conversation")
+    conversation_id: int | None
+
+
+@router.post("/api/v1/widget/session", dependencies=[PublicRateLimit], response_model=WidgetSession)
+async def widget_session(body: SessionBody, ctx: Ctx) -> dict[str, Any]:
+    """Start or resume a visitor: returns the visitor id, its signed token and the widget's settings."""
+    tenant = await ctx.db.read(partial(tenants.by_widget_key, widget_key=body.widget_key))
+    if tenant is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, "unknown widget key")
+    tenant_id = tenant.id
+    visitor_id = None
+    if body.visitor_token:
+        try:
+            known = visitor_from_token(ctx, body.visitor_token)
+        except HTTPException:
+            known = None
+        if known and known.tenant_id == tenant_id and body.visitor_id in (None, known.visitor_id):
+            visitor_id = known.visitor_id
+    visitor_id = visitor_id or uuid.uuid4().hex
+    email = usable_email(body.email)
+    if body.name or email:
+        name = (body.name or "").strip() or None
+        await ctx.db.write(lambda c: store.upsert_contact(c, tenant_id, "webchat", visitor_id, name=name, email=email))
+    conversation = await ctx.db.read(lambda c: conversation_state(c, tenant_id, visitor_id))
+    return {
+        "visitor_id": visitor_id,
+        "visitor_token": mint_visitor_token(ctx, tenant_id, visitor_id),
+        "staff_online": ctx.hub.staff_online(tenant_id),
+        "conversation": conversation,
+        "settings": {"business_name": tenant.name, **tenant.settings},
+    }
+
+
+class WebchatAccepted(BaseModel):
+    conversation_id: int
+    message_id: int
+
+
+@router.post("/webchat", openapi_extra=body_doc(WebchatBody), response_model=WebchatAccepted)
+async def webchat_message(request: Request) -> JSONResponse:
+    """Send a visitor message over HTTP (the widget's fallback when sockets are blocked)."""
+    ctx: AppContext = request.app.state.ctx
+    await limit_ip(request)
+    token = bearer_token(request)
+    if token is None:
+        raise unauthorized("visitor token required")
+    visitor = visitor_from_token(ctx, token)
+    body = await parse_body(request, WebchatBody)
+    stored = await visitor_says(ctx, visitor, body.text, body.client_id)
+    return JSONResponse({"conversation_id": stored.message["conversation_id"], "message_id": stored.message["id"]})
+
+
+@router.get("/api/v1/widget/messages", response_model=MessagePage, response_model_exclude_unset=True)
+async def widget_messages(
+    visitor: CurrentVisitor,
+    ctx: Ctx,
+    after: AfterQuery = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 500,
+) -> dict[str, Any]:
+    """The visitor's transcript after a message id, oldest first."""
+
+    def read(conn: sqlite3.Connection) -> list[dict[str, Any]]:
+        contact = store.find_contact(conn, visitor.tenant_id, "webchat", visitor.visitor_id)
+        return store.transcript_after(conn, contact["id"], after or 0, limit) if contact else []
+
+    return {"messages": await ctx.db.read(read)}
+
+
+@router.post("/handoff/close", response_model=VisitorClosed)
+async def visitor_close(visitor: CurrentVisitor, ctx: Ctx) -> dict[str, Any]:
+    """The visitor ends their open conversation."""
+    conversation = await conversations.close_for_visitor(ctx, visitor.tenant_id, visitor.visitor_id)
+    return {"closed": conversation is not None, "conversation_id": conversation["id"] if conversation else None}

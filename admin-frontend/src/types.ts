@@ -77,44 +77,8 @@ export interface BusinessHours {
   days: Partial<Record<Weekday, TimeRange[]>>;
 }
 
-// not in the OpenAPI yet (GET /api/v1/tenant)
-export interface TenantSettings {
-  business_name?: string;
-  greeting?: string;
-  color?: string;
-  position?: 'right' | 'left';
-  language?: 'en' | 'fr' | 'es' | 'de';
-  prechat_form?: boolean;
-  business_hours?: BusinessHours | null;
-  /** IANA zone the business hours are in. */
-  timezone?: string;
-}
-
-// not in the OpenAPI yet (GET and PATCH /api/v1/tenant return untyped objects)
-export interface Tenant {
-  id: number;
-  name: string;
-  widget_key: string;
-  settings: TenantSettings;
-  channels: {
-    // `<secret>_set` flags say whether a secret is stored; the secret itself is never returned.
-    sms?: {
-      configured: boolean;
-      number?: string | null;
-      account_sid?: string | null;
-      auth_token_set?: boolean;
-      webhook_urls?: { sms?: string; status?: string };
-    };
-    messenger?: {
-      configured: boolean;
-      page_id?: string | null;
-      page_access_token_set?: boolean;
-      app_secret_set?: boolean;
-      verify_token_set?: boolean;
-      webhook_url?: string;
-    };
-  };
-}
+export type TenantSettings = Schemas['TenantSettings'];
+export type Tenant = Schemas['TenantView'];
 
 // not in the OpenAPI yet: OpenAPI describes HTTP only, and these come over the /admin-ws socket
 /** Events the server pushes on /admin-ws. */

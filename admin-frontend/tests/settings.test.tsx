@@ -9,15 +9,32 @@ const tenant: Tenant = {
   id: 1,
   name: 'Acme',
   widget_key: 'wk_abc123',
-  settings: { greeting: 'Hi there!', color: '#ff0000', position: 'left', language: 'fr', prechat_form: false, business_hours: null },
+  created_at: '2026-11-01T09:00:00.000Z',
+  settings: {
+    greeting: 'Hi there!',
+    color: '#ff0000',
+    position: 'left',
+    language: 'fr',
+    prechat_form: false,
+    business_hours: null,
+    timezone: null,
+  },
   channels: {
     sms: {
       configured: true,
       number: '+15550100',
       account_sid: 'AC123',
+      auth_token_set: true,
       webhook_urls: { sms: 'https://h.example/webhooks/twilio/sms', status: 'https://h.example/webhooks/twilio/status' },
     },
-    messenger: { configured: false, page_id: null, webhook_url: 'https://h.example/webhooks/messenger' },
+    messenger: {
+      configured: false,
+      page_id: null,
+      page_access_token_set: false,
+      app_secret_set: false,
+      verify_token_set: false,
+      webhook_url: 'https://h.example/webhooks/messenger',
+    },
   },
 };
 

@@ -127,7 +127,7 @@ export function SettingsPage() {
                 <input
                   type="color"
                   aria-label="Colour picker"
-                  value={/^#[0-9a-f]{6}$/i.test(form.settings.color ?? '') ? form.settings.color : '#2563eb'}
+                  value={/^#[0-9a-f]{6}$/i.test(form.settings.color ?? '') ? (form.settings.color ?? '') : '#2563eb'}
                   onChange={(e) => set({ color: e.target.value })}
                 />
                 <input
@@ -142,7 +142,7 @@ export function SettingsPage() {
             <label className="field">
               <span className="field-label">Position</span>
               <select
-                value={form.settings.position}
+                value={form.settings.position ?? 'right'}
                 onChange={(e) => set({ position: e.target.value as 'left' | 'right' })}
               >
                 <option value="right">Bottom right</option>
@@ -152,7 +152,7 @@ export function SettingsPage() {
             <label className="field">
               <span className="field-label">Language</span>
               <select
-                value={form.settings.language}
+                value={form.settings.language ?? 'en'}
                 onChange={(e) => set({ language: e.target.value as TenantSettings['language'] })}
               >
                 {LANGUAGES.map(([code, label]) => (

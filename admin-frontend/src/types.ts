@@ -70,8 +70,7 @@ export const WEEKDAYS: readonly Weekday[] = ['mon', 'tue', 'wed', 'thu', 'fri', 
 /** ["09:00", "17:00"] */
 export type TimeRange = [string, string];
 
-// not in the OpenAPI yet as a response (GET /api/v1/tenant). The request's model (in TenantPatch) has the same
-// shape, but its generated type keys the days by any string, not by weekday.
+// Narrower than the generated BusinessHours, which keys the days by any string: the editor works by weekday.
 /** Weekly opening hours, as the backend stores them: each day a list of ranges; missing or [] is closed. */
 export interface BusinessHours {
   days: Partial<Record<Weekday, TimeRange[]>>;

@@ -16,7 +16,6 @@ from websockets.exceptions import ConnectionClosed
 from tests.conftest import BACKENDS
 from tests.support import Api, LiveServer, add_user, admin_api, login, make_tenant, staff_socket
 
-
 pytestmark = BACKENDS
 
 

@@ -11,7 +11,7 @@ import gc
 import logging
 from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 import httpx
 from fastapi import FastAPI, Request
@@ -34,6 +34,7 @@ from handoff.live.backplane import backplane_for
 from handoff.live.hub import Hub
 from handoff.logs import RequestIdMiddleware, setup_logging
 from handoff.store import migrator
+from handoff.store.backend import open_database, redact
 from handoff.store.database import Database, ping
 from handoff.web.audit_log import router as audit_router
 from handoff.web.body_limit import BodyLimitMiddleware
@@ -93,6 +94,18 @@ def install_error_handlers(app: FastAPI) -> None:
         return JSONResponse({"detail": "internal server error"}, status_code=500)
 
 
+async def migrated_database(settings: Settings, secrets: SecretBox) -> Database:
+    """The deployment's database, migrated and opened: PostgreSQL when DATABASE_URL is set (migrations under
+    an advisory lock, so processes starting together apply each once), else the SQLite file (whose migrator
+    also seals channel secrets older versions stored in clear)."""
+    if settings.database_url:
+        await asyncio.to_thread(migrator.migrate, settings.database_url)
+    else:
+        await asyncio.to_thread(migrator.migrate, settings.db_path, secrets)
+    # PostgresDatabase has Database's interface (read, write, read_report, fetchone, fetchall, close).
+    return cast(Database, await open_database(settings))
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings.from_env()
 
@@ -100,9 +113,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         ready = settings.with_signing_key()
         secrets = SecretBox(ready.jwt_secret)
-        await asyncio.to_thread(migrator.migrate, ready.db_path, secrets)
-        db = Database(ready.db_path)
-        await db.open()
+        db = await migrated_database(ready, secrets)
         backplane = backplane_for(ready.redis_url, ready.redis_prefix)  # REDIS_URL: shared with other processes
         await backplane.start()
         hub = Hub(sockets_per_address=ready.sockets_per_address, backplane=backplane)
@@ -128,7 +139,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         gc.collect()
         gc.freeze()
         gc.set_threshold(50_000, 20, 100)
-        log.info("handoff ready (database %s)", settings.db_path)
+        log.info("handoff ready (database %s)", redact(ready.database_url) if ready.database_url else ready.db_path)
         try:
             yield
         finally:

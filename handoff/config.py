@@ -145,8 +145,18 @@ class Settings:
 
     def with_signing_key(self) -> Settings:
         """These settings with `jwt_secret` filled in: from JWT_SECRET, else the key file beside the
-        database (created on first start). Called by the app's startup, never by the constructor."""
+        database (created on first start). Called by the app's startup, never by the constructor.
+        On PostgreSQL (DATABASE_URL) there is no database file to keep a key beside: JWT_SECRET is required."""
+        if self.database_url and not self.jwt_secret:
+            raise MissingSecret(
+                "DATABASE_URL is set but JWT_SECRET is not: set JWT_SECRET to the same long random value on"
+                " every process (with PostgreSQL there is no database file to keep a generated key beside)"
+            )
         return self if self.jwt_secret else replace(self, jwt_secret=load_or_create_secret(self.db_path))
+
+
+class MissingSecret(RuntimeError):
+    """A setting the server cannot start without."""
 
 
 def existing_jwt_secret(db_path: str, env: Mapping[str, str] | None = None) -> str:

@@ -7,7 +7,8 @@ A folder's own conftest.py keeps only what that folder alone uses.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+import secrets
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -33,18 +34,48 @@ CHROMIUM_ARGS = [
 ]
 
 
+BACKENDS = pytest.mark.parametrize("backend", ["sqlite", "postgresql"], indirect=True, scope="module")
+"""`pytestmark = BACKENDS` runs a module's tests on both databases: its `server`, `fresh_server` and
+`make_server` then run on a fresh scratch PostgreSQL database for the "postgresql" run."""
+
+
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+def backend(request: pytest.FixtureRequest) -> str:
+    """The database the module's servers run on: "sqlite" unless the module is parametrised with BACKENDS."""
+    return str(getattr(request, "param", "sqlite"))
+
+
+@pytest.fixture(scope="module")
+def make_server(backend: str, request: pytest.FixtureRequest) -> Iterator[Callable[..., LiveServer]]:
+    """LiveServer(workdir, **env) on the module's backend; every scratch PostgreSQL database is dropped after."""
+    made: list[str] = []
+
+    def make(workdir: Path, **env: str) -> LiveServer:
+        if backend == "postgresql":
+            scratch: ScratchDatabases = request.getfixturevalue("pg_databases")
+            made.append(scratch.create())
+            env = {"DATABASE_URL": made[-1], "JWT_SECRET": "test-" + secrets.token_urlsafe(32), **env}
+        return LiveServer(workdir, **env)
+
+    yield make
+    if made:
+        scratch = request.getfixturevalue("pg_databases")
+        for url in made:
+            scratch.drop(url)
+
+
+@pytest.fixture(scope="module")
+def server(make_server: Callable[..., LiveServer], tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
     """One real server per test module; tests isolate themselves with their own tenants."""
-    live = LiveServer(tmp_path_factory.mktemp("server")).start()
+    live = make_server(tmp_path_factory.mktemp("server")).start()
     yield live
     live.stop()
 
 
 @pytest.fixture
-def fresh_server(tmp_path: Path) -> Iterator[LiveServer]:
+def fresh_server(make_server: Callable[..., LiveServer], tmp_path: Path) -> Iterator[LiveServer]:
     """A server with a brand-new database for tests that need one to themselves."""
-    live = LiveServer(tmp_path)
+    live = make_server(tmp_path)
     yield live
     live.stop()
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -11,7 +12,7 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -46,6 +47,11 @@ class LiveServer:
         self.port = free_port()
         self.process: subprocess.Popen[bytes] | None = None
         self.log_path = workdir / "server.log"
+
+    @property
+    def database_url(self) -> str:
+        """The PostgreSQL database the server runs on, or "" when it runs on its SQLite file."""
+        return self.env.get("DATABASE_URL", "")
 
     @property
     def url(self) -> str:
@@ -229,9 +235,31 @@ def staff_socket(server: LiveServer, token: str) -> Sock:
 # ---- reading the server's database directly, and waiting for asynchronous outcomes ----
 
 
+@contextlib.contextmanager
+def database(server: LiveServer) -> Iterator[Any]:
+    """A connection of the test's own to the server's database (its SQLite file, or its PostgreSQL database
+    through the store's adapter: `?` placeholders on both), committed on leaving."""
+    if not server.database_url:
+        with contextlib.closing(sqlite3.connect(server.db_path)) as conn, conn:
+            yield conn
+        return
+    import psycopg
+
+    from handoff.store.pg_adapter import PgConnection, configure
+
+    with psycopg.connect(server.database_url) as raw:
+        configure(raw)
+        yield PgConnection(raw)
+
+
 def query(server: LiveServer, sql: str, *params: Any) -> list[tuple[Any, ...]]:
-    with sqlite3.connect(server.db_path) as conn:
-        return conn.execute(sql, params).fetchall()
+    with database(server) as conn:
+        return [tuple(row) for row in conn.execute(sql, params).fetchall()]
+
+
+def execute(server: LiveServer, sql: str, *params: Any) -> None:
+    with database(server) as conn:
+        conn.execute(sql, params)
 
 
 def eventually(check: Callable[[], Any], timeout: float = 10.0) -> Any:
@@ -246,9 +274,10 @@ def eventually(check: Callable[[], Any], timeout: float = 10.0) -> Any:
 
 
 def message_row(server: LiveServer, message_id: int) -> dict[str, Any]:
-    with sqlite3.connect(server.db_path) as conn:
-        conn.row_factory = sqlite3.Row
-        return dict(conn.execute("SELECT * FROM messages WHERE id = ?", (message_id,)).fetchone())
+    with database(server) as conn:
+        cursor = conn.execute("SELECT * FROM messages WHERE id = ?", (message_id,))
+        names = [column[0] for column in cursor.description]
+        return dict(zip(names, cursor.fetchone(), strict=True))
 
 
 def status_is(server: LiveServer, message_id: int, status: str) -> Callable[[], bool]:

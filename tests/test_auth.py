@@ -13,11 +13,15 @@ import jwt
 import pytest
 from websockets.exceptions import ConnectionClosed
 
+from tests.conftest import BACKENDS
 from tests.support import Api, LiveServer, add_user, admin_api, login, make_tenant, staff_socket
+
+pytestmark = BACKENDS
 
 
 def secret_of(server: LiveServer) -> str:
-    return Path(f"{server.db_path}.jwt-secret").read_text().strip()
+    """JWT_SECRET when the test set it (always on PostgreSQL), else the key file beside the SQLite file."""
+    return server.env.get("JWT_SECRET") or Path(f"{server.db_path}.jwt-secret").read_text().strip()
 
 
 def me(server: LiveServer, token: str) -> httpx.Response:
@@ -330,4 +334,5 @@ def test_first_start_generates_a_random_admin_password_once(fresh_server: LiveSe
     assert login(fresh_server, fresh_server.admin_email, password)["user"]["role"] == "admin"
     fresh_server.restart()
     assert fresh_server.log().count("password:") == 1  # shown once, never again
-    assert Path(f"{fresh_server.db_path}.jwt-secret").stat().st_mode & 0o077 == 0
+    if not fresh_server.database_url:  # the generated key file sits beside the SQLite file only
+        assert Path(f"{fresh_server.db_path}.jwt-secret").stat().st_mode & 0o077 == 0

@@ -7,23 +7,31 @@ import json
 import random
 import secrets
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
 import httpx
 import pytest
 
+from tests.conftest import BACKENDS
 from tests.fakes import Reply
 from tests.fakes.graph_api import FakeGraph, temporarily_unavailable
 from tests.fakes.twilio_api import FakeTwilio, server_error, signature, webhook_params
 from tests.support import Api, LiveServer, eventually, make_tenant, status_is
 
+pytestmark = BACKENDS
+
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory, twilio: FakeTwilio, graph: FakeGraph) -> Iterator[LiveServer]:
+def server(
+    make_server: Callable[..., LiveServer],
+    tmp_path_factory: pytest.TempPathFactory,
+    twilio: FakeTwilio,
+    graph: FakeGraph,
+) -> Iterator[LiveServer]:
     """No PUBLIC_BASE_URL: the status-callback base is learned from signed webhooks."""
-    live = LiveServer(
+    live = make_server(
         tmp_path_factory.mktemp("channel-settings"),
         TWILIO_API_BASE=twilio.url,
         GRAPH_API_BASE=graph.base,

@@ -5,7 +5,10 @@ from __future__ import annotations
 
 import httpx
 
+from tests.conftest import BACKENDS
 from tests.support import LiveServer, add_user, make_tenant, staff_socket, visitor_session, visitor_socket
+
+pytestmark = BACKENDS
 
 
 def visitor_says(server: LiveServer, session: dict, text: str) -> dict:

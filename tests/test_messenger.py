@@ -6,10 +6,9 @@ from __future__ import annotations
 import json
 import random
 import secrets
-import sqlite3
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -18,12 +17,14 @@ from typing import Any
 import httpx
 import pytest
 
+from tests.conftest import BACKENDS
 from tests.fakes import PASS
 from tests.fakes.graph_api import FakeGraph, hub_signature, no_matching_user, rate_limited, temporarily_unavailable
 from tests.support import (
     Api,
     LiveServer,
     eventually,
+    execute,
     is_update,
     make_tenant,
     message_row,
@@ -32,10 +33,14 @@ from tests.support import (
     status_is,
 )
 
+pytestmark = BACKENDS
+
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory, graph: FakeGraph) -> Iterator[LiveServer]:
-    live = LiveServer(
+def server(
+    make_server: Callable[..., LiveServer], tmp_path_factory: pytest.TempPathFactory, graph: FakeGraph
+) -> Iterator[LiveServer]:
+    live = make_server(
         tmp_path_factory.mktemp("messenger"),
         GRAPH_API_BASE=graph.base,
         OUTBOX_BASE_DELAY_SECONDS="0.05",
@@ -161,8 +166,7 @@ def page(server: LiveServer, graph: FakeGraph) -> Page:
 
 def set_last_customer_message(server: LiveServer, conversation_id: int, ago: timedelta) -> None:
     moment = (datetime.now(UTC) - ago).strftime("%Y-%m-%dT%H:%M:%S.000Z")
-    with sqlite3.connect(server.db_path) as conn:
-        conn.execute("UPDATE conversations SET last_customer_message_at = ? WHERE id = ?", (moment, conversation_id))
+    execute(server, "UPDATE conversations SET last_customer_message_at = ? WHERE id = ?", moment, conversation_id)
 
 
 # ---- inbound --------------------------------------------------------------------------------------
@@ -315,8 +319,7 @@ def test_watermark_covers_only_what_was_sent_before_it(server: LiveServer, graph
     eventually(status_is(server, second, "sent"))
     # As if the first went out a minute ago: read 30 s ago is beyond the clock-skew allowance of either send.
     minute_ago = (datetime.now(UTC) - timedelta(minutes=1)).strftime("%Y-%m-%dT%H:%M:%S.000Z")
-    with sqlite3.connect(server.db_path) as conn:
-        conn.execute("UPDATE outbox SET sent_at = ? WHERE message_id = ?", (minute_ago, first))
+    execute(server, "UPDATE outbox SET sent_at = ? WHERE message_id = ?", minute_ago, first)
     read_at = now_ms() - 30_000
     page.post([page.entry(page.receipt(user, "read", read_at))])
     eventually(status_is(server, first, "read"))

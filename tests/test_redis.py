@@ -21,7 +21,10 @@ from starlette.websockets import WebSocket
 from handoff.live.hub import Hub, Socket
 from handoff.live.redis_backplane import RedisBackplane
 from handoff.redis_limits import RedisLimiter
+from tests.conftest import BACKENDS
 from tests.support import LiveServer, eventually, make_tenant, query, staff_socket, visitor_session, visitor_socket
+
+pytestmark = BACKENDS
 
 T = TypeVar("T")
 
@@ -68,8 +71,10 @@ class Peer:
 
 
 @pytest.fixture
-def deployment(tmp_path: Path, redis_url: str, redis_prefix: str) -> Iterator[tuple[LiveServer, Peer]]:
-    server = LiveServer(tmp_path, REDIS_URL=redis_url, REDIS_PREFIX=redis_prefix, IP_REQUESTS_PER_MINUTE="40")
+def deployment(
+    make_server: Callable[..., LiveServer], tmp_path: Path, redis_url: str, redis_prefix: str
+) -> Iterator[tuple[LiveServer, Peer]]:
+    server = make_server(tmp_path, REDIS_URL=redis_url, REDIS_PREFIX=redis_prefix, IP_REQUESTS_PER_MINUTE="40")
     server.start()
     peer = Peer(redis_url, redis_prefix)
     yield server, peer

@@ -5,9 +5,8 @@ from __future__ import annotations
 
 import random
 import secrets
-import sqlite3
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,6 +15,7 @@ from typing import Any
 import httpx
 import pytest
 
+from tests.conftest import BACKENDS
 from tests.fakes import Reply
 from tests.fakes.twilio_api import (
     FakeTwilio,
@@ -29,6 +29,7 @@ from tests.support import (
     Api,
     LiveServer,
     eventually,
+    execute,
     is_update,
     make_tenant,
     message_row,
@@ -40,8 +41,10 @@ from tests.support import (
 PUBLIC = "https://handoff.example.test"  # as if behind a TLS-terminating proxy: Twilio signs this URL
 EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
 
+pytestmark = BACKENDS
 
-def sms_server(workdir: Path, twilio: FakeTwilio, **env: str) -> LiveServer:
+
+def sms_server(make_server: Callable[..., LiveServer], workdir: Path, twilio: FakeTwilio, **env: str) -> LiveServer:
     settings = {
         "TWILIO_API_BASE": twilio.url,
         "PUBLIC_BASE_URL": PUBLIC,
@@ -49,12 +52,14 @@ def sms_server(workdir: Path, twilio: FakeTwilio, **env: str) -> LiveServer:
         "OUTBOX_MAX_DELAY_SECONDS": "0.5",
         **env,
     }
-    return LiveServer(workdir, **settings)
+    return make_server(workdir, **settings)
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory, twilio: FakeTwilio) -> Iterator[LiveServer]:
-    live = sms_server(tmp_path_factory.mktemp("sms"), twilio).start()
+def server(
+    make_server: Callable[..., LiveServer], tmp_path_factory: pytest.TempPathFactory, twilio: FakeTwilio
+) -> Iterator[LiveServer]:
+    live = sms_server(make_server, tmp_path_factory.mktemp("sms"), twilio).start()
     yield live
     live.stop()
 
@@ -398,9 +403,9 @@ def test_permanent_error_fails_at_once_with_the_code_shown(
 
 
 @pytest.fixture
-def live(tmp_path: Path, twilio: FakeTwilio) -> Iterator[LiveServer]:
+def live(make_server: Callable[..., LiveServer], tmp_path: Path, twilio: FakeTwilio) -> Iterator[LiveServer]:
     """A server of its own, for tests that stop and restart it."""
-    server = sms_server(tmp_path, twilio)
+    server = sms_server(make_server, tmp_path, twilio)
     server.env["PUBLIC_BASE_URL"] = server.url  # Twilio reaches this server directly: no proxy in between
     yield server.start()
     server.stop()
@@ -452,9 +457,12 @@ def test_each_number_lands_in_its_own_tenant(server: LiveServer, twilio: FakeTwi
 
 def test_sms_not_connected_is_a_clear_409(server: LiveServer, shop: SmsShop) -> None:
     _, conversation_id = open_conversation(shop)
-    with sqlite3.connect(server.db_path) as conn:  # e.g. the credentials were removed
-        conn.execute(
-            "UPDATE channel_accounts SET config = json_remove(config, '$.auth_token') WHERE address = ?", (shop.number,)
-        )
+    # e.g. the credentials were removed
+    removed = (
+        "CAST(CAST(config AS jsonb) - 'auth_token' AS TEXT)"
+        if server.database_url
+        else "json_remove(config, '$.auth_token')"
+    )
+    execute(server, f"UPDATE channel_accounts SET config = {removed} WHERE address = ?", shop.number)
     refused = shop.reply(conversation_id, "hello?")
     assert refused.status_code == 409 and "not connected" in refused.json()["detail"]

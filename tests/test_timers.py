@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
-import sqlite3
 import time
+from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 
 import httpx
 
 from handoff.store.database import iso, parse_iso
+from tests.conftest import BACKENDS
 from tests.support import (
     LiveServer,
     admin_api,
     eventually,
+    execute,
     make_tenant,
     query,
     staff_socket,
@@ -21,13 +23,17 @@ from tests.support import (
     visitor_socket,
 )
 
+pytestmark = BACKENDS
+
 
 def widget_key(server: LiveServer) -> str:
     return str(admin_api(server).get("/api/v1/tenant").json()["widget_key"])
 
 
-def test_unanswered_message_escalates_and_a_reply_clears_it(tmp_path: Path) -> None:
-    server = LiveServer(tmp_path, ESCALATE_AFTER_SECONDS="0.5", AUTO_CLOSE_MINUTES="10").start()
+def test_unanswered_message_escalates_and_a_reply_clears_it(
+    make_server: Callable[..., LiveServer], tmp_path: Path
+) -> None:
+    server = make_server(tmp_path, ESCALATE_AFTER_SECONDS="0.5", AUTO_CLOSE_MINUTES="10").start()
     try:
         admin = admin_api(server)
         staff = staff_socket(server, admin.token or "")
@@ -56,8 +62,10 @@ def test_unanswered_message_escalates_and_a_reply_clears_it(tmp_path: Path) -> N
         server.stop()
 
 
-def test_idle_conversation_auto_closes_with_a_system_message(tmp_path: Path) -> None:
-    server = LiveServer(tmp_path, AUTO_CLOSE_MINUTES="0.02", ESCALATE_AFTER_SECONDS="300").start()
+def test_idle_conversation_auto_closes_with_a_system_message(
+    make_server: Callable[..., LiveServer], tmp_path: Path
+) -> None:
+    server = make_server(tmp_path, AUTO_CLOSE_MINUTES="0.02", ESCALATE_AFTER_SECONDS="300").start()
     try:
         admin = admin_api(server)
         other_admin, other_key = make_tenant(server)  # idle conversations are found tenant by tenant
@@ -78,8 +86,10 @@ def test_idle_conversation_auto_closes_with_a_system_message(tmp_path: Path) -> 
         server.stop()
 
 
-def test_acknowledged_messages_and_timers_survive_a_crash(tmp_path: Path) -> None:
-    server = LiveServer(tmp_path, ESCALATE_AFTER_SECONDS="60", AUTO_CLOSE_MINUTES="10").start()
+def test_acknowledged_messages_and_timers_survive_a_crash(
+    make_server: Callable[..., LiveServer], tmp_path: Path
+) -> None:
+    server = make_server(tmp_path, ESCALATE_AFTER_SECONDS="60", AUTO_CLOSE_MINUTES="10").start()
     try:
         session = visitor_session(server, widget_key(server))
         visitor = visitor_socket(server, session)
@@ -93,9 +103,8 @@ def test_acknowledged_messages_and_timers_survive_a_crash(tmp_path: Path) -> Non
         # moved back past it rather than waited out.
         [(escalated, awaiting_since)] = query(server, "SELECT escalated, awaiting_since FROM conversations")
         assert escalated == 0 and awaiting_since is not None
-        with sqlite3.connect(server.db_path) as conn:
-            past_deadline = iso(parse_iso(awaiting_since) - timedelta(seconds=61))
-            conn.execute("UPDATE conversations SET awaiting_since = ?", (past_deadline,))
+        past_deadline = iso(parse_iso(awaiting_since) - timedelta(seconds=61))
+        execute(server, "UPDATE conversations SET awaiting_since = ?", past_deadline)
         server.start()
         admin = admin_api(server)
         conversation_id = admin.get("/admin/api/convos").json()["conversations"][0]["id"]

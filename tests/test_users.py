@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import uuid
 
+from tests.conftest import BACKENDS
 from tests.support import LiveServer, add_user, make_tenant
+
+pytestmark = BACKENDS
 
 EMAIL_TAKEN = {"detail": "this email address is already in use; use another address"}
 

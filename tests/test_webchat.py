@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sqlite3
 import uuid
 
 import httpx
@@ -10,15 +9,19 @@ import pytest
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 from websockets.sync.client import connect
 
+from tests.conftest import BACKENDS
 from tests.support import (
     Api,
     LiveServer,
     Sock,
     make_tenant,
+    query,
     staff_socket,
     visitor_session,
     visitor_socket,
 )
+
+pytestmark = BACKENDS
 
 
 @pytest.fixture
@@ -56,9 +59,8 @@ def test_message_acked_after_commit_and_seen_live_by_staff(server: LiveServer, s
     visitor.send({"type": "message", "text": "Hello, is my order shipped?", "client_id": client_id})
     ack = visitor.recv_until(lambda f: f["type"] == "ack")
     assert ack["client_id"] == client_id and isinstance(ack["message_id"], int)
-    # The ack means committed: an independent connection to the file sees the row right now.
-    with sqlite3.connect(server.db_path) as conn:
-        row = conn.execute("SELECT text, sender FROM messages WHERE id = ?", (ack["message_id"],)).fetchone()
+    # The ack means committed: an independent connection to the database sees the row right now.
+    [row] = query(server, "SELECT text, sender FROM messages WHERE id = ?", ack["message_id"])
     assert row == ("Hello, is my order shipped?", "visitor")
     event = staff.recv_until(lambda f: is_message(f))
     assert event["message"]["id"] == ack["message_id"]

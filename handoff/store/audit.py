@@ -86,7 +86,7 @@ def event_json(row: sqlite3.Row) -> dict[str, Any]:
 def list_events(conn: sqlite3.Connection, tenant_id: int, *, before: int | None, limit: int) -> list[dict[str, Any]]:
     """A tenant's audit log, newest first, below the id `before`."""
     rows = conn.execute(
-        "SELECT * FROM events WHERE tenant_id = ? AND (? IS NULL OR id < ?) ORDER BY id DESC LIMIT ?",
+        "SELECT * FROM events WHERE tenant_id = ? AND (CAST(? AS BIGINT) IS NULL OR id < ?) ORDER BY id DESC LIMIT ?",
         (tenant_id, before, before, limit),
     )
     return [event_json(row) for row in rows]

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from handoff.crypto import SecretBox, SecretUnreadable, is_sealed
+from handoff.store.backend import dialect
 from handoff.store.database import now_iso
 
 log = logging.getLogger("handoff.channels")
@@ -93,9 +94,13 @@ def by_address(conn: sqlite3.Connection, box: SecretBox, channel: str, address: 
 
 def sms_by_account_sid(conn: sqlite3.Connection, box: SecretBox, account_sid: str) -> Account | None:
     """The first SMS account of a Twilio account (status callbacks after a tenant changed numbers)."""
+    sid = (
+        "CAST(config AS jsonb) ->> 'account_sid'"
+        if dialect(conn) == "postgresql"
+        else "json_extract(config, '$.account_sid')"
+    )
     row = conn.execute(
-        f"SELECT {COLUMNS} FROM channel_accounts WHERE channel = 'sms'"
-        " AND json_extract(config, '$.account_sid') = ? ORDER BY id LIMIT 1",
+        f"SELECT {COLUMNS} FROM channel_accounts WHERE channel = 'sms' AND {sid} = ? ORDER BY id LIMIT 1",
         (account_sid,),
     ).fetchone()
     return _account(row, box) if row else None

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import sqlite3
 
+from handoff.store.backend import dialect
 from handoff.store.database import row_or_none
 
 
@@ -44,10 +45,11 @@ def advance_staff_read(conn: sqlite3.Connection, tenant_id: int, conversation_id
     """Move staff's read mark to `message_id` (capped at the last message) when that is past the current
     mark; returns the new mark, or None when it was not past it or the conversation is not this tenant's.
 
-    SQLite-specific: scalar two-argument `min` (PostgreSQL spells it `least`)."""
+    The scalar two-argument `min` is spelled `least` on PostgreSQL."""
+    least = "least" if dialect(conn) == "postgresql" else "min"
     row = row_or_none(
         conn.execute(
-            "UPDATE conversations SET staff_read_message_id = min(?, coalesce(last_message_id, 0))"
+            f"UPDATE conversations SET staff_read_message_id = {least}(?, coalesce(last_message_id, 0))"
             " WHERE id = ? AND tenant_id = ? AND staff_read_message_id < ? RETURNING id, staff_read_message_id",
             (message_id, conversation_id, tenant_id, message_id),
         )

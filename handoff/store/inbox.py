@@ -6,6 +6,7 @@ import sqlite3
 from dataclasses import dataclass
 from typing import Any
 
+from handoff.store.backend import dialect
 from handoff.store.conversations import CONVERSATION_SELECT, MESSAGE_SELECT, conversations_json, message_json
 
 
@@ -35,7 +36,10 @@ def conversation_page(
         params.append(wanted.assignee_id)
     if wanted.contact_text:
         like = "%" + wanted.contact_text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-        where.append("(ct.name LIKE ? ESCAPE '\\' OR ct.email LIKE ? ESCAPE '\\' OR ct.phone LIKE ? ESCAPE '\\')")
+        like_op = "ILIKE" if dialect(conn) == "postgresql" else "LIKE"  # SQLite's LIKE ignores case already
+        where.append(
+            f"(ct.name {like_op} ? ESCAPE '\\' OR ct.email {like_op} ? ESCAPE '\\' OR ct.phone {like_op} ? ESCAPE '\\')"
+        )
         params += [like, like, like]
     if wanted.before:
         where.append("(c.last_message_at, c.id) < (?, ?)")

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import sqlite3
 
-from handoff.store.database import one_row, row_or_none
+from handoff.store.backend import dialect
+from handoff.store.database import IntegrityError, one_row, row_or_none
 
 
 def set_status(conn: sqlite3.Connection, message_id: int, status: str, error: str | None) -> None:
@@ -34,10 +35,19 @@ def by_provider_id(conn: sqlite3.Connection, channel: str, provider_id: str) -> 
 def record_provider_id(conn: sqlite3.Connection, message_id: int, provider_id: str) -> bool:
     """Note the platform's id for a sent message; False (and nothing written) when another message of the
     channel already holds that id."""
+    # messages_provider is unique per channel. SQLite undoes the failed statement alone; PostgreSQL aborts
+    # the whole transaction, so there the statement runs inside a savepoint of its own.
+    postgres = dialect(conn) == "postgresql"
+    if postgres:
+        conn.execute("SAVEPOINT provider_id")
     try:
         conn.execute("UPDATE messages SET provider_id = ? WHERE id = ?", (provider_id, message_id))
-    except sqlite3.IntegrityError:  # messages_provider is unique per channel; the statement alone is undone
+    except IntegrityError:
+        if postgres:
+            conn.execute("ROLLBACK TO SAVEPOINT provider_id")
         return False
+    if postgres:
+        conn.execute("RELEASE SAVEPOINT provider_id")
     return True
 
 

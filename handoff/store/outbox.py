@@ -28,7 +28,7 @@ def due_heads(conn: sqlite3.Connection) -> list[sqlite3.Row]:
     rows: list[sqlite3.Row] = conn.execute(
         "SELECT id, next_attempt_at FROM (SELECT o.id, o.next_attempt_at, row_number() OVER"
         " (PARTITION BY m.conversation_id ORDER BY o.id) AS place FROM outbox o JOIN messages m ON m.id = o.message_id"
-        " WHERE o.state = 'pending') WHERE place = 1 ORDER BY next_attempt_at LIMIT 500"
+        " WHERE o.state = 'pending') AS heads WHERE place = 1 ORDER BY next_attempt_at LIMIT 500"
     ).fetchall()
     return rows
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 import sqlite3
 from dataclasses import dataclass
 
+from handoff.store.backend import dialect
 from handoff.store.database import now_iso, row_or_none
 
 CREDENTIAL_COLUMNS = "id, tenant_id, email, name, role, disabled, password_hash"
@@ -49,8 +50,12 @@ def _credentials(row: sqlite3.Row | None) -> Credentials | None:
 
 
 def credentials_by_email(conn: sqlite3.Connection, email: str) -> Credentials | None:
-    """`email` as stored: trimmed and lower-cased by the caller."""
-    return _credentials(row_or_none(conn.execute(f"SELECT {CREDENTIAL_COLUMNS} FROM users WHERE email = ?", (email,))))
+    """`email` as stored: trimmed and lower-cased by the caller. SQLite's column is COLLATE NOCASE; on
+    PostgreSQL `lower(email)` is what the unique index covers."""
+    column = "lower(email)" if dialect(conn) == "postgresql" else "email"
+    return _credentials(
+        row_or_none(conn.execute(f"SELECT {CREDENTIAL_COLUMNS} FROM users WHERE {column} = ?", (email,)))
+    )
 
 
 def credentials_of(conn: sqlite3.Connection, user_id: int) -> Credentials | None:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import sqlite3
 
+from handoff.store.backend import dialect
 from handoff.store.database import row_or_none
 
 # Per tick: a backlog (after downtime) is worked off over several ticks rather than in one long write.
@@ -17,13 +18,18 @@ _AWAITING = (
     "FROM conversations WHERE status = 'open' AND escalated = 0 AND awaiting_since IS NOT NULL AND awaiting_since <= ?"
 )
 
-# SQLite-specific (`INDEXED BY`): open conversations idle since before a cutoff, read as the oldest end of
-# each tenant's range of the one index on open conversations (an index of its own would be rewritten on
-# every message). A PostgreSQL store needs its own form of this query.
+# Open conversations idle since before a cutoff. On SQLite (`INDEXED BY`) read as the oldest end of each
+# tenant's range of the one index on open conversations (an index of its own would be rewritten on every
+# message); PostgreSQL has no INDEXED BY and its planner chooses for itself.
 _IDLE_OPEN_SQLITE = (
     "FROM tenants t CROSS JOIN conversations c INDEXED BY conversations_open"
     " WHERE c.tenant_id = t.id AND c.status = 'open' AND c.last_message_at <= ?"
 )
+_IDLE_OPEN_PG = "FROM conversations c WHERE c.status = 'open' AND c.last_message_at <= ?"
+
+
+def _idle_open(conn: sqlite3.Connection) -> str:
+    return _IDLE_OPEN_PG if dialect(conn) == "postgresql" else _IDLE_OPEN_SQLITE
 
 
 def any_due_for_escalation(conn: sqlite3.Connection, cutoff: str) -> bool:
@@ -38,11 +44,11 @@ def due_for_escalation(conn: sqlite3.Connection, cutoff: str) -> list[sqlite3.Ro
 
 
 def any_idle(conn: sqlite3.Connection, cutoff: str) -> bool:
-    """Whether an open conversation, of any tenant, has had no message since `cutoff` (SQLite-specific)."""
-    return row_or_none(conn.execute(f"SELECT 1 {_IDLE_OPEN_SQLITE} LIMIT 1", (cutoff,))) is not None
+    """Whether an open conversation, of any tenant, has had no message since `cutoff`."""
+    return row_or_none(conn.execute(f"SELECT 1 {_idle_open(conn)} LIMIT 1", (cutoff,))) is not None
 
 
 def idle(conn: sqlite3.Connection, cutoff: str) -> list[sqlite3.Row]:
-    """Up to BATCH such conversations (whole rows; SQLite-specific)."""
-    rows: list[sqlite3.Row] = conn.execute(f"SELECT c.* {_IDLE_OPEN_SQLITE} LIMIT {BATCH}", (cutoff,)).fetchall()
+    """Up to BATCH such conversations (whole rows)."""
+    rows: list[sqlite3.Row] = conn.execute(f"SELECT c.* {_idle_open(conn)} LIMIT {BATCH}", (cutoff,)).fetchall()
     return rows

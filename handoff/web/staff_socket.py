@@ -35,6 +35,10 @@ class StaffFrames:
         self.ctx, self.staff = ctx, staff
         self.last_typing: dict[int, float] = {}
         self.pending: set[asyncio.Task[None]] = set()
+        # SQLite's one writer stores writes in the order they were queued; PostgreSQL runs them concurrently,
+        # so there each send waits for the one before it.
+        self.chain_sends = bool(ctx.settings.database_url)
+        self.last_send: asyncio.Task[None] | None = None
 
     async def __call__(self, sock: Socket, frame: dict[str, Any]) -> None:
         kind = frame["type"]
@@ -50,19 +54,23 @@ class StaffFrames:
         if kind == "typing":
             await self.typing(conversation_id)
         elif kind == "send":
-            self.in_background(self.send(sock, frame))
+            after = self.last_send if self.chain_sends else None
+            self.last_send = self.in_background(self.send(sock, frame, after))
         else:
             self.in_background(conversations.staff_read(self.ctx, self.staff, conversation_id, message_id))
 
-    def in_background(self, work: Coroutine[Any, Any, None]) -> None:
+    def in_background(self, work: Coroutine[Any, Any, None]) -> asyncio.Task[None]:
         """Don't hold this socket's reader for a commit: the next frame is read straight away. Tasks start
         in arrival order, so one member's sends are stored in the order they were typed."""
         task = asyncio.create_task(work)
         self.pending.add(task)
         task.add_done_callback(self.pending.discard)
+        return task
 
-    async def send(self, sock: Socket, frame: dict[str, Any]) -> None:
+    async def send(self, sock: Socket, frame: dict[str, Any], after: asyncio.Task[None] | None = None) -> None:
         client_id = frame.get("client_id")
+        if after is not None:
+            await asyncio.wait([after])  # its outcome is its own; only the order matters here
         try:
             body = SendBody.model_validate({k: frame.get(k) for k in ("conversation_id", "text", "client_id")})
             stored = await conversations.staff_send(

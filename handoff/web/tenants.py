@@ -17,6 +17,7 @@ from handoff.identity import Staff
 from handoff.security import hash_password
 from handoff.store import channels, tenants
 from handoff.store.audit import record_event, staff_event
+from handoff.store.database import IntegrityError
 from handoff.store.users import insert_user
 from handoff.web.deps import AdminOnly, CurrentStaff
 from handoff.web.schemas import BusinessHours
@@ -220,6 +221,6 @@ async def create_tenant_endpoint(body: NewTenant, ctx: Ctx, admin: AdminOnly) ->
 
     try:
         tenant_id, widget_key = await ctx.db.write(write)
-    except sqlite3.IntegrityError:
+    except IntegrityError:
         raise HTTPException(status.HTTP_409_CONFLICT, "a user with this email already exists") from None
     return {"id": tenant_id, "widget_key": widget_key}

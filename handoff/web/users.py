@@ -16,6 +16,7 @@ from handoff.security import hash_password, password_problem
 from handoff.store import sessions
 from handoff.store import users as store
 from handoff.store.audit import staff_event
+from handoff.store.database import IntegrityError
 from handoff.web.deps import AdminOnly, CurrentStaff
 from handoff.web.params import IdPath
 from handoff.web.schemas import Role
@@ -82,7 +83,7 @@ async def create_user(body: NewUser, ctx: Ctx, admin: AdminOnly) -> dict[str, An
 
     try:
         created = await ctx.db.write(write)
-    except sqlite3.IntegrityError:
+    except IntegrityError:
         # Emails are unique on the whole server (sign-in is by email alone), so an address used by another
         # business is refused too. The answer is the same as for one of the caller's own team and names no
         # one: the admin learns only that the address is taken.

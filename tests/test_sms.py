@@ -3,14 +3,9 @@ replies out through the outbox, status callbacks, STOP/START, retries and perman
 
 from __future__ import annotations
 
-import random
 import secrets
-import uuid
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
-from pathlib import Path
-from typing import Any
 
 import httpx
 import pytest
@@ -25,34 +20,21 @@ from tests.fakes.twilio_api import (
     too_many_requests,
     webhook_params,
 )
+from tests.sms_support import PUBLIC, SmsShop, new_sid, open_conversation, phone, sms_server, sms_shop
 from tests.support import (
-    Api,
     LiveServer,
     eventually,
     execute,
     is_update,
-    make_tenant,
     message_row,
     query,
     staff_socket,
     status_is,
 )
 
-PUBLIC = "https://handoff.example.test"  # as if behind a TLS-terminating proxy: Twilio signs this URL
 EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
 
 pytestmark = BACKENDS
-
-
-def sms_server(make_server: Callable[..., LiveServer], workdir: Path, twilio: FakeTwilio, **env: str) -> LiveServer:
-    settings = {
-        "TWILIO_API_BASE": twilio.url,
-        "PUBLIC_BASE_URL": PUBLIC,
-        "OUTBOX_BASE_DELAY_SECONDS": "0.05",
-        "OUTBOX_MAX_DELAY_SECONDS": "0.5",
-        **env,
-    }
-    return make_server(workdir, **settings)
 
 
 @pytest.fixture(scope="module")
@@ -69,110 +51,9 @@ def _fresh_fake(twilio: FakeTwilio) -> None:
     twilio.reset()
 
 
-# ---- helpers --------------------------------------------------------------------------------------
-
-
-def phone() -> str:
-    return "+1555" + "".join(random.choices("0123456789", k=7))
-
-
-def new_sid(prefix: str = "SM") -> str:
-    return prefix + uuid.uuid4().hex
-
-
-@dataclass
-class SmsShop:
-    server: LiveServer
-    admin: Api
-    account_sid: str
-    auth_token: str
-    number: str
-    public: str = PUBLIC
-
-    def webhook(
-        self, path: str, params: dict[str, str], *, token: str | None = None, url: str | None = None
-    ) -> httpx.Response:
-        signed = signature(token or self.auth_token, url or f"{self.public}{path}", params)
-        return httpx.post(f"{self.server.url}{path}", data=params, headers={"X-Twilio-Signature": signed})
-
-    def text_in(
-        self, body: str, sender: str, sid: str | None = None, media: tuple[tuple[str, str], ...] = (), **kw: Any
-    ) -> httpx.Response:
-        """What Twilio POSTs when `sender` texts our number."""
-        sid = sid or new_sid()
-        params = webhook_params(
-            MessageSid=sid,
-            SmsMessageSid=sid,
-            SmsSid=sid,
-            AccountSid=self.account_sid,
-            From=sender,
-            To=self.number,
-            Body=body,
-            NumMedia=str(len(media)),
-            NumSegments="1",
-            SmsStatus="received",
-            FromCountry="US",
-            ToCountry="US",
-        )
-        for n, (url, content_type) in enumerate(media):
-            params[f"MediaUrl{n}"] = url
-            params[f"MediaContentType{n}"] = content_type
-        return self.webhook("/webhooks/twilio/sms", params, **kw)
-
-    def status(self, sid: str, status: str, to: str, error_code: str | None = None, **kw: Any) -> httpx.Response:
-        """What Twilio POSTs to our StatusCallback."""
-        params = webhook_params(
-            MessageSid=sid,
-            SmsSid=sid,
-            MessageStatus=status,
-            SmsStatus=status,
-            AccountSid=self.account_sid,
-            From=self.number,
-            To=to,
-        )
-        if error_code:
-            params["ErrorCode"] = error_code
-        return self.webhook("/webhooks/twilio/status", params, **kw)
-
-    def conversation_of(self, sender: str) -> dict[str, Any]:
-        found = [
-            c
-            for c in self.admin.get("/admin/api/convos?status=all").json()["conversations"]
-            if c["contact"]["external_id"] == sender
-        ]
-        assert len(found) == 1, found
-        return found[0]
-
-    def reply(self, conversation_id: int, text: str) -> httpx.Response:
-        return self.admin.post("/admin/api/send", {"conversation_id": conversation_id, "text": text})
-
-    def requests(self, twilio: FakeTwilio) -> list[Any]:
-        """Message sends with this shop's account (not the ownership check made when it was saved)."""
-        return twilio.matching(f"/2010-04-01/Accounts/{self.account_sid}/Messages.json")
-
-
-def sms_shop(server: LiveServer, twilio: FakeTwilio, public: str = PUBLIC) -> SmsShop:
-    admin, _ = make_tenant(server)
-    shop = SmsShop(server, admin, "AC" + secrets.token_hex(16), secrets.token_hex(16), phone(), public)
-    twilio.add_account(shop.account_sid, shop.auth_token, shop.number)  # Twilio knows it before Handoff asks
-    response = admin.patch(
-        "/api/v1/tenant",
-        {"channels": {"sms": {"account_sid": shop.account_sid, "auth_token": shop.auth_token, "number": shop.number}}},
-    )
-    assert response.status_code == 200, response.text
-    assert response.json()["channels"]["sms"]["configured"] is True
-    return shop
-
-
 @pytest.fixture
 def shop(server: LiveServer, twilio: FakeTwilio) -> SmsShop:
     return sms_shop(server, twilio)
-
-
-def open_conversation(shop: SmsShop, sender: str | None = None) -> tuple[str, int]:
-    sender = sender or phone()
-    assert shop.text_in("Hi there", sender).status_code == 200
-    return sender, shop.conversation_of(sender)["id"]
 
 
 # ---- inbound --------------------------------------------------------------------------------------
@@ -397,47 +278,6 @@ def test_permanent_error_fails_at_once_with_the_code_shown(
     listed = shop.admin.get(f"/admin/api/conversations/{conversation_id}/messages").json()["messages"][-1]
     assert listed["status"] == "failed" and listed["error"].startswith("21211")
     staff.close()
-
-
-# ---- the outbox: durable across a restart, in order under retries ----------------------------------
-
-
-@pytest.fixture
-def live(make_server: Callable[..., LiveServer], tmp_path: Path, twilio: FakeTwilio) -> Iterator[LiveServer]:
-    """A server of its own, for tests that stop and restart it."""
-    server = sms_server(make_server, tmp_path, twilio)
-    server.env["PUBLIC_BASE_URL"] = server.url  # Twilio reaches this server directly: no proxy in between
-    yield server.start()
-    server.stop()
-
-
-def test_pending_reply_is_delivered_after_a_restart(live: LiveServer, twilio: FakeTwilio) -> None:
-    shop = sms_shop(live, twilio, public=live.url)
-    assert shop.text_in("Hello?", "+15557654321").status_code == 200
-    conversation_id = shop.conversation_of("+15557654321")["id"]
-    twilio.always = server_error()  # Twilio is down
-    message_id = shop.reply(conversation_id, "We are on it").json()["message_id"]
-    twilio.wait_for_requests(2, path=f"/2010-04-01/Accounts/{shop.account_sid}/Messages.json")
-    live.stop()
-    assert query(live, "SELECT state FROM outbox WHERE message_id = ?", message_id) == [("pending",)]
-    assert message_row(live, message_id)["status"] == "queued"
-
-    twilio.always = None  # Twilio is back; so are we
-    live.start()
-    eventually(status_is(live, message_id, "sent"))
-    assert [r.form["Body"] for r in twilio.sent()] == ["We are on it"]
-    assert twilio.sent()[0].form["StatusCallback"] == f"{live.url}/webhooks/twilio/status"
-
-
-def test_a_conversation_replies_are_never_reordered_by_retries(live: LiveServer, twilio: FakeTwilio) -> None:
-    shop = sms_shop(live, twilio, public=live.url)
-    shop.text_in("Hi", "+15557654322")
-    conversation_id = shop.conversation_of("+15557654322")["id"]
-    twilio.script(server_error(), server_error())
-    ids = [shop.reply(conversation_id, text).json()["message_id"] for text in ("one", "two", "three")]
-    for message_id in ids:
-        eventually(status_is(live, message_id, "sent"))
-    assert [r.form["Body"] for r in twilio.sent()] == ["one", "two", "three"]
 
 
 def test_each_number_lands_in_its_own_tenant(server: LiveServer, twilio: FakeTwilio) -> None:

@@ -16,6 +16,7 @@ from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
 
 from handoff.store.migrator import migrate
 from tests import redis_scratch
+from tests.cluster import Cluster
 from tests.fakes.graph_api import FakeGraph
 from tests.fakes.twilio_api import FakeTwilio
 from tests.pg import ADMIN_URL, ScratchDatabases, set_aside_when_unreachable, summary_line, unreachable
@@ -193,3 +194,25 @@ def redis_prefix(redis_url: str) -> Iterator[str]:
     prefix = redis_scratch.new_prefix()
     yield prefix
     redis_scratch.delete_prefix(redis_url, prefix)
+
+
+# ---- a multi-process deployment: PostgreSQL + Redis, several server processes --------------------------
+
+
+@pytest.fixture
+def make_cluster(
+    pg_databases: ScratchDatabases, redis_prefix: str, redis_url: str, tmp_path: Path
+) -> Iterator[Callable[..., Cluster]]:
+    """Cluster(size=3, **env): that many real server processes on one scratch PostgreSQL database and this
+    test's Redis prefix, started; stopped and the database dropped after the test."""
+    made: list[Cluster] = []
+
+    def make(size: int = 3, **env: str) -> Cluster:
+        url = pg_databases.create()
+        made.append(Cluster(tmp_path / f"cluster-{len(made)}", url, redis_url, redis_prefix, size, **env))
+        return made[-1].start()
+
+    yield make
+    for cluster in made:
+        cluster.stop()
+        pg_databases.drop(cluster.database_url)

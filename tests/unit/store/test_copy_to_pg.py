@@ -183,25 +183,73 @@ def test_a_database_of_something_else_is_refused_before_migrating(db_path: str, 
         assert target.execute("SELECT to_regclass('tenants')").fetchone() == (None,)
 
 
-def test_a_failure_mid_copy_leaves_the_target_empty_and_a_rerun_works(
-    db_path: str, source: sqlite3.Connection, fresh_pg_url: str
-) -> None:
-    seed_every_table(source)
-    # PostgreSQL text cannot hold NUL: this message fails its table's COPY, after the tables before it.
-    source.execute("UPDATE messages SET text = ? WHERE id = (SELECT max(id) FROM messages)", ("bad \x00 byte",))
-    with pytest.raises(psycopg.Error):
-        copy_to_postgres(db_path, fresh_pg_url)
-    with pg(fresh_pg_url) as target:
+BREAKAGES = {
+    # PostgreSQL text cannot hold NUL: the messages COPY fails, after the tables before it went in.
+    "nul byte": (
+        "UPDATE messages SET text = ? WHERE id = (SELECT max(id) FROM messages)",
+        ("bad \x00 byte",),
+        "UPDATE messages SET text = 'fixed' WHERE text = ?",
+        ("bad \x00 byte",),
+    ),
+    # A row whose parent is gone (written with foreign keys off): every row goes in, then putting the
+    # foreign keys back fails.
+    "orphan row": (
+        "UPDATE followups SET viewed_by = 999 WHERE id = (SELECT max(id) FROM followups)",
+        (),
+        "UPDATE followups SET viewed_by = NULL",
+        (),
+    ),
+}
+
+
+def holding_rows(url: str) -> list[str]:
+    with pg(url) as target:
         tables = [r[0] for r in target.execute("SELECT tablename FROM pg_tables WHERE schemaname = 'public'")]
         assert "messages" in tables  # migrated: the schema stays
-        holding = [
+        return [
             t
             for t in tables
             if t != "schema_migrations" and target.execute(f"SELECT count(*) FROM {t}").fetchone() != (0,)
         ]
-    assert holding == []
-    source.execute("UPDATE messages SET text = 'fixed' WHERE text = ?", ("bad \x00 byte",))
+
+
+@pytest.mark.parametrize("breakage", sorted(BREAKAGES))
+def test_a_failure_mid_copy_leaves_the_target_empty_and_a_rerun_works(
+    db_path: str, source: sqlite3.Connection, fresh_pg_url: str, breakage: str
+) -> None:
+    seed_every_table(source)
+    breaks, broken, mends, mended = BREAKAGES[breakage]
+    source.execute("PRAGMA foreign_keys = OFF")
+    source.execute(breaks, broken)
+    with pytest.raises(psycopg.Error):
+        copy_to_postgres(db_path, fresh_pg_url)
+    assert holding_rows(fresh_pg_url) == []
+    source.execute(mends, mended)
     assert copy_to_postgres(db_path, fresh_pg_url).counts["messages"] == 3
+
+
+def schema_of(url: str) -> set[tuple[str, ...]]:
+    with pg(url) as target:
+        indexes = target.execute("SELECT tablename, indexname, indexdef FROM pg_indexes WHERE schemaname = 'public'")
+        constraints = target.execute(
+            "SELECT conrelid::regclass::text, conname, pg_get_constraintdef(oid) FROM pg_constraint"
+            " WHERE connamespace = 'public'::regnamespace"
+        )
+        return {tuple(row) for row in [*indexes.fetchall(), *constraints.fetchall()]}
+
+
+def test_indexes_and_foreign_keys_are_back_as_migrated(
+    db_path: str, source: sqlite3.Connection, fresh_pg_url: str, pg_databases: Any
+) -> None:
+    seed_every_table(source)
+    copy_to_postgres(db_path, fresh_pg_url)
+    reference = pg_databases.create()
+    try:
+        migrator.migrate(reference)
+        assert schema_of(fresh_pg_url) == schema_of(reference)
+        assert any("FOREIGN KEY" in row[2] for row in schema_of(fresh_pg_url))
+    finally:
+        pg_databases.drop(reference)
 
 
 def test_a_source_behind_this_version_is_refused(tmp_path: Any, fresh_pg_url: str) -> None:

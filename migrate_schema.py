@@ -92,19 +92,17 @@ def signing_key_advice(db_path: str) -> str:
     """Visitor tokens and the sealed channel secrets depend on the SQLite deployment's JWT key: where to
     find it. The value itself is never printed (terminal scrollback and CI logs keep it)."""
     key_file = Path(f"{db_path}.jwt-secret")
+    keeps = ", so staff and visitor tokens and the stored channel secrets keep working"
     if read_env().get("JWT_SECRET", "").strip():
         where = "to the JWT_SECRET this SQLite deployment runs with (the one set here, in the environment or .env)"
     elif key_file.is_file():
         where = f'to the contents of {key_file}, e.g. JWT_SECRET="$(cat {key_file})"'
-    else:
-        return (
-            "no JWT key was found for this SQLite file: set JWT_SECRET to a new long random value on every process"
-            " (visitors start new chats; channel secrets must be entered again in Settings)\n"
+    else:  # it ran with JWT_SECRET set elsewhere, or never started: only the operator knows which
+        where = (
+            "to the JWT_SECRET the SQLite deployment ran with (there is no key file beside the SQLite file and no"
+            " JWT_SECRET here; a new long random value only if it never had one)"
         )
-    return (
-        f"Next: run every server process with DATABASE_URL set to that database and JWT_SECRET set {where}, so"
-        " staff and visitor tokens and the stored channel secrets keep working.\n"
-    )
+    return f"Next: run every server process with DATABASE_URL set to that database and JWT_SECRET set {where}{keeps}.\n"
 
 
 if __name__ == "__main__":

@@ -7,10 +7,10 @@ databases, stops the copy before anything is written.
 
 Order of work: refuse a target that holds data (the copy never merges); migrate the target; then, in ONE
 PostgreSQL transaction (so a failure leaves the target's tables empty and a rerun is safe) and over one
-SQLite read snapshot: every table with COPY in foreign-key order (with the foreign keys and secondary
-indexes dropped while the rows go in, then built again and validated), the derived full-text index, the identity sequences moved past
-the largest copied id, and a count of every table on both sides. A count
-that differs rolls the transaction back.
+SQLite read snapshot: drop the foreign keys and secondary indexes, COPY every table in foreign-key order,
+rebuild the derived full-text index, build the indexes and put the foreign keys back (validating them),
+move the identity sequences past the largest copied id, and count every table on both sides. A count that
+differs rolls the transaction back.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ import sqlite3
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import psycopg
@@ -97,7 +98,8 @@ def copy_to_postgres(db_path: str, url: str, progress: Progress | None = None) -
 @contextmanager
 def _sqlite_snapshot(db_path: str) -> Iterator[sqlite3.Connection]:
     """A read-only connection inside one read transaction: every table is read as of the same moment."""
-    conn = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True, isolation_level=None)
+    # A file: URI (percent-encoded, so any file name works) to open it read-only: the copy never writes there.
+    conn = sqlite3.connect(Path(db_path).resolve().as_uri() + "?mode=ro", uri=True, isolation_level=None)
     try:
         conn.execute("BEGIN")
         conn.execute("SELECT count(*) FROM sqlite_master").fetchone()  # the snapshot starts at the first read

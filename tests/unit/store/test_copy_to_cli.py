@@ -85,3 +85,10 @@ def test_counts_that_differ_exit_1_and_leave_the_target_empty(db_path: str, fres
     assert "nothing was kept in the target" in failed.stderr
     with psycopg.connect(fresh_pg_url) as target:
         assert target.execute("SELECT count(*) FROM tenants").fetchone() == (0,)
+
+
+def test_a_deployment_run_with_jwt_secret_is_told_to_keep_it(db_path: str, fresh_pg_url: str) -> None:
+    done = run_copy(db_path, fresh_pg_url, JWT_SECRET=KEY)
+    assert done.returncode == 0, done.stderr
+    assert "JWT_SECRET set to the JWT_SECRET this SQLite deployment runs with" in done.stdout
+    assert KEY not in done.stdout + done.stderr

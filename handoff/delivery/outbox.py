@@ -190,6 +190,9 @@ class Outbox:
         # A send is cut off before its lease ends, so no other process takes the row over while it is still
         # on the wire (and sends the conversation's next reply before it).
         self.send_timeout = ctx.settings.outbox_lease_seconds * SEND_SHARE_OF_LEASE
+        # Nothing wakes this process when another one's lease runs out (it was killed mid-send) or another
+        # one queued a row it did not get to: polling at least twice a lease takes over within 1.5 leases.
+        self.idle_poll = min(IDLE_POLL_SECONDS, ctx.settings.outbox_lease_seconds / 2)
         self._wake = asyncio.Event()
         self._inflight: dict[int, asyncio.Task[None]] = {}
         self._held: dict[int, int] = {}  # outbox id -> the attempt number this process holds it with
@@ -246,7 +249,7 @@ class Outbox:
         A row another process holds has its lease's end as next_attempt_at: it is simply not due yet."""
         heads = await self.ctx.db.read(outbox_store.due_heads)
         now = datetime.now(UTC)
-        wait = IDLE_POLL_SECONDS
+        wait = self.idle_poll
         for row in heads:
             if row["id"] in self._inflight:
                 continue

@@ -235,3 +235,25 @@ def test_a_send_cut_off_by_kill_9_is_taken_over_after_its_lease_and_recorded_onc
     assert query(survivor, "SELECT state, attempts, leased_until FROM outbox WHERE message_id = ?", message_id) == [
         ("done", 2, None)
     ]
+
+
+def test_a_process_stopped_mid_send_gives_the_row_back_at_once(
+    make_cluster: Callable[..., Cluster], twilio: FakeTwilio
+) -> None:
+    cluster, shop = sms_cluster(make_cluster, twilio, OUTBOX_LEASE_SECONDS="20")
+    conversation_id = open_conversation(shop)[1]
+    twilio.hold(1)
+    message_id = shop.reply(conversation_id, "one moment").json()["message_id"]
+    ((_, port),) = twilio.wait_held(1)
+    holder = pid_of_connection(cluster, port)
+    survivor = next(live for live in cluster.servers if live is not holder)
+    holder.stop()  # SIGTERM: the send is cut off after the shutdown grace and its lease given back
+    ((state, attempts, leased_until, next_attempt_at),) = query(
+        survivor, "SELECT state, attempts, leased_until, next_attempt_at FROM outbox WHERE message_id = ?", message_id
+    )
+    # Released (due now, not at the lease's end), unless another process has already claimed it again.
+    assert (state, attempts, leased_until) == ("pending", 1, None) or attempts == 2
+    assert attempts == 2 or parse_iso(next_attempt_at) <= datetime.now(UTC)
+    twilio.release()
+    eventually(status_is(survivor, message_id, "sent"), timeout=30)
+    assert query(survivor, "SELECT state, attempts FROM outbox WHERE message_id = ?", message_id) == [("done", 2)]

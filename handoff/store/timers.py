@@ -8,7 +8,7 @@ rows stay locked until the write commits, a row another process's tick holds is 
 just changed is re-checked against the WHERE after the lock (an escalated or closed conversation drops out).
 Then `take_escalation` and `take_idle` change a row only if it is still due and say whether they did, so a
 conversation is acted on (and announced) once whatever interleaving the two databases allow. SQLite has one
-writer process and no row locks: its SQL is unchanged."""
+writer process and no row locks: its reads are unchanged."""
 
 from __future__ import annotations
 

@@ -99,6 +99,9 @@ class Settings:
     outbox_base_delay_seconds: float = 2.0
     outbox_max_delay_seconds: float = 600.0
     outbox_max_attempts: int = 12  # 20 to 40 minutes of retrying with the defaults (jitter decides)
+    # How long an attempt holds its outbox row against every other process; a send is cut off at 80% of it.
+    # Longer than the HTTP client's 20 s read timeout, so a slow platform answer still counts.
+    outbox_lease_seconds: float = 60.0
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -141,6 +144,7 @@ class Settings:
             outbox_base_delay_seconds=max(0.001, _float(env, "OUTBOX_BASE_DELAY_SECONDS", 2.0)),
             outbox_max_delay_seconds=max(0.001, _float(env, "OUTBOX_MAX_DELAY_SECONDS", 600.0)),
             outbox_max_attempts=max(1, int(_float(env, "OUTBOX_MAX_ATTEMPTS", 12))),
+            outbox_lease_seconds=max(0.1, _float(env, "OUTBOX_LEASE_SECONDS", 60.0)),
         )
 
     def with_signing_key(self) -> Settings:

@@ -1,5 +1,8 @@
 """Timers derived from stored timestamps, so they survive restarts: escalate conversations left
-unanswered for ESCALATE_AFTER_SECONDS and close those idle for AUTO_CLOSE_MINUTES."""
+unanswered for ESCALATE_AFTER_SECONDS and close those idle for AUTO_CLOSE_MINUTES.
+
+Every process ticks; on PostgreSQL each conversation is still escalated or closed once, by whichever tick
+locks it first (handoff/store/timers.py says how), and only that tick announces it."""
 
 from __future__ import annotations
 
@@ -12,12 +15,11 @@ from typing import Any
 
 from handoff.context import AppContext
 from handoff.conversations.service import announce, announce_update, close_row, load_for_publish
-from handoff.store import conversation_updates as updates
 from handoff.store import conversations as store
 from handoff.store import metrics
 from handoff.store import timers as due
 from handoff.store.audit import record_event
-from handoff.store.database import iso
+from handoff.store.database import iso, now_iso
 
 log = logging.getLogger("handoff.timers")
 IDLE_CLOSED_TEXT = "This conversation was closed after a period of inactivity."
@@ -34,7 +36,8 @@ async def escalate_overdue(ctx: AppContext, after_seconds: float) -> int:
     def write(conn: sqlite3.Connection) -> list[tuple[dict[str, Any], dict[str, Any] | None]]:
         results = []
         for row in due.due_for_escalation(conn, cutoff):
-            updates.mark_escalated(conn, row["id"])
+            if not due.take_escalation(conn, row["id"], cutoff):
+                continue  # escalated, answered or closed by someone else since it was read
             metrics.mark_escalated(conn, row["id"])
             message = None
             if row["channel"] == "webchat":  # only the widget can show the follow-up form
@@ -67,6 +70,8 @@ async def close_idle(ctx: AppContext, idle_minutes: float) -> int:
     def write(conn: sqlite3.Connection) -> list[tuple[dict[str, Any], dict[str, Any] | None]]:
         results = []
         for row in due.idle(conn, cutoff):
+            if not due.take_idle(conn, row["id"], cutoff, now_iso()):
+                continue  # a message or a close came first
             message_id = close_row(conn, row, IDLE_CLOSED_TEXT)
             record_event(
                 conn,

@@ -8,6 +8,9 @@ platform's error shown to staff. The table is the queue, so a restart picks up w
 
 Messages of one conversation go out in order: only the oldest pending row of a conversation is ever sent,
 so a reply that is being retried is never overtaken by the next one.
+
+Several processes may run this service on one PostgreSQL database: an attempt leases its row, and only the
+attempt holding the lease records an outcome (docs/scaling.md, "Background work exactly once").
 """
 
 from __future__ import annotations
@@ -38,6 +41,7 @@ MAX_RETRY_AFTER_SECONDS = 3600.0
 REMEMBER_STATUS_FOR = timedelta(days=1)
 SHUTDOWN_GRACE_SECONDS = 5.0
 IDLE_POLL_SECONDS = 30.0
+SEND_SHARE_OF_LEASE = 0.8  # of OUTBOX_LEASE_SECONDS: the longest a send may take before it counts as failed
 
 Published = list[tuple[dict[str, Any], dict[str, Any]]]  # (message, conversation) pairs to announce
 
@@ -173,18 +177,34 @@ class Claim:
 
 
 class Outbox:
-    """Sends due outbox rows, at most `concurrency` at a time and never one row twice at once."""
+    """Sends due outbox rows, at most `concurrency` at a time. Each attempt leases its row first
+    (OUTBOX_LEASE_SECONDS): no other process (nor this one) claims it until its outcome is recorded or the
+    lease runs out, and then the outcome of the late attempt is not recorded (docs/scaling.md)."""
 
     concurrency = 8
 
     def __init__(self, ctx: AppContext) -> None:
         self.ctx = ctx
         self.policy = RetryPolicy.from_settings(ctx.settings)
+        self.lease = timedelta(seconds=ctx.settings.outbox_lease_seconds)
+        # A send is cut off before its lease ends, so no other process takes the row over while it is still
+        # on the wire (and sends the conversation's next reply before it).
+        self.send_timeout = ctx.settings.outbox_lease_seconds * SEND_SHARE_OF_LEASE
+        # Nothing wakes this process when another one's lease runs out (it was killed mid-send) or another
+        # one queued a row it did not get to: polling at least twice a lease takes over within 1.5 leases.
+        self.idle_poll = min(IDLE_POLL_SECONDS, ctx.settings.outbox_lease_seconds / 2)
         self._wake = asyncio.Event()
         self._inflight: dict[int, asyncio.Task[None]] = {}
+        self._held: dict[int, int] = {}  # outbox id -> the attempt number this process holds it with
         self._task: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
+        if not self.ctx.settings.database_url:
+            # SQLite: this process owns the file, so the leases in it are its previous run's, whose sends
+            # were cut off by the stop; they are due now, as they were before leases existed.
+            released = await self.ctx.db.write(lambda conn: outbox_store.release_leases(conn, now_iso()))
+            if released:
+                log.info("outbox: %d send(s) cut off by the last stop are due again", released)
         self._task = asyncio.create_task(self._run(), name="outbox")
 
     async def stop(self) -> None:
@@ -192,14 +212,22 @@ class Outbox:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
-        # Let sends already on the wire finish and record their outcome (the database closes after us);
-        # a send cut off here is retried on the next start.
+        # Let sends already on the wire finish and record their outcome (the database closes after us).
         pending = list(self._inflight.values())
         if pending:
             _, late = await asyncio.wait(pending, timeout=SHUTDOWN_GRACE_SECONDS)
             for task in late:
                 task.cancel()
             await asyncio.gather(*late, return_exceptions=True)
+        # A send cut off here is due again at once (another process, or the next start, retries it) rather
+        # than when its lease ends.
+        held = dict(self._held)
+        if held:
+            now = now_iso()
+            with contextlib.suppress(Exception):
+                await self.ctx.db.write(
+                    lambda conn: [outbox_store.postpone(conn, oid, attempts, now) for oid, attempts in held.items()]
+                )
 
     def wake(self) -> None:
         """Something was queued or finished: look for due rows now rather than at the next timeout."""
@@ -217,10 +245,11 @@ class Outbox:
                 await asyncio.wait_for(self._wake.wait(), timeout=wait)
 
     async def _dispatch(self) -> float:
-        """Start a send for every due conversation head; returns how long to sleep if nothing wakes us."""
+        """Start a send for every due conversation head; returns how long to sleep if nothing wakes us.
+        A row another process holds has its lease's end as next_attempt_at: it is simply not due yet."""
         heads = await self.ctx.db.read(outbox_store.due_heads)
         now = datetime.now(UTC)
-        wait = IDLE_POLL_SECONDS
+        wait = self.idle_poll
         for row in heads:
             if row["id"] in self._inflight:
                 continue
@@ -242,31 +271,39 @@ class Outbox:
         self.wake()
 
     async def _attempt(self, outbox_id: int) -> None:
+        claim: Claim | None = None
         try:
             claim = await self.ctx.db.write(lambda c: self._claim(c, outbox_id))
             if claim is None:
                 return
+            self._held[outbox_id] = claim.attempts
             started = now_iso()
             if claim.problem:
                 delivery = Delivery(error=claim.problem)
             else:
                 delivery = await self._deliver(claim)
-            changes = await self.ctx.db.write(lambda c: self._finish(c, claim, delivery, started))
+            held = claim
+            changes = await self.ctx.db.write(lambda c: self._finish(c, held, delivery, started))
+            self._held.pop(outbox_id, None)
             announce_changes(self.ctx, changes)
         except asyncio.CancelledError:
             raise
         except Exception:
             log.exception("outbox row %d: attempt crashed; it stays pending", outbox_id)
+            self._held.pop(outbox_id, None)
             later = iso(datetime.now(UTC) + timedelta(seconds=self.policy.delay(self.policy.max_attempts)))
+            attempts = None if claim is None else claim.attempts
             with contextlib.suppress(Exception):  # back off rather than spin on a row that keeps crashing
-                await self.ctx.db.write(lambda conn: outbox_store.postpone(conn, outbox_id, later))
+                await self.ctx.db.write(lambda conn: outbox_store.postpone(conn, outbox_id, attempts, later))
 
     def _claim(self, conn: sqlite3.Connection, outbox_id: int) -> Claim | None:
-        """Count the attempt before making it (a crash mid-send still counts) and re-check that the channel
-        may deliver now: the contact may have opted out, or the Messenger window closed, since queuing."""
+        """Count the attempt before making it (a crash mid-send still counts), lease the row, and re-check
+        that the channel may deliver now: the contact may have opted out, or the Messenger window closed,
+        since queuing."""
         # Due-ness is checked again here, against the writer's view: the dispatcher's read may predate the
-        # outcome of an attempt that has just finished and scheduled a retry.
-        row = outbox_store.claim(conn, outbox_id, now_iso())
+        # outcome of an attempt that has just finished and scheduled a retry, or another process's claim.
+        now = datetime.now(UTC)
+        row = outbox_store.claim(conn, outbox_id, iso(now), iso(now + self.lease))
         if row is None:
             return None
         message = store.load_message(conn, row["message_id"])
@@ -284,15 +321,24 @@ class Outbox:
     async def _deliver(self, claim: Claim) -> Delivery:
         channel = self.ctx.channels[claim.message["channel"]]
         try:
-            return await channel.deliver(self.ctx, claim.message, claim.contact)
+            async with asyncio.timeout(self.send_timeout):
+                return await channel.deliver(self.ctx, claim.message, claim.contact)
+        except TimeoutError:
+            log.warning(
+                "outbox row %d: no answer from %s before the lease's end; retrying", claim.outbox_id, channel.name
+            )
+            return Delivery(error="the platform did not answer in time", retry=True)
         except Exception as exc:  # a bug or an unexpected reply: retry like a transient error, and log it
             log.exception("outbox row %d: %s adapter raised", claim.outbox_id, channel.name)
             return Delivery(error=f"unexpected error ({exc.__class__.__name__})", retry=True)
 
     def _finish(self, conn: sqlite3.Connection, claim: Claim, delivery: Delivery, started: str) -> Published:
+        """Record the attempt's outcome, unless its lease ran out and another attempt took the row over: then
+        nothing is recorded here (that attempt records its own)."""
         message_id = claim.message["id"]
         if delivery.provider_id:
-            outbox_store.mark_done(conn, claim.outbox_id, started)
+            if not outbox_store.mark_done(conn, claim.outbox_id, claim.attempts, started):
+                return self._taken_over(claim, f"sent as {delivery.provider_id}")
             if not messages.record_provider_id(conn, message_id, delivery.provider_id):
                 # the platform reused an id we hold: keep the message, not the id
                 log.error("outbox row %d: provider id already recorded on another message", claim.outbox_id)
@@ -302,12 +348,25 @@ class Outbox:
         error = delivery.error or "unknown error"
         if delivery.retry and claim.attempts < self.policy.max_attempts:
             delay = self.policy.delay(claim.attempts, delivery.retry_after)
-            outbox_store.schedule_retry(conn, claim.outbox_id, iso(datetime.now(UTC) + timedelta(seconds=delay)), error)
+            later = iso(datetime.now(UTC) + timedelta(seconds=delay))
+            if not outbox_store.schedule_retry(conn, claim.outbox_id, claim.attempts, later, error):
+                return self._taken_over(claim, error)
             log.warning("outbox row %d: attempt %d failed (%s); retrying", claim.outbox_id, claim.attempts, error)
             return []
         if delivery.retry:
             error = f"{error} (gave up after {claim.attempts} attempts)"
-        outbox_store.mark_failed(conn, claim.outbox_id, error)
+        if not outbox_store.mark_failed(conn, claim.outbox_id, claim.attempts, error):
+            return self._taken_over(claim, error)
         messages.set_status(conn, message_id, "failed", error)
         log.warning("outbox row %d: failed: %s", claim.outbox_id, error)
         return changed(conn, claim.tenant_id, [message_id])
+
+    def _taken_over(self, claim: Claim, outcome: str) -> Published:
+        log.warning(
+            "outbox row %d: attempt %d outlived its lease and another attempt took the row over; its outcome"
+            " (%s) is not recorded",
+            claim.outbox_id,
+            claim.attempts,
+            outcome,
+        )
+        return []

@@ -282,6 +282,14 @@ CHANNEL_CALLBACK_BASE = """
 ALTER TABLE channel_accounts ADD COLUMN callback_base TEXT;
 """
 
+# Background work exactly once across processes: a claimed outbox row is leased (next_attempt_at moved to
+# the lease's end, so no other process claims it meanwhile); leased_until marks that, so a single SQLite
+# process can release its previous run's leases at startup without touching retry backoffs.
+OUTBOX_LEASE = """
+-- Equal to next_attempt_at while an attempt holds the row; NULL once its outcome is recorded.
+ALTER TABLE outbox ADD COLUMN leased_until TEXT;
+"""
+
 MIGRATIONS: list[tuple[str, str]] = [
     ("0001_initial", INITIAL),
     ("0002_outbound_delivery", OUTBOUND_DELIVERY),
@@ -290,4 +298,5 @@ MIGRATIONS: list[tuple[str, str]] = [
     ("0005_lean_conversation_indexes", LEAN_CONVERSATION_INDEXES),
     ("0006_event_client_address", EVENT_CLIENT_ADDRESS),
     ("0007_channel_callback_base", CHANNEL_CALLBACK_BASE),
+    ("0008_outbox_lease", OUTBOX_LEASE),
 ]

@@ -267,4 +267,5 @@ PG_MIGRATIONS: dict[str, str | Callable[[PgConnection], None]] = {
     "0005_lean_conversation_indexes": SAME,
     "0006_event_client_address": SAME,
     "0007_channel_callback_base": SAME,
+    "0008_outbox_lease": SAME,
 }

@@ -33,40 +33,75 @@ def due_heads(conn: sqlite3.Connection) -> list[sqlite3.Row]:
     return rows
 
 
-def claim(conn: sqlite3.Connection, outbox_id: int, now: str) -> sqlite3.Row | None:
-    """Count an attempt on a row still pending and due at `now`, returning the row; None when it is not
-    (another attempt finished or rescheduled it since the dispatcher read it)."""
+def claim(conn: sqlite3.Connection, outbox_id: int, now: str, lease_until: str) -> sqlite3.Row | None:
+    """Count an attempt on a row still pending and due at `now` and lease it until `lease_until`, returning
+    the row (its `attempts` is the attempt's fencing token); None when it is not due (another attempt holds
+    its lease, finished it or rescheduled it since the dispatcher read it).
+
+    The lease is next_attempt_at moved to its end in the same statement, so nobody else finds the row due
+    before then. On PostgreSQL a concurrent claim of the same row waits for this one's row lock and then
+    re-checks its WHERE against the committed row, which is no longer due: one of them gets it."""
     return row_or_none(
         conn.execute(
-            "UPDATE outbox SET attempts = attempts + 1 WHERE id = ? AND state = 'pending' AND next_attempt_at <= ?"
-            " RETURNING *",
-            (outbox_id, now),
+            "UPDATE outbox SET attempts = attempts + 1, next_attempt_at = ?, leased_until = ?"
+            " WHERE id = ? AND state = 'pending' AND next_attempt_at <= ? RETURNING *",
+            (lease_until, lease_until, outbox_id, now),
         )
     )
 
 
-def mark_done(conn: sqlite3.Connection, outbox_id: int, sent_at: str) -> None:
+# The outcomes below apply only to the attempt that holds the row (`attempts` as claimed): an owner whose
+# lease ran out and was taken over changes nothing, and each returns whether it did.
+_HELD = " WHERE id = ? AND attempts = ? AND state = 'pending'"
+
+
+def mark_done(conn: sqlite3.Connection, outbox_id: int, attempts: int, sent_at: str) -> bool:
     """The platform accepted the send that started at `sent_at`."""
-    conn.execute(
-        "UPDATE outbox SET state = 'done', last_error = NULL, sent_at = ? WHERE id = ?",
-        (sent_at, outbox_id),
+    cursor = conn.execute(
+        "UPDATE outbox SET state = 'done', last_error = NULL, sent_at = ?, leased_until = NULL" + _HELD,
+        (sent_at, outbox_id, attempts),
     )
+    return cursor.rowcount == 1
 
 
-def schedule_retry(conn: sqlite3.Connection, outbox_id: int, next_attempt_at: str, error: str) -> None:
-    conn.execute(
-        "UPDATE outbox SET next_attempt_at = ?, last_error = ? WHERE id = ?",
-        (next_attempt_at, error, outbox_id),
+def schedule_retry(conn: sqlite3.Connection, outbox_id: int, attempts: int, next_attempt_at: str, error: str) -> bool:
+    cursor = conn.execute(
+        "UPDATE outbox SET next_attempt_at = ?, last_error = ?, leased_until = NULL" + _HELD,
+        (next_attempt_at, error, outbox_id, attempts),
     )
+    return cursor.rowcount == 1
 
 
-def postpone(conn: sqlite3.Connection, outbox_id: int, next_attempt_at: str) -> None:
-    """Move a row's next attempt without recording an error (its attempt crashed before an outcome)."""
-    conn.execute("UPDATE outbox SET next_attempt_at = ? WHERE id = ?", (next_attempt_at, outbox_id))
+def postpone(conn: sqlite3.Connection, outbox_id: int, attempts: int | None, next_attempt_at: str) -> bool:
+    """Move a row's next attempt without recording an error (its attempt crashed before an outcome). With
+    `attempts` None the crash came before a claim: the row is moved only if no attempt holds it."""
+    if attempts is None:
+        cursor = conn.execute(
+            "UPDATE outbox SET next_attempt_at = ? WHERE id = ? AND state = 'pending' AND leased_until IS NULL",
+            (next_attempt_at, outbox_id),
+        )
+    else:
+        cursor = conn.execute(
+            "UPDATE outbox SET next_attempt_at = ?, leased_until = NULL" + _HELD, (next_attempt_at, outbox_id, attempts)
+        )
+    return cursor.rowcount == 1
 
 
-def mark_failed(conn: sqlite3.Connection, outbox_id: int, error: str) -> None:
-    conn.execute("UPDATE outbox SET state = 'failed', last_error = ? WHERE id = ?", (error, outbox_id))
+def mark_failed(conn: sqlite3.Connection, outbox_id: int, attempts: int, error: str) -> bool:
+    cursor = conn.execute(
+        "UPDATE outbox SET state = 'failed', last_error = ?, leased_until = NULL" + _HELD, (error, outbox_id, attempts)
+    )
+    return cursor.rowcount == 1
+
+
+def release_leases(conn: sqlite3.Connection, now: str) -> int:
+    """Make every leased row due at `now`; returns how many. Only for a database one process owns (SQLite),
+    at startup: the leases are its previous run's, whose sends were cut off."""
+    cursor = conn.execute(
+        "UPDATE outbox SET next_attempt_at = ?, leased_until = NULL WHERE state = 'pending' AND leased_until IS NOT NULL",
+        (now,),
+    )
+    return int(cursor.rowcount)
 
 
 def progress(conn: sqlite3.Connection, message_id: int) -> dict[str, Any]:

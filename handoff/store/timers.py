@@ -1,7 +1,14 @@
 """The timers' queries: open conversations due for escalation or for closing when idle.
 
 Each comes as a cheap existence check (run on the reader: most ticks find nothing, and a write
-transaction would cost an fsync each time) and the batch the write job then acts on."""
+transaction would cost an fsync each time) and the batch the write job then acts on.
+
+Several processes may tick on one PostgreSQL database. There the batch is read `FOR UPDATE SKIP LOCKED`: the
+rows stay locked until the write commits, a row another process's tick holds is skipped, and a row it has
+just changed is re-checked against the WHERE after the lock (an escalated or closed conversation drops out).
+Then `take_escalation` and `take_idle` change a row only if it is still due and say whether they did, so a
+conversation is acted on (and announced) once whatever interleaving the two databases allow. SQLite has one
+writer process and no row locks: its reads are unchanged."""
 
 from __future__ import annotations
 
@@ -32,15 +39,33 @@ def _idle_open(conn: sqlite3.Connection) -> str:
     return _IDLE_OPEN_PG if dialect(conn) == "postgresql" else _IDLE_OPEN_SQLITE
 
 
+def _locked(conn: sqlite3.Connection, of: str = "") -> str:
+    """PostgreSQL: lock the rows read (of table alias `of`), skipping those another transaction holds."""
+    if dialect(conn) != "postgresql":
+        return ""
+    return f" FOR UPDATE{' OF ' + of if of else ''} SKIP LOCKED"
+
+
 def any_due_for_escalation(conn: sqlite3.Connection, cutoff: str) -> bool:
     """Whether an open, unescalated conversation has awaited an answer since `cutoff` or earlier."""
     return row_or_none(conn.execute(f"SELECT 1 {_AWAITING} LIMIT 1", (cutoff,))) is not None
 
 
 def due_for_escalation(conn: sqlite3.Connection, cutoff: str) -> list[sqlite3.Row]:
-    """Up to BATCH such conversations (whole rows)."""
-    rows: list[sqlite3.Row] = conn.execute(f"SELECT * {_AWAITING} LIMIT {BATCH}", (cutoff,)).fetchall()
+    """Up to BATCH such conversations (whole rows); on PostgreSQL locked, skipping those others hold."""
+    rows: list[sqlite3.Row] = conn.execute(f"SELECT * {_AWAITING} LIMIT {BATCH}{_locked(conn)}", (cutoff,)).fetchall()
     return rows
+
+
+def take_escalation(conn: sqlite3.Connection, conversation_id: int, cutoff: str) -> bool:
+    """Mark the conversation escalated if it is still open, unescalated and awaiting since `cutoff` or
+    earlier; whether it was (False: someone else escalated, answered or closed it first)."""
+    cursor = conn.execute(
+        "UPDATE conversations SET escalated = 1 WHERE id = ? AND status = 'open' AND escalated = 0"
+        " AND awaiting_since IS NOT NULL AND awaiting_since <= ?",
+        (conversation_id, cutoff),
+    )
+    return cursor.rowcount == 1
 
 
 def any_idle(conn: sqlite3.Connection, cutoff: str) -> bool:
@@ -49,6 +74,20 @@ def any_idle(conn: sqlite3.Connection, cutoff: str) -> bool:
 
 
 def idle(conn: sqlite3.Connection, cutoff: str) -> list[sqlite3.Row]:
-    """Up to BATCH such conversations (whole rows)."""
-    rows: list[sqlite3.Row] = conn.execute(f"SELECT c.* {_idle_open(conn)} LIMIT {BATCH}", (cutoff,)).fetchall()
+    """Up to BATCH such conversations (whole rows); on PostgreSQL locked, skipping those others hold."""
+    rows: list[sqlite3.Row] = conn.execute(
+        f"SELECT c.* {_idle_open(conn)} LIMIT {BATCH}{_locked(conn, 'c')}", (cutoff,)
+    ).fetchall()
     return rows
+
+
+def take_idle(conn: sqlite3.Connection, conversation_id: int, cutoff: str, now: str) -> bool:
+    """Close the conversation if it is still open with no message since `cutoff`; whether it was (False:
+    a message or a close came first). The caller completes the close (system message, metrics) in the same
+    write."""
+    cursor = conn.execute(
+        "UPDATE conversations SET status = 'closed', closed_at = ?, awaiting_since = NULL"
+        " WHERE id = ? AND status = 'open' AND last_message_at <= ?",
+        (now, conversation_id, cutoff),
+    )
+    return cursor.rowcount == 1

@@ -7,6 +7,10 @@
 
 Both check HTTP basic auth (AccountSid:AuthToken): 401 with code 20003 otherwise. Errors use Twilio's JSON
 shape: `{"code", "message", "more_info", "status"}`.
+
+`hold()` makes the next message creations wait, read and recorded but unanswered, until `release()` (a send
+on the wire when its sender is killed); they are then answered as Twilio would, and count as sent: Twilio
+creates the message whether or not the client is still there to read the answer.
 """
 
 from __future__ import annotations
@@ -14,8 +18,11 @@ from __future__ import annotations
 import base64
 import re
 import secrets
+import threading
+import time
 from collections import deque
 from email.utils import formatdate
+from http.server import BaseHTTPRequestHandler
 from urllib.parse import quote
 
 from twilio.request_validator import RequestValidator
@@ -54,6 +61,44 @@ class FakeTwilio(FakeServer):
         self.accounts: dict[str, str] = {}  # AccountSid -> AuthToken
         self.numbers: dict[str, set[str]] = {}  # AccountSid -> its phone numbers (E.164)
         self.next_sids: deque[str] = deque()  # SIDs to hand out next (tests that must know one in advance)
+        self._to_hold = 0
+        self._released = threading.Event()
+        self._held_arrived = threading.Condition(self.lock)
+        self.held_from: list[tuple[str, int]] = []  # client (address, port) of each held request
+        self._client = threading.local()  # the connection's peer, for the request being handled
+
+    def hold(self, count: int = 1) -> None:
+        """Hold the next `count` message creations unanswered until `release()`."""
+        with self.lock:
+            self._to_hold += count
+            self._released.clear()
+
+    def wait_held(self, count: int = 1, timeout: float = 10.0) -> list[tuple[str, int]]:
+        """Block until `count` requests are being held; returns their clients' (address, port)."""
+        deadline = time.monotonic() + timeout
+        with self._held_arrived:
+            while len(self.held_from) < count:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    raise TimeoutError(f"expected {count} held requests, have {len(self.held_from)}")
+                self._held_arrived.wait(remaining)
+            return list(self.held_from)
+
+    def release(self) -> None:
+        """Answer the held requests (and stop holding)."""
+        with self.lock:
+            self._to_hold = 0
+        self._released.set()
+
+    def reset(self) -> None:
+        self.release()
+        super().reset()
+        with self.lock:
+            self.held_from.clear()
+
+    def _serve(self, handler: BaseHTTPRequestHandler) -> None:
+        self._client.address = handler.client_address
+        super()._serve(handler)
 
     def add_account(self, account_sid: str, auth_token: str, *numbers: str) -> None:
         self.accounts[account_sid] = auth_token
@@ -82,6 +127,14 @@ class FakeTwilio(FakeServer):
             return twilio_error(21603, "A 'From' phone number is required.")
         if not form.get("Body") and not form.get("MediaUrl"):
             return twilio_error(21602, "Message body is required.")
+        with self.lock:
+            held = self._to_hold > 0
+            if held:
+                self._to_hold -= 1
+                self.held_from.append(self._client.address)
+                self._held_arrived.notify_all()
+        if held:
+            self._released.wait(timeout=120)  # never forever: a test that forgets to release still ends
         with self.lock:
             sid = self.next_sids.popleft() if self.next_sids else self.new_sid()
         now = formatdate(usegmt=False)

@@ -83,3 +83,37 @@ def test_no_idle_conversation_means_nothing_is_due(conn: sqlite3.Connection) -> 
     seed.visitor_message(conn, seed.conversation(conn, tenant_id, "busy", "webchat"))
     assert timers.any_idle(conn, seed.ago(600)) is False
     assert timers.idle(conn, seed.ago(600)) == []
+
+
+def test_taking_an_escalation_changes_the_row_once_and_only_while_it_is_due(conn: sqlite3.Connection) -> None:
+    tenant_id = seed.tenant(conn)
+    cutoff = seed.ago(60)
+    overdue = waiting(conn, tenant_id, "v-overdue", seed.ago(120))
+    recent = waiting(conn, tenant_id, "v-recent", seed.ago(5))
+    closed = waiting(conn, tenant_id, "v-closed", seed.ago(120))
+    seed.set_columns(conn, "conversations", closed, status="closed")
+    assert timers.take_escalation(conn, overdue, cutoff) is True
+    assert seed.row(conn, "conversations", overdue)["escalated"] == 1
+    assert timers.take_escalation(conn, overdue, cutoff) is False  # a second tick: already escalated
+    assert timers.take_escalation(conn, recent, cutoff) is False  # not waited long enough
+    assert timers.take_escalation(conn, closed, cutoff) is False
+    assert (
+        seed.row(conn, "conversations", recent)["escalated"]
+        == seed.row(conn, "conversations", closed)["escalated"]
+        == 0
+    )
+
+
+def test_taking_an_idle_conversation_closes_it_once_and_only_while_it_is_idle(conn: sqlite3.Connection) -> None:
+    tenant_id = seed.tenant(conn)
+    cutoff = seed.ago(600)
+    idle = seed.visitor_message(conn, seed.conversation(conn, tenant_id, "idle", "webchat"))["id"]
+    seed.set_columns(conn, "conversations", idle, last_message_at=seed.ago(3600))
+    busy = seed.visitor_message(conn, seed.conversation(conn, tenant_id, "busy", "webchat"))["id"]
+    now = seed.ago(0)
+    assert timers.take_idle(conn, busy, cutoff, now) is False  # a message since the cutoff
+    assert timers.take_idle(conn, idle, cutoff, now) is True
+    closed = seed.row(conn, "conversations", idle)
+    assert (closed["status"], closed["closed_at"], closed["awaiting_since"]) == ("closed", now, None)
+    assert timers.take_idle(conn, idle, cutoff, now) is False  # already closed
+    assert seed.row(conn, "conversations", busy)["status"] == "open"

@@ -61,6 +61,9 @@ class Settings:
     # Events, presence, rate limits and revocations shared by every process through Redis when set; empty
     # keeps them in this process. repr=False: the URL may carry the password.
     redis_url: str = field(default="", repr=False)
+    # PostgreSQL connections per process for writes (reads get half as many, reports 2): opened as needed,
+    # up to this many; a deployment's processes together must stay under the server's max_connections.
+    database_pool_size: int = 8
     # Every Redis key and channel starts with this, so deployments (and test runs) sharing a server never meet.
     redis_prefix: str = "handoff:"
     jwt_secret: str = field(default="", repr=False)  # empty: the key file beside the database, at startup
@@ -113,6 +116,7 @@ class Settings:
             db_path=db_path,
             database_url=database_url_from_env(env),
             redis_url=_str(env, "REDIS_URL"),
+            database_pool_size=max(1, _count(env, "DATABASE_POOL_SIZE") or 8),
             redis_prefix=_str(env, "REDIS_PREFIX", "handoff:"),
             jwt_secret=_str(env, "JWT_SECRET"),
             host=_str(env, "HOST", "127.0.0.1"),

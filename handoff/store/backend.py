@@ -40,7 +40,8 @@ async def open_database(settings: Settings) -> Database | PostgresDatabase:
         # Imported here so a SQLite deployment never loads the pool.
         from handoff.store.postgres import PostgresDatabase
 
-        pg = PostgresDatabase(settings.database_url)
+        size = settings.database_pool_size
+        pg = PostgresDatabase(settings.database_url, writers=size, readers=max(2, size // 2))
         await pg.open()
         return pg
     db = Database(settings.db_path)

@@ -82,7 +82,9 @@ class PostgresDatabase:
         for name, size in self._sizes.items():
             pool: ConnectionPool[Any] = ConnectionPool(
                 self.url,
-                min_size=size,
+                # One connection at once (it proves the server answers); the rest as load asks for them, so an
+                # idle process holds 3 of PostgreSQL's max_connections rather than every pool's full size.
+                min_size=1,
                 max_size=size,
                 kwargs={"autocommit": True},
                 configure=configure,

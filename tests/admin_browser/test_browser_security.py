@@ -7,9 +7,9 @@ from __future__ import annotations
 import re
 
 import httpx
-from playwright.sync_api import Browser, expect
+from playwright.sync_api import Browser, Page, expect
 
-from tests.admin_browser.helpers import Shop, sign_in
+from tests.admin_browser.helpers import Shop, nav, sign_in
 from tests.support import LiveServer
 
 
@@ -69,3 +69,26 @@ def test_the_admin_apps_policy_blocks_injected_script_and_framing(
         page.set_content(f'<iframe id="f" src="{live.url}/admin-app/"></iframe>')
     assert "has been blocked" in blocked.value.text
     context.close()
+
+
+def test_an_admin_limits_the_sites_that_may_use_the_widget(live: LiveServer, shop: Shop, page: Page) -> None:
+    sign_in(page, live, shop.email, shop.password)
+    nav(page).get_by_role("link", name="Settings").click()
+    form = page.get_by_role("form", name="Sites allowed to use the widget")
+    sites = form.get_by_role("textbox", name="Allowed sites")
+    sites.fill("https://Shop.Example.com:443/")
+    form.get_by_role("button", name="Save allowed sites").click()
+    expect(form.get_by_role("status")).to_have_text("Saved: the widget works on this site only.")
+    assert shop.api.get("/api/v1/tenant").json()["settings"]["allowed_origins"] == ["https://shop.example.com"]
+
+    # the demo page is on this server's origin, which is not listed: the widget stands down
+    demo = page.context.new_page()
+    with demo.expect_console_message(lambda m: "may not use widget" in m.text):
+        demo.goto(f"{live.url}/widget/demo?key={shop.widget_key}")
+    expect(demo.get_by_role("button", name=re.compile("chat", re.I))).to_have_count(0)
+
+    sites.fill(f"https://shop.example.com\n{live.url}")
+    form.get_by_role("button", name="Save allowed sites").click()
+    expect(form.get_by_role("status")).to_have_text("Saved: the widget works on these 2 sites only.")
+    demo.reload()
+    expect(demo.get_by_role("button", name=re.compile("chat", re.I))).to_be_visible()

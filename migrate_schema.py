@@ -6,14 +6,20 @@ python migrate_schema.py                       apply pending migrations (Postgre
                                                file is there)
 python migrate_schema.py --status              list applied and pending migrations
 python migrate_schema.py --database-url URL    the same for the PostgreSQL database at URL
+python migrate_schema.py --copy-to URL         copy this SQLite deployment (DB_PATH or --db) into the empty
+                                               PostgreSQL database at URL: migrates it, copies every table in
+                                               one transaction, verifies the row counts (exit 2: refused,
+                                               nothing copied; exit 1: the counts differ, rolled back)
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
+import time
+from pathlib import Path
 
-from handoff.config import database_url_from_env, db_path_from_env, existing_jwt_secret
+from handoff.config import database_url_from_env, db_path_from_env, existing_jwt_secret, read_env
 from handoff.crypto import SecretBox
 from handoff.store.backend import is_postgres_url, redact
 from handoff.store.migrator import migrate, status
@@ -26,7 +32,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--status", action="store_true", help="list applied and pending migrations")
     parser.add_argument("--db", help="database file (default: DB_PATH)")
     parser.add_argument("--database-url", help="PostgreSQL URL (default: DATABASE_URL)")
+    parser.add_argument(
+        "--copy-to", metavar="URL", help="copy the SQLite file into the empty PostgreSQL database at URL"
+    )
     args = parser.parse_args(argv)
+    if args.copy_to:
+        if not is_postgres_url(args.copy_to):
+            parser.error("--copy-to needs a postgresql:// URL")
+        return copy_to(args.db or db_path_from_env(), args.copy_to)
     # A file named with --db wins over a DATABASE_URL from the environment; --database-url over both.
     target = args.database_url or args.db or database_url_from_env() or db_path_from_env()
     if args.status:
@@ -41,6 +54,55 @@ def main(argv: list[str] | None = None) -> int:
     if not secret and not is_postgres_url(target):
         sys.stdout.write("no JWT_SECRET or key file yet: channel secrets are encrypted at the server's next start\n")
     return 0
+
+
+# ---- --copy-to: a SQLite deployment into PostgreSQL (handoff/store/copy_to_pg.py does the work) ----------
+
+
+def copy_to(db_path: str, url: str) -> int:
+    """Copy, report on stderr, and say which JWT_SECRET the PostgreSQL deployment needs (never its value)."""
+    import psycopg
+
+    from handoff.copy_progress import CopyProgress
+    from handoff.store.copy_to_pg import CopyRefused, CountMismatch, copy_to_postgres
+
+    if not Path(db_path).is_file():
+        sys.stderr.write(f"copy refused: no SQLite file at {db_path}\n")
+        return 2
+    started = time.monotonic()
+    try:
+        report = copy_to_postgres(db_path, url, CopyProgress(sys.stderr))
+    except CopyRefused as refused:
+        sys.stderr.write(f"copy refused: {refused}\n")
+        return 2
+    except (CountMismatch, psycopg.Error) as failed:
+        # One transaction: the target's tables are empty again (its schema stays; a rerun is safe).
+        sys.stderr.write(f"\ncopy failed, nothing was kept in the target: {failed}\n")
+        return 1
+    seconds = max(time.monotonic() - started, 1e-6)
+    sys.stdout.write(
+        f"copied {report.rows:,} rows of {len(report.tables)} tables from {db_path} to {redact(url)} in {seconds:.1f} s"
+        f" ({report.rows / seconds:,.0f} rows/s); row counts verified on both sides\n"
+    )
+    sys.stdout.write(signing_key_advice(db_path))
+    return 0
+
+
+def signing_key_advice(db_path: str) -> str:
+    """Visitor tokens and the sealed channel secrets depend on the SQLite deployment's JWT key: where to
+    find it. The value itself is never printed (terminal scrollback and CI logs keep it)."""
+    key_file = Path(f"{db_path}.jwt-secret")
+    keeps = ", so staff and visitor tokens and the stored channel secrets keep working"
+    if read_env().get("JWT_SECRET", "").strip():
+        where = "to the JWT_SECRET this SQLite deployment runs with (the one set here, in the environment or .env)"
+    elif key_file.is_file():
+        where = f'to the contents of {key_file}, e.g. JWT_SECRET="$(cat {key_file})"'
+    else:  # it ran with JWT_SECRET set elsewhere, or never started: only the operator knows which
+        where = (
+            "to the JWT_SECRET the SQLite deployment ran with (there is no key file beside the SQLite file and no"
+            " JWT_SECRET here; a new long random value only if it never had one)"
+        )
+    return f"Next: run every server process with DATABASE_URL set to that database and JWT_SECRET set {where}{keeps}.\n"
 
 
 if __name__ == "__main__":

@@ -155,3 +155,16 @@ def seal_plaintext(conn: sqlite3.Connection, box: SecretBox) -> int:
             conn.execute("UPDATE channel_accounts SET config = ? WHERE id = ?", (json.dumps(sealed), row["id"]))
             changed += 1
     return changed
+
+
+def plaintext_accounts(conn: sqlite3.Connection) -> int:
+    """How many accounts still hold a secret in clear (written before encryption existed; `seal_plaintext`
+    seals them)."""
+    count = 0
+    for (text,) in conn.execute("SELECT config FROM channel_accounts").fetchall():
+        config = json.loads(text or "{}")
+        if any(
+            isinstance(config.get(name), str) and config[name] and not is_sealed(config[name]) for name in SECRET_FIELDS
+        ):
+            count += 1
+    return count

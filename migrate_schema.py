@@ -10,6 +10,9 @@ python migrate_schema.py --copy-to URL         copy this SQLite deployment (DB_P
                                                PostgreSQL database at URL: migrates it, copies every table in
                                                one transaction, verifies the row counts (exit 2: refused,
                                                nothing copied; exit 1: the counts differ, rolled back)
+python migrate_schema.py --backup PATH         write a consistent copy of the SQLite file (DB_PATH or --db)
+                                               to PATH while the server runs, with progress, checked with
+                                               PRAGMA integrity_check (PostgreSQL: use pg_dump)
 """
 
 from __future__ import annotations
@@ -35,7 +38,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--copy-to", metavar="URL", help="copy the SQLite file into the empty PostgreSQL database at URL"
     )
+    parser.add_argument("--backup", metavar="PATH", help="copy the SQLite file to PATH while the server runs")
     args = parser.parse_args(argv)
+    if args.backup:
+        if args.database_url or (not args.db and database_url_from_env()):
+            sys.stderr.write("--backup copies a SQLite file; back up PostgreSQL with pg_dump (docs/operations.md)\n")
+            return 2
+        return backup_to(args.db or db_path_from_env(), args.backup)
     if args.copy_to:
         if not is_postgres_url(args.copy_to):
             parser.error("--copy-to needs a postgresql:// URL")
@@ -103,6 +112,36 @@ def signing_key_advice(db_path: str) -> str:
             " JWT_SECRET here; a new long random value only if it never had one)"
         )
     return f"Next: run every server process with DATABASE_URL set to that database and JWT_SECRET set {where}{keeps}.\n"
+
+
+# ---- --backup: an online copy of the SQLite file (handoff/store/backup.py does the work) ------------------
+
+
+def backup_to(db_path: str, target: str) -> int:
+    from handoff.store.backup import BackupError, backup
+
+    shown = -1
+
+    def progress(done: int, total: int) -> None:
+        nonlocal shown
+        percent = done * 100 // max(total, 1)
+        if percent != shown:  # at most 101 lines, however large the file
+            shown = percent
+            sys.stderr.write(f"backup {db_path}: {done:,} / {total:,} pages {percent:3d}%\n")
+            sys.stderr.flush()
+
+    started = time.monotonic()
+    try:
+        result = backup(db_path, target, progress)
+    except BackupError as failed:
+        sys.stderr.write(f"backup failed: {failed}\n")
+        return 1
+    sys.stdout.write(
+        f"backed up {db_path} to {result.path} ({result.bytes / 1e6:,.1f} MB, {result.pages:,} pages) in"
+        f" {time.monotonic() - started:.1f} s; integrity check ok. Keep the key ({db_path}.jwt-secret or"
+        " JWT_SECRET) in a separate place: together they reveal the stored channel secrets.\n"
+    )
+    return 0
 
 
 if __name__ == "__main__":

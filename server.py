@@ -44,7 +44,9 @@ from handoff.web.followups import router as followups_router
 from handoff.web.history import router as history_router
 from handoff.web.inbox import router as inbox_router
 from handoff.web.messenger_webhooks import router as messenger_router
+from handoff.web.origins import StaffOriginGuard
 from handoff.web.schemas import error_responses
+from handoff.web.security_headers import SecurityHeadersMiddleware
 from handoff.web.staff_socket import router as staff_socket_router
 from handoff.web.static_files import mount_static
 from handoff.web.tenants import router as tenants_router
@@ -180,6 +182,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # which never read it, so a 413 still carries the headers a browser needs to read it.
     app.add_middleware(BodyLimitMiddleware, upload_max_bytes=settings.upload_max_bytes)
     app.add_middleware(SplitCORSMiddleware, staff_origins=settings.frontend_origins)
+    # Outside CORS, so a foreign origin's preflight is refused too rather than answered without CORS headers.
+    app.add_middleware(
+        StaffOriginGuard, frontend_origins=settings.frontend_origins, public_base_url=settings.public_base_url
+    )
+    app.add_middleware(SecurityHeadersMiddleware, public_base_url=settings.public_base_url)
     app.add_middleware(RequestIdMiddleware)
     # Outermost, so everything inside (limits, logs, the audit log) sees the same client address.
     app.add_middleware(ClientAddressMiddleware, proxy_hops=settings.proxy_hops)

@@ -119,14 +119,17 @@ def browser() -> Iterator[Browser]:
 
 @pytest.fixture
 def context(browser: Browser) -> Iterator[BrowserContext]:
-    """A fresh browser context (its own localStorage, cookies and cache); uncaught page errors fail the test."""
+    """A fresh browser context (its own localStorage, cookies and cache); uncaught page errors and CSP violations
+    fail the test."""
     ctx = browser.new_context(viewport={"width": 1100, "height": 800})
     ctx.set_default_timeout(10_000)
     errors: list[str] = []
     ctx.on("page", lambda page: page.on("pageerror", lambda exc: errors.append(str(exc))))
+    # Our pages carry a Content-Security-Policy: anything it refuses is a bug in the page (or the policy).
+    ctx.on("console", lambda msg: errors.append(msg.text) if "Content Security Policy" in msg.text else None)
     yield ctx
     ctx.close()
-    assert not errors, f"uncaught errors in the page: {errors}"
+    assert not errors, f"uncaught errors or CSP violations in the page: {errors}"
 
 
 @pytest.fixture

@@ -77,6 +77,8 @@ export interface BusinessHours {
 }
 
 export type TenantSettings = Schemas['TenantSettings'];
+/** The settings the widget shows (the Widget form edits these; allowed sites have a form of their own). */
+export type WidgetLook = Omit<TenantSettings, 'allowed_origins'>;
 export type Tenant = Schemas['TenantView'];
 
 // not in the OpenAPI yet: OpenAPI describes HTTP only, and these come over the /admin-ws socket

@@ -18,6 +18,7 @@ const tenant: Tenant = {
     prechat_form: false,
     business_hours: null,
     timezone: null,
+    allowed_origins: [],
   },
   channels: {
     sms: {
@@ -112,6 +113,33 @@ describe('settings page', () => {
     await userEvent.type(hex, '#77');
     expect(status).toHaveTextContent('Enter the colour as #rrggbb to check its contrast.');
     expect(screen.getAllByRole('status')).toHaveLength(1);
+  });
+
+  it('saves the sites allowed to use the widget, and shows the server\'s refusal of a bad entry', async () => {
+    signIn();
+    const api = mockApi({
+      'GET /api/v1/tenant': tenant,
+      'PATCH /api/v1/tenant': (c) => {
+        const sites = (c.body as { settings: { allowed_origins: string[] } }).settings.allowed_origins;
+        if (sites.some((s) => !s.startsWith('http'))) return json({ detail: "settings.allowed_origins: not an origin (scheme://host[:port]): 'shop'" }, 422);
+        return { ...tenant, settings: { ...tenant.settings, allowed_origins: sites } };
+      },
+    });
+    render(<SettingsPage />);
+    const form = await screen.findByRole('form', { name: 'Sites allowed to use the widget' });
+    const sites = within(form).getByRole('textbox', { name: 'Allowed sites' });
+    expect(sites).toHaveValue('');
+    await userEvent.type(sites, 'shop');
+    await userEvent.click(within(form).getByRole('button', { name: 'Save allowed sites' }));
+    expect(await within(form).findByRole('alert')).toHaveTextContent('not an origin');
+
+    await userEvent.clear(sites);
+    await userEvent.type(sites, 'https://shop.example.com{enter}https://www.example.com');
+    await userEvent.click(within(form).getByRole('button', { name: 'Save allowed sites' }));
+    expect(await within(form).findByRole('status')).toHaveTextContent('the widget works on these 2 sites only');
+    expect(api.find('PATCH', '/api/v1/tenant')[1]!.body).toEqual({
+      settings: { allowed_origins: ['https://shop.example.com', 'https://www.example.com'] },
+    });
   });
 
   it('sends only the credential fields the user typed', async () => {

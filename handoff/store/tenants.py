@@ -20,6 +20,7 @@ DEFAULT_SETTINGS: dict[str, Any] = {
     "prechat_form": False,
     "business_hours": None,
     "timezone": "UTC",
+    "allowed_origins": [],
 }
 
 

@@ -140,7 +140,7 @@ class BusinessHours(BaseModel):
         return days
 
 
-class TenantSettings(BaseModel):
+class WidgetLook(BaseModel):
     """The widget's settings, every one present (defaults filled in). Each is null only if an admin saved
     an explicit null for it."""
 
@@ -153,11 +153,19 @@ class TenantSettings(BaseModel):
     timezone: str | None = Field(description="IANA time zone the business hours are in")
 
 
+class TenantSettings(WidgetLook):
+    """The tenant's settings: the widget's, and those only staff see."""
+
+    allowed_origins: list[str] | None = Field(
+        description="sites (scheme://host[:port]) whose pages may use the widget; empty or null: any site"
+    )
+
+
 class BusinessName(BaseModel):
     business_name: str
 
 
 # BusinessName listed last so its field comes first: pydantic orders fields from the last base, and the
 # answer's keys keep the order they had before this model existed.
-class WidgetSettings(TenantSettings, BusinessName):
+class WidgetSettings(WidgetLook, BusinessName):
     """The settings as the widget gets them: the business's name, then the tenant's settings."""

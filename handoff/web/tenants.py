@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 from functools import partial
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from fastapi import APIRouter, HTTPException, Request, status
@@ -20,6 +20,7 @@ from handoff.store.audit import record_event, staff_event
 from handoff.store.database import IntegrityError
 from handoff.store.users import insert_user
 from handoff.web.deps import AdminOnly, CurrentStaff
+from handoff.web.origins import normalise
 from handoff.web.schemas import BusinessHours
 from handoff.web.tenant_schemas import CreatedTenant, TenantView
 from handoff.web.users import checked_password
@@ -39,6 +40,21 @@ class SettingsPatch(BaseModel):
     prechat_form: bool | None = None
     business_hours: BusinessHours | None = None
     timezone: str | None = Field(default=None, max_length=64)
+    allowed_origins: list[Annotated[str, Field(max_length=300)]] | None = Field(default=None, max_length=50)
+
+    @field_validator("allowed_origins")
+    @classmethod
+    def _origins(cls, value: list[str] | None) -> list[str] | None:
+        if value is None:
+            return None
+        normal = []
+        for entry in value:
+            origin = normalise(entry)
+            if origin is None:
+                raise ValueError(f"not an origin (scheme://host[:port]): {entry[:80]!r}")
+            if origin not in normal:
+                normal.append(origin)
+        return normal
 
     @field_validator("timezone")
     @classmethod

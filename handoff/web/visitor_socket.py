@@ -19,8 +19,9 @@ from handoff.live import events
 from handoff.live.frames import frame_int
 from handoff.live.hub import CLOSE_POLICY, Socket
 from handoff.live.socket_auth import Forbidden, authenticate, refuse
-from handoff.store import contacts
+from handoff.store import contacts, tenants
 from handoff.store import conversations as store
+from handoff.web.origins import widget_origin_allowed
 
 router = APIRouter(tags=["widget"])
 VISITOR_ID = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
@@ -113,6 +114,11 @@ async def visitor_socket(websocket: WebSocket, visitor_id: str) -> None:
         visitor = visitor_from_token(ctx, token)
         if visitor.visitor_id != visitor_id:
             raise Forbidden("token is for another visitor")
+        origin = websocket.headers.get("origin")
+        if origin is not None:  # only a browser on some site says; the tenant may limit which sites
+            tenant = await ctx.db.read(partial(tenants.get, tenant_id=visitor.tenant_id))
+            if tenant is None or not widget_origin_allowed(tenant.settings.get("allowed_origins"), origin):
+                raise Forbidden("this site may not use the widget")
         return visitor
 
     with ctx.hub.address_slot(address) as admitted:

@@ -22,6 +22,7 @@ from handoff.store import conversations as store
 from handoff.store import tenants
 from handoff.web.deps import CurrentVisitor, PublicRateLimit, limit_ip
 from handoff.web.hotpath import bearer_token, body_doc, parse_body
+from handoff.web.origins import widget_origin_allowed
 from handoff.web.params import AfterQuery
 from handoff.web.schemas import MessagePage, VisitorConversation, WidgetSettings
 
@@ -65,11 +66,14 @@ class VisitorClosed(BaseModel):
 
 
 @router.post("/api/v1/widget/session", dependencies=[PublicRateLimit], response_model=WidgetSession)
-async def widget_session(body: SessionBody, ctx: Ctx) -> dict[str, Any]:
-    """Start or resume a visitor: returns the visitor id, its signed token and the widget's settings."""
+async def widget_session(body: SessionBody, request: Request, ctx: Ctx) -> dict[str, Any]:
+    """Start or resume a visitor: returns the visitor id, its signed token and the widget's settings. 403 when
+    the tenant lists `allowed_origins` and the page asking is on another site."""
     tenant = await ctx.db.read(partial(tenants.by_widget_key, widget_key=body.widget_key))
     if tenant is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, "unknown widget key")
+    if not widget_origin_allowed(tenant.settings.get("allowed_origins"), request.headers.get("origin")):
+        raise HTTPException(status.HTTP_403_FORBIDDEN, "this site may not use the widget")
     tenant_id = tenant.id
     visitor_id = None
     if body.visitor_token:

@@ -23,7 +23,9 @@ export function createSession(w) {
     } catch (e) {
       if (w.shut) return;
       if (e.status === 404) { console.warn('[handoff] unknown widget key', w.key); return w.shutdown(); }
-      if ((e.status === 401 || e.status === 403) && ident.token) {
+      // the business limits which sites may use its widget, and this is not one of them
+      if (e.status === 403) { console.warn('[handoff] this site may not use widget', w.key); return w.shutdown(); }
+      if (e.status === 401 && ident.token) {
         ident.id = ident.token = null;
         return run();
       }

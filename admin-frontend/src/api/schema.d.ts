@@ -492,7 +492,8 @@ export interface paths {
         put?: never;
         /**
          * Widget Session
-         * @description Start or resume a visitor: returns the visitor id, its signed token and the widget's settings.
+         * @description Start or resume a visitor: returns the visitor id, its signed token and the widget's settings. 403 when
+         *     the tenant lists `allowed_origins` and the page asking is on another site.
          */
         post: operations["widget_session_api_v1_widget_session_post"];
         delete?: never;
@@ -1203,6 +1204,8 @@ export interface components {
         };
         /** SettingsPatch */
         SettingsPatch: {
+            /** Allowed Origins */
+            allowed_origins?: string[] | null;
             business_hours?: components["schemas"]["BusinessHours"] | null;
             /** Color */
             color?: string | null;
@@ -1293,10 +1296,14 @@ export interface components {
         };
         /**
          * TenantSettings
-         * @description The widget's settings, every one present (defaults filled in). Each is null only if an admin saved
-         *     an explicit null for it.
+         * @description The tenant's settings: the widget's, and those only staff see.
          */
         TenantSettings: {
+            /**
+             * Allowed Origins
+             * @description sites (scheme://host[:port]) whose pages may use the widget; empty or null: any site
+             */
+            allowed_origins: string[] | null;
             business_hours: components["schemas"]["BusinessHours"] | null;
             /**
              * Color

@@ -1,6 +1,6 @@
 // A static mock of the widget (launcher bubble and open panel) in the chosen colour and corner.
 import { readableColors } from '../lib/contrast';
-import type { TenantSettings } from '../types';
+import type { WidgetLook } from '../types';
 
 const TEXT = {
   en: { title: 'Chat with us', placeholder: 'Type a message…', send: 'Send', online: 'We reply in a few minutes' },
@@ -9,7 +9,7 @@ const TEXT = {
   de: { title: 'Chatten Sie mit uns', placeholder: 'Nachricht eingeben…', send: 'Senden', online: 'Wir antworten in wenigen Minuten' },
 } as const;
 
-export function WidgetPreview({ settings, businessName }: { settings: TenantSettings; businessName: string }) {
+export function WidgetPreview({ settings, businessName }: { settings: WidgetLook; businessName: string }) {
   // The colours the widget will use: the brand colour, darkened or lightened only when no text colour reads on it.
   const { text: fg, background: color } = readableColors(
     /^#[0-9a-f]{6}$/i.test(settings.color ?? '') ? settings.color! : '#2563eb',

@@ -6,9 +6,10 @@ import { BusinessHoursEditor, normaliseHours } from '../components/BusinessHours
 import { ChannelForms } from '../components/ChannelForms';
 import { ContrastCheck } from '../components/ContrastCheck';
 import { CopyButton } from '../components/CopyButton';
+import { AllowedSites } from '../components/AllowedSites';
 import { WidgetPreview } from '../components/WidgetPreview';
 import { browserTimeZone } from '../lib/format';
-import type { Tenant, TenantPatch, TenantSettings } from '../types';
+import type { Tenant, TenantPatch, WidgetLook } from '../types';
 
 const LANGUAGES = [
   ['en', 'English'],
@@ -21,7 +22,7 @@ export function embedSnippet(origin: string, widgetKey: string): string {
   return `<script src="${origin}/widget/handoff.js" data-key="${widgetKey}" async></script>`;
 }
 
-function fromTenant(t: Tenant): { name: string; settings: TenantSettings } {
+function fromTenant(t: Tenant): { name: string; settings: WidgetLook } {
   const s = t.settings ?? {};
   return {
     name: t.name,
@@ -40,7 +41,7 @@ function fromTenant(t: Tenant): { name: string; settings: TenantSettings } {
 
 export function SettingsPage() {
   const [tenant, setTenant] = useState<Tenant | null>(null);
-  const [form, setForm] = useState<{ name: string; settings: TenantSettings } | null>(null);
+  const [form, setForm] = useState<{ name: string; settings: WidgetLook } | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [saved, setSaved] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
@@ -94,7 +95,7 @@ export function SettingsPage() {
     );
   }
 
-  const set = (s: Partial<TenantSettings>) => setForm({ ...form, settings: { ...form.settings, ...s } });
+  const set = (s: Partial<WidgetLook>) => setForm({ ...form, settings: { ...form.settings, ...s } });
   const snippet = embedSnippet(window.location.origin, tenant.widget_key);
 
   return (
@@ -153,7 +154,7 @@ export function SettingsPage() {
               <span className="field-label">Language</span>
               <select
                 value={form.settings.language ?? 'en'}
-                onChange={(e) => set({ language: e.target.value as TenantSettings['language'] })}
+                onChange={(e) => set({ language: e.target.value as WidgetLook['language'] })}
               >
                 {LANGUAGES.map(([code, label]) => (
                   <option key={code} value={code}>
@@ -199,6 +200,8 @@ export function SettingsPage() {
           <WidgetPreview settings={form.settings} businessName={form.name} />
         </section>
       </div>
+
+      <AllowedSites current={tenant.settings.allowed_origins ?? []} onPatch={patch} />
 
       <ChannelForms tenant={tenant} onPatch={patch} />
     </div>

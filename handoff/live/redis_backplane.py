@@ -27,10 +27,12 @@ MAX_PENDING = 100_000
 MAX_BACKOFF_SECONDS = 5.0
 
 
-def connect(redis_url: str, prefix: str) -> RedisBackplane:
+def connect(redis_url: str, prefix: str, presence_ttl_seconds: float = PRESENCE_TTL_SECONDS) -> RedisBackplane:
     # Keepalive and a health check, so a connection that died without a word (a partition) is noticed.
     client = aioredis.Redis.from_url(redis_url, socket_keepalive=True, health_check_interval=30)
-    return RedisBackplane(client, prefix)
+    # Three heartbeats per TTL (5 s of 15 s by default): one late heartbeat never expires a live process.
+    heartbeat = presence_ttl_seconds * HEARTBEAT_SECONDS / PRESENCE_TTL_SECONDS
+    return RedisBackplane(client, prefix, heartbeat_seconds=heartbeat, ttl_seconds=presence_ttl_seconds)
 
 
 class RedisBackplane:

@@ -88,7 +88,11 @@ def test_the_url_picks_the_backend(redis_url: str, redis_prefix: str) -> None:
     async def scenario() -> None:
         plane = backplane_for(redis_url, redis_prefix)
         assert isinstance(plane, RedisBackplane) and plane.channel == f"{redis_prefix}events"
+        assert (plane.ttl_seconds, plane.heartbeat_seconds) == (15.0, 5.0)
         await plane.redis.aclose()
+        quick = backplane_for(redis_url, redis_prefix, 3.0)  # PRESENCE_TTL_SECONDS=3: a heartbeat a second
+        assert isinstance(quick, RedisBackplane) and (quick.ttl_seconds, quick.heartbeat_seconds) == (3.0, 1.0)
+        await quick.redis.aclose()
 
     run(scenario())
 

@@ -28,6 +28,7 @@ from tests.support import (
 )
 
 Frame = dict[str, Any]
+PRESENCE_TTL_SECONDS = 15.0  # the default
 
 
 @pytest.fixture(scope="module")
@@ -210,4 +211,25 @@ def test_staff_presence_crosses_processes(cluster: Cluster) -> None:
     # After "online", the widget heard only "offline": a second staff member coming and going is no news.
     assert [f["staff_online"] for f in frames if f["type"] == "presence"] == [False]
     assert visitor_session(p1, key)["staff_online"] is False
+    visitor.close()
+
+
+def test_a_process_stopping_cleanly_takes_its_staff_out_of_presence_at_once(cluster: Cluster) -> None:
+    """Last in the module: it restarts process 3. A clean stop announces its staff's departure rather than
+    leaving them to expire with its presence TTL (15 s here, so the frame proves the announcement)."""
+    p1, p3 = cluster[0], cluster[2]
+    admin, key = make_tenant(p1)
+    visitor = visitor_socket(p1, visitor_session(p1, key))
+    assert visitor.recv_until(lambda f: f["type"] == "presence")["staff_online"] is False
+    staff = staff_socket(p3, admin.token or "")
+    visitor.recv_until(is_presence(True))
+    p3.stop()  # SIGTERM: uvicorn closes its sockets and runs the shutdown
+    assert close_of(staff)[0] == 1012
+    visitor.recv_until(is_presence(False), timeout=PRESENCE_TTL_SECONDS * 2 / 3)
+    p3.start()
+    staff = staff_socket(p3, admin.token or "")  # the restarted process joins the deployment again
+    visitor.recv_until(is_presence(True))
+    visitor.send({"type": "message", "text": "anyone back?", "client_id": "back"})
+    assert staff.recv_until(is_message("anyone back?"))["message"]["sender"] == "visitor"
+    staff.close()
     visitor.close()

@@ -5,7 +5,10 @@ each test isolates itself with a tenant of its own. (A process killed mid-stream
 
 from __future__ import annotations
 
+import threading
+import uuid
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 import httpx
@@ -22,6 +25,8 @@ from tests.support import (
     eventually,
     login,
     make_tenant,
+    message_row,
+    query,
     staff_socket,
     visitor_session,
     visitor_socket,
@@ -29,6 +34,7 @@ from tests.support import (
 
 Frame = dict[str, Any]
 PRESENCE_TTL_SECONDS = 15.0  # the default
+ROUNDS = 20  # a race between processes shows in some rounds, not every one
 
 
 @pytest.fixture(scope="module")
@@ -158,6 +164,74 @@ def test_a_visitors_tabs_on_two_processes_each_get_every_message_once(cluster: C
     assert message_ids(frames2) == [one, *replies]
     tab1.close()
     tab2.close()
+
+
+def over_socket(sock: Sock, frame: Frame) -> int | str:
+    """Send a message frame; the id its ack names, or the error."""
+    sock.send(frame)
+    answer = sock.recv_until(lambda f: f["type"] in ("ack", "error") and f.get("client_id") == frame["client_id"])
+    return int(answer["message_id"]) if answer["type"] == "ack" else str(answer["detail"])
+
+
+def over_http(url: str, token: str, body: Frame) -> int | str:
+    """POST a message; the id the answer names, or the answer."""
+    answer = httpx.post(url, json=body, headers={"Authorization": f"Bearer {token}"})
+    return int(answer.json()["message_id"]) if answer.status_code == 200 else f"{answer.status_code} {answer.text}"
+
+
+def at_once(*senders: Callable[[], int | str]) -> list[int | str]:
+    """Run the senders on threads released together; their answers, in order."""
+    start = threading.Barrier(len(senders))
+    answers: list[int | str] = [""] * len(senders)
+
+    def run(index: int, send: Callable[[], int | str]) -> None:
+        start.wait()
+        answers[index] = send()
+
+    threads = [threading.Thread(target=run, args=pair) for pair in enumerate(senders)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return answers
+
+
+def test_one_client_id_sent_at_once_on_three_processes_is_stored_once(cluster: Cluster) -> None:
+    """A message whose socket frame and HTTP retries reach three processes at the same moment (a flaky
+    network, a load balancer spreading them), from a visitor and from staff: all three are answered with
+    the one stored message. Before the fix, the process that lost the race answered 500 in some rounds."""
+    p1, p2, p3 = cluster
+    admin, key = make_tenant(p1)
+    session = visitor_session(p1, key)
+    visitor = visitor_socket(p1, session)
+    visitor.recv_until(lambda f: f["type"] == "presence")
+    staff = staff_socket(p1, admin.token or "")
+    token, visitor_token = admin.token or "", session["visitor_token"]
+    run = uuid.uuid4().hex[:8]  # client ids of this test alone: other tests share the database
+    for attempt in range(ROUNDS):
+        said = {"text": f"visitor, round {attempt}", "client_id": f"v-{run}-{attempt}"}
+        answers = at_once(
+            partial(over_socket, visitor, {"type": "message", **said}),
+            partial(over_http, f"{p2.url}/webchat", visitor_token, said),
+            partial(over_http, f"{p3.url}/webchat", visitor_token, said),
+        )
+        stored = query(p1, "SELECT id FROM messages WHERE client_id = ? AND sender = 'visitor'", said["client_id"])
+        assert answers == [stored[0][0]] * 3 and len(stored) == 1, f"round {attempt}: {answers}, {stored}"
+        conversation_id = message_row(p1, stored[0][0])["conversation_id"]
+        reply = {
+            "conversation_id": conversation_id,
+            "text": f"staff, round {attempt}",
+            "client_id": f"s-{run}-{attempt}",
+        }
+        answers = at_once(
+            partial(over_socket, staff, {"type": "send", **reply}),
+            partial(over_http, f"{p2.url}/admin/api/send", token, reply),
+            partial(over_http, f"{p3.url}/admin/api/send", token, reply),
+        )
+        stored = query(p1, "SELECT id FROM messages WHERE client_id = ? AND sender = 'staff'", reply["client_id"])
+        assert answers == [stored[0][0]] * 3 and len(stored) == 1, f"round {attempt}: {answers}, {stored}"
+    visitor.close()
+    staff.close()
 
 
 def test_a_logout_and_a_disabled_account_close_staff_sockets_on_every_process(cluster: Cluster) -> None:

@@ -162,6 +162,12 @@ def test_a_visitors_tabs_on_two_processes_each_get_every_message_once(cluster: C
     # the other tab's message and both replies, once each, and never its own message back.
     assert message_ids(frames1) == [two, *replies]
     assert message_ids(frames2) == [one, *replies]
+
+    closed = Api(p2, admin.token).patch(f"/admin/api/conversations/{conversation_id}", {"status": "closed"})
+    assert closed.status_code == 200, closed.text
+    for tab in (tab1, tab2):  # the conversation's state reaches both tabs too
+        state = tab.recv_until(lambda f: f["type"] == "conversation")
+        assert state["conversation"] == {"id": conversation_id, "status": "closed", "escalated": False}
     tab1.close()
     tab2.close()
 

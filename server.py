@@ -116,7 +116,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         ready = settings.with_signing_key()
         secrets = SecretBox(ready.jwt_secret)
         db = await migrated_database(ready, secrets)
-        backplane = backplane_for(ready.redis_url, ready.redis_prefix)  # REDIS_URL: shared with other processes
+        # REDIS_URL: shared with other processes
+        backplane = backplane_for(ready.redis_url, ready.redis_prefix, ready.presence_ttl_seconds)
         await backplane.start()
         hub = Hub(sockets_per_address=ready.sockets_per_address, backplane=backplane)
         http = httpx.AsyncClient(timeout=httpx.Timeout(20.0, connect=5.0), follow_redirects=False)

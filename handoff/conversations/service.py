@@ -4,6 +4,7 @@ reopen, escalate, read receipts. Each operation commits first, then announces th
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -16,9 +17,10 @@ from handoff.store import messages as message_store
 from handoff.store import metrics, users
 from handoff.store import outbox as outbox_store
 from handoff.store.audit import record_event, staff_event
-from handoff.store.database import now_iso, parse_iso
+from handoff.store.database import IntegrityError, now_iso, parse_iso
 
 CLOSED_TEXT = "This conversation was closed."
+StoredRow = tuple[dict[str, Any], dict[str, Any], bool]  # the message, its conversation, and "already stored"
 
 
 class Staff(Protocol):
@@ -106,6 +108,20 @@ def loaded(
     return message, load_for_publish(conn, tenant_id, conversation_id, message), duplicate
 
 
+async def stored_once(
+    ctx: AppContext, write: Callable[[sqlite3.Connection], StoredRow], external_id: str | None
+) -> StoredRow:
+    """Run a find-then-insert write keyed by `external_id`. On PostgreSQL two processes (or two requests)
+    may both find nothing and both insert: the loser's unique violation means the row is there now, so its
+    write runs once more and finds it (answered as a duplicate). SQLite's single writer never gets here."""
+    try:
+        return await ctx.db.write(write)
+    except IntegrityError:
+        if external_id is None:
+            raise
+        return await ctx.db.write(write)
+
+
 async def receive(ctx: AppContext, inbound: Inbound, origin: Any = None) -> Stored:
     """Store a customer message (once, whatever the retries), opening a conversation when none is open.
 
@@ -138,7 +154,7 @@ async def receive(ctx: AppContext, inbound: Inbound, origin: Any = None) -> Stor
         )
         return stored.message, store.conversation_of(conn, stored.conversation, contact, stored.message), False
 
-    message, conversation, duplicate = await ctx.db.write(write)
+    message, conversation, duplicate = await stored_once(ctx, write, inbound.external_id)
     if not duplicate:
         announce(ctx, message, conversation, origin)
     return Stored(message, conversation)
@@ -147,11 +163,12 @@ async def receive(ctx: AppContext, inbound: Inbound, origin: Any = None) -> Stor
 async def staff_send(ctx: AppContext, staff: Staff, conversation_id: int, text: str, client_id: str | None) -> Stored:
     """Store a staff reply and hand it to its channel: the hub for web chat, the outbox for SMS/Messenger."""
 
-    def write(conn: sqlite3.Connection) -> tuple[dict[str, Any], dict[str, Any], bool]:
+    external_id = f"staff:{staff.id}:{client_id}" if client_id else None
+
+    def write(conn: sqlite3.Connection) -> StoredRow:
         row = store.conversation_of_tenant(conn, staff.tenant_id, conversation_id)
         if row is None:
             raise NotFound("conversation not found")
-        external_id = f"staff:{staff.id}:{client_id}" if client_id else None
         if external_id and (existing := store.find_by_external_id(conn, staff.tenant_id, row["channel"], external_id)):
             return loaded(conn, staff.tenant_id, existing["id"], existing["conversation_id"], duplicate=True)
         contact = store.contact_by_id(conn, row["contact_id"])
@@ -179,7 +196,7 @@ async def staff_send(ctx: AppContext, staff: Staff, conversation_id: int, text: 
             outbox_store.enqueue(conn, staff.tenant_id, stored.message["id"], row["channel"], now_iso())
         return stored.message, store.conversation_of(conn, stored.conversation, contact, stored.message), False
 
-    message, conversation, duplicate = await ctx.db.write(write)
+    message, conversation, duplicate = await stored_once(ctx, write, external_id)
     if not duplicate:
         announce(ctx, message, conversation)
         if conversation["channel"] in ctx.channels:

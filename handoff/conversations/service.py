@@ -87,6 +87,11 @@ def announce_update(
         )
 
 
+# The writes below that pass `retry=True` (receive, staff_send, update, close_for_visitor) do only database
+# work and look before they insert: run again after a conflict with another process's transaction (the same
+# provider message id or client id stored at once, a deadlock), they find its row and answer as for a retry.
+
+
 def load_for_publish(
     conn: sqlite3.Connection, tenant_id: int, conversation_id: int, known: dict[str, Any] | None = None
 ) -> dict[str, Any]:
@@ -138,7 +143,7 @@ async def receive(ctx: AppContext, inbound: Inbound, origin: Any = None) -> Stor
         )
         return stored.message, store.conversation_of(conn, stored.conversation, contact, stored.message), False
 
-    message, conversation, duplicate = await ctx.db.write(write)
+    message, conversation, duplicate = await ctx.db.write(write, retry=True)
     if not duplicate:
         announce(ctx, message, conversation, origin)
     return Stored(message, conversation)
@@ -179,7 +184,7 @@ async def staff_send(ctx: AppContext, staff: Staff, conversation_id: int, text: 
             outbox_store.enqueue(conn, staff.tenant_id, stored.message["id"], row["channel"], now_iso())
         return stored.message, store.conversation_of(conn, stored.conversation, contact, stored.message), False
 
-    message, conversation, duplicate = await ctx.db.write(write)
+    message, conversation, duplicate = await ctx.db.write(write, retry=True)
     if not duplicate:
         announce(ctx, message, conversation)
         if conversation["channel"] in ctx.channels:
@@ -220,7 +225,8 @@ async def update(ctx: AppContext, staff: Staff, conversation_id: int, changes: d
     """Apply staff changes (status, assignee_id, tags); each change is audited and announced."""
 
     def write(conn: sqlite3.Connection) -> tuple[dict[str, Any], dict[str, Any] | None]:
-        row = store.conversation_of_tenant(conn, staff.tenant_id, conversation_id)
+        # Locked: a close (or reopen) of the same conversation on another process waits, then sees this one.
+        row = store.conversation_of_tenant(conn, staff.tenant_id, conversation_id, lock=True)
         if row is None:
             raise NotFound("conversation not found")
         system_message_id = None
@@ -240,7 +246,7 @@ async def update(ctx: AppContext, staff: Staff, conversation_id: int, changes: d
         message = store.load_message(conn, system_message_id) if system_message_id else None
         return load_for_publish(conn, staff.tenant_id, row["id"]), message
 
-    conversation, message = await ctx.db.write(write)
+    conversation, message = await ctx.db.write(write, retry=True)
     if message is not None:
         announce(ctx, message, conversation)
     announce_update(ctx, conversation, tell_visitor="status" in changes)
@@ -252,7 +258,7 @@ async def close_for_visitor(ctx: AppContext, tenant_id: int, visitor_id: str) ->
 
     def write(conn: sqlite3.Connection) -> tuple[dict[str, Any], dict[str, Any]] | None:
         contact = store.find_contact(conn, tenant_id, "webchat", visitor_id)
-        row = store.open_conversation_of(conn, contact["id"]) if contact else None
+        row = store.open_conversation_of(conn, contact["id"], lock=True) if contact else None
         if row is None:
             return None
         message_id = close_row(conn, row, CLOSED_TEXT)
@@ -269,7 +275,7 @@ async def close_for_visitor(ctx: AppContext, tenant_id: int, visitor_id: str) ->
         assert message is not None
         return load_for_publish(conn, tenant_id, row["id"]), message
 
-    outcome = await ctx.db.write(write)
+    outcome = await ctx.db.write(write, retry=True)
     if outcome is None:
         return None
     conversation, message = outcome

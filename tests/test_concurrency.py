@@ -1,0 +1,152 @@
+"""Read-then-write races between server processes on one PostgreSQL database (SQLite runs one write at a
+time; PostgreSQL does not). Each test makes its race happen every run with `tests.pg_races.writes_held`:
+every racer has done its reads before any of them writes."""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+import secrets
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+import migrate_schema
+from tests import redis_scratch
+from tests.cluster import Cluster
+from tests.fakes.twilio_api import FakeTwilio
+from tests.pg import ScratchDatabases
+from tests.pg_races import Racers, writes_held
+from tests.sms_support import PUBLIC, SmsShop, new_sid, phone, sms_shop
+from tests.support import Api, LiveServer, login, make_tenant, query, visitor_session
+
+
+@pytest.fixture(scope="module")
+def cluster(
+    pg_databases: ScratchDatabases, redis_url: str, twilio: FakeTwilio, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Cluster]:
+    """Two processes on one database and Redis prefix for the whole module (each test has a tenant of its own)."""
+    prefix, url = redis_scratch.new_prefix(), pg_databases.create()
+    two = Cluster(tmp_path_factory.mktemp("cluster"), url, redis_url, prefix, 2, TWILIO_API_BASE=twilio.url)
+    two.servers[0].env["PUBLIC_BASE_URL"] = two.servers[1].env["PUBLIC_BASE_URL"] = PUBLIC
+    try:
+        yield two.start()
+    finally:
+        two.stop()
+        pg_databases.drop(url)
+        redis_scratch.delete_prefix(redis_url, prefix)
+
+
+def test_three_processes_starting_on_an_empty_database_create_one_admin(fresh_pg_url: str, tmp_path: Path) -> None:
+    migrate_schema.migrate(fresh_pg_url)  # migrations are already serialised; the race is in the first start
+    env = {"DATABASE_URL": fresh_pg_url, "JWT_SECRET": "test-" + secrets.token_urlsafe(32)}
+    env["ADMIN_PASSWORD"] = "admin-" + uuid.uuid4().hex[:12]
+    servers = []
+    for index in range(3):
+        (tmp_path / f"process-{index}").mkdir()
+        servers.append(LiveServer(tmp_path / f"process-{index}", **env))
+    try:
+        with writes_held(fresh_pg_url, "tenants", "users") as release:
+            racers = Racers(*(live.start for live in servers))
+            release(3)  # all three found no user and are about to create the default tenant and its admin
+        started = racers.results()
+        failed = [re.findall(r"\w+Error: [^\\]*", str(o))[-1:] for o in started if not isinstance(o, LiveServer)]
+        assert not failed, failed
+        assert query(servers[0], "SELECT id, name FROM tenants") == [(1, "Default")]
+        assert query(servers[0], "SELECT tenant_id, email, role FROM users") == [(1, "admin@example.com", "admin")]
+        for live in servers:  # the one admin signs in on every process
+            assert login(live, "admin@example.com", env["ADMIN_PASSWORD"])["user"]["role"] == "admin"
+    finally:
+        for live in servers:
+            live.stop()
+
+
+def test_two_settings_patches_on_two_processes_both_stay(cluster: Cluster) -> None:
+    first, _ = make_tenant(cluster[0])
+    second = Api(cluster[1], first.token)
+    with writes_held(cluster.database_url, "tenants") as release:
+        racers = Racers(
+            lambda: first.patch("/api/v1/tenant", {"settings": {"greeting": "Hello from one"}}),
+            lambda: second.patch("/api/v1/tenant", {"settings": {"color": "#ff0000"}}),
+        )
+        release(2)
+    assert [r.status_code for r in racers.results()] == [200, 200]
+    settings = first.get("/api/v1/tenant").json()["settings"]
+    assert (settings["greeting"], settings["color"]) == ("Hello from one", "#ff0000")
+
+
+def sms_shops(cluster: Cluster, twilio: FakeTwilio) -> tuple[SmsShop, SmsShop]:
+    """One SMS shop, whose webhooks can be delivered to either process."""
+    on_first = sms_shop(cluster[0], twilio)
+    return on_first, dataclasses.replace(on_first, server=cluster[1])
+
+
+def conversations_of(shop: SmsShop, sender: str) -> list[tuple[int, str]]:
+    return query(
+        shop.server,
+        "SELECT c.id, c.status FROM conversations c JOIN contacts ct ON ct.id = c.contact_id"
+        " WHERE ct.external_id = ? ORDER BY c.id",
+        sender,
+    )
+
+
+@pytest.mark.parametrize("returning", [False, True], ids=["first-texts", "texts-after-a-closed-conversation"])
+def test_two_texts_at_once_on_two_processes_open_one_conversation(
+    cluster: Cluster, twilio: FakeTwilio, returning: bool
+) -> None:
+    first, second = sms_shops(cluster, twilio)
+    sender = phone()
+    if returning:  # a customer whose last conversation was closed: nothing to write for the contact
+        assert first.text_in("Earlier", sender).status_code == 200
+        earlier = first.conversation_of(sender)["id"]
+        assert first.admin.patch(f"/admin/api/conversations/{earlier}", {"status": "closed"}).status_code == 200
+    # A long text arrives as two webhooks, here on two processes at once.
+    with writes_held(cluster.database_url, "conversations") as release:
+        racers = Racers(lambda: first.text_in("Part one", sender), lambda: second.text_in("Part two", sender))
+        release(2)
+    assert [r.status_code for r in racers.results()] == [200, 200]
+    assert query(first.server, "SELECT count(*) FROM contacts WHERE external_id = ?", sender) == [(1,)]
+    rows = conversations_of(first, sender)
+    assert [status for _, status in rows] == ["closed", "open"] if returning else ["open"]
+    texts = query(first.server, "SELECT text FROM messages WHERE conversation_id = ? ORDER BY id", rows[-1][0])
+    assert sorted(texts) == [("Part one",), ("Part two",)]
+
+
+def test_one_text_delivered_to_two_processes_at_once_is_stored_once(cluster: Cluster, twilio: FakeTwilio) -> None:
+    first, second = sms_shops(cluster, twilio)
+    sender = phone()
+    assert first.text_in("Hi", sender).status_code == 200
+    sid = new_sid()  # Twilio retries a webhook it thinks failed; the retry may reach another process
+    with writes_held(cluster.database_url, "messages") as release:
+        racers = Racers(lambda: first.text_in("Once", sender, sid), lambda: second.text_in("Once", sender, sid))
+        release(2)
+    assert [r.status_code for r in racers.results()] == [200, 200]
+    assert query(first.server, "SELECT count(*) FROM messages WHERE text = 'Once' AND external_id = ?", sid) == [(1,)]
+
+
+def test_a_conversation_closed_on_two_processes_at_once_is_closed_once(cluster: Cluster) -> None:
+    admin, key = make_tenant(cluster[0])
+    session = visitor_session(cluster[0], key)
+    sent = httpx.post(
+        f"{cluster[0].url}/webchat",
+        json={"text": "Hello"},
+        headers={"Authorization": f"Bearer {session['visitor_token']}"},
+    )
+    assert sent.status_code == 200, sent.text
+    path = f"/admin/api/conversations/{sent.json()['conversation_id']}"
+    other = Api(cluster[1], admin.token)
+    with writes_held(cluster.database_url, "messages") as release:
+        racers = Racers(
+            lambda: admin.patch(path, {"status": "closed"}), lambda: other.patch(path, {"status": "closed"})
+        )
+        release(2)
+    assert [r.status_code for r in racers.results()] == [200, 200]
+    closing = query(
+        cluster[0],
+        "SELECT count(*) FROM messages WHERE conversation_id = ? AND sender = 'system'",
+        sent.json()["conversation_id"],
+    )
+    assert closing == [(1,)]

@@ -4,11 +4,14 @@ every racer has done its reads before any of them writes."""
 
 from __future__ import annotations
 
+import base64
 import dataclasses
+import json
 import re
 import secrets
 import uuid
 from collections.abc import Iterator
+from functools import partial
 from pathlib import Path
 
 import httpx
@@ -150,3 +153,36 @@ def test_a_conversation_closed_on_two_processes_at_once_is_closed_once(cluster: 
         sent.json()["conversation_id"],
     )
     assert closing == [(1,)]
+
+
+def test_one_refresh_token_presented_on_two_processes_at_once_is_reuse(cluster: Cluster) -> None:
+    token = login(cluster[0])["refresh_token"]
+    payload = token.split(".")[1]
+    session_id = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))["sid"]
+    with writes_held(cluster.database_url, "auth_sessions") as release:
+        racers = Racers(
+            *(
+                partial(httpx.post, f"{live.url}/api/v1/auth/refresh", json={"refresh_token": token})
+                for live in cluster.servers
+            )
+        )
+        release(2)
+    # As on one process: the first rotates the token, the second presents a dead one and the session dies.
+    assert sorted(r.status_code for r in racers.results()) == [200, 401]
+    revoked = query(cluster[0], "SELECT revoked_reason FROM auth_sessions WHERE id = ?", session_id)
+    assert revoked == [("refresh token reused",)]
+
+
+def test_two_businesses_saving_one_number_at_once_on_two_processes(cluster: Cluster, twilio: FakeTwilio) -> None:
+    number = phone()
+    admins = []
+    for live in cluster.servers:
+        admin, _ = make_tenant(live)
+        sid, token = "AC" + secrets.token_hex(16), secrets.token_hex(16)
+        twilio.add_account(sid, token, number)  # both accounts hold it: the later save takes it, as on SQLite
+        admins.append((admin, {"channels": {"sms": {"account_sid": sid, "auth_token": token, "number": number}}}))
+    with writes_held(cluster.database_url, "channel_accounts") as release:
+        racers = Racers(*(partial(admin.patch, "/api/v1/tenant", body) for admin, body in admins))
+        release(2)
+    assert [r.status_code for r in racers.results()] == [200, 200]
+    assert len(query(cluster[0], "SELECT tenant_id FROM channel_accounts WHERE address = ?", number)) == 1

@@ -20,20 +20,27 @@ import pytest
 import migrate_schema
 from tests import redis_scratch
 from tests.cluster import Cluster
+from tests.fakes.graph_api import FakeGraph
 from tests.fakes.twilio_api import FakeTwilio
 from tests.pg import ScratchDatabases
 from tests.pg_races import Racers, writes_held
 from tests.sms_support import PUBLIC, SmsShop, new_sid, phone, sms_shop
 from tests.support import Api, LiveServer, login, make_tenant, query, visitor_session
+from tests.test_messenger import connect_page, new_mid, psid
 
 
 @pytest.fixture(scope="module")
 def cluster(
-    pg_databases: ScratchDatabases, redis_url: str, twilio: FakeTwilio, tmp_path_factory: pytest.TempPathFactory
+    pg_databases: ScratchDatabases,
+    redis_url: str,
+    twilio: FakeTwilio,
+    graph: FakeGraph,
+    tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[Cluster]:
     """Two processes on one database and Redis prefix for the whole module (each test has a tenant of its own)."""
     prefix, url = redis_scratch.new_prefix(), pg_databases.create()
-    two = Cluster(tmp_path_factory.mktemp("cluster"), url, redis_url, prefix, 2, TWILIO_API_BASE=twilio.url)
+    fakes = {"TWILIO_API_BASE": twilio.url, "GRAPH_API_BASE": graph.base}
+    two = Cluster(tmp_path_factory.mktemp("cluster"), url, redis_url, prefix, 2, **fakes)
     two.servers[0].env["PUBLIC_BASE_URL"] = two.servers[1].env["PUBLIC_BASE_URL"] = PUBLIC
     try:
         yield two.start()
@@ -186,3 +193,18 @@ def test_two_businesses_saving_one_number_at_once_on_two_processes(cluster: Clus
         release(2)
     assert [r.status_code for r in racers.results()] == [200, 200]
     assert len(query(cluster[0], "SELECT tenant_id FROM channel_accounts WHERE address = ?", number)) == 1
+
+
+def test_one_messenger_echo_delivered_to_two_processes_at_once_is_stored_once(
+    cluster: Cluster, graph: FakeGraph
+) -> None:
+    first = connect_page(cluster[0], graph)
+    second = dataclasses.replace(first, server=cluster[1])
+    user, mid = psid(), new_mid()
+    assert first.post([first.entry(first.says(user, "Hello"))]).status_code == 200
+    echo = first.entry(first.echo(user, "Answered from the Page inbox", mid))  # Meta may deliver it twice
+    with writes_held(cluster.database_url, "messages") as release:
+        racers = Racers(lambda: first.post([echo]), lambda: second.post([echo]))
+        release(2)
+    assert [r.status_code for r in racers.results()] == [200, 200]
+    assert query(cluster[0], "SELECT count(*) FROM messages WHERE external_id = ?", mid) == [(1,)]

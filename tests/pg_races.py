@@ -24,18 +24,36 @@ def waiting_for_locks(probe: psycopg.Connection[Any]) -> int:
     return int(row[0]) if row else 0
 
 
+class Hold:
+    """Locks held by the test's own transaction; `release(n)` (or calling it) waits until n sessions are
+    blocked on a lock, then commits, letting them all go."""
+
+    def __init__(self, holder: psycopg.Connection[Any], probe: psycopg.Connection[Any]) -> None:
+        self.holder, self.probe = holder, probe
+
+    def wait_for(self, racers: int) -> None:
+        eventually(lambda: waiting_for_locks(self.probe) >= racers, timeout=30)
+
+    def __call__(self, racers: int) -> None:
+        self.wait_for(racers)
+        self.holder.commit()
+
+
 @contextlib.contextmanager
-def writes_held(url: str, *tables: str) -> Iterator[Callable[[int], None]]:
-    """SHARE locks on `tables` (reads go on, INSERT/UPDATE/DELETE wait) until `release(n)`, which first waits
-    for n sessions to be blocked on a lock. Released on leaving in any case."""
+def writes_held(url: str, *tables: str) -> Iterator[Hold]:
+    """SHARE locks on `tables`: reads go on, INSERT/UPDATE/DELETE wait until released."""
     with psycopg.connect(url) as holder, psycopg.connect(url, autocommit=True) as probe:
         holder.execute(f"LOCK TABLE {', '.join(tables)} IN SHARE MODE")
+        yield Hold(holder, probe)
 
-        def release(racers: int) -> None:
-            eventually(lambda: waiting_for_locks(probe) >= racers, timeout=30)
-            holder.commit()
 
-        yield release
+@contextlib.contextmanager
+def row_held(url: str, table: str, row_id: int) -> Iterator[Hold]:
+    """One row locked FOR UPDATE: reads go on, writes of that row queue up and, once released, run one at a
+    time in the order they arrived (so a test can choose which of two racers writes first)."""
+    with psycopg.connect(url) as holder, psycopg.connect(url, autocommit=True) as probe:
+        holder.execute(f"SELECT 1 FROM {table} WHERE id = %s FOR UPDATE", (row_id,))
+        yield Hold(holder, probe)
 
 
 class Racers:

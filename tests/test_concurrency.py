@@ -23,9 +23,9 @@ from tests.cluster import Cluster
 from tests.fakes.graph_api import FakeGraph
 from tests.fakes.twilio_api import FakeTwilio
 from tests.pg import ScratchDatabases
-from tests.pg_races import Racers, writes_held
+from tests.pg_races import Racers, row_held, writes_held
 from tests.sms_support import PUBLIC, SmsShop, new_sid, phone, sms_shop
-from tests.support import Api, LiveServer, login, make_tenant, query, visitor_session
+from tests.support import Api, LiveServer, login, make_tenant, query, visitor_session, visitor_socket
 from tests.test_messenger import connect_page, new_mid, psid
 
 
@@ -208,3 +208,25 @@ def test_one_messenger_echo_delivered_to_two_processes_at_once_is_stored_once(
         release(2)
     assert [r.status_code for r in racers.results()] == [200, 200]
     assert query(cluster[0], "SELECT count(*) FROM messages WHERE external_id = ?", mid) == [(1,)]
+
+
+def test_read_marks_from_two_tabs_on_two_processes_never_go_back(cluster: Cluster) -> None:
+    admin, key = make_tenant(cluster[0])
+    session = visitor_session(cluster[0], key)
+    auth = {"Authorization": f"Bearer {session['visitor_token']}"}
+    sent = httpx.post(f"{cluster[0].url}/webchat", json={"text": "Hi"}, headers=auth).json()
+    conversation_id = sent["conversation_id"]
+    replies = [admin.post("/admin/api/send", {"conversation_id": conversation_id, "text": t}) for t in ("A", "B")]
+    older, newer = (int(r.json()["message_id"]) for r in replies)
+    tabs = [visitor_socket(live, session) for live in cluster.servers]  # one tab on each process
+    with row_held(cluster.database_url, "conversations", conversation_id) as hold:
+        tabs[0].send({"type": "read", "message_id": newer})
+        hold.wait_for(1)  # the newer mark is first in the row's queue
+        tabs[1].send({"type": "read", "message_id": older})  # a tab that had not seen the last reply yet
+        hold(2)
+    for tab in tabs:  # each tab's frames are handled in order: a resume's answer comes after its read
+        tab.send({"type": "resume", "after": newer})
+        tab.recv_through(lambda f: f["type"] == "conversation")
+        tab.close()
+    marks = query(cluster[0], "SELECT visitor_read_message_id FROM conversations WHERE id = ?", conversation_id)
+    assert marks == [(newer,)]

@@ -292,7 +292,8 @@ async def visitor_read(ctx: AppContext, tenant_id: int, contact_id: int, message
         if row is None or message_id <= row["visitor_read_message_id"]:
             return None
         upto = min(message_id, row["last_message_id"] or 0)
-        updates.set_visitor_read(conn, row["id"], upto)
+        if not updates.set_visitor_read(conn, row["id"], upto):  # another tab's read got there first
+            return None
         changed = message_store.mark_staff_messages_read(conn, row["id"], upto)
         messages = [m for changed_id in changed if (m := store.load_message(conn, changed_id))]
         return load_for_publish(conn, tenant_id, row["id"]), messages

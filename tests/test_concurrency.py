@@ -137,6 +137,26 @@ def test_one_text_delivered_to_two_processes_at_once_is_stored_once(cluster: Clu
     assert query(first.server, "SELECT count(*) FROM messages WHERE text = 'Once' AND external_id = ?", sid) == [(1,)]
 
 
+def test_one_staff_reply_resent_to_another_process_at_once_is_stored_once(cluster: Cluster) -> None:
+    admin, key = make_tenant(cluster[0])
+    session = visitor_session(cluster[0], key)
+    sent = httpx.post(
+        f"{cluster[0].url}/webchat",
+        json={"text": "Hi"},
+        headers={"Authorization": f"Bearer {session['visitor_token']}"},
+    )
+    reply = {"conversation_id": sent.json()["conversation_id"], "text": "Hello!", "client_id": "reply-1"}
+    other = Api(cluster[1], admin.token)  # the app resent it over a new connection, on another process
+    with writes_held(cluster.database_url, "messages") as release:
+        racers = Racers(lambda: admin.post("/admin/api/send", reply), lambda: other.post("/admin/api/send", reply))
+        release(2)
+    answers = racers.results()
+    assert [r.status_code for r in answers] == [200, 200]
+    assert len({r.json()["message_id"] for r in answers}) == 1
+    stored = query(cluster[0], "SELECT count(*) FROM messages WHERE external_id LIKE '%:reply-1'")
+    assert stored == [(1,)]
+
+
 def test_a_conversation_closed_on_two_processes_at_once_is_closed_once(cluster: Cluster) -> None:
     admin, key = make_tenant(cluster[0])
     session = visitor_session(cluster[0], key)

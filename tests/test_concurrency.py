@@ -157,27 +157,27 @@ def test_one_staff_reply_resent_to_another_process_at_once_is_stored_once(cluste
     assert stored == [(1,)]
 
 
-def test_a_conversation_closed_on_two_processes_at_once_is_closed_once(cluster: Cluster) -> None:
+@pytest.mark.parametrize("second_closer", ["staff", "visitor"])
+def test_a_conversation_closed_on_two_processes_at_once_is_closed_once(cluster: Cluster, second_closer: str) -> None:
     admin, key = make_tenant(cluster[0])
     session = visitor_session(cluster[0], key)
-    sent = httpx.post(
-        f"{cluster[0].url}/webchat",
-        json={"text": "Hello"},
-        headers={"Authorization": f"Bearer {session['visitor_token']}"},
-    )
+    visitor = {"Authorization": f"Bearer {session['visitor_token']}"}
+    sent = httpx.post(f"{cluster[0].url}/webchat", json={"text": "Hello"}, headers=visitor)
     assert sent.status_code == 200, sent.text
-    path = f"/admin/api/conversations/{sent.json()['conversation_id']}"
-    other = Api(cluster[1], admin.token)
+    conversation_id = sent.json()["conversation_id"]
+    if second_closer == "staff":
+        other = Api(cluster[1], admin.token)
+        second = partial(other.patch, f"/admin/api/conversations/{conversation_id}", {"status": "closed"})
+    else:  # the visitor ends the chat in the widget, served by the other process
+        second = partial(httpx.post, f"{cluster[1].url}/handoff/close", headers=visitor)
     with writes_held(cluster.database_url, "messages") as release:
         racers = Racers(
-            lambda: admin.patch(path, {"status": "closed"}), lambda: other.patch(path, {"status": "closed"})
+            partial(admin.patch, f"/admin/api/conversations/{conversation_id}", {"status": "closed"}), second
         )
         release(2)
     assert [r.status_code for r in racers.results()] == [200, 200]
     closing = query(
-        cluster[0],
-        "SELECT count(*) FROM messages WHERE conversation_id = ? AND sender = 'system'",
-        sent.json()["conversation_id"],
+        cluster[0], "SELECT count(*) FROM messages WHERE conversation_id = ? AND sender = 'system'", conversation_id
     )
     assert closing == [(1,)]
 

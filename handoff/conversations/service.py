@@ -4,7 +4,6 @@ reopen, escalate, read receipts. Each operation commits first, then announces th
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -17,7 +16,7 @@ from handoff.store import messages as message_store
 from handoff.store import metrics, users
 from handoff.store import outbox as outbox_store
 from handoff.store.audit import record_event, staff_event
-from handoff.store.database import IntegrityError, now_iso, parse_iso
+from handoff.store.database import now_iso, parse_iso
 
 CLOSED_TEXT = "This conversation was closed."
 StoredRow = tuple[dict[str, Any], dict[str, Any], bool]  # the message, its conversation, and "already stored"
@@ -89,6 +88,11 @@ def announce_update(
         )
 
 
+# The writes below that pass `retry=True` (receive, staff_send, update, close_for_visitor) do only database
+# work and look before they insert: run again after a conflict with another process's transaction (the same
+# provider message id or client id stored at once, a deadlock), they find its row and answer as for a retry.
+
+
 def load_for_publish(
     conn: sqlite3.Connection, tenant_id: int, conversation_id: int, known: dict[str, Any] | None = None
 ) -> dict[str, Any]:
@@ -106,20 +110,6 @@ def loaded(
     message = store.load_message(conn, message_id)
     assert message is not None
     return message, load_for_publish(conn, tenant_id, conversation_id, message), duplicate
-
-
-async def stored_once(
-    ctx: AppContext, write: Callable[[sqlite3.Connection], StoredRow], external_id: str | None
-) -> StoredRow:
-    """Run a find-then-insert write keyed by `external_id`. On PostgreSQL two processes (or two requests)
-    may both find nothing and both insert: the loser's unique violation means the row is there now, so its
-    write runs once more and finds it (answered as a duplicate). SQLite's single writer never gets here."""
-    try:
-        return await ctx.db.write(write)
-    except IntegrityError:
-        if external_id is None:
-            raise
-        return await ctx.db.write(write)
 
 
 async def receive(ctx: AppContext, inbound: Inbound, origin: Any = None) -> Stored:
@@ -154,7 +144,7 @@ async def receive(ctx: AppContext, inbound: Inbound, origin: Any = None) -> Stor
         )
         return stored.message, store.conversation_of(conn, stored.conversation, contact, stored.message), False
 
-    message, conversation, duplicate = await stored_once(ctx, write, inbound.external_id)
+    message, conversation, duplicate = await ctx.db.write(write, retry=True)
     if not duplicate:
         announce(ctx, message, conversation, origin)
     return Stored(message, conversation)
@@ -196,7 +186,7 @@ async def staff_send(ctx: AppContext, staff: Staff, conversation_id: int, text: 
             outbox_store.enqueue(conn, staff.tenant_id, stored.message["id"], row["channel"], now_iso())
         return stored.message, store.conversation_of(conn, stored.conversation, contact, stored.message), False
 
-    message, conversation, duplicate = await stored_once(ctx, write, external_id)
+    message, conversation, duplicate = await ctx.db.write(write, retry=True)
     if not duplicate:
         announce(ctx, message, conversation)
         if conversation["channel"] in ctx.channels:
@@ -237,7 +227,8 @@ async def update(ctx: AppContext, staff: Staff, conversation_id: int, changes: d
     """Apply staff changes (status, assignee_id, tags); each change is audited and announced."""
 
     def write(conn: sqlite3.Connection) -> tuple[dict[str, Any], dict[str, Any] | None]:
-        row = store.conversation_of_tenant(conn, staff.tenant_id, conversation_id)
+        # Locked: a close (or reopen) of the same conversation on another process waits, then sees this one.
+        row = store.conversation_of_tenant(conn, staff.tenant_id, conversation_id, lock=True)
         if row is None:
             raise NotFound("conversation not found")
         system_message_id = None
@@ -257,7 +248,7 @@ async def update(ctx: AppContext, staff: Staff, conversation_id: int, changes: d
         message = store.load_message(conn, system_message_id) if system_message_id else None
         return load_for_publish(conn, staff.tenant_id, row["id"]), message
 
-    conversation, message = await ctx.db.write(write)
+    conversation, message = await ctx.db.write(write, retry=True)
     if message is not None:
         announce(ctx, message, conversation)
     announce_update(ctx, conversation, tell_visitor="status" in changes)
@@ -269,7 +260,7 @@ async def close_for_visitor(ctx: AppContext, tenant_id: int, visitor_id: str) ->
 
     def write(conn: sqlite3.Connection) -> tuple[dict[str, Any], dict[str, Any]] | None:
         contact = store.find_contact(conn, tenant_id, "webchat", visitor_id)
-        row = store.open_conversation_of(conn, contact["id"]) if contact else None
+        row = store.open_conversation_of(conn, contact["id"], lock=True) if contact else None
         if row is None:
             return None
         message_id = close_row(conn, row, CLOSED_TEXT)
@@ -286,7 +277,7 @@ async def close_for_visitor(ctx: AppContext, tenant_id: int, visitor_id: str) ->
         assert message is not None
         return load_for_publish(conn, tenant_id, row["id"]), message
 
-    outcome = await ctx.db.write(write)
+    outcome = await ctx.db.write(write, retry=True)
     if outcome is None:
         return None
     conversation, message = outcome
@@ -303,7 +294,8 @@ async def visitor_read(ctx: AppContext, tenant_id: int, contact_id: int, message
         if row is None or message_id <= row["visitor_read_message_id"]:
             return None
         upto = min(message_id, row["last_message_id"] or 0)
-        updates.set_visitor_read(conn, row["id"], upto)
+        if not updates.set_visitor_read(conn, row["id"], upto):  # another tab's read got there first
+            return None
         changed = message_store.mark_staff_messages_read(conn, row["id"], upto)
         messages = [m for changed_id in changed if (m := store.load_message(conn, changed_id))]
         return load_for_publish(conn, tenant_id, row["id"]), messages

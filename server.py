@@ -50,6 +50,7 @@ from handoff.web.security_headers import SecurityHeadersMiddleware
 from handoff.web.staff_socket import router as staff_socket_router
 from handoff.web.static_files import mount_static
 from handoff.web.tenants import router as tenants_router
+from handoff.web.text_guard import StorableTextGuard
 from handoff.web.twilio_webhooks import router as twilio_router
 from handoff.web.users import router as users_router
 from handoff.web.users import team_router
@@ -181,6 +182,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     mount_static(app, ROOT, settings)
     # In front of everything that reads a body (the routers, the webhooks); inside CORS and the request id,
     # which never read it, so a 413 still carries the headers a browser needs to read it.
+    # Innermost: reads the body the limit below has already bounded.
+    app.add_middleware(StorableTextGuard)
     app.add_middleware(BodyLimitMiddleware, upload_max_bytes=settings.upload_max_bytes)
     app.add_middleware(SplitCORSMiddleware, staff_origins=settings.frontend_origins)
     # Outside CORS, so a foreign origin's preflight is refused too rather than answered without CORS headers.

@@ -25,7 +25,7 @@ from tests.fakes.twilio_api import FakeTwilio
 from tests.pg import ScratchDatabases
 from tests.pg_races import Racers, row_held, writes_held
 from tests.sms_support import PUBLIC, SmsShop, new_sid, phone, sms_shop
-from tests.support import Api, LiveServer, login, make_tenant, query, visitor_session, visitor_socket
+from tests.support import Api, LiveServer, eventually, login, make_tenant, query, visitor_session, visitor_socket
 from tests.test_messenger import connect_page, new_mid, psid
 
 
@@ -250,3 +250,36 @@ def test_read_marks_from_two_tabs_on_two_processes_never_go_back(cluster: Cluste
         tab.close()
     marks = query(cluster[0], "SELECT visitor_read_message_id FROM conversations WHERE id = ?", conversation_id)
     assert marks == [(newer,)]
+
+
+def test_a_delivery_report_racing_the_send_that_records_its_id_is_applied(cluster: Cluster, twilio: FakeTwilio) -> None:
+    """Twilio can call back before our send has stored the SID. Here the report reaches one process while the
+    other is recording the SID: both have read (no message holds the SID yet) before either writes."""
+    first, second = sms_shops(cluster, twilio)
+    sender, sid = phone(), new_sid()
+    assert first.text_in("Where is my order?", sender).status_code == 200
+    conversation_id = first.conversation_of(sender)["id"]
+    twilio.next_sids.append(sid)
+    twilio.hold(1)
+    reply = first.reply(conversation_id, "It ships today")
+    assert reply.status_code == 200, reply.text
+    message_id = reply.json()["message_id"]
+    twilio.wait_held(1)
+    try:
+        # The worst order: the report has looked for the SID and waits to keep itself; the send records the
+        # SID and looks for kept reports before the report's keeping commits.
+        with writes_held(cluster.database_url, "provider_status") as keeping:
+            with writes_held(cluster.database_url, "messages") as recording:
+                twilio.release()  # the send gets its SID and goes to record it: stopped at its first write
+                racers = Racers(lambda: second.status(sid, "delivered", sender))
+                recording(2)  # the send is stopped at the SID (or its lock), the report at keeping itself
+            keeping(2)
+        assert racers.results()[0].status_code in (200, 204)
+    finally:
+        twilio.release()
+    assert eventually(lambda: message_status(first.server, message_id) == "delivered", timeout=10)
+    assert query(first.server, "SELECT count(*) FROM provider_status WHERE provider_id = ?", sid) == [(0,)]
+
+
+def message_status(server: LiveServer, message_id: int) -> str:
+    return str(query(server, "SELECT status FROM messages WHERE id = ?", message_id)[0][0])

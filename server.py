@@ -11,7 +11,7 @@ import gc
 import logging
 from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Any, Literal, cast
+from typing import Any, Literal
 
 import httpx
 from fastapi import FastAPI, Request
@@ -34,8 +34,8 @@ from handoff.live.backplane import backplane_for
 from handoff.live.hub import Hub
 from handoff.logs import RequestIdMiddleware, setup_logging
 from handoff.store import migrator
-from handoff.store.backend import open_database, redact
-from handoff.store.database import Database, ping
+from handoff.store.backend import Store, open_database, redact
+from handoff.store.database import ping
 from handoff.web.audit_log import router as audit_router
 from handoff.web.body_limit import BodyLimitMiddleware
 from handoff.web.client_address import ClientAddressMiddleware
@@ -97,7 +97,7 @@ def install_error_handlers(app: FastAPI) -> None:
         return JSONResponse({"detail": "internal server error"}, status_code=500)
 
 
-async def migrated_database(settings: Settings, secrets: SecretBox) -> Database:
+async def migrated_database(settings: Settings, secrets: SecretBox) -> Store:
     """The deployment's database, migrated and opened: PostgreSQL when DATABASE_URL is set (migrations under
     an advisory lock, so processes starting together apply each once), else the SQLite file (whose migrator
     also seals channel secrets older versions stored in clear)."""
@@ -105,8 +105,7 @@ async def migrated_database(settings: Settings, secrets: SecretBox) -> Database:
         await asyncio.to_thread(migrator.migrate, settings.database_url)
     else:
         await asyncio.to_thread(migrator.migrate, settings.db_path, secrets)
-    # PostgresDatabase has Database's interface (read, write, read_report, fetchone, fetchall, close).
-    return cast(Database, await open_database(settings))
+    return await open_database(settings)
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:

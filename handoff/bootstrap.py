@@ -14,7 +14,7 @@ from handoff.crypto import SecretBox
 from handoff.security import hash_password, password_problem
 from handoff.store import channels, tenants
 from handoff.store.audit import record_event
-from handoff.store.database import Database
+from handoff.store.backend import Store
 from handoff.store.locks import serialised
 from handoff.store.users import any_user, insert_user
 
@@ -59,7 +59,7 @@ def apply_env_channel(conn: sqlite3.Connection, box: SecretBox, channel: str, va
     channels.save(conn, box, 1, channel, {**(stored.config if stored else {}), **values})
 
 
-async def bootstrap(db: Database, settings: Settings, box: SecretBox) -> None:
+async def bootstrap(db: Store, settings: Settings, box: SecretBox) -> None:
     generated = ""
     password_hash = ""
     if not await db.read(any_user):

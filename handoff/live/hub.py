@@ -15,6 +15,7 @@ from typing import Any
 import orjson
 from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 
+from handoff.errors import DomainError
 from handoff.live import events
 from handoff.live.backplane import Backplane, InProcess
 
@@ -32,6 +33,11 @@ CLOSE_POLICY = 1008  # over a cap on open sockets
 SOCKETS_PER_VISITOR = 10
 
 FrameHandler = Callable[["Socket", dict[str, Any]], Awaitable[None]]
+
+
+def _client_id(frame: dict[str, Any]) -> str | None:
+    client_id = frame.get("client_id")
+    return client_id if isinstance(client_id, str) and len(client_id) <= 64 else None
 
 
 def encode(event: events.Event) -> str:
@@ -111,7 +117,13 @@ class Socket:
             if not isinstance(frame, dict) or not isinstance(frame.get("type"), str):
                 self.send_event(events.error("frame must be an object with a string 'type'"))
                 continue
-            await handle(self, frame)
+            try:
+                await handle(self, frame)
+            except DomainError as exc:  # e.g. the database unavailable: refused, and the socket stays open
+                self.send_event(events.error(exc.detail, _client_id(frame)))
+            except Exception:
+                log.exception("socket frame %r failed", frame["type"][:40])
+                self.send_event(events.error("internal error", _client_id(frame)))
 
     async def run(self, handle: FrameHandler) -> None:
         """Receive and send concurrently until either side ends or `close()` is called."""

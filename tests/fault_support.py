@@ -7,14 +7,16 @@ import contextlib
 import errno
 import os
 import subprocess
+import threading
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from websockets.exceptions import ConnectionClosed
 
-from tests.support import LiveServer, Sock, query, visitor_session, visitor_socket
+from tests.support import LiveServer, Sock, eventually, query, visitor_session, visitor_socket
 
 # Generous limits: the fault tests send far more than a person would.
 BUSY_ENV = {"VISITOR_MESSAGES_PER_MINUTE": "1000000", "IP_REQUESTS_PER_MINUTE": "1000000"}
@@ -90,3 +92,79 @@ def stored(server: LiveServer, client_ids: list[str]) -> dict[str, list[int]]:
         for message_id, cid in query(server, f"SELECT id, client_id FROM messages WHERE client_id IN ({marks})", *part):
             found[cid].append(message_id)
     return found
+
+
+class Talker:
+    """One client sending over a socket with up to `window` messages unacknowledged, in a thread of its own,
+    until the server closes the socket (or `stop()`); on a new socket, `resend()` sends every message never
+    acknowledged again with the same client id, as the widget and the admin app do after reconnecting.
+
+    `frame(cid, n)` builds the n-th message frame (`message` for a visitor, `send` for staff)."""
+
+    def __init__(self, name: str, frame: Callable[[str, int], dict[str, Any]], window: int = 8) -> None:
+        self.name, self.frame, self.window = name, frame, window
+        self.sent: list[str] = []
+        self.acked: dict[str, int] = {}  # client id -> message id from its (latest) ack
+        self.errors: list[dict[str, Any]] = []
+        self.close_code: int | None = None
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    @property
+    def unacked(self) -> list[str]:
+        return [cid for cid in self.sent if cid not in self.acked]
+
+    def start(self, sock: Sock) -> Talker:
+        self._thread = threading.Thread(target=self._talk, args=(sock,), name=self.name, daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._stop.set()
+
+    def join(self, timeout: float = 60) -> None:
+        assert self._thread is not None
+        self._thread.join(timeout)
+        assert not self._thread.is_alive(), f"{self.name} still talking"
+
+    def wait_acks(self, count: int, timeout: float = 30) -> None:
+        eventually(lambda: len(self.acked) >= count, timeout)
+
+    def _talk(self, sock: Sock) -> None:
+        in_flight: set[str] = set()
+        try:
+            while True:
+                while len(in_flight) < self.window and not self._stop.is_set():
+                    cid = client_id(self.name)
+                    self.sent.append(cid)  # counted as sent before it is on the wire: it may be stored
+                    sock.send(self.frame(cid, len(self.sent)))
+                    in_flight.add(cid)
+                if self._stop.is_set() and not in_flight:
+                    return
+                self._take(sock.recv(timeout=30), in_flight)
+        except ConnectionClosed as closed:
+            self.close_code = closed.rcvd.code if closed.rcvd is not None else 1006
+        except OSError:  # the server vanished mid-send (kill -9)
+            self.close_code = 1006
+
+    def _take(self, frame: dict[str, Any], in_flight: set[str]) -> None:
+        cid = frame.get("client_id")
+        if frame["type"] == "ack" and cid in in_flight:
+            in_flight.discard(cid)
+            self.acked[cid] = frame["message_id"]
+        elif frame["type"] == "error" and cid in in_flight:
+            in_flight.discard(cid)
+            self.errors.append(frame)
+
+    def resend(self, sock: Sock, timeout: float = 30) -> int:
+        """Send every unacknowledged message again (same client ids) and wait for each ack; returns how many."""
+        todo = self.unacked
+        for n, cid in enumerate(todo):
+            sock.send(self.frame(cid, n))
+        waiting = set(todo)
+        while waiting:
+            frame = sock.recv(timeout)
+            if frame["type"] == "error" and frame.get("client_id") in waiting:
+                raise AssertionError(f"{self.name}: resend refused: {frame}")
+            self._take(frame, waiting)
+        return len(todo)

@@ -26,6 +26,9 @@ MAX_FRAME_BYTES = 64 * 1024
 # group commit can release a whole batch (db.MAX_BATCH) at once, so its queue must hold several batches.
 VISITOR_QUEUE_FRAMES = 256
 STAFF_QUEUE_FRAMES = 8192
+# And in characters: long messages make big frames, and a stalled client must not hold 8192 of them (~70 MB).
+VISITOR_QUEUE_CHARS = 1 << 20
+STAFF_QUEUE_CHARS = 8 << 20
 CLOSE_TOO_SLOW = 1013  # "try again later": the client reconnects and resumes from its last message id
 CLOSE_TOO_BIG = 1009
 CLOSE_POLICY = 1008  # over a cap on open sockets
@@ -49,7 +52,18 @@ def encode(event: events.Event) -> str:
 class Socket:
     """One connected client: visitor (keyed by visitor id) or staff (keyed by user and session)."""
 
-    __slots__ = ("_tasks", "closing", "queue", "session_id", "tenant_id", "user_id", "visitor_id", "ws")
+    __slots__ = (
+        "_tasks",
+        "closing",
+        "max_chars",
+        "queue",
+        "queued_chars",
+        "session_id",
+        "tenant_id",
+        "user_id",
+        "visitor_id",
+        "ws",
+    )
 
     def __init__(
         self,
@@ -68,6 +82,8 @@ class Socket:
         self.queue: asyncio.Queue[str] = asyncio.Queue(
             VISITOR_QUEUE_FRAMES if visitor_id is not None else STAFF_QUEUE_FRAMES
         )
+        self.queued_chars = 0
+        self.max_chars = VISITOR_QUEUE_CHARS if visitor_id is not None else STAFF_QUEUE_CHARS
         self.closing: tuple[int, str] | None = None
         self._tasks: tuple[asyncio.Task[None], ...] = ()
 
@@ -75,11 +91,14 @@ class Socket:
         """Queue a frame without waiting; a client too far behind is disconnected, never waited for."""
         if self.closing:
             return
-        try:
-            self.queue.put_nowait(frame)
-        except asyncio.QueueFull:
-            log.warning("socket fell %d frames behind; disconnecting it", self.queue.maxsize)
+        if self.queue.full() or self.queued_chars + len(frame) > self.max_chars:
+            log.warning(
+                "socket fell %d frames (%d characters) behind; disconnecting it", self.queue.qsize(), self.queued_chars
+            )
             self.close(CLOSE_TOO_SLOW, "too slow; reconnect and resume")
+            return
+        self.queue.put_nowait(frame)
+        self.queued_chars += len(frame)
 
     def send_event(self, event: events.Event) -> None:
         self.offer(encode(event))
@@ -94,6 +113,7 @@ class Socket:
     async def _send_loop(self) -> None:
         while True:
             frame = await self.queue.get()
+            self.queued_chars -= len(frame)
             await self.ws.send_text(frame)
 
     async def _receive_loop(self, handle: FrameHandler) -> None:

@@ -117,7 +117,11 @@ async def staff_socket(websocket: WebSocket) -> None:
             return
         sock = Socket(websocket, staff.tenant_id, user_id=staff.id, session_id=staff.session_id)
         ctx.hub.add(sock)
+        frames = StaffFrames(ctx, staff)
         try:
-            await sock.run(StaffFrames(ctx, staff))
+            await sock.run(frames)
         finally:
             ctx.hub.remove(sock)
+            # Sends read before the socket closed still commit; on shutdown uvicorn waits for this handler,
+            # so they do so before the database closes.
+            await asyncio.gather(*frames.pending, return_exceptions=True)

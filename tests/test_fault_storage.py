@@ -8,14 +8,19 @@ from __future__ import annotations
 
 import contextlib
 import sqlite3
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import httpx
 import pytest
 
+from tests.fakes.twilio_api import FakeTwilio, server_error
 from tests.fault_support import BUSY_ENV, answer_to, client_id, fill, require_root, stored, tiny_filesystem, visitor
-from tests.support import LiveServer, make_tenant, staff_socket
+from tests.sms_support import open_conversation, sms_server, sms_shop
+from tests.support import LiveServer, eventually, make_tenant, staff_socket, status_is
+
+REFUSED_SEND = "the database refused the attempt"  # the outbox's warning when it cannot claim a due reply
 
 
 @pytest.fixture
@@ -136,3 +141,43 @@ def test_a_database_locked_by_another_process_refuses_writes_clearly_and_recover
         admin.close()
     finally:
         server.stop()
+
+
+def test_an_sms_reply_due_while_the_disk_is_full_waits_without_spinning_and_goes_out_after(
+    tmp_path: Path, make_server: Callable[..., LiveServer], twilio: FakeTwilio
+) -> None:
+    require_root("the full-disk test")
+    with tiny_filesystem(tmp_path / "disk", "3m") as disk:
+        server = sms_server(
+            make_server,
+            tmp_path,
+            twilio,
+            DB_PATH=str(disk / "handoff.sqlite"),
+            OUTBOX_MAX_ATTEMPTS="1000",
+            OUTBOX_BASE_DELAY_SECONDS="0.05",
+            OUTBOX_MAX_DELAY_SECONDS="0.1",
+            OUTBOX_LEASE_SECONDS="3",  # an attempt whose outcome could not be stored holds its row this long
+        )
+        server.db_path = str(disk / "handoff.sqlite")
+        server.start()
+        try:
+            shop = sms_shop(server, twilio)
+            _, conversation_id = open_conversation(shop)
+            twilio.always = server_error()  # every send fails and is retried within 0.1 s
+            message_id = shop.reply(conversation_id, "retried until the disk is full").json()["message_id"]
+            shop_sends = f"/2010-04-01/Accounts/{shop.account_sid}/Messages.json"
+            twilio.wait_for_requests(2, path=shop_sends)
+            filler = disk / "filler"
+            fill(filler)
+            eventually(lambda: REFUSED_SEND in server.log(), timeout=30)
+            first_seen = time.monotonic()
+            eventually(lambda: server.log().count(REFUSED_SEND) >= 3, timeout=30)
+            # Each refused attempt holds its row for a pause (1 s) before the next: no loop hammering the
+            # database and the log. (Less 0.1 s: the first line may have been written before it was seen.)
+            assert time.monotonic() - first_seen >= 2 * 1.0 - 0.1
+            assert "attempt crashed" not in server.log()  # a known condition: a warning line, not a trace
+            twilio.always = None
+            filler.unlink()
+            eventually(status_is(server, message_id, "sent"), timeout=60)
+        finally:
+            server.stop()

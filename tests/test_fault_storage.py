@@ -28,7 +28,8 @@ def small_disk_server(tmp_path: Path) -> Iterator[LiveServer]:
     """A server whose database (and nothing else: the log stays outside) lives on a 3 MB tmpfs."""
     require_root("the full-disk test")
     with tiny_filesystem(tmp_path / "disk", "3m") as disk:
-        live = LiveServer(tmp_path, DB_PATH=str(disk / "handoff.sqlite"), **BUSY_ENV)
+        # Escalation falls due while the disk is full: the timers must wait for room too.
+        live = LiveServer(tmp_path, DB_PATH=str(disk / "handoff.sqlite"), ESCALATE_AFTER_SECONDS="2", **BUSY_ENV)
         live.db_path = str(disk / "handoff.sqlite")
         try:
             yield live.start()
@@ -79,8 +80,13 @@ def test_a_full_disk_refuses_writes_acknowledges_nothing_unstored_and_recovers(s
     assert all(len(found[cid]) == 1 for cid in acked), found
     assert all(found[cid] == [] for cid in [*refused, over_http])
 
+    eventually(lambda: "timer tick refused by the database" in server.log())  # the escalation is due
+    assert "timer tick failed" not in server.log()  # a known condition: a warning line, not a trace
+    assert not admin.get(f"/admin/api/conversations/{conversation_id}").json()["escalated"]
+
     # Space returns: the same sockets and clients go on, with no restart.
     filler.unlink()
+    eventually(lambda: admin.get(f"/admin/api/conversations/{conversation_id}").json()["escalated"])
     again = refused[0]
     sock.send({"type": "message", "text": "resent after the disk had room", "client_id": again})
     assert answer_to(sock, again)["type"] == "ack"

@@ -29,9 +29,11 @@ from concurrent.futures import ThreadPoolExecutor
 from functools import partial
 from typing import Any, TypeVar, cast
 
+import psycopg
 from psycopg import pq
 from psycopg_pool import ConnectionPool
 
+from handoff.errors import Unavailable
 from handoff.store.backend import redact
 from handoff.store.pg_adapter import PgConnection, configure
 
@@ -114,7 +116,13 @@ class PostgresDatabase:
             raise RuntimeError("database is not open")
         # Run in the caller's context (request id for audit rows), though on a pool thread.
         call = partial(contextvars.copy_context().run, job, self._pools[name], fn)
-        return await asyncio.get_running_loop().run_in_executor(self._threads[name], call)
+        try:
+            return await asyncio.get_running_loop().run_in_executor(self._threads[name], call)
+        except psycopg.OperationalError as exc:  # server gone or restarting, disk full, no connection in time
+            first_line = (str(exc).strip().splitlines() or [""])[0]
+            log.warning("database %s refused (%s): %s", name, type(exc).__name__, first_line)
+            # The detail stays generic: the server's message may name hosts and users.
+            raise Unavailable("the database is unavailable now; nothing was stored, try again shortly") from exc
 
     async def write(self, fn: Callable[[sqlite3.Connection], T]) -> T:
         """Run `fn` in a transaction of its own; returns once that transaction is durable.

@@ -121,8 +121,9 @@ class PostgresDatabase:
         except psycopg.OperationalError as exc:  # server gone or restarting, disk full, no connection in time
             first_line = (str(exc).strip().splitlines() or [""])[0]
             log.warning("database %s refused (%s): %s", name, type(exc).__name__, first_line)
-            # The detail stays generic: the server's message may name hosts and users.
-            raise Unavailable("the database is unavailable now; nothing was stored, try again shortly") from exc
+            # The detail stays generic: the server's message may name hosts and users. It does not promise that
+            # nothing was stored: a connection lost during COMMIT leaves that unknown (a resend is deduplicated).
+            raise Unavailable("the database is unavailable now; try again shortly") from exc
 
     async def write(self, fn: Callable[[sqlite3.Connection], T]) -> T:
         """Run `fn` in a transaction of its own; returns once that transaction is durable.

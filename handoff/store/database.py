@@ -3,7 +3,10 @@
 Writes are plain synchronous functions of a `sqlite3.Connection`. The writer task takes every write that
 is waiting, runs the whole batch in ONE transaction on the connection's own thread (one thread hop per
 batch, not per statement), commits once, and only then resumes each caller. A write that raises is
-rolled back to its savepoint and its caller gets the exception; the rest of the batch still commits.
+rolled back to its savepoint and its caller gets the exception; the rest of the batch still commits. When
+the transaction itself fails (the disk is full, another process holds the file's write lock past the busy
+timeout), every write of the batch fails with `errors.Unavailable` (503, or an `error` frame): none is
+acknowledged, and the writer goes on with the next batch.
 This keeps `synchronous=FULL` (an acknowledged message survives a power cut) at thousands of writes/s.
 """
 
@@ -110,12 +113,14 @@ def ping(conn: sqlite3.Connection) -> None:
     conn.execute("SELECT 1").fetchone()
 
 
-def unavailable(exc: BaseException) -> Unavailable | None:
+def unavailable(exc: BaseException, *, write: bool = True) -> Unavailable | None:
     """The `Unavailable` a SQLite error stands for, or None when it is not a "try again later" error."""
     code = getattr(exc, "sqlite_errorcode", None)
     if not isinstance(exc, sqlite3.Error) or code is None or code & 0xFF not in TRANSIENT_CODES:
         return None
-    return Unavailable(f"the database cannot store this now ({exc}); nothing was stored, try again shortly")
+    if write:
+        return Unavailable(f"the database cannot store this now ({exc}); nothing was stored, try again shortly")
+    return Unavailable(f"the database cannot answer now ({exc}); try again shortly")
 
 
 def _rollback(conn: sqlite3.Connection) -> None:
@@ -221,7 +226,7 @@ class Database:
         try:
             return await self._call(conn, fn)
         except sqlite3.Error as exc:
-            if (refused := unavailable(exc)) is not None:
+            if (refused := unavailable(exc, write=False)) is not None:
                 raise refused from exc
             raise
 

@@ -144,8 +144,15 @@ class Talker:
                 self._take(sock.recv(timeout=30), in_flight)
         except ConnectionClosed as closed:
             self.close_code = closed.rcvd.code if closed.rcvd is not None else 1006
+            self._read_rest(sock, in_flight)
         except OSError:  # the server vanished mid-send (kill -9)
             self.close_code = 1006
+
+    def _read_rest(self, sock: Sock, in_flight: set[str]) -> None:
+        """A send can find the socket closed while acks that came before the close are still unread."""
+        with contextlib.suppress(ConnectionClosed, TimeoutError, OSError):
+            while True:
+                self._take(sock.recv(timeout=5), in_flight)
 
     def _take(self, frame: dict[str, Any], in_flight: set[str]) -> None:
         cid = frame.get("client_id")

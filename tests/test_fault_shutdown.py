@@ -1,11 +1,13 @@
 """SIGTERM under load, against the real server: visitors and staff sending with acknowledgements, and an SMS
-reply on the wire to the loopback Twilio. The server stops accepting, closes every socket with 1012, lets
-the send finish and records it; the clients reconnect to the restarted server, resend what was never
-acknowledged (same client ids), and every message is stored exactly once."""
+reply on the wire to the loopback Twilio. Every socket answers the frame in hand and closes with 1012 (a
+proper closing handshake, so every client sees 1012, not a reset); the server stops accepting, lets the send
+finish and records it; the clients reconnect to the restarted server, resend what was never acknowledged
+(same client ids), and every message is stored exactly once."""
 
 from __future__ import annotations
 
 import signal
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -58,18 +60,29 @@ def test_sigterm_under_load_closes_sockets_1012_finishes_sends_and_loses_nothing
 
     assert server.process is not None
     server.process.send_signal(signal.SIGTERM)
-    for talker in [*talkers, staff]:
-        talker.join()
-    assert [t.close_code for t in [*talkers, staff]] == [1012] * (VISITORS + 1)
     # Shutting down, held open by the send on the wire: new connections are refused.
     eventually(lambda: "Waiting for application shutdown" in server.log())
     with pytest.raises(httpx.ConnectError):
         httpx.get(f"{server.url}/health", timeout=2)
     twilio.release()
+    began = time.monotonic()
+    for talker in [*talkers, staff]:
+        talker.join()
+    waited = time.monotonic() - began
+    assert [t.close_code for t in [*talkers, staff]] == [1012] * (VISITORS + 1), waited
     assert server.process.wait(timeout=30) in (0, -signal.SIGTERM)  # uvicorn re-raises the signal it caught
     server.process = None
     assert message_row(server, sms_message)["status"] == "sent"  # finished and recorded before exiting
     assert len(shop.requests(twilio)) == 1
+
+    # Every frame the server had read was answered before its socket closed: what was not acknowledged was
+    # never read, so none of it is stored yet.
+    unacked = [cid for t in [*talkers, staff] for cid in t.unacked]
+    early = {cid: ids for cid, ids in stored(server, unacked).items() if ids}
+    assert unacked and not early, (
+        early,
+        [(t.name, len(t.sent), len(t.acked), t.close_code) for t in [*talkers, staff]],
+    )
 
     server.start()
     for talker, (session, _) in zip(talkers, visitors, strict=True):

@@ -56,7 +56,7 @@ def fill(path: Path) -> int:
                 if exc.errno != errno.ENOSPC:
                     raise
                 break
-        # The last partial pages: byte by byte.
+        # What is left is smaller than a chunk: fill it 512 bytes at a time.
         while True:
             try:
                 out.write(b"\0" * 512)

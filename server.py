@@ -31,6 +31,7 @@ from handoff.crypto import SecretBox
 from handoff.delivery.outbox import Outbox
 from handoff.errors import DomainError
 from handoff.live.backplane import backplane_for
+from handoff.live.drain import close_sockets_on_signal
 from handoff.live.hub import Hub
 from handoff.logs import RequestIdMiddleware, setup_logging
 from handoff.store import migrator
@@ -143,9 +144,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         gc.freeze()
         gc.set_threshold(50_000, 20, 100)
         log.info("handoff ready (database %s)", redact(ready.database_url) if ready.database_url else ready.db_path)
+        # SIGTERM closes the sockets (1012, after answering the frame in hand) before uvicorn's shutdown.
+        restore_signals = close_sockets_on_signal(hub)
         try:
             yield
         finally:
+            restore_signals()
             hub.close_all()
             for service in reversed(services):
                 await service.stop()

@@ -25,3 +25,10 @@ class Invalid(DomainError):
 
 class RateLimited(DomainError):
     status_code = 429
+
+
+class Unavailable(DomainError):
+    """The database cannot take the request now (disk full, locked by another process, I/O error): nothing
+    was stored; the same request may succeed later."""
+
+    status_code = 503

@@ -15,6 +15,7 @@ from typing import Any
 
 from handoff.context import AppContext
 from handoff.conversations.service import announce, announce_update, close_row, load_for_publish
+from handoff.errors import Unavailable
 from handoff.store import conversations as store
 from handoff.store import metrics
 from handoff.store import timers as due
@@ -119,6 +120,8 @@ class Timers:
         while True:
             try:
                 await self.tick()
+            except Unavailable as exc:  # disk full, file locked: one line a tick, no trace
+                log.warning("timer tick refused by the database (%s); retrying", exc)
             except Exception:
                 log.exception("timer tick failed; retrying")
             await asyncio.sleep(self.interval)

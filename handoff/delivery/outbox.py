@@ -29,6 +29,7 @@ from handoff.config import Settings
 from handoff.context import AppContext
 from handoff.conversations.outbound import Delivery
 from handoff.conversations.service import announce, load_for_publish
+from handoff.errors import Unavailable
 from handoff.store import conversations as store
 from handoff.store import locks, messages
 from handoff.store import outbox as outbox_store
@@ -41,6 +42,9 @@ MAX_RETRY_AFTER_SECONDS = 3600.0
 REMEMBER_STATUS_FOR = timedelta(days=1)
 SHUTDOWN_GRACE_SECONDS = 5.0
 IDLE_POLL_SECONDS = 30.0
+# After the database refused an attempt's writes (disk full, locked by another process): the wait before
+# the row is tried again.
+REFUSED_PAUSE_SECONDS = 1.0
 SEND_SHARE_OF_LEASE = 0.8  # of OUTBOX_LEASE_SECONDS: the longest a send may take before it counts as failed
 
 Published = list[tuple[dict[str, Any], dict[str, Any]]]  # (message, conversation) pairs to announce
@@ -295,13 +299,22 @@ class Outbox:
             announce_changes(self.ctx, changes)
         except asyncio.CancelledError:
             raise
-        except Exception:
-            log.exception("outbox row %d: attempt crashed; it stays pending", outbox_id)
+        except Exception as exc:
             self._held.pop(outbox_id, None)
-            later = iso(datetime.now(UTC) + timedelta(seconds=self.policy.delay(self.policy.max_attempts)))
+            if isinstance(exc, Unavailable):  # disk full, file locked: expected to pass, so one line, no trace
+                log.warning("outbox row %d: the database refused the attempt (%s); it stays pending", outbox_id, exc)
+                pause = REFUSED_PAUSE_SECONDS
+            else:
+                log.exception("outbox row %d: attempt crashed; it stays pending", outbox_id)
+                pause = self.policy.delay(self.policy.max_attempts)
+            later = iso(datetime.now(UTC) + timedelta(seconds=pause))
             attempts = None if claim is None else claim.attempts
-            with contextlib.suppress(Exception):  # back off rather than spin on a row that keeps crashing
+            try:  # back off rather than spin on a row that keeps crashing
                 await self.ctx.db.write(lambda conn: outbox_store.postpone(conn, outbox_id, attempts, later))
+            except Exception:
+                # Not even that was stored (the disk is still full): keep the row in flight here for a while,
+                # or the dispatcher would claim it again at once, in a loop.
+                await asyncio.sleep(REFUSED_PAUSE_SECONDS)
 
     def _claim(self, conn: sqlite3.Connection, outbox_id: int) -> Claim | None:
         """Count the attempt before making it (a crash mid-send still counts), lease the row, and re-check

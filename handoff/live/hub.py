@@ -15,6 +15,7 @@ from typing import Any
 import orjson
 from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 
+from handoff.errors import DomainError
 from handoff.live import events
 from handoff.live.backplane import Backplane, InProcess
 
@@ -25,6 +26,12 @@ MAX_FRAME_BYTES = 64 * 1024
 # group commit can release a whole batch (db.MAX_BATCH) at once, so its queue must hold several batches.
 VISITOR_QUEUE_FRAMES = 256
 STAFF_QUEUE_FRAMES = 8192
+# And in characters: long messages make big frames, and a stalled client must not hold 8192 of them (~70 MB).
+VISITOR_QUEUE_CHARS = 1 << 20
+STAFF_QUEUE_CHARS = 8 << 20
+CLOSE_RESTARTING = 1012  # "service restart": the client reconnects (to the next process) and resumes
+# On shutdown: how long a socket may take to answer the frame in hand and send what is queued.
+STOP_GRACE_SECONDS = 5.0
 CLOSE_TOO_SLOW = 1013  # "try again later": the client reconnects and resumes from its last message id
 CLOSE_TOO_BIG = 1009
 CLOSE_POLICY = 1008  # over a cap on open sockets
@@ -32,6 +39,11 @@ CLOSE_POLICY = 1008  # over a cap on open sockets
 SOCKETS_PER_VISITOR = 10
 
 FrameHandler = Callable[["Socket", dict[str, Any]], Awaitable[None]]
+
+
+def _client_id(frame: dict[str, Any]) -> str | None:
+    client_id = frame.get("client_id")
+    return client_id if isinstance(client_id, str) and len(client_id) <= 64 else None
 
 
 def encode(event: events.Event) -> str:
@@ -43,7 +55,21 @@ def encode(event: events.Event) -> str:
 class Socket:
     """One connected client: visitor (keyed by visitor id) or staff (keyed by user and session)."""
 
-    __slots__ = ("_tasks", "closing", "queue", "session_id", "tenant_id", "user_id", "visitor_id", "ws")
+    __slots__ = (
+        "_in_handler",
+        "_stopping",
+        "_tasks",
+        "_work",
+        "closing",
+        "max_chars",
+        "queue",
+        "queued_chars",
+        "session_id",
+        "tenant_id",
+        "user_id",
+        "visitor_id",
+        "ws",
+    )
 
     def __init__(
         self,
@@ -62,18 +88,26 @@ class Socket:
         self.queue: asyncio.Queue[str] = asyncio.Queue(
             VISITOR_QUEUE_FRAMES if visitor_id is not None else STAFF_QUEUE_FRAMES
         )
+        self.queued_chars = 0
+        self.max_chars = VISITOR_QUEUE_CHARS if visitor_id is not None else STAFF_QUEUE_CHARS
         self.closing: tuple[int, str] | None = None
         self._tasks: tuple[asyncio.Task[None], ...] = ()
+        self._stopping: tuple[int, str] | None = None  # stop() was called: close once the frame in hand is done
+        self._in_handler = False
+        self._work: set[asyncio.Task[None]] = set()  # frames answered beside the reader (staff sends)
 
     def offer(self, frame: str) -> None:
         """Queue a frame without waiting; a client too far behind is disconnected, never waited for."""
         if self.closing:
             return
-        try:
-            self.queue.put_nowait(frame)
-        except asyncio.QueueFull:
-            log.warning("socket fell %d frames behind; disconnecting it", self.queue.maxsize)
+        if self.queue.full() or self.queued_chars + len(frame) > self.max_chars:
+            log.warning(
+                "socket fell %d frames (%d characters) behind; disconnecting it", self.queue.qsize(), self.queued_chars
+            )
             self.close(CLOSE_TOO_SLOW, "too slow; reconnect and resume")
+            return
+        self.queue.put_nowait(frame)
+        self.queued_chars += len(frame)
 
     def send_event(self, event: events.Event) -> None:
         self.offer(encode(event))
@@ -85,13 +119,38 @@ class Socket:
         for task in self._tasks:
             task.cancel()
 
+    def stop(self, code: int, reason: str) -> None:
+        """Close gracefully (shutdown): read no further frame, but answer the one in hand and send what is
+        queued first, then close with `code` by a proper closing handshake."""
+        if self.closing or self._stopping:
+            return
+        self._stopping = (code, reason)
+        if len(self._tasks) == 2 and not self._in_handler:
+            self._tasks[1].cancel()  # waiting for the next frame: stop waiting
+
+    def track(self, work: asyncio.Task[None]) -> None:
+        """A frame's work that runs beside the reader: a graceful stop waits for it (and its answer)."""
+        self._work.add(work)
+        work.add_done_callback(self._work.discard)
+
+    async def _finish_in_flight(self) -> None:
+        with contextlib.suppress(Exception):  # out of time, or the client left: close anyway
+            async with asyncio.timeout(STOP_GRACE_SECONDS):
+                if self._work:
+                    await asyncio.wait(self._work)
+                while not self.queue.empty():
+                    frame = self.queue.get_nowait()
+                    self.queued_chars -= len(frame)
+                    await self.ws.send_text(frame)
+
     async def _send_loop(self) -> None:
         while True:
             frame = await self.queue.get()
+            self.queued_chars -= len(frame)
             await self.ws.send_text(frame)
 
     async def _receive_loop(self, handle: FrameHandler) -> None:
-        while True:
+        while not self._stopping:
             message = await self.ws.receive()
             if message["type"] == "websocket.disconnect":
                 return
@@ -111,7 +170,16 @@ class Socket:
             if not isinstance(frame, dict) or not isinstance(frame.get("type"), str):
                 self.send_event(events.error("frame must be an object with a string 'type'"))
                 continue
-            await handle(self, frame)
+            self._in_handler = True
+            try:
+                await handle(self, frame)
+            except DomainError as exc:  # e.g. the database unavailable: refused, and the socket stays open
+                self.send_event(events.error(exc.detail, _client_id(frame)))
+            except Exception:
+                log.exception("socket frame %r failed", frame["type"][:40])
+                self.send_event(events.error("internal error", _client_id(frame)))
+            finally:
+                self._in_handler = False
 
     async def run(self, handle: FrameHandler) -> None:
         """Receive and send concurrently until either side ends or `close()` is called."""
@@ -131,6 +199,9 @@ class Socket:
             if unexpected:
                 log.error("socket task failed", exc_info=unexpected[0])
                 self.closing = self.closing or (1011, "internal error")
+            if self._stopping and not self.closing:
+                await self._finish_in_flight()  # its answers are still queued: `closing` is set after
+                self.closing = self.closing or self._stopping
             if self.ws.application_state == WebSocketState.CONNECTED:
                 code, reason = self.closing or (1000, "")
                 with contextlib.suppress(RuntimeError, OSError, WebSocketDisconnect):
@@ -151,6 +222,9 @@ class Hub:
         self._shared = self.backplane.shared
         # Told when a staff member's cached tokens must go (auth.revoked, auth.user_changed): the token caches.
         self._staff_forgetters: list[Callable[[str, int], None]] = []
+        self.stopping = False  # shutting down: every socket, even one opening now, is closed with 1012
+        self._closing_left: set[Socket] = set()
+        self._all_closed = asyncio.Event()
 
     # -- membership ---------------------------------------------------------------------------------
 
@@ -178,13 +252,20 @@ class Hub:
             if len(tabs) >= SOCKETS_PER_VISITOR:
                 return False
             tabs.add(sock)
-            return True
-        was_online = self.staff_online(sock.tenant_id)
-        self._staff.setdefault(sock.tenant_id, set()).add(sock)
-        self._staff_changed(sock.tenant_id, was_online=was_online)
+        else:
+            was_online = self.staff_online(sock.tenant_id)
+            self._staff.setdefault(sock.tenant_id, set()).add(sock)
+            self._staff_changed(sock.tenant_id, was_online=was_online)
+        if self.stopping:  # opened during a shutdown: closed at once (it reconnects to the next process)
+            sock.stop(CLOSE_RESTARTING, "server restarting")
+            self._closing_left.add(sock)
         return True
 
     def remove(self, sock: Socket) -> None:
+        if self._closing_left:
+            self._closing_left.discard(sock)
+            if not self._closing_left:
+                self._all_closed.set()
         if sock.visitor_id is not None:
             visitors = self._visitors.get(sock.tenant_id, {})
             tabs = visitors.get(sock.visitor_id)
@@ -303,6 +384,24 @@ class Hub:
             for sock in list(sockets):
                 if (session_id and sock.session_id == session_id) or (user_id and sock.user_id == user_id):
                     sock.close(4401, reason)
+
+    def _sockets(self) -> list[Socket]:
+        staff = [sock for sockets in self._staff.values() for sock in sockets]
+        return staff + [sock for visitors in self._visitors.values() for tabs in visitors.values() for sock in tabs]
+
+    async def stop_all(self, grace: float = STOP_GRACE_SECONDS + 1) -> int:
+        """Shutdown, first step: close every socket with 1012 once the frame in hand is answered and what is
+        queued is sent; returns once all are gone (or after `grace` seconds) with how many there were."""
+        self.stopping = True
+        sockets = self._sockets()
+        self._closing_left.update(sockets)
+        for sock in sockets:
+            sock.stop(CLOSE_RESTARTING, "server restarting")
+        if self._closing_left:
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(grace):
+                    await self._all_closed.wait()
+        return len(sockets)
 
     def close_all(self) -> None:
         for sockets in self._staff.values():

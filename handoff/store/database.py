@@ -3,7 +3,10 @@
 Writes are plain synchronous functions of a `sqlite3.Connection`. The writer task takes every write that
 is waiting, runs the whole batch in ONE transaction on the connection's own thread (one thread hop per
 batch, not per statement), commits once, and only then resumes each caller. A write that raises is
-rolled back to its savepoint and its caller gets the exception; the rest of the batch still commits.
+rolled back to its savepoint and its caller gets the exception; the rest of the batch still commits. When
+the transaction itself fails (the disk is full, another process holds the file's write lock past the busy
+timeout), every write of the batch fails with `errors.Unavailable` (503, or an `error` frame): none is
+acknowledged, and the writer goes on with the next batch.
 This keeps `synchronous=FULL` (an acknowledged message survives a power cut) at thousands of writes/s.
 """
 
@@ -20,6 +23,8 @@ from typing import Any, TypeVar
 
 import aiosqlite
 
+from handoff.errors import Unavailable
+
 T = TypeVar("T")
 WriteFn = Callable[[sqlite3.Connection], Any]
 log = logging.getLogger("handoff.db")
@@ -35,6 +40,17 @@ MAX_BATCH = 512
 MAX_INTEGER = 2**63 - 1
 # Owner read/write only: the database holds password hashes, conversations and channel credentials.
 FILE_MODE = 0o600
+# Primary result codes that say "not now" rather than "bug": full disk, locked by another process, I/O
+# error, read-only file, out of memory. They become `Unavailable` (503 / an `error` frame).
+TRANSIENT_CODES = {
+    sqlite3.SQLITE_BUSY,
+    sqlite3.SQLITE_LOCKED,
+    sqlite3.SQLITE_NOMEM,
+    sqlite3.SQLITE_READONLY,
+    sqlite3.SQLITE_IOERR,
+    sqlite3.SQLITE_FULL,
+    sqlite3.SQLITE_CANTOPEN,
+}
 
 
 def now_iso() -> str:
@@ -97,9 +113,30 @@ def ping(conn: sqlite3.Connection) -> None:
     conn.execute("SELECT 1").fetchone()
 
 
+def unavailable(exc: BaseException, *, write: bool = True) -> Unavailable | None:
+    """The `Unavailable` a SQLite error stands for, or None when it is not a "try again later" error."""
+    code = getattr(exc, "sqlite_errorcode", None)
+    if not isinstance(exc, sqlite3.Error) or code is None or code & 0xFF not in TRANSIENT_CODES:
+        return None
+    if write:
+        return Unavailable(f"the database cannot store this now ({exc}); nothing was stored, try again shortly")
+    return Unavailable(f"the database cannot answer now ({exc}); try again shortly")
+
+
+def _rollback(conn: sqlite3.Connection) -> None:
+    # SQLite may already have rolled the transaction back itself (SQLITE_FULL, SQLITE_IOERR, SQLITE_BUSY).
+    if conn.in_transaction:
+        try:
+            conn.execute("ROLLBACK")
+        except sqlite3.Error:
+            log.exception("rollback failed; the next batch tries again")
+
+
 def _run_batch(conn: sqlite3.Connection, batch: Sequence[WriteFn]) -> list[tuple[bool, Any]]:
-    """Runs on the writer thread: one transaction, a savepoint per job, one commit."""
+    """Runs on the writer thread: one transaction, a savepoint per job, one commit. If anything but a job's
+    own statements fails (BEGIN, a savepoint, COMMIT), the whole batch raises: nothing of it is durable."""
     outcomes: list[tuple[bool, Any]] = []
+    _rollback(conn)  # a rollback that failed before must not leave this batch inside the last one
     conn.execute("BEGIN IMMEDIATE")
     try:
         for job in batch:
@@ -108,13 +145,14 @@ def _run_batch(conn: sqlite3.Connection, batch: Sequence[WriteFn]) -> list[tuple
                 outcomes.append((True, job(conn)))
                 conn.execute("RELEASE job")
             except Exception as exc:  # the job's caller gets it; the batch goes on
+                if not conn.in_transaction:  # SQLite rolled everything back (disk full, I/O): the batch is lost
+                    raise
                 conn.execute("ROLLBACK TO job")
                 conn.execute("RELEASE job")
                 outcomes.append((False, exc))
         conn.execute("COMMIT")
     except BaseException:
-        if conn.in_transaction:
-            conn.execute("ROLLBACK")
+        _rollback(conn)
         raise
     return outcomes
 
@@ -170,17 +208,30 @@ class Database:
         # Run in the caller's context (request id for audit rows), though on the writer thread.
         context = contextvars.copy_context()
         self._queue.put_nowait((lambda conn: context.run(fn, conn), future))
-        return await future
+        try:
+            return await future
+        except sqlite3.Error as exc:
+            if (refused := unavailable(exc)) is not None:
+                raise refused from exc
+            raise
 
     async def read(self, fn: Callable[[sqlite3.Connection], T]) -> T:
         """Run `fn` on the reader connection (sees only committed data)."""
         assert self._reader is not None, "database is not open"
-        return await self._call(self._reader, fn)
+        return await self._read_on(self._reader, fn)
 
     async def read_report(self, fn: Callable[[sqlite3.Connection], T]) -> T:
         """Run a heavy read-only `fn` (analytics, exports) on its own connection."""
         assert self._report_reader is not None, "database is not open"
-        return await self._call(self._report_reader, fn)
+        return await self._read_on(self._report_reader, fn)
+
+    async def _read_on(self, conn: aiosqlite.Connection, fn: Callable[[sqlite3.Connection], T]) -> T:
+        try:
+            return await self._call(conn, fn)
+        except sqlite3.Error as exc:
+            if (refused := unavailable(exc, write=False)) is not None:
+                raise refused from exc
+            raise
 
     async def fetchall(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> list[sqlite3.Row]:
         return await self.read(lambda c: c.execute(sql, params).fetchall())
@@ -208,7 +259,10 @@ class Database:
             try:
                 outcomes = await self._call(self._writer, _run_batch, [fn for fn, _ in jobs])
             except Exception as exc:  # the commit itself failed: nobody's write is durable
-                log.exception("write batch of %d failed", len(jobs))
+                if unavailable(exc) is not None:  # a known condition (disk full, locked): one line, no trace
+                    log.error("write batch of %d refused, nothing of it stored: %s", len(jobs), exc)
+                else:
+                    log.exception("write batch of %d failed", len(jobs))
                 for _, future in jobs:
                     if not future.done():
                         future.set_exception(exc)

@@ -29,9 +29,11 @@ from concurrent.futures import ThreadPoolExecutor
 from functools import partial
 from typing import Any, TypeVar, cast
 
+import psycopg
 from psycopg import errors, pq
 from psycopg_pool import ConnectionPool
 
+from handoff.errors import Unavailable
 from handoff.store.backend import redact
 from handoff.store.pg_adapter import PgConnection, PgIntegrityError, configure
 
@@ -139,7 +141,14 @@ class PostgresDatabase:
             raise RuntimeError("database is not open")
         # Run in the caller's context (request id for audit rows), though on a pool thread.
         call = partial(contextvars.copy_context().run, job, self._pools[name], fn)
-        return await asyncio.get_running_loop().run_in_executor(self._threads[name], call)
+        try:
+            return await asyncio.get_running_loop().run_in_executor(self._threads[name], call)
+        except psycopg.OperationalError as exc:  # server gone or restarting, disk full, no connection in time
+            first_line = (str(exc).strip().splitlines() or [""])[0]
+            log.warning("database %s refused (%s): %s", name, type(exc).__name__, first_line)
+            # The detail stays generic: the server's message may name hosts and users. It does not promise that
+            # nothing was stored: a connection lost during COMMIT leaves that unknown (a resend is deduplicated).
+            raise Unavailable("the database is unavailable now; try again shortly") from exc
 
     async def write(self, fn: Callable[[sqlite3.Connection], T], *, retry: bool = False) -> T:
         """Run `fn` in a transaction of its own; returns once that transaction is durable.

@@ -55,16 +55,18 @@ class StaffFrames:
             await self.typing(conversation_id)
         elif kind == "send":
             after = self.last_send if self.chain_sends else None
-            self.last_send = self.in_background(self.send(sock, frame, after))
+            self.last_send = self.in_background(self.send(sock, frame, after), sock)
         else:
-            self.in_background(conversations.staff_read(self.ctx, self.staff, conversation_id, message_id))
+            self.in_background(conversations.staff_read(self.ctx, self.staff, conversation_id, message_id), sock)
 
-    def in_background(self, work: Coroutine[Any, Any, None]) -> asyncio.Task[None]:
+    def in_background(self, work: Coroutine[Any, Any, None], sock: Socket) -> asyncio.Task[None]:
         """Don't hold this socket's reader for a commit: the next frame is read straight away. Tasks start
-        in arrival order, so one member's sends are stored in the order they were typed."""
+        in arrival order, so one member's sends are stored in the order they were typed. A shutdown waits
+        for them and sends their acks before it closes the socket (`sock.track`)."""
         task = asyncio.create_task(work)
         self.pending.add(task)
         task.add_done_callback(self.pending.discard)
+        sock.track(task)
         return task
 
     async def send(self, sock: Socket, frame: dict[str, Any], after: asyncio.Task[None] | None = None) -> None:
@@ -117,7 +119,11 @@ async def staff_socket(websocket: WebSocket) -> None:
             return
         sock = Socket(websocket, staff.tenant_id, user_id=staff.id, session_id=staff.session_id)
         ctx.hub.add(sock)
+        frames = StaffFrames(ctx, staff)
         try:
-            await sock.run(StaffFrames(ctx, staff))
+            await sock.run(frames)
         finally:
             ctx.hub.remove(sock)
+            # Sends read before the socket closed still commit; on shutdown uvicorn waits for this handler,
+            # so they do so before the database closes.
+            await asyncio.gather(*frames.pending, return_exceptions=True)

@@ -13,7 +13,7 @@ from fastapi import APIRouter, WebSocket
 from handoff.channels.webchat import conversation_state, visitor_says
 from handoff.context import AppContext, client_ip
 from handoff.conversations import service as conversations
-from handoff.errors import Invalid, RateLimited
+from handoff.errors import DomainError
 from handoff.identity import Visitor, visitor_from_token
 from handoff.live import events
 from handoff.live.frames import frame_int
@@ -57,7 +57,7 @@ class VisitorFrames:
                 await self.resume(sock, frame_int(frame, "after", minimum=0))
             else:
                 sock.send_event(events.error(f"unknown or malformed frame type {kind!r}"))
-        except (Invalid, RateLimited) as exc:
+        except DomainError as exc:  # invalid, rate limited, or the database unavailable (503): the socket stays
             sock.send_event(events.error(exc.detail, frame.get("client_id")))
 
     async def typing(self) -> None:

@@ -64,7 +64,9 @@ def crossing_writes(url: str, *, retry: bool) -> tuple[list[object], Counter[str
 def test_a_deadlocked_write_runs_once_more_and_both_commit(url: str) -> None:
     outcomes, runs = crossing_writes(url, retry=True)
     assert outcomes == ["forward", "backward"]
-    assert sorted(runs.values()) == [1, 2]  # the one PostgreSQL failed ran again, once
+    # the one PostgreSQL failed ran again, once (under heavy load PostgreSQL has been seen to pick the other one
+    # too, on its retry: each still ran at most twice, and both committed)
+    assert max(runs.values()) == 2 and all(count in (1, 2) for count in runs.values())
 
 
 def test_without_retry_the_deadlocked_write_fails(url: str) -> None:

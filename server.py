@@ -42,8 +42,10 @@ from handoff.web.client_address import ClientAddressMiddleware
 from handoff.web.cors import SplitCORSMiddleware
 from handoff.web.followups import router as followups_router
 from handoff.web.history import router as history_router
+from handoff.web.http_metrics import HttpMetricsMiddleware
 from handoff.web.inbox import router as inbox_router
 from handoff.web.messenger_webhooks import router as messenger_router
+from handoff.web.metrics import router as metrics_router
 from handoff.web.origins import StaffOriginGuard
 from handoff.web.schemas import error_responses
 from handoff.web.security_headers import SecurityHeadersMiddleware
@@ -188,6 +190,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.add_middleware(SecurityHeadersMiddleware, public_base_url=settings.public_base_url)
     app.add_middleware(RequestIdMiddleware)
+    app.add_middleware(HttpMetricsMiddleware)
     # Outermost, so everything inside (limits, logs, the audit log) sees the same client address.
     app.add_middleware(ClientAddressMiddleware, proxy_hops=settings.proxy_hops)
     return app
@@ -208,6 +211,7 @@ ROUTERS: list[Any] = [
     analytics_router,
     twilio_router,
     messenger_router,
+    metrics_router,
 ]
 
 

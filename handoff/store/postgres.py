@@ -24,6 +24,7 @@ import asyncio
 import contextvars
 import logging
 import sqlite3
+import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from functools import partial
@@ -32,6 +33,7 @@ from typing import Any, TypeVar, cast
 from psycopg import pq
 from psycopg_pool import ConnectionPool
 
+from handoff import metrics
 from handoff.store.backend import redact
 from handoff.store.pg_adapter import PgConnection, configure
 
@@ -121,7 +123,9 @@ class PostgresDatabase:
 
         Store functions are annotated with `sqlite3.Connection`; here they get the `PgConnection` that
         speaks the same way. A caller cancelled meanwhile does not undo the write: it still commits."""
+        started = time.perf_counter()
         result: T = await self._on("write", run_write, cast(Job, fn))
+        metrics.postgres_write(time.perf_counter() - started)
         self.commits += 1
         self.writes += 1
         return result

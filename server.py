@@ -47,6 +47,7 @@ from handoff.web.inbox import router as inbox_router
 from handoff.web.messenger_webhooks import router as messenger_router
 from handoff.web.metrics import router as metrics_router
 from handoff.web.origins import StaffOriginGuard
+from handoff.web.rate_limit_headers import RateLimitHeadersMiddleware
 from handoff.web.schemas import error_responses
 from handoff.web.security_headers import SecurityHeadersMiddleware
 from handoff.web.staff_socket import router as staff_socket_router
@@ -183,6 +184,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # In front of everything that reads a body (the routers, the webhooks); inside CORS and the request id,
     # which never read it, so a 413 still carries the headers a browser needs to read it.
     app.add_middleware(BodyLimitMiddleware, upload_max_bytes=settings.upload_max_bytes)
+    # Adds the RateLimit headers the routes' limit checks reported; inside CORS, which exposes them.
+    app.add_middleware(RateLimitHeadersMiddleware)
     app.add_middleware(SplitCORSMiddleware, staff_origins=settings.frontend_origins)
     # Outside CORS, so a foreign origin's preflight is refused too rather than answered without CORS headers.
     app.add_middleware(

@@ -1,5 +1,5 @@
 """No secret in any server log: every LiveServer's log is scanned at the end of the test session for the
-secrets the run used (admin and user passwords, JWT_SECRET and the generated key files, staff and visitor
+secrets the run used (admin and user passwords, database and Redis URL passwords, JWT_SECRET and the generated key files, staff and visitor
 tokens seen in responses, Twilio auth tokens, Meta app secrets, page and verify tokens, METRICS_TOKEN), and for
 anything shaped like a JWT. `tests/conftest.py` fails the run naming each file and line, never the secret.
 
@@ -14,6 +14,7 @@ import re
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 LOGS: set[Path] = set()
 SECRETS: dict[str, str] = {}  # value -> what it is, for the report
@@ -49,6 +50,8 @@ def remember_server(log_path: Path, env: Mapping[str, str]) -> None:
     LOGS.add(log_path)
     for name in SECRET_SETTINGS:
         remember(env.get(name, ""), f"the {name} of a test server")
+    for name in ("DATABASE_URL", "REDIS_URL"):
+        remember(urlsplit(env.get(name, "")).password or "", f"the password in a test server's {name}")
 
 
 def remember_json(data: Any, where: str) -> None:

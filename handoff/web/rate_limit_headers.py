@@ -21,11 +21,18 @@ HEADER_NAMES = (
 
 
 def quota_headers(quota: Quota, status: int) -> list[tuple[bytes, bytes]]:
-    values = (str(quota.limit).encode(), str(quota.remaining).encode(), str(seconds(quota.reset)).encode())
+    limit, remaining, reset = (
+        str(quota.limit).encode(),
+        str(quota.remaining).encode(),
+        str(seconds(quota.reset)).encode(),
+    )
     headers = [
-        (prefix + name, value)
-        for prefix in (b"", b"x-")
-        for name, value in zip((b"ratelimit-limit", b"ratelimit-remaining", b"ratelimit-reset"), values, strict=True)
+        (b"ratelimit-limit", limit),
+        (b"ratelimit-remaining", remaining),
+        (b"ratelimit-reset", reset),
+        (b"x-ratelimit-limit", limit),
+        (b"x-ratelimit-remaining", remaining),
+        (b"x-ratelimit-reset", reset),
     ]
     if status == 429:
         headers.append((b"retry-after", str(retry_after_seconds(quota)).encode()))
@@ -49,7 +56,8 @@ class RateLimitHeadersMiddleware:
                 status = message["status"]
                 if status == 429 and any(name.lower() == b"retry-after" for name, _ in headers):
                     status = 0  # the route said when already (it knows which limit refused)
-                message["headers"] = headers + quota_headers(tightest(quotas), status)
+                quota = quotas[0] if len(quotas) == 1 else tightest(quotas)
+                message["headers"] = headers + quota_headers(quota, status)
             await send(message)
 
         try:

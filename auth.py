@@ -170,7 +170,10 @@ async def refresh(body: RefreshBody, ctx: Ctx) -> dict[str, Any]:
         session = sessions.session(conn, str(claims.get("sid") or ""))
         if session is None or session.revoked or session.disabled:
             return "session revoked"
-        if session.refresh_jti != claims.get("rjti"):
+        new_jti = uuid.uuid4().hex
+        if session.refresh_jti != claims.get("rjti") or not sessions.rotate_refresh(
+            conn, session.id, session.refresh_jti, new_jti
+        ):
             sessions.revoke(conn, "refresh token reused", session_id=session.id)
             record_event(
                 conn,
@@ -182,8 +185,6 @@ async def refresh(body: RefreshBody, ctx: Ctx) -> dict[str, Any]:
                 target_id=session.id,
             )
             return "refresh token already used; session revoked"
-        new_jti = uuid.uuid4().hex
-        sessions.rotate_refresh(conn, session.id, new_jti)
         user = sessions.credentials_of(conn, session.user_id)
         if user is None:  # the join above found the user in this same transaction
             raise LookupError("the session's user vanished")

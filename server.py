@@ -11,7 +11,7 @@ import gc
 import logging
 from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Any, Literal, cast
+from typing import Any, Literal
 
 import httpx
 from fastapi import FastAPI, Request
@@ -34,8 +34,8 @@ from handoff.live.backplane import backplane_for
 from handoff.live.hub import Hub
 from handoff.logs import RequestIdMiddleware, setup_logging
 from handoff.store import migrator
-from handoff.store.backend import open_database, redact
-from handoff.store.database import Database, ping
+from handoff.store.backend import Store, open_database, redact
+from handoff.store.database import ping
 from handoff.web.audit_log import router as audit_router
 from handoff.web.body_limit import BodyLimitMiddleware
 from handoff.web.client_address import ClientAddressMiddleware
@@ -53,6 +53,7 @@ from handoff.web.security_headers import SecurityHeadersMiddleware
 from handoff.web.staff_socket import router as staff_socket_router
 from handoff.web.static_files import mount_static
 from handoff.web.tenants import router as tenants_router
+from handoff.web.text_guard import StorableTextGuard
 from handoff.web.twilio_webhooks import router as twilio_router
 from handoff.web.users import router as users_router
 from handoff.web.users import team_router
@@ -99,7 +100,7 @@ def install_error_handlers(app: FastAPI) -> None:
         return JSONResponse({"detail": "internal server error"}, status_code=500)
 
 
-async def migrated_database(settings: Settings, secrets: SecretBox) -> Database:
+async def migrated_database(settings: Settings, secrets: SecretBox) -> Store:
     """The deployment's database, migrated and opened: PostgreSQL when DATABASE_URL is set (migrations under
     an advisory lock, so processes starting together apply each once), else the SQLite file (whose migrator
     also seals channel secrets older versions stored in clear)."""
@@ -107,8 +108,7 @@ async def migrated_database(settings: Settings, secrets: SecretBox) -> Database:
         await asyncio.to_thread(migrator.migrate, settings.database_url)
     else:
         await asyncio.to_thread(migrator.migrate, settings.db_path, secrets)
-    # PostgresDatabase has Database's interface (read, write, read_report, fetchone, fetchall, close).
-    return cast(Database, await open_database(settings))
+    return await open_database(settings)
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -119,7 +119,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         ready = settings.with_signing_key()
         secrets = SecretBox(ready.jwt_secret)
         db = await migrated_database(ready, secrets)
-        backplane = backplane_for(ready.redis_url, ready.redis_prefix)  # REDIS_URL: shared with other processes
+        # REDIS_URL: shared with other processes
+        backplane = backplane_for(ready.redis_url, ready.redis_prefix, ready.presence_ttl_seconds)
         await backplane.start()
         hub = Hub(sockets_per_address=ready.sockets_per_address, backplane=backplane)
         http = httpx.AsyncClient(timeout=httpx.Timeout(20.0, connect=5.0), follow_redirects=False)
@@ -183,6 +184,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     mount_static(app, ROOT, settings)
     # In front of everything that reads a body (the routers, the webhooks); inside CORS and the request id,
     # which never read it, so a 413 still carries the headers a browser needs to read it.
+    # Innermost: reads the body the limit below has already bounded.
+    app.add_middleware(StorableTextGuard)
     app.add_middleware(BodyLimitMiddleware, upload_max_bytes=settings.upload_max_bytes)
     # Adds the RateLimit headers the routes' limit checks reported; inside CORS, which exposes them.
     app.add_middleware(RateLimitHeadersMiddleware)

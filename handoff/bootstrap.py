@@ -14,7 +14,8 @@ from handoff.crypto import SecretBox
 from handoff.security import hash_password, password_problem
 from handoff.store import channels, tenants
 from handoff.store.audit import record_event
-from handoff.store.database import Database
+from handoff.store.backend import Store
+from handoff.store.locks import serialised
 from handoff.store.users import any_user, insert_user
 
 DEFAULT_ADMIN_EMAIL = "admin@handoff.local"
@@ -58,7 +59,7 @@ def apply_env_channel(conn: sqlite3.Connection, box: SecretBox, channel: str, va
     channels.save(conn, box, 1, channel, {**(stored.config if stored else {}), **values})
 
 
-async def bootstrap(db: Database, settings: Settings, box: SecretBox) -> None:
+async def bootstrap(db: Store, settings: Settings, box: SecretBox) -> None:
     generated = ""
     password_hash = ""
     if not await db.read(any_user):
@@ -70,6 +71,9 @@ async def bootstrap(db: Database, settings: Settings, box: SecretBox) -> None:
     email = settings.admin_email or DEFAULT_ADMIN_EMAIL
 
     def write(conn: sqlite3.Connection) -> bool:
+        # Several processes may start at once on an empty PostgreSQL database: one at a time from here, so
+        # only the first creates the default tenant and its admin, and the others find them.
+        serialised(conn, "bootstrap")
         if not tenants.exists(conn, tenants.PLATFORM_TENANT_ID):
             tenants.create(conn, "Default")
             record_event(conn, 1, "tenant.created", detail={"name": "Default", "bootstrap": True})

@@ -66,6 +66,9 @@ class Settings:
     database_pool_size: int = 8
     # Every Redis key and channel starts with this, so deployments (and test runs) sharing a server never meet.
     redis_prefix: str = "handoff:"
+    # How long a process that stopped without a word (killed, cut off) still counts its staff as online in
+    # the other processes; each process renews its own every third of this.
+    presence_ttl_seconds: float = 15.0
     jwt_secret: str = field(default="", repr=False)  # empty: the key file beside the database, at startup
     host: str = "127.0.0.1"
     port: int = 8000
@@ -120,6 +123,7 @@ class Settings:
             redis_url=_str(env, "REDIS_URL"),
             database_pool_size=max(1, _count(env, "DATABASE_POOL_SIZE") or 8),
             redis_prefix=_str(env, "REDIS_PREFIX", "handoff:"),
+            presence_ttl_seconds=max(1.0, _float(env, "PRESENCE_TTL_SECONDS", 15.0)),
             jwt_secret=_str(env, "JWT_SECRET"),
             host=_str(env, "HOST", "127.0.0.1"),
             port=int(_str(env, "PORT", "8000")),

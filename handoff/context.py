@@ -13,7 +13,7 @@ from starlette.requests import HTTPConnection
 from handoff.config import Settings
 from handoff.crypto import SecretBox
 from handoff.security import RateLimiter, SlidingWindowLimiter, TokenCache
-from handoff.store.database import Database
+from handoff.store.backend import Store
 
 if TYPE_CHECKING:
     import redis.asyncio as aioredis
@@ -79,7 +79,7 @@ def _nothing() -> None:
 @dataclass
 class AppContext:
     settings: Settings
-    db: Database
+    db: Store
     hub: Hub
     limits: Limits
     # Seals and opens channel secrets at rest, with the key derived from JWT_SECRET.

@@ -216,20 +216,40 @@ def redis_prefix(redis_url: str) -> Iterator[str]:
 # ---- a multi-process deployment: PostgreSQL + Redis, several server processes --------------------------
 
 
-@pytest.fixture
-def make_cluster(
-    pg_databases: ScratchDatabases, redis_prefix: str, redis_url: str, tmp_path: Path
+def clusters(
+    pg_databases: ScratchDatabases, redis_url: str, prefix: str, workdir: Path
 ) -> Iterator[Callable[..., Cluster]]:
-    """Cluster(size=3, **env): that many real server processes on one scratch PostgreSQL database and this
-    test's Redis prefix, started; stopped and the database dropped after the test."""
+    """Makes started clusters on `prefix`; stops each and drops its database when the generator ends."""
     made: list[Cluster] = []
 
     def make(size: int = 3, **env: str) -> Cluster:
         url = pg_databases.create()
-        made.append(Cluster(tmp_path / f"cluster-{len(made)}", url, redis_url, redis_prefix, size, **env))
+        made.append(Cluster(workdir / f"cluster-{len(made)}", url, redis_url, prefix, size, **env))
         return made[-1].start()
 
     yield make
     for cluster in made:
         cluster.stop()
         pg_databases.drop(cluster.database_url)
+
+
+@pytest.fixture
+def make_cluster(
+    pg_databases: ScratchDatabases, redis_prefix: str, redis_url: str, tmp_path: Path
+) -> Iterator[Callable[..., Cluster]]:
+    """Cluster(size=3, **env): that many real server processes on one scratch PostgreSQL database and this
+    test's Redis prefix, started; stopped and the database dropped after the test."""
+    yield from clusters(pg_databases, redis_url, redis_prefix, tmp_path)
+
+
+@pytest.fixture(scope="module")
+def make_module_cluster(
+    pg_databases: ScratchDatabases, redis_url: str, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Callable[..., Cluster]]:
+    """make_cluster for a whole module (tests sharing it isolate themselves with tenants of their own): one
+    Redis prefix for the module, its keys deleted and every cluster's database dropped after the module."""
+    prefix = redis_scratch.new_prefix()
+    try:
+        yield from clusters(pg_databases, redis_url, prefix, tmp_path_factory.mktemp("cluster"))
+    finally:
+        redis_scratch.delete_prefix(redis_url, prefix)

@@ -9,8 +9,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-import sqlite3
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -21,13 +20,16 @@ import pytest
 import migrate_schema
 from handoff.security import hash_password
 from handoff.store.database import iso, parse_iso
-from tests.support import Api, LiveServer, login, make_tenant, visitor_session
+from tests.conftest import BACKENDS
+from tests.support import Api, LiveServer, database, login, make_tenant, visitor_session
 
 NY = "America/New_York"
 RANGE = {"from": "2026-03-07", "to": "2026-03-09", "tz": NY}
 ADMIN, ALICE, BOB, CAROL, DAVE = 1, 2, 3, 4, 5
 PASSWORD = "analytics-pw-123"
 BOB_NAME = "=Bob+1"  # a formula-looking name: the CSV must neutralise it
+
+pytestmark = BACKENDS
 
 # id, tenant, channel, started_at, first_response_seconds, responder, resolution_seconds, customer, staff,
 # escalated, missed, assignee
@@ -83,10 +85,22 @@ FOLLOWUPS: list[tuple[Any, ...]] = [
 ]
 
 
-def build_database(path: str, admin_email: str, admin_password: str) -> None:
-    migrate_schema.migrate(path)
-    conn = sqlite3.connect(path, isolation_level=None)
-    conn.execute("BEGIN")
+# Seeded with explicit ids; on PostgreSQL each identity must then move past them (as a copy from SQLite does).
+SEEDED_WITH_IDS = ("tenants", "users", "contacts", "conversations")
+
+
+def build_database(server: LiveServer) -> None:
+    """The whole history, in one transaction of the test's own, on the server's database before it starts:
+    its SQLite file, or its PostgreSQL database through the store's adapter (the same SQL on both)."""
+    migrate_schema.migrate(server.database_url or server.db_path)
+    with database(server) as conn:
+        seed(conn, server.admin_email, server.admin_password)
+        if server.database_url:
+            for table in SEEDED_WITH_IDS:
+                conn.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT max(id) FROM {table}))")
+
+
+def seed(conn: Any, admin_email: str, admin_password: str) -> None:
     now = "2026-03-01T00:00:00.000Z"
     tenants = [(1, "Default", "wk_one", {"timezone": NY}), (2, "Other", "wk_two", {})]
     for tenant_id, name, key, settings in tenants:
@@ -174,15 +188,13 @@ def build_database(path: str, admin_email: str, admin_password: str) -> None:
             "INSERT INTO followups (tenant_id, name, email, message, created_at, viewed_at) VALUES (?, ?, ?, ?, ?, ?)",
             (tenant, "Pat", "pat@example.com", "call me", created, viewed),
         )
-    conn.execute("COMMIT")
-    conn.close()
 
 
 @pytest.fixture(scope="module")
-def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+def live(make_server: Callable[..., LiveServer], tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
     # The data is months old: keep the idle timer from closing the open conversations under our feet.
-    server = LiveServer(tmp_path_factory.mktemp("analytics"), AUTO_CLOSE_MINUTES="100000000")
-    build_database(server.db_path, server.admin_email, server.admin_password)
+    server = make_server(tmp_path_factory.mktemp("analytics"), AUTO_CLOSE_MINUTES="100000000")
+    build_database(server)
     server.start()
     yield server
     server.stop()

@@ -226,7 +226,9 @@ async def page_echo(ctx: AppContext, tenant_id: int, psid: str, message: dict[st
         receipts.set_provider_id(conn, stored.message["id"], mid)
         return stored.message, store.conversation_of(conn, stored.conversation, contact, stored.message)
 
-    outcome = await ctx.db.write(write)
+    # Meta may deliver one echo twice, to two processes at once: the second run after the unique mid's
+    # conflict finds the first's message and stores nothing (database work only, so safe to run again).
+    outcome = await ctx.db.write(write, retry=True)
     if outcome is not None:
         conversations.announce(ctx, *outcome)
 

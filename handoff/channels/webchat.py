@@ -25,6 +25,8 @@ def checked_text(ctx: AppContext, text: Any) -> str:
         raise Invalid("text must be a non-empty string")
     if len(text) > ctx.settings.max_text_length:
         raise Invalid(f"text is longer than {ctx.settings.max_text_length} characters")
+    if "\x00" in text:  # PostgreSQL's text cannot hold it; HTTP bodies are refused earlier (web/text_guard.py)
+        raise Invalid("text may not contain NUL characters")
     return text
 
 

@@ -20,6 +20,7 @@ from handoff.store.audit import record_event, staff_event
 from handoff.store.database import now_iso, parse_iso
 
 CLOSED_TEXT = "This conversation was closed."
+StoredRow = tuple[dict[str, Any], dict[str, Any], bool]  # the message, its conversation, and "already stored"
 
 
 class Staff(Protocol):
@@ -88,6 +89,11 @@ def announce_update(
         )
 
 
+# The writes below that pass `retry=True` (receive, staff_send, update, close_for_visitor) do only database
+# work and look before they insert: run again after a conflict with another process's transaction (the same
+# provider message id or client id stored at once, a deadlock), they find its row and answer as for a retry.
+
+
 def load_for_publish(
     conn: sqlite3.Connection, tenant_id: int, conversation_id: int, known: dict[str, Any] | None = None
 ) -> dict[str, Any]:
@@ -139,7 +145,7 @@ async def receive(ctx: AppContext, inbound: Inbound, origin: Any = None) -> Stor
         )
         return stored.message, store.conversation_of(conn, stored.conversation, contact, stored.message), False
 
-    message, conversation, duplicate = await ctx.db.write(write)
+    message, conversation, duplicate = await ctx.db.write(write, retry=True)
     if not duplicate:
         instruments.message_in(inbound.channel)
         announce(ctx, message, conversation, origin)
@@ -149,11 +155,12 @@ async def receive(ctx: AppContext, inbound: Inbound, origin: Any = None) -> Stor
 async def staff_send(ctx: AppContext, staff: Staff, conversation_id: int, text: str, client_id: str | None) -> Stored:
     """Store a staff reply and hand it to its channel: the hub for web chat, the outbox for SMS/Messenger."""
 
-    def write(conn: sqlite3.Connection) -> tuple[dict[str, Any], dict[str, Any], bool]:
+    external_id = f"staff:{staff.id}:{client_id}" if client_id else None
+
+    def write(conn: sqlite3.Connection) -> StoredRow:
         row = store.conversation_of_tenant(conn, staff.tenant_id, conversation_id)
         if row is None:
             raise NotFound("conversation not found")
-        external_id = f"staff:{staff.id}:{client_id}" if client_id else None
         if external_id and (existing := store.find_by_external_id(conn, staff.tenant_id, row["channel"], external_id)):
             return loaded(conn, staff.tenant_id, existing["id"], existing["conversation_id"], duplicate=True)
         contact = store.contact_by_id(conn, row["contact_id"])
@@ -181,7 +188,7 @@ async def staff_send(ctx: AppContext, staff: Staff, conversation_id: int, text: 
             outbox_store.enqueue(conn, staff.tenant_id, stored.message["id"], row["channel"], now_iso())
         return stored.message, store.conversation_of(conn, stored.conversation, contact, stored.message), False
 
-    message, conversation, duplicate = await ctx.db.write(write)
+    message, conversation, duplicate = await ctx.db.write(write, retry=True)
     if not duplicate:
         instruments.message_out(conversation["channel"])
         announce(ctx, message, conversation)
@@ -223,7 +230,8 @@ async def update(ctx: AppContext, staff: Staff, conversation_id: int, changes: d
     """Apply staff changes (status, assignee_id, tags); each change is audited and announced."""
 
     def write(conn: sqlite3.Connection) -> tuple[dict[str, Any], dict[str, Any] | None]:
-        row = store.conversation_of_tenant(conn, staff.tenant_id, conversation_id)
+        # Locked: a close (or reopen) of the same conversation on another process waits, then sees this one.
+        row = store.conversation_of_tenant(conn, staff.tenant_id, conversation_id, lock=True)
         if row is None:
             raise NotFound("conversation not found")
         system_message_id = None
@@ -243,7 +251,7 @@ async def update(ctx: AppContext, staff: Staff, conversation_id: int, changes: d
         message = store.load_message(conn, system_message_id) if system_message_id else None
         return load_for_publish(conn, staff.tenant_id, row["id"]), message
 
-    conversation, message = await ctx.db.write(write)
+    conversation, message = await ctx.db.write(write, retry=True)
     if message is not None:
         announce(ctx, message, conversation)
     announce_update(ctx, conversation, tell_visitor="status" in changes)
@@ -255,7 +263,7 @@ async def close_for_visitor(ctx: AppContext, tenant_id: int, visitor_id: str) ->
 
     def write(conn: sqlite3.Connection) -> tuple[dict[str, Any], dict[str, Any]] | None:
         contact = store.find_contact(conn, tenant_id, "webchat", visitor_id)
-        row = store.open_conversation_of(conn, contact["id"]) if contact else None
+        row = store.open_conversation_of(conn, contact["id"], lock=True) if contact else None
         if row is None:
             return None
         message_id = close_row(conn, row, CLOSED_TEXT)
@@ -272,7 +280,7 @@ async def close_for_visitor(ctx: AppContext, tenant_id: int, visitor_id: str) ->
         assert message is not None
         return load_for_publish(conn, tenant_id, row["id"]), message
 
-    outcome = await ctx.db.write(write)
+    outcome = await ctx.db.write(write, retry=True)
     if outcome is None:
         return None
     conversation, message = outcome
@@ -289,7 +297,8 @@ async def visitor_read(ctx: AppContext, tenant_id: int, contact_id: int, message
         if row is None or message_id <= row["visitor_read_message_id"]:
             return None
         upto = min(message_id, row["last_message_id"] or 0)
-        updates.set_visitor_read(conn, row["id"], upto)
+        if not updates.set_visitor_read(conn, row["id"], upto):  # another tab's read got there first
+            return None
         changed = message_store.mark_staff_messages_read(conn, row["id"], upto)
         messages = [m for changed_id in changed if (m := store.load_message(conn, changed_id))]
         return load_for_publish(conn, tenant_id, row["id"]), messages

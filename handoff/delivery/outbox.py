@@ -31,7 +31,7 @@ from handoff.context import AppContext
 from handoff.conversations.outbound import Delivery
 from handoff.conversations.service import announce, load_for_publish
 from handoff.store import conversations as store
-from handoff.store import messages
+from handoff.store import locks, messages
 from handoff.store import outbox as outbox_store
 from handoff.store.database import iso, now_iso, parse_iso
 
@@ -117,6 +117,7 @@ def record_status(
     """Apply a platform's status report for one of our sends (by its provider id). A report for an id not
     recorded yet (the platform can call back before our send has stored the id) is kept and applied when
     the outbox records it."""
+    provider_lock(conn, channel, provider_id)
     row = messages.by_provider_id(conn, channel, provider_id)
     if row is None:
         if STATUS_RANK.get(status, 1) > 0:  # `queued` reports change nothing; not worth keeping
@@ -127,6 +128,12 @@ def record_status(
     if row["tenant_id"] != tenant_id or not set_status(conn, row["id"], row["status"], status, error):
         return []
     return changed(conn, tenant_id, [row["id"]])
+
+
+def provider_lock(conn: sqlite3.Connection, channel: str, provider_id: str) -> None:
+    """A report and the send recording its id, on two processes, take turns: otherwise the report may look
+    for the id before the send records it, and be kept after the send looked for kept reports: never applied."""
+    locks.serialised(conn, f"provider:{channel}:{provider_id}")
 
 
 def apply_remembered(conn: sqlite3.Connection, tenant_id: int, channel: str, provider_id: str, message_id: int) -> None:
@@ -340,6 +347,7 @@ class Outbox:
         if delivery.provider_id:
             if not outbox_store.mark_done(conn, claim.outbox_id, claim.attempts, started):
                 return self._taken_over(claim, f"sent as {delivery.provider_id}")
+            provider_lock(conn, claim.message["channel"], delivery.provider_id)
             if not messages.record_provider_id(conn, message_id, delivery.provider_id):
                 # the platform reused an id we hold: keep the message, not the id
                 log.error("outbox row %d: provider id already recorded on another message", claim.outbox_id)

@@ -83,7 +83,7 @@ class InProcess:
         pass
 
 
-def backplane_for(redis_url: str, prefix: str) -> InProcess | RedisBackplane:
+def backplane_for(redis_url: str, prefix: str, presence_ttl_seconds: float = 15.0) -> InProcess | RedisBackplane:
     """The backend the URL names: Redis for redis:// and rediss://, in-process when empty. The Redis client is
     imported only then: a one-process deployment never pays its ~22 MB of memory."""
     if not redis_url:
@@ -92,4 +92,4 @@ def backplane_for(redis_url: str, prefix: str) -> InProcess | RedisBackplane:
         raise ValueError("REDIS_URL must start with redis://, rediss:// or unix://")
     from handoff.live.redis_backplane import connect
 
-    return connect(redis_url, prefix)
+    return connect(redis_url, prefix, presence_ttl_seconds)

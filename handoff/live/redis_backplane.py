@@ -27,10 +27,12 @@ MAX_PENDING = 100_000
 MAX_BACKOFF_SECONDS = 5.0
 
 
-def connect(redis_url: str, prefix: str) -> RedisBackplane:
+def connect(redis_url: str, prefix: str, presence_ttl_seconds: float = PRESENCE_TTL_SECONDS) -> RedisBackplane:
     # Keepalive and a health check, so a connection that died without a word (a partition) is noticed.
     client = aioredis.Redis.from_url(redis_url, socket_keepalive=True, health_check_interval=30)
-    return RedisBackplane(client, prefix)
+    # Three heartbeats per TTL (5 s of 15 s by default): one late heartbeat never expires a live process.
+    heartbeat = presence_ttl_seconds * HEARTBEAT_SECONDS / PRESENCE_TTL_SECONDS
+    return RedisBackplane(client, prefix, heartbeat_seconds=heartbeat, ttl_seconds=presence_ttl_seconds)
 
 
 class RedisBackplane:
@@ -70,6 +72,8 @@ class RedisBackplane:
         self._mine: dict[int, list[int]] = {}
         self._others: dict[str, dict[int, list[int]]] = {}
         self._elsewhere: dict[int, frozenset[int]] = {}
+        # `p` envelopes received per process: a heartbeat keeps a process's newer news over the hash it read.
+        self._presence_news: dict[str, int] = {}
         self._dropped = 0
         self._stopping = False
 
@@ -189,18 +193,23 @@ class RedisBackplane:
                 self._wake.clear()
                 await self._wake.wait()
             batch = list(self._pending)
+            if self._presence_dirty:
+                # Our hash is rewritten before the `p` envelopes of this batch go out, so a process that
+                # hears one and then reads the hash never reads an older list; and in one MULTI, so nobody
+                # reads it between the DEL and the HSET.
+                self._presence_dirty = False
+                presence = self.redis.pipeline(transaction=True)
+                self._write_presence(presence)
+                try:
+                    await presence.execute()
+                except BaseException:
+                    self._presence_dirty = True
+                    raise
             pipe = self.redis.pipeline(transaction=False)
             for envelope in batch:
                 pipe.publish(self.channel, envelope)
-            dirty = self._presence_dirty
-            if dirty:
-                self._presence_dirty = False
-                self._write_presence(pipe)
-            try:
+            if batch:
                 await pipe.execute()
-            except BaseException:
-                self._presence_dirty = self._presence_dirty or dirty
-                raise
             for _ in batch:  # sent: only now leave the queue, so an outage loses nothing still queued
                 self._pending.popleft()
             if self._dropped:
@@ -250,6 +259,7 @@ class RedisBackplane:
 
     async def _heartbeat(self, *, write: bool = True) -> None:
         """Say this process is alive and re-read everyone else's staff (expired processes drop out)."""
+        news = dict(self._presence_news)
         seconds, micros = await self.redis.time()
         now = seconds + micros / 1_000_000  # whole seconds would prune a live process up to a second early
         pipe = self.redis.pipeline(transaction=True)
@@ -268,6 +278,10 @@ class RedisBackplane:
         for process_id, fields in zip(others, hashes, strict=True):
             if fields:
                 view[process_id] = {int(t): [int(u) for u in ids_.split(b",") if u] for t, ids_ in fields.items()}
+        for process_id in others:  # news that came while we read is newer than the hash we read
+            if self._presence_news.get(process_id) != news.get(process_id):
+                view[process_id] = self._others.get(process_id, {})
+        self._presence_news = {p: n for p, n in self._presence_news.items() if p in others}
         self._replace_others(view)
 
     # -- incoming ---------------------------------------------------------------------------------------
@@ -291,6 +305,7 @@ class RedisBackplane:
         elif kind == "forget":
             self._hub.forget_staff_here(session_id=header.get("sid") or "", user_id=header.get("uid") or 0)
         elif kind == "p":
+            self._presence_news[origin] = self._presence_news.get(origin, 0) + 1
             tenants = dict(self._others.get(origin, {}))
             if header["u"]:
                 tenants[header["t"]] = header["u"]

@@ -6,15 +6,33 @@ Store functions stay the same for both; the few that need another SQL spelling b
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING, Any, Literal
+import sqlite3
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, Literal, Protocol, TypeVar
 
 from handoff.store.database import Database
 
 if TYPE_CHECKING:
     from handoff.config import Settings
-    from handoff.store.postgres import PostgresDatabase
 
 Dialect = Literal["sqlite", "postgresql"]
+T = TypeVar("T")
+
+
+class Store(Protocol):
+    """What the app holds as its database, whichever backend: store functions (synchronous, given a
+    connection with `sqlite3.Connection`'s surface) run inside `write` (committed when it returns), `read`, or
+    `read_report` (long reads kept off the inbox's path). `Database` (SQLite) and `PostgresDatabase` both are."""
+
+    async def close(self) -> None: ...
+
+    async def write(self, fn: Callable[[sqlite3.Connection], T], *, retry: bool = False) -> T: ...
+
+    async def read(self, fn: Callable[[sqlite3.Connection], T]) -> T: ...
+
+    async def read_report(self, fn: Callable[[sqlite3.Connection], T]) -> T: ...
+
+
 _PASSWORD = re.compile(r"(://[^:/@]*:)[^@]*@")
 
 
@@ -34,7 +52,7 @@ def redact(url: str) -> str:
     return re.sub(r"(password=)[^&\s]*", r"\1***", _PASSWORD.sub(r"\1***@", url))
 
 
-async def open_database(settings: Settings) -> Database | PostgresDatabase:
+async def open_database(settings: Settings) -> Store:
     """The deployment's database, opened: PostgreSQL when `DATABASE_URL` is set, else the SQLite file."""
     if settings.database_url:
         # Imported here so a SQLite deployment never loads the pool.

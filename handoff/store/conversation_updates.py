@@ -36,9 +36,14 @@ def mark_escalated(conn: sqlite3.Connection, conversation_id: int) -> None:
     conn.execute("UPDATE conversations SET escalated = 1 WHERE id = ?", (conversation_id,))
 
 
-def set_visitor_read(conn: sqlite3.Connection, conversation_id: int, upto: int) -> None:
-    """The customer has seen the conversation up to message `upto`."""
-    conn.execute("UPDATE conversations SET visitor_read_message_id = ? WHERE id = ?", (upto, conversation_id))
+def set_visitor_read(conn: sqlite3.Connection, conversation_id: int, upto: int) -> bool:
+    """The customer has seen the conversation up to message `upto`; False (nothing written) when the mark is
+    already there or past it: two tabs on two processes may report in either order, it only moves forward."""
+    moved = conn.execute(
+        "UPDATE conversations SET visitor_read_message_id = ? WHERE id = ? AND visitor_read_message_id < ?",
+        (upto, conversation_id, upto),
+    )
+    return moved.rowcount == 1
 
 
 def advance_staff_read(conn: sqlite3.Connection, tenant_id: int, conversation_id: int, message_id: int) -> int | None:

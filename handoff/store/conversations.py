@@ -13,6 +13,7 @@ from typing import Any, NamedTuple
 
 from handoff.store.backend import dialect
 from handoff.store.database import now_iso, one_row, row_or_none
+from handoff.store.locks import for_update
 
 CONVERSATION_SELECT = """
 SELECT c.*, ct.channel AS contact_channel, ct.name AS contact_name, ct.email AS contact_email,
@@ -209,11 +210,13 @@ def contact_by_id(conn: sqlite3.Connection, contact_id: int) -> sqlite3.Row:
     return one_row(conn.execute("SELECT * FROM contacts WHERE id = ?", (contact_id,)))
 
 
-def conversation_of_tenant(conn: sqlite3.Connection, tenant_id: int, conversation_id: int) -> sqlite3.Row | None:
-    """A conversations row; None when there is no such id in this tenant (callers answer 404)."""
-    return row_or_none(
-        conn.execute("SELECT * FROM conversations WHERE id = ? AND tenant_id = ?", (conversation_id, tenant_id))
-    )
+def conversation_of_tenant(
+    conn: sqlite3.Connection, tenant_id: int, conversation_id: int, *, lock: bool = False
+) -> sqlite3.Row | None:
+    """A conversations row; None when there is no such id in this tenant (callers answer 404). `lock`: the
+    caller's write decides from it (close only what is open), so no other process may change it meanwhile."""
+    sql = "SELECT * FROM conversations WHERE id = ? AND tenant_id = ?" + (for_update(conn) if lock else "")
+    return row_or_none(conn.execute(sql, (conversation_id, tenant_id)))
 
 
 def conversation_by_id(conn: sqlite3.Connection, conversation_id: int) -> sqlite3.Row:
@@ -221,10 +224,10 @@ def conversation_by_id(conn: sqlite3.Connection, conversation_id: int) -> sqlite
     return one_row(conn.execute("SELECT * FROM conversations WHERE id = ?", (conversation_id,)))
 
 
-def open_conversation_of(conn: sqlite3.Connection, contact_id: int) -> sqlite3.Row | None:
-    return row_or_none(
-        conn.execute("SELECT * FROM conversations WHERE contact_id = ? AND status = 'open'", (contact_id,))
-    )
+def open_conversation_of(conn: sqlite3.Connection, contact_id: int, *, lock: bool = False) -> sqlite3.Row | None:
+    """The contact's open conversation, if any; `lock` as in `conversation_of_tenant`."""
+    sql = "SELECT * FROM conversations WHERE contact_id = ? AND status = 'open'" + (for_update(conn) if lock else "")
+    return row_or_none(conn.execute(sql, (contact_id,)))
 
 
 def latest_conversation_of(conn: sqlite3.Connection, contact_id: int) -> sqlite3.Row | None:
@@ -234,15 +237,21 @@ def latest_conversation_of(conn: sqlite3.Connection, contact_id: int) -> sqlite3
 
 
 def open_conversation(conn: sqlite3.Connection, contact: sqlite3.Row) -> sqlite3.Row:
-    """Start a conversation (and its metrics row) for a contact that has none open."""
+    """Start a conversation (and its metrics row) for a contact that has none open. When another process
+    started one since the caller looked (its messages arrived at once), the unique index on the open
+    conversation makes this insert wait for that transaction, then do nothing: its conversation is the one."""
     now = now_iso()
-    row = one_row(
+    row = row_or_none(
         conn.execute(
             "INSERT INTO conversations (tenant_id, contact_id, channel, created_at, last_message_at)"
-            " VALUES (?, ?, ?, ?, ?) RETURNING *",
+            " VALUES (?, ?, ?, ?, ?) ON CONFLICT (contact_id) WHERE status = 'open' DO NOTHING RETURNING *",
             (contact["tenant_id"], contact["id"], contact["channel"], now, now),
         )
     )
+    if row is None:
+        return one_row(
+            conn.execute("SELECT * FROM conversations WHERE contact_id = ? AND status = 'open'", (contact["id"],))
+        )
     conn.execute(
         "INSERT INTO conversation_metrics (conversation_id, tenant_id, channel, started_at) VALUES (?, ?, ?, ?)",
         (row["id"], row["tenant_id"], row["channel"], now),

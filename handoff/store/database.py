@@ -162,8 +162,11 @@ class Database:
         result: T = await conn._execute(fn, raw, *args)  # type: ignore[no-untyped-call]
         return result
 
-    async def write(self, fn: Callable[[sqlite3.Connection], T]) -> T:
-        """Run `fn` inside a group-committed transaction; returns once that transaction is durable."""
+    async def write(self, fn: Callable[[sqlite3.Connection], T], *, retry: bool = False) -> T:
+        """Run `fn` inside a group-committed transaction; returns once that transaction is durable.
+
+        `retry` (see `PostgresDatabase.write`) changes nothing here: with one writer no other transaction
+        can deadlock with this one or fill a unique index between its reads and its writes."""
         if self._task is None or self._task.done():
             raise RuntimeError("database is not open")
         future: asyncio.Future[T] = asyncio.get_running_loop().create_future()

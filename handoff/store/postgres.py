@@ -30,12 +30,12 @@ from concurrent.futures import ThreadPoolExecutor
 from functools import partial
 from typing import Any, TypeVar, cast
 
-from psycopg import pq
+from psycopg import errors, pq
 from psycopg_pool import ConnectionPool
 
 from handoff import metrics
 from handoff.store.backend import redact
-from handoff.store.pg_adapter import PgConnection, configure
+from handoff.store.pg_adapter import PgConnection, PgIntegrityError, configure
 
 T = TypeVar("T")
 Job = Callable[[PgConnection], Any]
@@ -46,8 +46,33 @@ class AbortedWrite(RuntimeError):
     """A write caught a database error and carried on: PostgreSQL had already aborted its transaction."""
 
 
-def run_write(pool: ConnectionPool[Any], fn: Job) -> Any:
-    """One write in one transaction on a pooled connection: committed when this returns."""
+# Conflicts with a concurrent transaction (another process's, on the same rows) after which the whole
+# transaction has rolled back and running the job again from the start can succeed.
+CONFLICTS = (errors.DeadlockDetected, errors.SerializationFailure, errors.UniqueViolation)
+
+
+def conflict(exc: BaseException) -> str:
+    """The name of the conflict `exc` reports (the adapter raises a unique violation as `PgIntegrityError`
+    with psycopg's error as its cause), or "" for any other error."""
+    cause = exc.__cause__ if isinstance(exc, PgIntegrityError) else exc
+    return type(cause).__name__ if isinstance(cause, CONFLICTS) else ""
+
+
+def run_write(pool: ConnectionPool[Any], fn: Job, retry: bool = False) -> Any:
+    """One write in one transaction on a pooled connection: committed when this returns. With `retry`, a
+    write that conflicted with a concurrent one (deadlock, serialization failure, unique violation) runs
+    once more in a new transaction: the job reads first, so the second run finds what the other wrote."""
+    try:
+        return _write_once(pool, fn)
+    except Exception as exc:
+        name = conflict(exc) if retry else ""
+        if not name:
+            raise
+        log.info("write retried once after a conflict with a concurrent transaction (%s)", name)
+    return _write_once(pool, fn)
+
+
+def _write_once(pool: ConnectionPool[Any], fn: Job) -> Any:
     with pool.connection() as raw, raw.transaction():
         result = fn(PgConnection(raw))
         # Unlike SQLite, a failed statement aborts the whole transaction, and COMMIT then quietly rolls
@@ -118,13 +143,15 @@ class PostgresDatabase:
         call = partial(contextvars.copy_context().run, job, self._pools[name], fn)
         return await asyncio.get_running_loop().run_in_executor(self._threads[name], call)
 
-    async def write(self, fn: Callable[[sqlite3.Connection], T]) -> T:
+    async def write(self, fn: Callable[[sqlite3.Connection], T], *, retry: bool = False) -> T:
         """Run `fn` in a transaction of its own; returns once that transaction is durable.
 
         Store functions are annotated with `sqlite3.Connection`; here they get the `PgConnection` that
-        speaks the same way. A caller cancelled meanwhile does not undo the write: it still commits."""
+        speaks the same way. A caller cancelled meanwhile does not undo the write: it still commits.
+        `retry=True` is for jobs that do nothing but database work and look before they insert (a second run
+        after a rollback is then safe, and finds the concurrent transaction's row): see `run_write`."""
         started = time.perf_counter()
-        result: T = await self._on("write", run_write, cast(Job, fn))
+        result: T = await self._on("write", partial(run_write, retry=retry), cast(Job, fn))
         metrics.postgres_write(time.perf_counter() - started)
         self.commits += 1
         self.writes += 1

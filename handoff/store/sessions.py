@@ -111,6 +111,12 @@ def session(conn: sqlite3.Connection, session_id: str) -> Session | None:
     )
 
 
-def rotate_refresh(conn: sqlite3.Connection, session_id: str, refresh_jti: str) -> None:
-    """The session's refresh token is now this one; presenting the previous one again means reuse."""
-    conn.execute("UPDATE auth_sessions SET refresh_jti = ? WHERE id = ?", (refresh_jti, session_id))
+def rotate_refresh(conn: sqlite3.Connection, session_id: str, presented_jti: str, refresh_jti: str) -> bool:
+    """The session's refresh token is now this one, if the presented one is still the current one: False
+    when another refresh with the same token rotated it first (on another process, between this one's read
+    and its write), which is reuse. Presenting the previous one again means reuse too."""
+    rotated = conn.execute(
+        "UPDATE auth_sessions SET refresh_jti = ? WHERE id = ? AND refresh_jti = ? AND revoked_at IS NULL",
+        (refresh_jti, session_id, presented_jti),
+    )
+    return rotated.rowcount == 1

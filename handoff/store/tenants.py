@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from handoff.store.database import now_iso, one_row, row_or_none
+from handoff.store.locks import for_update
 
 # Tenant 1 is the platform operator's: created at first start, the only one whose admins create tenants.
 PLATFORM_TENANT_ID = 1
@@ -76,7 +77,9 @@ def rename(conn: sqlite3.Connection, tenant_id: int, name: str) -> None:
 
 def merge_settings(conn: sqlite3.Connection, tenant_id: int, changes: dict[str, Any]) -> None:
     """Overwrite the given settings and keep the others; merged here rather than in SQL, so the same code
-    serves every database (run it inside a write job: the read and the update are one transaction)."""
-    row = row_or_none(conn.execute("SELECT settings FROM tenants WHERE id = ?", (tenant_id,)))
+    serves every database (run it inside a write job: the read and the update are one transaction). The
+    row is locked as it is read: a concurrent PATCH on another process then merges into this one's result
+    instead of overwriting it with what it read before."""
+    row = row_or_none(conn.execute(f"SELECT settings FROM tenants WHERE id = ?{for_update(conn)}", (tenant_id,)))
     stored = json.loads(row["settings"] or "{}") if row else {}
     conn.execute("UPDATE tenants SET settings = ? WHERE id = ?", (json.dumps({**stored, **changes}), tenant_id))

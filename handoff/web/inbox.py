@@ -37,6 +37,8 @@ class SendBody(BaseModel):
     def _not_blank(cls, text: str) -> str:
         if not text.strip():
             raise ValueError("text must not be blank")
+        if "\x00" in text:  # reaches here from the staff socket, whose frames skip web/text_guard.py
+            raise ValueError("text may not contain NUL characters")
         return text
 
 

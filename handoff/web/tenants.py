@@ -166,7 +166,9 @@ async def update_tenant(body: TenantPatch, request: Request, ctx: Ctx, admin: Ad
         }
         staff_event(conn, admin, "tenant.updated", "tenant", admin.tenant_id, detail)
 
-    await ctx.db.write(write)
+    # Database work only: after a conflict with another process's write (two businesses saving one number at
+    # once: the unique address) it runs again and finds the other's row, as the second of two would on SQLite.
+    await ctx.db.write(write, retry=True)
     return await tenant_view(ctx, admin.tenant_id, request)
 
 

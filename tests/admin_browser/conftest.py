@@ -4,7 +4,7 @@ tenant of its own per test. The page, in a fresh browser context, comes from tes
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import pytest
 from playwright.sync_api import expect
@@ -22,9 +22,15 @@ def spa_built() -> None:
 
 
 @pytest.fixture(scope="module")
-def live(spa_built: None, tmp_path_factory: pytest.TempPathFactory, twilio: FakeTwilio) -> Iterator[LiveServer]:
-    """Started after the build, so the server mounts dist at /admin-app/."""
-    server = LiveServer(tmp_path_factory.mktemp("admin-browser"), TWILIO_API_BASE=twilio.url).start()
+def live(
+    spa_built: None,
+    make_server: Callable[..., LiveServer],
+    tmp_path_factory: pytest.TempPathFactory,
+    twilio: FakeTwilio,
+) -> Iterator[LiveServer]:
+    """Started after the build, so the server mounts dist at /admin-app/; on the module's backend (a module
+    with `pytestmark = BACKENDS` runs on PostgreSQL too)."""
+    server = make_server(tmp_path_factory.mktemp("admin-browser"), TWILIO_API_BASE=twilio.url).start()
     yield server
     server.stop()
 

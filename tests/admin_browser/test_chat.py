@@ -20,7 +20,11 @@ from tests.admin_browser.helpers import (
     socket_says,
     visitor_says,
 )
+from tests.conftest import BACKENDS
 from tests.support import LiveServer, add_user, eventually, visitor_session, visitor_socket
+
+# Stored data on both databases: the PostgreSQL run is a real server on a scratch database.
+pytestmark = BACKENDS
 
 # ---- 1. sign in ------------------------------------------------------------------------------------------
 

@@ -19,8 +19,12 @@ from tests.admin_browser.helpers import (
     sign_in,
     visitor_says,
 )
+from tests.conftest import BACKENDS
 from tests.fakes.twilio_api import FakeTwilio
 from tests.support import LiveServer, add_user, visitor_session
+
+# Stored data on both databases: the PostgreSQL run is a real server on a scratch database.
+pytestmark = BACKENDS
 
 # ---- 6. analytics ------------------------------------------------------------------------------------------
 

@@ -102,6 +102,9 @@ def test_settings_read_redis_url_and_prefix_and_never_show_the_url() -> None:
     assert settings.redis_url == "redis://:hunter2@cache:6379/0" and settings.redis_prefix == "acme:"
     assert "hunter2" not in repr(settings)
     assert Settings.from_env({}).redis_prefix == "handoff:" and Settings.from_env({}).redis_url == ""
+    assert Settings.from_env({}).presence_ttl_seconds == 15.0
+    assert Settings.from_env({"PRESENCE_TTL_SECONDS": "2.5"}).presence_ttl_seconds == 2.5
+    assert Settings.from_env({"PRESENCE_TTL_SECONDS": "0.1"}).presence_ttl_seconds == 1.0  # at least a second
 
 
 def test_it_reports_its_quota_like_the_in_process_one(redis_url: str, redis_prefix: str) -> None:

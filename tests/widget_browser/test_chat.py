@@ -7,6 +7,7 @@ import re
 
 from playwright.sync_api import BrowserContext, Page, Request, expect
 
+from tests.conftest import BACKENDS
 from tests.support import LiveServer
 from tests.widget_browser.helpers import (
     LIVE,
@@ -21,6 +22,9 @@ from tests.widget_browser.helpers import (
     type_and_send,
     visitor_id,
 )
+
+# Stored data on both databases: the PostgreSQL run is a real server on a scratch database.
+pytestmark = BACKENDS
 
 # ---- 1, 2: chat both ways -----------------------------------------------------------------------------
 

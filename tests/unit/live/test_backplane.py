@@ -11,6 +11,7 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any, cast
 
+import orjson
 import pytest
 import redis as redis_sync
 import redis.asyncio as aioredis
@@ -88,7 +89,11 @@ def test_the_url_picks_the_backend(redis_url: str, redis_prefix: str) -> None:
     async def scenario() -> None:
         plane = backplane_for(redis_url, redis_prefix)
         assert isinstance(plane, RedisBackplane) and plane.channel == f"{redis_prefix}events"
+        assert (plane.ttl_seconds, plane.heartbeat_seconds) == (15.0, 5.0)
         await plane.redis.aclose()
+        quick = backplane_for(redis_url, redis_prefix, 3.0)  # PRESENCE_TTL_SECONDS=3: a heartbeat a second
+        assert isinstance(quick, RedisBackplane) and (quick.ttl_seconds, quick.heartbeat_seconds) == (3.0, 1.0)
+        await quick.redis.aclose()
 
     run(scenario())
 
@@ -181,6 +186,32 @@ def test_presence_is_the_union_of_the_processes(redis_url: str, redis_prefix: st
             b.remove(colleague)
             await eventually(lambda: not a.staff_online(TENANT))
             assert Inbox(widget).of_type("presence")[-1] == {"type": "presence", "staff_online": False}
+
+    run(scenario())
+
+
+def test_a_heartbeat_overtaken_by_a_presence_change_does_not_bring_back_who_left(
+    redis_url: str, redis_prefix: str
+) -> None:
+    """A heartbeat reads the other processes' presence hashes; a `p` envelope that arrives while it reads is
+    newer than what it read (the hash may have been read just before its owner rewrote it). Without care the
+    heartbeat put the staff member who had just left back online until the next heartbeat."""
+
+    async def scenario() -> None:
+        async with hubs(redis_url, redis_prefix, heartbeat_seconds=3600) as (a, b):  # heartbeats: the test's own
+            b.add(staff_socket(7))
+            await eventually(lambda: a.staff_online(TENANT))
+            reader, leaver = cast(RedisBackplane, a.backplane), cast(RedisBackplane, b.backplane)
+            heartbeat = asyncio.create_task(reader._heartbeat(write=False))
+            await asyncio.sleep(0)  # the heartbeat is under way: its reads go out, and see b's staff
+            # b's staff member leaves; its envelope overtakes the heartbeat's answer (b's hash is not rewritten
+            # here, standing for a read that Redis answered before the rewrite).
+            reader.receive(orjson.dumps({"o": leaver.process_id, "k": "p", "t": TENANT, "u": []}))
+            assert not a.staff_online(TENANT)
+            await heartbeat
+            assert not a.staff_online(TENANT)
+            await reader._heartbeat(write=False)  # a heartbeat begun after the envelope believes the hash
+            assert a.online_user_ids(TENANT) == {7}
 
     run(scenario())
 

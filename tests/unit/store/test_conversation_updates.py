@@ -53,10 +53,12 @@ def test_close_stops_the_escalation_clock_and_reopen_clears_the_close(conn: sqli
     assert (reopened["status"], reopened["closed_at"]) == ("open", None)
 
 
-def test_visitor_read_mark_is_set(conn: sqlite3.Connection) -> None:
+def test_visitor_read_mark_moves_forward_only(conn: sqlite3.Connection) -> None:
     tenant_id = seed.tenant(conn)
     conversation = seed.conversation(conn, tenant_id, "visitor", "webchat")
-    updates.set_visitor_read(conn, conversation["id"], 42)
+    assert updates.set_visitor_read(conn, conversation["id"], 42)
+    assert not updates.set_visitor_read(conn, conversation["id"], 41)  # an older tab's report
+    assert not updates.set_visitor_read(conn, conversation["id"], 42)
     assert seed.row(conn, "conversations", conversation["id"])["visitor_read_message_id"] == 42
 
 

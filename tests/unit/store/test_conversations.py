@@ -91,8 +91,15 @@ def test_one_open_conversation_per_contact(conn: sqlite3.Connection) -> None:
         == 1
     )
     assert id_of(store.open_conversation_of(conn, contact["id"])) == first["id"]
-    with pytest.raises(sqlite3.IntegrityError):
-        store.open_conversation(conn, contact)
+    # One opened meanwhile (by another process's transaction) is the one: no second row, no second metrics row.
+    assert id_of(store.open_conversation(conn, contact)) == first["id"]
+    assert conn.execute("SELECT count(*) FROM conversation_metrics").fetchone()[0] == 1
+    with pytest.raises(sqlite3.IntegrityError):  # the unique index that makes it so
+        conn.execute(
+            "INSERT INTO conversations (tenant_id, contact_id, channel, created_at, last_message_at)"
+            " VALUES (?, ?, 'webchat', '', '')",
+            (tid, contact["id"]),
+        )
     conn.execute("UPDATE conversations SET status = 'closed' WHERE id = ?", (first["id"],))
     second = store.open_conversation(conn, contact)
     assert id_of(store.latest_conversation_of(conn, contact["id"])) == second["id"] != first["id"]

@@ -14,7 +14,8 @@ import asyncio
 import hmac
 import ipaddress
 import logging
-from collections.abc import Iterable, Iterator
+import sqlite3
+from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC, datetime
 
 from fastapi import APIRouter, HTTPException, Request, status
@@ -54,6 +55,11 @@ def check_access(request: Request, token: str) -> None:
         )
 
 
+# Each delivery queue's (pending rows, oldest created_at) reader, by the `queue` label it reports under: the
+# email and webhook queues join here, and every dashboard and alert written for the outbox covers them.
+QUEUES: dict[str, Callable[[sqlite3.Connection], tuple[int, str | None]]] = {"outbox": outbox.pending_depth}
+
+
 class ScrapeTime(Collector):
     """The families read for one scrape (sockets, queue depths), handed to the text encoder."""
 
@@ -69,25 +75,24 @@ async def scrape_time_families(ctx: AppContext) -> list[GaugeMetricFamily]:
     sockets = GaugeMetricFamily("handoff_open_sockets", "WebSockets open on this process, by kind", labels=["kind"])
     sockets.add_metric(["visitor"], counts["visitor_sockets"])
     sockets.add_metric(["staff"], counts["staff_sockets"])
-    families = [sockets]
-    try:
-        depth, oldest = await asyncio.wait_for(ctx.db.read(outbox.pending_depth), timeout=2)
-    except Exception:  # the database is in trouble: /health says so; still serve everything else
-        log.warning("metrics: could not read the queue depths")
-        return families
-    age = (datetime.now(UTC) - parse_iso(oldest)).total_seconds() if oldest else 0.0
-    # `queue` is "outbox" today; the email and webhook queues join as more values of the same label.
     pending = GaugeMetricFamily(
         "handoff_queue_depth", "Deliveries waiting to be sent (the whole deployment's queue)", labels=["queue"]
     )
-    pending.add_metric(["outbox"], depth)
     waiting = GaugeMetricFamily(
         "handoff_queue_oldest_age_seconds",
         "Age of the oldest delivery still waiting (0 when none is)",
         labels=["queue"],
     )
-    waiting.add_metric(["outbox"], max(0.0, age))
-    return [*families, pending, waiting]
+    now = datetime.now(UTC)
+    for queue, depth_of in QUEUES.items():
+        try:
+            depth, oldest = await asyncio.wait_for(ctx.db.read(depth_of), timeout=2)
+        except Exception:  # the database is in trouble: /health says so; still serve everything else
+            log.warning("metrics: could not read the %s queue's depth", queue)
+            continue
+        pending.add_metric([queue], depth)
+        waiting.add_metric([queue], max(0.0, (now - parse_iso(oldest)).total_seconds()) if oldest else 0.0)
+    return [sockets, pending, waiting]
 
 
 @router.get("/metrics", include_in_schema=False)

@@ -18,6 +18,7 @@ from pydantic import BaseModel, Field
 
 from handoff.context import AppContext, Ctx, client_ip
 from handoff.identity import revoked, unauthorized
+from handoff.quotas import Quota, report, retry_after_seconds, tightest
 from handoff.security import TokenError, decode_token, encode_token, hash_password, password_problem, verify_password
 from handoff.store import sessions
 from handoff.store.audit import record_event, staff_event
@@ -101,11 +102,11 @@ class TokenPair(BaseModel):
     user: SignedInUser
 
 
-def _too_many(seconds: float) -> HTTPException:
+def _too_many(quota: Quota) -> HTTPException:
     return HTTPException(
         status.HTTP_429_TOO_MANY_REQUESTS,
         "too many failed logins; try again later",
-        headers={"Retry-After": str(max(1, int(seconds + 0.999)))},
+        headers={"Retry-After": str(retry_after_seconds(quota))},
     )
 
 
@@ -120,21 +121,23 @@ async def login(body: LoginBody, request: Request, ctx: Ctx) -> dict[str, Any]:
     email_key, ip_key = body.email.strip().lower(), client_ip(request)
     pair_key = f"{ip_key} {email_key}"  # an address has no space, so no two pairs share a key
     limits = ctx.limits
-    wait = max(
-        await limits.login_failures_per_pair.retry_after(pair_key),
-        await limits.login_failures_per_address.retry_after(ip_key),
+    # The RateLimit headers count failures left before the throttle bites, for the tighter of the two.
+    before = tightest(
+        [await limits.login_failures_per_pair.peek(pair_key), await limits.login_failures_per_address.peek(ip_key)]
     )
-    if wait > 0:
-        raise _too_many(wait)
+    if not before.allowed:
+        raise _too_many(report(before))
     user = await ctx.db.read(partial(sessions.credentials_by_email, email=email_key))
     hashed = user.password_hash if user else _dummy_hash(ctx.settings.bcrypt_rounds)
     ok = await asyncio.to_thread(verify_password, body.password, hashed)
     if not user or not ok or user.disabled:
-        await limits.login_failures_per_pair.hit(pair_key)
-        await limits.login_failures_per_address.hit(ip_key)
+        report(await limits.login_failures_per_pair.hit(pair_key))
+        report(await limits.login_failures_per_address.hit(ip_key))
         log.info("failed login for a %s account", "known" if user else "unknown")
         raise unauthorized("incorrect email or password")
     await limits.login_failures_per_pair.reset(pair_key)
+    report(await limits.login_failures_per_address.peek(ip_key))
+    report(await limits.login_failures_per_pair.peek(pair_key))
 
     def write(conn: sqlite3.Connection) -> tuple[str, str]:
         ids = _new_session(conn, user.id, ctx.settings.refresh_token_days)

@@ -43,9 +43,12 @@ from handoff.web.client_address import ClientAddressMiddleware
 from handoff.web.cors import SplitCORSMiddleware
 from handoff.web.followups import router as followups_router
 from handoff.web.history import router as history_router
+from handoff.web.http_metrics import HttpMetricsMiddleware
 from handoff.web.inbox import router as inbox_router
 from handoff.web.messenger_webhooks import router as messenger_router
+from handoff.web.metrics import router as metrics_router
 from handoff.web.origins import StaffOriginGuard
+from handoff.web.rate_limit_headers import RateLimitHeadersMiddleware
 from handoff.web.schemas import error_responses
 from handoff.web.security_headers import SecurityHeadersMiddleware
 from handoff.web.staff_socket import router as staff_socket_router
@@ -188,6 +191,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # Innermost: reads the body the limit below has already bounded.
     app.add_middleware(StorableTextGuard)
     app.add_middleware(BodyLimitMiddleware, upload_max_bytes=settings.upload_max_bytes)
+    # Adds the RateLimit headers the routes' limit checks reported; inside CORS, which exposes them.
+    app.add_middleware(RateLimitHeadersMiddleware)
     app.add_middleware(SplitCORSMiddleware, staff_origins=settings.frontend_origins)
     # Outside CORS, so a foreign origin's preflight is refused too rather than answered without CORS headers.
     app.add_middleware(
@@ -195,6 +200,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.add_middleware(SecurityHeadersMiddleware, public_base_url=settings.public_base_url)
     app.add_middleware(RequestIdMiddleware)
+    app.add_middleware(HttpMetricsMiddleware)
     # Outermost, so everything inside (limits, logs, the audit log) sees the same client address.
     app.add_middleware(ClientAddressMiddleware, proxy_hops=settings.proxy_hops)
     return app
@@ -215,6 +221,7 @@ ROUTERS: list[Any] = [
     analytics_router,
     twilio_router,
     messenger_router,
+    metrics_router,
 ]
 
 

@@ -108,6 +108,8 @@ class Settings:
     # How long an attempt holds its outbox row against every other process; a send is cut off at 80% of it.
     # Longer than the HTTP client's 20 s read timeout, so a slow platform answer still counts.
     outbox_lease_seconds: float = 60.0
+    # /metrics: with a token, callers must send it as a bearer token; without one, loopback clients only.
+    metrics_token: str = field(default="", repr=False)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -153,6 +155,7 @@ class Settings:
             outbox_max_delay_seconds=max(0.001, _float(env, "OUTBOX_MAX_DELAY_SECONDS", 600.0)),
             outbox_max_attempts=max(1, int(_float(env, "OUTBOX_MAX_ATTEMPTS", 12))),
             outbox_lease_seconds=max(0.1, _float(env, "OUTBOX_LEASE_SECONDS", 60.0)),
+            metrics_token=_str(env, "METRICS_TOKEN"),
         )
 
     def with_signing_key(self) -> Settings:

@@ -11,6 +11,8 @@ from typing import Any, Protocol
 import bcrypt
 import jwt
 
+from handoff.quotas import Quota
+
 ALGORITHM = "HS256"
 # bcrypt only looks at the first 72 bytes; longer passwords are refused rather than silently truncated.
 MAX_PASSWORD_BYTES = 72
@@ -92,13 +94,18 @@ class TokenCache:
 
 class RateLimiter(Protocol):
     """Counts events per key over a sliding window: `SlidingWindowLimiter` in one process, or
-    `handoff.redis_limits.RedisLimiter` shared by every process (REDIS_URL). Async for the shared one."""
+    `handoff.redis_limits.RedisLimiter` shared by every process (REDIS_URL). Async for the shared one.
+    `take`, `peek` and `hit` return the key's `Quota` so responses can say how much is left."""
+
+    async def take(self, key: str) -> Quota: ...
+
+    async def peek(self, key: str) -> Quota: ...
+
+    async def hit(self, key: str) -> Quota: ...
 
     async def allow(self, key: str) -> bool: ...
 
     async def retry_after(self, key: str) -> float: ...
-
-    async def hit(self, key: str) -> None: ...
 
     async def reset(self, key: str) -> None: ...
 
@@ -123,26 +130,37 @@ class SlidingWindowLimiter:
             return deque()
         return hits
 
-    async def retry_after(self, key: str) -> float:
-        return self._retry_after(key)
+    def _quota(self, hits: deque[float], now: float, allowed: bool) -> Quota:
+        reset = self.window - (now - hits[0]) if hits else 0.0
+        return Quota(int(self.limit), max(0, int(self.limit) - len(hits)), max(0.0, reset), allowed)
 
-    def _retry_after(self, key: str) -> float:
-        """Seconds until `key` is allowed again; 0 when allowed now."""
+    def _check(self, key: str, record: bool, force: bool = False) -> Quota:
         now = time.monotonic()
         hits = self._trim(key, now)
-        if len(hits) < self.limit:
-            return 0.0
-        return max(0.0, hits[0] + self.window - now)
+        if len(hits) >= self.limit and not force:
+            return self._quota(hits, now, False)
+        if record:
+            hits = self._hits[key]
+            hits.append(now)
+        return self._quota(hits, now, True)
 
-    async def hit(self, key: str) -> None:
-        self._hits[key].append(time.monotonic())
+    async def take(self, key: str) -> Quota:
+        """Record one event if under the limit (nothing recorded when over); the key's quota after it."""
+        return self._check(key, record=True)
+
+    async def peek(self, key: str) -> Quota:
+        return self._check(key, record=False)
+
+    async def hit(self, key: str) -> Quota:
+        """Record one event whatever the count (failed logins count even once refused)."""
+        return self._check(key, record=True, force=True)
 
     async def allow(self, key: str) -> bool:
-        """Record one event if under the limit; False (and nothing recorded) when over."""
-        if self._retry_after(key) > 0:
-            return False
-        self._hits[key].append(time.monotonic())
-        return True
+        return self._check(key, record=True).allowed
+
+    async def retry_after(self, key: str) -> float:
+        """Seconds until `key` is allowed again; 0 when allowed now."""
+        return self._check(key, record=False).retry_after
 
     async def reset(self, key: str) -> None:
         self._hits.pop(key, None)

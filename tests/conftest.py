@@ -15,7 +15,7 @@ import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
 
 from handoff.store.migrator import migrate
-from tests import redis_scratch
+from tests import log_audit, redis_scratch
 from tests.cluster import Cluster
 from tests.fakes.graph_api import FakeGraph
 from tests.fakes.twilio_api import FakeTwilio
@@ -136,6 +136,20 @@ def context(browser: Browser) -> Iterator[BrowserContext]:
 def page(context: BrowserContext) -> Page:
     """A tab in the test's own browser context (both browser folders use it)."""
     return context.new_page()
+
+
+# ---- no secret in any server log ------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session", autouse=True)
+def no_secret_in_server_logs() -> Iterator[None]:
+    """After every test: each LiveServer's log scanned for the secrets the run used (tests/log_audit.py).
+    A hit fails the run with the file and line, never the secret."""
+    yield
+    found = log_audit.leaks()
+    if found:
+        shown = "\n".join(found[:40]) + (f"\n... and {len(found) - 40} more" if len(found) > 40 else "")
+        pytest.fail(f"secrets in server logs ({len(found)} lines):\n{shown}", pytrace=False)
 
 
 # ---- PostgreSQL: scratch databases, created and dropped by the run --------------------------------------

@@ -19,6 +19,8 @@ from typing import Any
 import httpx
 from websockets.sync.client import ClientConnection, connect
 
+from tests import log_audit
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -64,6 +66,7 @@ class LiveServer:
     def start(self) -> LiveServer:
         env = {k: v for k, v in os.environ.items() if not k.startswith(("TWILIO_", "FB_", "ADMIN_"))}
         env.update(self.env)
+        log_audit.remember_server(self.log_path, env)  # scanned for secrets at the end of the session
         log = open(self.log_path, "ab")  # noqa: SIM115 - handed to the child process
         self.process = subprocess.Popen(
             [
@@ -133,9 +136,13 @@ class Api:
         return self.http.get(path, headers={**self.headers(), **kw.pop("headers", {})}, **kw)
 
     def post(self, path: str, body: Any = None, **kw: Any) -> httpx.Response:
-        return self.http.post(path, json=body, headers={**self.headers(), **kw.pop("headers", {})}, **kw)
+        log_audit.remember_json(body, "a test sent")
+        response = self.http.post(path, json=body, headers={**self.headers(), **kw.pop("headers", {})}, **kw)
+        log_audit.remember_response(response)
+        return response
 
     def patch(self, path: str, body: Any = None, **kw: Any) -> httpx.Response:
+        log_audit.remember_json(body, "a test sent")
         return self.http.patch(path, json=body, headers={**self.headers(), **kw.pop("headers", {})}, **kw)
 
     def close(self) -> None:
@@ -148,6 +155,7 @@ def login(server: LiveServer, email: str | None = None, password: str | None = N
         json={"email": email or server.admin_email, "password": password or server.admin_password},
     )
     assert response.status_code == 200, response.text
+    log_audit.remember_response(response)
     return dict(response.json())
 
 
@@ -182,6 +190,7 @@ def add_user(admin: Api, role: str = "staff", name: str = "Sam") -> tuple[Api, d
 def visitor_session(server: LiveServer, widget_key: str, **extra: Any) -> dict[str, Any]:
     response = httpx.post(f"{server.url}/api/v1/widget/session", json={"widget_key": widget_key, **extra})
     assert response.status_code == 200, response.text
+    log_audit.remember_response(response)
     return dict(response.json())
 
 

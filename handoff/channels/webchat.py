@@ -14,6 +14,7 @@ from handoff.conversations import service as conversations
 from handoff.errors import Invalid, RateLimited
 from handoff.identity import Visitor
 from handoff.live.hub import Socket
+from handoff.quotas import report
 from handoff.store import conversations as store
 
 CLIENT_ID = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")
@@ -42,7 +43,8 @@ async def visitor_says(
 ) -> conversations.Stored:
     """A visitor's message from the socket or `/webchat`: validated, rate limited, stored once."""
     text, client_id = checked_text(ctx, text), checked_client_id(client_id)
-    if not await ctx.limits.visitor_messages.allow(f"{visitor.tenant_id}:{visitor.visitor_id}"):
+    quota = report(await ctx.limits.visitor_messages.take(f"{visitor.tenant_id}:{visitor.visitor_id}"))
+    if not quota.allowed:
         raise RateLimited("too many messages; slow down")
     return await conversations.receive(
         ctx,

@@ -7,6 +7,7 @@ import sqlite3
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from handoff import metrics as instruments
 from handoff.context import AppContext
 from handoff.errors import Conflict, Invalid, NotFound
 from handoff.live import events
@@ -146,6 +147,7 @@ async def receive(ctx: AppContext, inbound: Inbound, origin: Any = None) -> Stor
 
     message, conversation, duplicate = await ctx.db.write(write, retry=True)
     if not duplicate:
+        instruments.message_in(inbound.channel)
         announce(ctx, message, conversation, origin)
     return Stored(message, conversation)
 
@@ -188,6 +190,7 @@ async def staff_send(ctx: AppContext, staff: Staff, conversation_id: int, text: 
 
     message, conversation, duplicate = await ctx.db.write(write, retry=True)
     if not duplicate:
+        instruments.message_out(conversation["channel"])
         announce(ctx, message, conversation)
         if conversation["channel"] in ctx.channels:
             ctx.wake_outbox()

@@ -25,6 +25,7 @@ from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
 from typing import Any
 
+from handoff import metrics
 from handoff.config import Settings
 from handoff.context import AppContext
 from handoff.conversations.outbound import Delivery
@@ -364,6 +365,7 @@ class Outbox:
                 # the platform reused an id we hold: keep the message, not the id
                 log.error("outbox row %d: provider id already recorded on another message", claim.outbox_id)
             set_status(conn, message_id, messages.status_of(conn, message_id), "sent", None)
+            metrics.QUEUE_ATTEMPTS.labels("outbox", "sent").inc()
             apply_remembered(conn, claim.tenant_id, claim.message["channel"], delivery.provider_id, message_id)
             return changed(conn, claim.tenant_id, [message_id])
         error = delivery.error or "unknown error"
@@ -372,6 +374,7 @@ class Outbox:
             later = iso(datetime.now(UTC) + timedelta(seconds=delay))
             if not outbox_store.schedule_retry(conn, claim.outbox_id, claim.attempts, later, error):
                 return self._taken_over(claim, error)
+            metrics.QUEUE_ATTEMPTS.labels("outbox", "retry").inc()
             log.warning("outbox row %d: attempt %d failed (%s); retrying", claim.outbox_id, claim.attempts, error)
             return []
         if delivery.retry:
@@ -379,6 +382,7 @@ class Outbox:
         if not outbox_store.mark_failed(conn, claim.outbox_id, claim.attempts, error):
             return self._taken_over(claim, error)
         messages.set_status(conn, message_id, "failed", error)
+        metrics.QUEUE_ATTEMPTS.labels("outbox", "failed").inc()
         log.warning("outbox row %d: failed: %s", claim.outbox_id, error)
         return changed(conn, claim.tenant_id, [message_id])
 

@@ -17,12 +17,14 @@ import contextvars
 import logging
 import os
 import sqlite3
+import time
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 import aiosqlite
 
+from handoff import metrics
 from handoff.errors import Unavailable
 
 T = TypeVar("T")
@@ -256,6 +258,7 @@ class Database:
                     stopping = True
                     break
                 jobs.append(item)
+            started = time.perf_counter()
             try:
                 outcomes = await self._call(self._writer, _run_batch, [fn for fn, _ in jobs])
             except Exception as exc:  # the commit itself failed: nobody's write is durable
@@ -269,6 +272,7 @@ class Database:
                 continue
             self.commits += 1
             self.writes += len(jobs)
+            metrics.sqlite_commit(len(jobs), time.perf_counter() - started)
             for (_, future), (ok, value) in zip(jobs, outcomes, strict=True):
                 if future.done():  # the caller went away (cancelled); its write still committed
                     continue

@@ -33,6 +33,13 @@ def due_heads(conn: sqlite3.Connection) -> list[sqlite3.Row]:
     return rows
 
 
+def pending_depth(conn: sqlite3.Connection) -> tuple[int, str | None]:
+    """(rows waiting to be sent, created_at of the oldest of them): the /metrics scrape reads it, through the
+    partial index on pending rows, so it costs what the queue holds, not what the table holds."""
+    row = row_or_none(conn.execute("SELECT count(*), min(created_at) FROM outbox WHERE state = 'pending'"))
+    return (int(row[0]), row[1]) if row is not None else (0, None)
+
+
 def claim(conn: sqlite3.Connection, outbox_id: int, now: str, lease_until: str) -> sqlite3.Row | None:
     """Count an attempt on a row still pending and due at `now` and lease it until `lease_until`, returning
     the row (its `attempts` is the attempt's fencing token); None when it is not due (another attempt holds

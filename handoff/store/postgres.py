@@ -24,6 +24,7 @@ import asyncio
 import contextvars
 import logging
 import sqlite3
+import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from functools import partial
@@ -33,6 +34,7 @@ import psycopg
 from psycopg import errors, pq
 from psycopg_pool import ConnectionPool
 
+from handoff import metrics
 from handoff.errors import Unavailable
 from handoff.store.backend import redact
 from handoff.store.pg_adapter import PgConnection, PgIntegrityError, configure
@@ -157,7 +159,9 @@ class PostgresDatabase:
         speaks the same way. A caller cancelled meanwhile does not undo the write: it still commits.
         `retry=True` is for jobs that do nothing but database work and look before they insert (a second run
         after a rollback is then safe, and finds the concurrent transaction's row): see `run_write`."""
+        started = time.perf_counter()
         result: T = await self._on("write", partial(run_write, retry=retry), cast(Job, fn))
+        metrics.postgres_write(time.perf_counter() - started)
         self.commits += 1
         self.writes += 1
         return result

@@ -6,6 +6,8 @@ from __future__ import annotations
 from starlette.middleware.cors import CORSMiddleware
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from handoff.web.rate_limit_headers import HEADER_NAMES
+
 WIDGET_PREFIXES = ("/api/v1/widget/", "/webchat", "/followup", "/handoff/", "/widget/")
 
 
@@ -18,6 +20,7 @@ class SplitCORSMiddleware:
             allow_credentials=False,
             allow_methods=["GET", "POST", "OPTIONS"],
             allow_headers=["Authorization", "Content-Type", "X-Request-ID"],
+            expose_headers=list(HEADER_NAMES),
             max_age=600,
         )
         self.staff = CORSMiddleware(
@@ -26,6 +29,7 @@ class SplitCORSMiddleware:
             allow_credentials=True,
             allow_methods=["GET", "POST", "PATCH", "DELETE", "OPTIONS"],
             allow_headers=["Authorization", "Content-Type", "X-Request-ID"],
+            expose_headers=list(HEADER_NAMES),
             max_age=600,
         )
 

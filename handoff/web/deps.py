@@ -10,6 +10,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from handoff.context import AppContext, Ctx, client_ip
 from handoff.identity import Staff, Visitor, staff_from_token, unauthorized, visitor_from_token
+from handoff.quotas import report, retry_after_seconds
 
 bearer = HTTPBearer(auto_error=False)
 
@@ -44,10 +45,16 @@ CurrentVisitor = Annotated[Visitor, Depends(current_visitor)]
 
 
 async def limit_ip(request: Request) -> None:
-    """Per-IP ceiling on the public endpoints (async: plain-def dependencies cost a thread hop)."""
+    """Per-IP ceiling on the public endpoints (async: plain-def dependencies cost a thread hop); the quota
+    left goes out in the RateLimit headers."""
     ctx: AppContext = request.app.state.ctx
-    if not await ctx.limits.public_per_ip.allow(client_ip(request)):
-        raise HTTPException(status.HTTP_429_TOO_MANY_REQUESTS, "too many requests", headers={"Retry-After": "60"})
+    quota = report(await ctx.limits.public_per_ip.take(client_ip(request)))
+    if not quota.allowed:
+        raise HTTPException(
+            status.HTTP_429_TOO_MANY_REQUESTS,
+            "too many requests",
+            headers={"Retry-After": str(retry_after_seconds(quota))},
+        )
 
 
 PublicRateLimit = Depends(limit_ip)

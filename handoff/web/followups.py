@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 import re
 import sqlite3
 from functools import partial
@@ -16,6 +15,7 @@ from handoff.context import Ctx, client_ip
 from handoff.errors import NotFound
 from handoff.identity import visitor_from_token
 from handoff.live import events
+from handoff.quotas import report, retry_after_seconds
 from handoff.store import conversations as store
 from handoff.store import followups, tenants
 from handoff.store.audit import record_event, staff_event
@@ -79,12 +79,12 @@ async def create_followup(
         raise HTTPException(status.HTTP_403_FORBIDDEN, "visitor token is for another widget")
     # A person leaves one or two; a flood would be stored and pushed to every staff socket of the tenant.
     flood_key = f"{tenant_id} {client_ip(request)}"
-    if not await ctx.limits.followups.allow(flood_key):
-        wait = await ctx.limits.followups.retry_after(flood_key)
+    quota = report(await ctx.limits.followups.take(flood_key))
+    if not quota.allowed:
         raise HTTPException(
             status.HTTP_429_TOO_MANY_REQUESTS,
             "too many follow-up requests; try again later",
-            headers={"Retry-After": str(max(1, math.ceil(wait)))},
+            headers={"Retry-After": str(retry_after_seconds(quota))},
         )
 
     def write(conn: sqlite3.Connection) -> dict[str, Any]:

@@ -10,6 +10,7 @@ import redis.asyncio as aioredis
 
 from handoff.config import Settings
 from handoff.context import Limits
+from handoff.quotas import Quota
 from handoff.redis_limits import RedisLimiter
 from handoff.security import SlidingWindowLimiter
 from tests.unit.helpers import run
@@ -104,3 +105,25 @@ def test_settings_read_redis_url_and_prefix_and_never_show_the_url() -> None:
     assert Settings.from_env({}).presence_ttl_seconds == 15.0
     assert Settings.from_env({"PRESENCE_TTL_SECONDS": "2.5"}).presence_ttl_seconds == 2.5
     assert Settings.from_env({"PRESENCE_TTL_SECONDS": "0.1"}).presence_ttl_seconds == 1.0  # at least a second
+
+
+def test_it_reports_its_quota_like_the_in_process_one(redis_url: str, redis_prefix: str) -> None:
+    async def scenario() -> None:
+        client = aioredis.Redis.from_url(redis_url)
+        try:
+            limiter = RedisLimiter(client, redis_prefix, "followups", 2, 60)
+            assert await limiter.peek("k") == Quota(2, 2, 0.0, True)
+            first = await limiter.take("k")
+            assert (first.limit, first.remaining, first.allowed) == (2, 1, True) and 59 < first.reset <= 60
+            assert (await limiter.take("k")).remaining == 0
+            refused = await limiter.take("k")
+            assert not refused.allowed and refused.remaining == 0 and 0 < refused.retry_after <= 60
+            assert (await limiter.hit("k")).remaining == 0  # counted past the limit, never below 0
+            nowhere = aioredis.Redis.from_url("redis://127.0.0.1:1/0", socket_connect_timeout=0.2)
+            unreachable = RedisLimiter(nowhere, "handoff-test-nowhere:", "ip", 5, 60)
+            assert await unreachable.take("a") == Quota(5, 5, 0.0, True)  # fails open, and says nothing is used
+            await nowhere.aclose()
+        finally:
+            await client.aclose()
+
+    run(scenario())

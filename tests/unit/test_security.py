@@ -11,6 +11,7 @@ import jwt
 import pytest
 
 from handoff import security
+from handoff.quotas import Quota, tightest
 from handoff.security import (
     MAX_PASSWORD_BYTES,
     SlidingWindowLimiter,
@@ -225,3 +226,20 @@ def test_limiter_hit_counts_without_asking(clock: Clock) -> None:
     assert done(limiter.retry_after("email")) == 60
     clock.advance(60)
     assert done(limiter.retry_after("email")) == 0
+
+
+def test_limiter_reports_its_quota(clock: Clock) -> None:
+    """take, peek and hit say the limit, what is left and when the oldest counted event leaves the window."""
+    limiter = SlidingWindowLimiter(3, 10)
+    assert done(limiter.peek("k")) == Quota(3, 3, 0.0, True)
+    assert done(limiter.take("k")) == Quota(3, 2, 10.0, True)
+    clock.advance(4)
+    assert done(limiter.take("k")) == Quota(3, 1, 6.0, True)
+    assert done(limiter.hit("k")) == Quota(3, 0, 6.0, True)
+    refused = done(limiter.take("k"))
+    assert refused == Quota(3, 0, 6.0, False) and refused.retry_after == 6.0
+    assert done(limiter.hit("k")).remaining == 0  # over the limit: never below 0
+    clock.advance(6)  # the first leaves; the three hits at +4 (one forced past the limit) still count
+    assert done(limiter.peek("k")) == Quota(3, 0, 4.0, False)
+    assert tightest([Quota(600, 599, 60.0), Quota(5, 4, 600.0), Quota(5, 4, 10.0)]) == Quota(5, 4, 600.0)
+    assert tightest([Quota(600, 0, 1.0, False), Quota(5, 4, 600.0)]).allowed is False

@@ -38,6 +38,7 @@ from handoff.store.backend import open_database, redact
 from handoff.store.database import Database, ping
 from handoff.web.audit_log import router as audit_router
 from handoff.web.body_limit import BodyLimitMiddleware
+from handoff.web.canned import router as canned_router
 from handoff.web.client_address import ClientAddressMiddleware
 from handoff.web.cors import SplitCORSMiddleware
 from handoff.web.followups import router as followups_router
@@ -204,6 +205,7 @@ ROUTERS: list[Any] = [
     visitor_socket_router,
     followups_router,
     inbox_router,
+    canned_router,
     staff_socket_router,
     history_router,
     analytics_router,

@@ -1190,9 +1190,8 @@ export interface components {
             /**
              * Private
              * @description present (true) only on a private note: staff see it, customers never
-             * @default false
              */
-            private: boolean;
+            private?: boolean | null;
             /**
              * Sender
              * @enum {string}

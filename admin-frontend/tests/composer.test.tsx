@@ -5,7 +5,11 @@ import { App } from '../src/App';
 import type { CannedResponse, Message } from '../src/types';
 import { conversation, FakeWebSocket, message, mockApi, signIn } from './helpers';
 
-const convo = conversation({ id: 5 });
+const convo = conversation({
+  id: 5,
+  last_message: message({ id: 9, conversation_id: 5, text: 'earlier question' }),
+  unread_count: 0,
+});
 const reply = (over: Partial<CannedResponse>): CannedResponse => ({
   id: 1,
   shortcut: 'hello',
@@ -141,5 +145,43 @@ describe('composer: saved replies, notes and mentions', { timeout: 20_000 }, () 
     expect(region).toHaveTextContent('VIP customer');
     await userEvent.click(within(region).getByRole('button', { name: 'Dismiss' }));
     expect(screen.queryByText('Cleo Park mentioned you')).toBeNull();
+  });
+
+  it('a teammate\'s note leaves the inbox list row as it was', async () => {
+    const { ws } = await open();
+    const row = screen.getByRole('list', { name: 'Conversations' }).querySelector('a')!;
+    expect(row).toHaveTextContent('earlier question');
+    const note = { ...message({ id: 21, conversation_id: 5, sender: 'staff', text: 'internal only' }), private: true };
+    act(() => ws.receive({ type: 'message', message: note, conversation: convo }));
+    await within(screen.getByRole('log')).findByText('internal only');
+    expect(row).toHaveTextContent('earlier question');
+    expect(row).not.toHaveTextContent('internal only');
+  });
+
+  it('lets a note be written where replies cannot be sent (an opted-out SMS contact)', async () => {
+    const optedOut = conversation({
+      id: 5,
+      channel: 'sms',
+      contact: { id: 50, channel: 'sms', name: 'Zoe', email: null, phone: '+15550001', opted_out: true, external_id: '+15550001' },
+    });
+    FakeWebSocket.instances = [];
+    signIn({ id: 9, name: 'Ann', role: 'staff' });
+    window.location.hash = '/inbox/5';
+    const api = mockApi({
+      'GET /admin/api/convos': { conversations: [optedOut], next_before: null },
+      'GET /admin/api/conversations/5': optedOut,
+      'GET /admin/api/conversations/5/messages': { messages: [] },
+      'POST /admin/api/send': (c) => ({
+        message_id: 30,
+        message: { ...message({ id: 30, conversation_id: 5, sender: 'staff', text: 'x' }), ...(c.body as object) },
+      }),
+    });
+    render(<App WebSocketImpl={FakeWebSocket} />);
+    await userEvent.type(await screen.findByRole('textbox', { name: 'Reply' }), 'noted');
+    expect(screen.getByRole('button', { name: 'Send' })).toBeDisabled();
+    await userEvent.click(screen.getByRole('button', { name: 'Note' }));
+    await userEvent.click(screen.getByRole('button', { name: 'Add note' }));
+    await waitFor(() => expect(api.find('POST', '/admin/api/send')).toHaveLength(1));
+    expect(api.find('POST', '/admin/api/send')[0]!.body).toMatchObject({ text: 'noted', private: true });
   });
 });

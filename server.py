@@ -39,6 +39,7 @@ from handoff.store.backend import Store, open_database, redact
 from handoff.store.database import ping
 from handoff.web.audit_log import router as audit_router
 from handoff.web.body_limit import BodyLimitMiddleware
+from handoff.web.canned import router as canned_router
 from handoff.web.client_address import ClientAddressMiddleware
 from handoff.web.cors import SplitCORSMiddleware
 from handoff.web.followups import router as followups_router
@@ -216,6 +217,7 @@ ROUTERS: list[Any] = [
     visitor_socket_router,
     followups_router,
     inbox_router,
+    canned_router,
     staff_socket_router,
     history_router,
     analytics_router,

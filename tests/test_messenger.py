@@ -407,3 +407,26 @@ def test_page_token_never_reaches_the_log(server: LiveServer, graph: FakeGraph, 
     eventually(status_is(server, sent, "sent"))
     assert page.token not in server.log()
     assert page.app_secret not in server.log()
+
+
+def test_a_private_note_never_reaches_messenger_even_when_replies_cannot(
+    server: LiveServer, graph: FakeGraph, page: Page
+) -> None:
+    _, conversation_id = page.open_conversation()
+    note = page.admin.post(
+        "/admin/api/send", {"conversation_id": conversation_id, "text": "Angry customer, be gentle", "private": True}
+    )
+    assert note.status_code == 200 and note.json()["message"]["private"] is True
+    assert page.reply(conversation_id, "How can we help?").status_code == 200
+    graph.wait_for_requests(1, path="/v21.0/me/messages")
+    assert [r.json()["message"]["text"] for r in graph.sent(page.page_id)] == ["How can we help?"]
+    # Past the window a reply is refused (409), a note is not: it goes nowhere near Meta.
+    set_last_customer_message(server, conversation_id, timedelta(days=8))
+    assert page.reply(conversation_id, "Hello again?").status_code == 409
+    late = page.admin.post(
+        "/admin/api/send", {"conversation_id": conversation_id, "text": "They never came back", "private": True}
+    )
+    assert late.status_code == 200
+    notes = (note.json()["message_id"], late.json()["message_id"])
+    assert query(server, "SELECT count(*) FROM outbox WHERE message_id IN (?, ?)", *notes) == [(0,)]
+    assert len(graph.sends()) == 1

@@ -51,6 +51,12 @@ export type Percentiles = Schemas['Distribution'];
 export type FollowupFigures = Schemas['FollowupFigures'];
 export type AgentFigures = Schemas['AgentFigures'];
 
+// saved replies
+export type CannedResponse = Schemas['CannedResponse'];
+export type CannedResponseList = Schemas['CannedResponseList'];
+export type NewCannedResponse = Schemas['NewCannedResponse'];
+export type CannedResponsePatch = Schemas['CannedResponsePatch'];
+
 // audit log
 export type AuditEvent = Schemas['AuditEvent'];
 export type AuditPage = Schemas['AuditPage'];
@@ -95,4 +101,5 @@ export type ServerEvent =
     }
   | { type: 'presence'; staff_online: boolean; online_user_ids?: number[] }
   | { type: 'escalation'; conversation: Conversation }
+  | { type: 'mention'; message: Message; conversation: Conversation; by: { id: number; name: string } }
   | { type: 'error'; detail: string };

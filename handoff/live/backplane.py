@@ -28,7 +28,9 @@ if TYPE_CHECKING:
 class Receiver(Protocol):
     """What a backplane calls on its hub when another process's envelope arrives."""
 
-    def deliver(self, tenant_id: int, frame: str, *, staff: bool, visitor: str | None) -> None: ...
+    def deliver(
+        self, tenant_id: int, frame: str, *, staff: bool, visitor: str | None, users: frozenset[int] | None = None
+    ) -> None: ...
 
     def close_staff_here(self, *, session_id: str | None, user_id: int | None, reason: str) -> None: ...
 
@@ -42,7 +44,9 @@ class Backplane(Protocol):
 
     def attach(self, hub: Receiver) -> None: ...
 
-    def forward(self, tenant_id: int, frame: str, *, staff: bool, visitor: str | None) -> None: ...
+    def forward(
+        self, tenant_id: int, frame: str, *, staff: bool, visitor: str | None, users: frozenset[int] | None = None
+    ) -> None: ...
 
     def broadcast(self, kind: str, **fields: Any) -> None: ...
 
@@ -64,7 +68,9 @@ class InProcess:
     def attach(self, hub: Receiver) -> None:
         pass
 
-    def forward(self, tenant_id: int, frame: str, *, staff: bool, visitor: str | None) -> None:
+    def forward(
+        self, tenant_id: int, frame: str, *, staff: bool, visitor: str | None, users: frozenset[int] | None = None
+    ) -> None:
         pass
 
     def broadcast(self, kind: str, **fields: Any) -> None:

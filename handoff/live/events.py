@@ -1,6 +1,7 @@
 """Every frame the server sends on a socket, each built by one typed constructor.
 
-Staff sockets get `message`, `conversation_updated`, `escalation`, `followup`, `typing` and `presence`;
+Staff sockets get `message` (private notes too), `conversation_updated`, `escalation`, `followup`, `typing`,
+`presence`, and `mention` (only the mentioned members' sockets);
 visitor sockets get `message` (never a private note), `conversation` (status only), `typing`, `presence`;
 either gets `ack` and `error` in answer to a frame it sent. `Hub.publish` is the one way an event leaves.
 """
@@ -19,6 +20,13 @@ class MessageEvent(TypedDict):
     type: Literal["message"]
     message: MessageJson
     conversation: NotRequired[ConversationJson]  # staff only: the conversation as it is after the message
+
+
+class MentionEvent(TypedDict):
+    type: Literal["mention"]
+    message: MessageJson  # the private note that mentions the member
+    conversation: ConversationJson
+    by: TypingUser  # who wrote the note
 
 
 class ConversationEvent(TypedDict):
@@ -69,6 +77,7 @@ class ErrorEvent(TypedDict):
 
 Event = (
     MessageEvent
+    | MentionEvent
     | ConversationEvent
     | VisitorConversationEvent
     | FollowupEvent
@@ -84,6 +93,11 @@ def message(msg: MessageJson, conversation: ConversationJson | None = None) -> M
     if conversation is None:
         return {"type": "message", "message": msg}
     return {"type": "message", "message": msg, "conversation": conversation}
+
+
+def mention(note: MessageJson, conversation: ConversationJson, by_id: int, by_name: str) -> MentionEvent:
+    """To the members a private note mentions (`Hub.publish(..., users=...)`)."""
+    return {"type": "mention", "message": note, "conversation": conversation, "by": {"id": by_id, "name": by_name}}
 
 
 def conversation_updated(conversation: ConversationJson) -> ConversationEvent:

@@ -334,28 +334,34 @@ class Hub:
         staff: bool = True,
         visitor: str | None = None,
         skip: Socket | None = None,
+        users: frozenset[int] | None = None,
     ) -> None:
         """The single way events go out: to the tenant's staff sockets and/or one visitor's sockets (all tabs).
 
         Serialises once and only enqueues, so it never waits on a slow client. `skip` is the socket the
-        event came from when it already has it (a visitor's own message: that tab got its ack).
+        event came from when it already has it (a visitor's own message: that tab got its ack). `users`
+        narrows the staff sockets to those members' (a mention).
         """
         frame = encode(event)
         if staff:
             for sock in self._staff.get(tenant_id, ()):
-                sock.offer(frame)
+                if users is None or sock.user_id in users:
+                    sock.offer(frame)
         if visitor is not None:
             for sock in self._visitors.get(tenant_id, {}).get(visitor, ()):
                 if sock is not skip:
                     sock.offer(frame)
         if self._shared:  # `skip` is one of ours: the other processes deliver to all their sockets
-            self.backplane.forward(tenant_id, frame, staff=staff, visitor=visitor)
+            self.backplane.forward(tenant_id, frame, staff=staff, visitor=visitor, users=users)
 
-    def deliver(self, tenant_id: int, frame: str, *, staff: bool, visitor: str | None) -> None:
+    def deliver(
+        self, tenant_id: int, frame: str, *, staff: bool, visitor: str | None, users: frozenset[int] | None = None
+    ) -> None:
         """An already-encoded frame from another process, to this process's sockets."""
         if staff:
             for sock in self._staff.get(tenant_id, ()):
-                sock.offer(frame)
+                if users is None or sock.user_id in users:
+                    sock.offer(frame)
         if visitor is not None:
             for sock in self._visitors.get(tenant_id, {}).get(visitor, ()):
                 sock.offer(frame)

@@ -101,9 +101,12 @@ class RedisBackplane:
         self._idle.clear()
         self._wake.set()
 
-    def forward(self, tenant_id: int, frame: str, *, staff: bool, visitor: str | None) -> None:
+    def forward(
+        self, tenant_id: int, frame: str, *, staff: bool, visitor: str | None, users: frozenset[int] | None = None
+    ) -> None:
         v = "null" if visitor is None else orjson.dumps(visitor).decode()
-        header = f'{{"o":{self._origin},"k":"e","t":{tenant_id},"s":{"true" if staff else "false"},"v":{v}}}'
+        u = "" if users is None else f',"u":{orjson.dumps(sorted(users)).decode()}'
+        header = f'{{"o":{self._origin},"k":"e","t":{tenant_id},"s":{"true" if staff else "false"},"v":{v}{u}}}'
         self._queue(f"{header}\n{frame}".encode())
 
     def broadcast(self, kind: str, **fields: Any) -> None:
@@ -299,7 +302,14 @@ class RedisBackplane:
             return
         kind = header.get("k")
         if kind == "e":
-            self._hub.deliver(header["t"], frame.decode(), staff=header["s"], visitor=header["v"])
+            users = header.get("u")
+            self._hub.deliver(
+                header["t"],
+                frame.decode(),
+                staff=header["s"],
+                visitor=header["v"],
+                users=None if users is None else frozenset(users),
+            )
         elif kind == "close":
             self._hub.close_staff_here(session_id=header.get("sid"), user_id=header.get("uid"), reason=header["r"])
         elif kind == "forget":

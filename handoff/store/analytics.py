@@ -52,7 +52,7 @@ CSV_HEADER = ["conversation_id", "channel", "started_at", "first_response_second
 CSV_HEADER += ["customer_messages", "staff_messages", "escalated", "missed", "assignee", "first_responder"]
 LIVE_COUNT = (
     "CASE WHEN m.resolved_at IS NULL THEN (SELECT count(*) FROM messages x WHERE x.conversation_id = m.conversation_id"
-    " AND x.sender = '{sender}') ELSE m.{column} END"
+    " AND x.sender = '{sender}' AND x.private = 0) ELSE m.{column} END"
 )
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
@@ -189,12 +189,12 @@ def conversation_figures(conn: sqlite3.Connection, rng: ReportRange) -> tuple[di
 
 
 def message_count(conn: sqlite3.Connection, rng: ReportRange) -> int:
-    """Customer and staff messages created in the range (system messages excluded)."""
+    """Customer and staff messages created in the range (system messages and private notes excluded)."""
     return int(
         tuples(
             conn,
             "SELECT count(*) FROM messages WHERE tenant_id = ? AND sender IN ('visitor', 'staff')"
-            " AND created_at >= ? AND created_at < ?",
+            " AND created_at >= ? AND created_at < ? AND private = 0",
             (rng.tenant_id, rng.start, rng.end),
         )[0][0]
     )
@@ -209,7 +209,7 @@ def agents(conn: sqlite3.Connection, rng: ReportRange, by_responder: dict[int, l
         messages, conversations = tuples(
             conn,
             "SELECT count(*), count(DISTINCT conversation_id) FROM messages WHERE tenant_id = ? AND author_id = ?"
-            " AND created_at >= ? AND created_at < ? AND sender = 'staff'",
+            " AND created_at >= ? AND created_at < ? AND sender = 'staff' AND private = 0",
             (rng.tenant_id, user_id, rng.start, rng.end),
         )[0]
         firsts = by_responder.get(user_id, [])

@@ -68,6 +68,8 @@ def message_json(row: Columns) -> dict[str, Any]:
         message["error"] = row["error"]
     if row["attachments"]:
         message["attachments"] = json.loads(row["attachments"])
+    if row["private"]:
+        message["private"] = True
     return message
 
 
@@ -341,25 +343,27 @@ def insert_message(
         "status": status,
         "error": None,
         "attachments": stored_attachments,
+        "private": 0,
     }
     return StoredMessage(message_json(written), updated)
 
 
 def message_counts(conn: sqlite3.Connection, conversation_id: int) -> tuple[int, int]:
-    """(customer, staff) messages in a conversation: counted when needed, not kept up on every message."""
+    """(customer, staff) messages, notes aside: counted when needed, not kept up on every message."""
     row = conn.execute(
         "SELECT count(*) FILTER (WHERE sender = 'visitor'), count(*) FILTER (WHERE sender = 'staff')"
-        " FROM messages WHERE conversation_id = ?",
+        " FROM messages WHERE conversation_id = ? AND private = 0",
         (conversation_id,),
     ).fetchone()
     return int(row[0]), int(row[1])
 
 
 def transcript_after(conn: sqlite3.Connection, contact_id: int, after: int, limit: int = 500) -> list[dict[str, Any]]:
-    """Everything a contact's conversations hold after a message id, oldest first (resume and polling)."""
+    """What a contact may see of their conversations after a message id, oldest first (resume and polling):
+    everything but the team's private notes."""
     rows = conn.execute(
         f"{MESSAGE_SELECT} WHERE m.conversation_id IN (SELECT id FROM conversations WHERE contact_id = ?)"
-        " AND m.id > ? ORDER BY m.id LIMIT ?",
+        " AND m.id > ? AND m.private = 0 ORDER BY m.id LIMIT ?",
         (contact_id, after, limit),
     ).fetchall()
     return [message_json(r) for r in rows]

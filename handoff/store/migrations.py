@@ -290,6 +290,23 @@ OUTBOX_LEASE = """
 ALTER TABLE outbox ADD COLUMN leased_until TEXT;
 """
 
+# The agent workspace: private notes (staff-only messages) and per-tenant saved replies.
+AGENT_WORKSPACE = """
+-- 1: a note only the team sees; never sent to the customer on any channel, never in their transcript.
+ALTER TABLE messages ADD COLUMN private INTEGER NOT NULL DEFAULT 0;
+
+CREATE TABLE canned_responses (
+  id INTEGER PRIMARY KEY,
+  tenant_id INTEGER NOT NULL REFERENCES tenants(id) ON DELETE CASCADE,
+  shortcut TEXT NOT NULL,
+  title TEXT,
+  text TEXT NOT NULL,
+  created_at TEXT NOT NULL,
+  updated_at TEXT NOT NULL,
+  UNIQUE (tenant_id, shortcut)
+);
+"""
+
 MIGRATIONS: list[tuple[str, str]] = [
     ("0001_initial", INITIAL),
     ("0002_outbound_delivery", OUTBOUND_DELIVERY),
@@ -299,4 +316,5 @@ MIGRATIONS: list[tuple[str, str]] = [
     ("0006_event_client_address", EVENT_CLIENT_ADDRESS),
     ("0007_channel_callback_base", CHANNEL_CALLBACK_BASE),
     ("0008_outbox_lease", OUTBOX_LEASE),
+    ("0009_agent_workspace", AGENT_WORKSPACE),
 ]

@@ -9,12 +9,13 @@ from typing import Annotated, Any, Literal
 import orjson
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, Field, field_validator, model_validator
 
 from handoff.context import AppContext, Ctx
 from handoff.conversations import service as conversations
+from handoff.conversations.notes import staff_note
 from handoff.errors import Invalid, NotFound
-from handoff.identity import staff_from_token, unauthorized
+from handoff.identity import Staff, staff_from_token, unauthorized
 from handoff.store import conversations as store
 from handoff.store import inbox
 from handoff.store.inbox import InboxFilter
@@ -31,6 +32,10 @@ class SendBody(BaseModel):
     conversation_id: Id
     text: str = Field(min_length=1, max_length=4000)
     client_id: str | None = Field(default=None, pattern=r"^[A-Za-z0-9_.:-]{1,64}$")
+    private: bool = Field(default=False, description="a note only staff see: never sent to the customer")
+    mentions: list[Id] | None = Field(
+        default=None, max_length=20, description="user ids of active teammates a private note mentions"
+    )
 
     @field_validator("text")
     @classmethod
@@ -40,6 +45,19 @@ class SendBody(BaseModel):
         if "\x00" in text:  # reaches here from the staff socket, whose frames skip web/text_guard.py
             raise ValueError("text may not contain NUL characters")
         return text
+
+    @model_validator(mode="after")
+    def _mentions_in_notes(self) -> SendBody:
+        if self.mentions and not self.private:
+            raise ValueError("mentions are only for private notes (private: true)")
+        return self
+
+
+async def send_message(ctx: AppContext, staff: Staff, body: SendBody) -> conversations.Stored:
+    """A reply to the customer, or a private note to the team (HTTP and socket share this)."""
+    if body.private:
+        return await staff_note(ctx, staff, body.conversation_id, body.text, body.client_id, body.mentions)
+    return await conversations.staff_send(ctx, staff, body.conversation_id, body.text, body.client_id)
 
 
 class ConversationPatch(BaseModel):
@@ -118,14 +136,15 @@ async def conversation_messages(
 
 @router.post("/send", openapi_extra=body_doc(SendBody), response_model=SentMessage)
 async def send(request: Request) -> Response:
-    """Reply on the conversation's own channel (web chat, SMS or Messenger): `{message_id, message}`."""
+    """Reply on the conversation's own channel (web chat, SMS or Messenger): `{message_id, message}`. With
+    `private: true`, a note only staff see (and `mentions` notify those teammates)."""
     ctx: AppContext = request.app.state.ctx
     token = bearer_token(request)
     if token is None:
         raise unauthorized()
     staff = await staff_from_token(ctx, token)
     body = await parse_body(request, SendBody)
-    stored = await conversations.staff_send(ctx, staff, body.conversation_id, body.text, body.client_id)
+    stored = await send_message(ctx, staff, body)
     return Response(
         orjson.dumps({"message_id": stored.message["id"], "message": stored.message}), media_type="application/json"
     )

@@ -56,6 +56,9 @@ class Message(BaseModel):
     status: Literal["queued", "sent", "delivered", "read", "failed"] | None = None
     error: str | None = Field(default=None, description="why delivery failed, as the platform said it")
     attachments: list[Attachment] | None = None
+    private: bool | None = Field(
+        default=None, description="present (true) only on a private note: staff see it, customers never"
+    )
 
 
 class Contact(BaseModel):

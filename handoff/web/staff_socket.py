@@ -1,6 +1,6 @@
 """`/admin-ws`: a staff member's live feed of their tenant's events, plus typing, read and send frames.
 
-`{"type": "send", "conversation_id", "text", "client_id"}` is the socket twin of `POST /admin/api/send`:
+`{"type": "send", "conversation_id", "text", "client_id", "private"?, "mentions"?}` is the socket twin of `POST /admin/api/send`:
 answered with `{"type": "ack", "client_id", "message_id"}` once committed, or an `error` frame.
 """
 
@@ -24,7 +24,7 @@ from handoff.live.frames import frame_int
 from handoff.live.hub import CLOSE_POLICY, Socket
 from handoff.live.socket_auth import authenticate
 from handoff.store import conversations as store
-from handoff.web.inbox import SendBody
+from handoff.web.inbox import SendBody, send_message
 
 router = APIRouter(tags=["inbox"])
 TYPING_EVERY_SECONDS = 1.0
@@ -74,10 +74,10 @@ class StaffFrames:
         if after is not None:
             await asyncio.wait([after])  # its outcome is its own; only the order matters here
         try:
-            body = SendBody.model_validate({k: frame.get(k) for k in ("conversation_id", "text", "client_id")})
-            stored = await conversations.staff_send(
-                self.ctx, self.staff, body.conversation_id, body.text, body.client_id
-            )
+            given = {k: frame.get(k) for k in ("conversation_id", "text", "client_id")}
+            given.update({k: frame[k] for k in ("private", "mentions") if k in frame})
+            body = SendBody.model_validate(given)
+            stored = await send_message(self.ctx, self.staff, body)
         except ValidationError as exc:
             detail = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
             sock.send_event(events.error(detail, client_id))

@@ -1,6 +1,9 @@
 // One typed function per backend endpoint the SPA uses (docs/api.md). Nothing else calls fetch.
 import type {
   AnalyticsSummary,
+  CannedResponse,
+  CannedResponseList,
+  CannedResponsePatch,
   Channel,
   Conversation,
   ConversationPage,
@@ -9,6 +12,7 @@ import type {
   HistoryPage,
   ImportedTranscript,
   MessagePage,
+  NewCannedResponse,
   NewUser,
   SentMessage,
   TeamUser,
@@ -54,10 +58,18 @@ export const listMessages = (
   apiFetch<MessagePage>(`/admin/api/conversations/${id}/messages`, {
     query: { limit: 100, ...query },
   });
-export const sendMessage = (conversation_id: number, text: string, client_id: string) =>
+export interface NoteOptions {
+  /** A private note: only the team sees it. */
+  private?: boolean;
+  /** Teammates a note mentions (user ids). */
+  mentions?: number[];
+}
+export const sendMessage = (conversation_id: number, text: string, client_id: string, note: NoteOptions = {}) =>
   apiFetch<SentMessage>('/admin/api/send', {
     method: 'POST',
-    body: { conversation_id, text, client_id },
+    body: note.private
+      ? { conversation_id, text, client_id, private: true, ...(note.mentions?.length ? { mentions: note.mentions } : {}) }
+      : { conversation_id, text, client_id },
   });
 export const patchConversation = (id: number, patch: ConversationPatch) =>
   apiFetch<Conversation>(`/admin/api/conversations/${id}`, { method: 'PATCH', body: patch });
@@ -71,6 +83,18 @@ export const searchHistory = (query: { q?: string; channel?: string; from?: stri
   apiFetch<HistoryPage>('/admin/api/history', { query: { ...query, limit: 100 } });
 export const getImported = (id: number) =>
   apiFetch<ImportedTranscript>(`/admin/api/history/imported/${id}`);
+
+// --- saved replies (any staff lists and renders; admins manage)
+export const listCannedResponses = (q?: string) =>
+  apiFetch<CannedResponseList>('/api/v1/canned-responses', { query: q ? { q } : {} });
+export const createCannedResponse = (body: NewCannedResponse) =>
+  apiFetch<CannedResponse>('/api/v1/canned-responses', { method: 'POST', body });
+export const patchCannedResponse = (id: number, body: CannedResponsePatch) =>
+  apiFetch<CannedResponse>(`/api/v1/canned-responses/${id}`, { method: 'PATCH', body });
+export const deleteCannedResponse = (id: number) =>
+  apiFetch<void>(`/api/v1/canned-responses/${id}`, { method: 'DELETE' });
+export const renderCannedResponse = (id: number, conversation_id: number) =>
+  apiFetch<{ text: string }>(`/api/v1/canned-responses/${id}/render`, { method: 'POST', body: { conversation_id } });
 
 // --- team
 /** Active teammates, for any staff member (assignment). */

@@ -179,7 +179,8 @@ export interface paths {
         put?: never;
         /**
          * Send
-         * @description Reply on the conversation's own channel (web chat, SMS or Messenger): `{message_id, message}`.
+         * @description Reply on the conversation's own channel (web chat, SMS or Messenger): `{message_id, message}`. With
+         *     `private: true`, a note only staff see (and `mentions` notify those teammates).
          */
         post: operations["send_admin_api_send_post"];
         delete?: never;
@@ -326,6 +327,71 @@ export interface paths {
          * @description Rotate a refresh token: the old one dies; presenting a dead one again revokes the whole session.
          */
         post: operations["refresh_api_v1_auth_refresh_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/canned-responses": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Canned
+         * @description The tenant's saved replies by shortcut; `q` filters (shortcut prefix, or part of the title or text).
+         */
+        get: operations["list_canned_api_v1_canned_responses_get"];
+        put?: never;
+        /**
+         * Create Canned
+         * @description Save a reply; 422 when its text is not a template saved replies allow, 409 when the shortcut is taken.
+         */
+        post: operations["create_canned_api_v1_canned_responses_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/canned-responses/{reply_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Delete Canned */
+        delete: operations["delete_canned_api_v1_canned_responses__reply_id__delete"];
+        options?: never;
+        head?: never;
+        /**
+         * Update Canned
+         * @description Change a saved reply's shortcut, title (null clears it) or text.
+         */
+        patch: operations["update_canned_api_v1_canned_responses__reply_id__patch"];
+        trace?: never;
+    };
+    "/api/v1/canned-responses/{reply_id}/render": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Render Canned
+         * @description The reply's text filled in for a conversation: its contact, the caller (agent) and the tenant.
+         */
+        post: operations["render_canned_api_v1_canned_responses__reply_id__render_post"];
         delete?: never;
         options?: never;
         head?: never;
@@ -778,6 +844,35 @@ export interface components {
             /** Webchat */
             webchat: number;
         };
+        /** CannedResponse */
+        CannedResponse: {
+            /** Created At */
+            created_at: string;
+            /** Id */
+            id: number;
+            /** Shortcut */
+            shortcut: string;
+            /** Text */
+            text: string;
+            /** Title */
+            title: string | null;
+            /** Updated At */
+            updated_at: string;
+        };
+        /** CannedResponseList */
+        CannedResponseList: {
+            /** Canned Responses */
+            canned_responses: components["schemas"]["CannedResponse"][];
+        };
+        /** CannedResponsePatch */
+        CannedResponsePatch: {
+            /** Shortcut */
+            shortcut?: string | null;
+            /** Text */
+            text?: string | null;
+            /** Title */
+            title?: string | null;
+        };
         /** ChannelsPatch */
         ChannelsPatch: {
             messenger?: components["schemas"]["MessengerChannel"] | null;
@@ -1093,6 +1188,11 @@ export interface components {
             /** Id */
             id: number;
             /**
+             * Private
+             * @description present (true) only on a private note: staff see it, customers never
+             */
+            private?: boolean | null;
+            /**
              * Sender
              * @enum {string}
              */
@@ -1135,6 +1235,21 @@ export interface components {
             verify_token_set: boolean;
             /** Webhook Url */
             webhook_url: string;
+        };
+        /** NewCannedResponse */
+        NewCannedResponse: {
+            /**
+             * Shortcut
+             * @description typed after / in the composer; unique in the tenant
+             */
+            shortcut: string;
+            /**
+             * Text
+             * @description a template: {{ contact.name }}, {{ contact.email }}, {{ contact.phone }}, {{ agent.name }}, {{ tenant.name }}, {% if %}...{% endif %}; unknown names render empty
+             */
+            text: string;
+            /** Title */
+            title?: string | null;
         };
         /** NewTenant */
         NewTenant: {
@@ -1182,6 +1297,16 @@ export interface components {
         RefreshBody: {
             /** Refresh Token */
             refresh_token: string;
+        };
+        /** RenderBody */
+        RenderBody: {
+            /** Conversation Id */
+            conversation_id: number;
+        };
+        /** Rendered */
+        Rendered: {
+            /** Text */
+            text: string;
         };
         /** SentMessage */
         SentMessage: {
@@ -1849,6 +1974,17 @@ export interface operations {
                     client_id?: string | null;
                     /** Conversation Id */
                     conversation_id: number;
+                    /**
+                     * Mentions
+                     * @description user ids of active teammates a private note mentions
+                     */
+                    mentions?: number[] | null;
+                    /**
+                     * Private
+                     * @description a note only staff see: never sent to the customer
+                     * @default false
+                     */
+                    private?: boolean;
                     /** Text */
                     text: string;
                 };
@@ -2110,6 +2246,244 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["TokenPair"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Detail */
+                        detail: string;
+                    };
+                };
+            };
+        };
+    };
+    list_canned_api_v1_canned_responses_get: {
+        parameters: {
+            query?: {
+                q?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CannedResponseList"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Detail */
+                        detail: string;
+                    };
+                };
+            };
+        };
+    };
+    create_canned_api_v1_canned_responses_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["NewCannedResponse"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CannedResponse"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Detail */
+                        detail: string;
+                    };
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Detail */
+                        detail: string;
+                    };
+                };
+            };
+        };
+    };
+    delete_canned_api_v1_canned_responses__reply_id__delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                reply_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Detail */
+                        detail: string;
+                    };
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Detail */
+                        detail: string;
+                    };
+                };
+            };
+        };
+    };
+    update_canned_api_v1_canned_responses__reply_id__patch: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                reply_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CannedResponsePatch"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CannedResponse"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Detail */
+                        detail: string;
+                    };
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Detail */
+                        detail: string;
+                    };
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Detail */
+                        detail: string;
+                    };
+                };
+            };
+        };
+    };
+    render_canned_api_v1_canned_responses__reply_id__render_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                reply_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RenderBody"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Rendered"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Detail */
+                        detail: string;
+                    };
                 };
             };
             /** @description Unprocessable Entity */

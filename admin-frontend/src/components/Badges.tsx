@@ -25,7 +25,7 @@ const STATUS_TEXT: Record<ShownStatus, string> = {
 export function shownStatus(message: ChatMessage, visitorReadId?: number | null): ShownStatus | null {
   if (message.local === 'sending') return 'sending';
   if (message.local === 'failed') return 'failed';
-  if (message.sender !== 'staff') return null;
+  if (message.sender !== 'staff' || message.private) return null; // a note is never delivered
   if (message.status === 'failed') return 'failed';
   if (visitorReadId && message.id <= visitorReadId) return 'read';
   return message.status ?? null;

@@ -7,6 +7,7 @@ import { useInbox } from '../state/InboxContext';
 import { totalUnread } from '../state/inboxReducer';
 import { ConnectionIndicator } from './ConnectionIndicator';
 import { HelpDialog } from './HelpDialog';
+import { MentionNotices } from './MentionNotices';
 
 interface NavItem {
   path: string;
@@ -88,6 +89,7 @@ export function Layout({ section, children }: { section: string; children: React
           </button>
         </div>
       </header>
+      <MentionNotices />
       <main className="content">{children}</main>
       {help ? <HelpDialog onClose={closeHelp} /> : null}
     </div>

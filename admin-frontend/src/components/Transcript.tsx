@@ -43,10 +43,16 @@ function MessageItem({
   const status = shownStatus(message, visitorReadId);
   const who =
     message.sender === 'visitor' ? 'Visitor' : message.sender === 'system' ? 'System' : (message.author?.name ?? 'Staff');
+  const note = message.private ? ' msg-note' : '';
   return (
-    <li className={`msg msg-${message.sender}${message.local ? ` msg-${message.local}` : ''}`} data-testid="message">
+    <li className={`msg msg-${message.sender}${note}${message.local ? ` msg-${message.local}` : ''}`} data-testid="message">
       <div className="msg-head">
         <span className="msg-author">{who}</span>
+        {message.private ? (
+          <span className="note-tag">
+            Private note<span className="visually-hidden">, only your team sees this</span>
+          </span>
+        ) : null}
         <time dateTime={message.created_at} title={formatDateTime(message.created_at)}>
           {formatTime(message.created_at)}
         </time>

@@ -1,4 +1,4 @@
-// Admins: widget look and texts with a live preview, the embed snippet, and channel credentials.
+// Admins: widget look and texts with a live preview, the embed snippet, channel credentials, saved replies.
 import { useEffect, useState, type FormEvent } from 'react';
 import { errorMessage } from '../api/client';
 import * as api from '../api/endpoints';
@@ -7,6 +7,7 @@ import { ChannelForms } from '../components/ChannelForms';
 import { ContrastCheck } from '../components/ContrastCheck';
 import { CopyButton } from '../components/CopyButton';
 import { AllowedSites } from '../components/AllowedSites';
+import { SavedReplies } from '../components/SavedReplies';
 import { WidgetPreview } from '../components/WidgetPreview';
 import { browserTimeZone } from '../lib/format';
 import type { Tenant, TenantPatch, WidgetLook } from '../types';
@@ -204,6 +205,8 @@ export function SettingsPage() {
       <AllowedSites current={tenant.settings.allowed_origins ?? []} onPatch={patch} />
 
       <ChannelForms tenant={tenant} onPatch={patch} />
+
+      <SavedReplies />
     </div>
   );
 }

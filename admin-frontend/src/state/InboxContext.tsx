@@ -126,7 +126,10 @@ export function InboxProvider({ children }: { children: ReactNode }) {
   }, [state.nextBefore, query, dispatch, remember]);
 
   useLiveEvent((event) => {
-    if (event.type === 'message') {
+    if (event.type === 'message' && event.message.private) {
+      // A note changes nothing the list shows (not even the last message): the conversation as it is.
+      if (event.conversation) dispatch({ type: 'conversation', conversation: event.conversation });
+    } else if (event.type === 'message') {
       const { message } = event;
       const cid = message.conversation_id;
       const seen = lastSeen.current.get(cid);

@@ -122,10 +122,12 @@ export function useConversation(id: number) {
     return () => document.removeEventListener('visibilitychange', sendRead);
   }, [id, latestId, send, status, markRead]);
 
+  // A note's options by client id, so a retry sends it as a note again, with its mentions.
+  const noteOptions = useRef(new Map<string, api.NoteOptions>());
   const deliver = useCallback(
     async (text: string, clientId: string) => {
       try {
-        const res = await api.sendMessage(id, text, clientId);
+        const res = await api.sendMessage(id, text, clientId, noteOptions.current.get(clientId));
         if (res.message) dispatch({ type: 'upsert', message: { ...res.message, client_id: res.message.client_id ?? clientId } });
         else dispatch({ type: 'confirmed', clientId, id: res.message_id });
       } catch (err) {
@@ -136,8 +138,9 @@ export function useConversation(id: number) {
   );
 
   const sendText = useCallback(
-    (text: string) => {
+    (text: string, options: { private: boolean; mentions: number[] } = { private: false, mentions: [] }) => {
       const clientId = newClientId();
+      if (options.private) noteOptions.current.set(clientId, { private: true, mentions: options.mentions });
       localSeq += 1;
       dispatch({
         type: 'pending',
@@ -149,6 +152,7 @@ export function useConversation(id: number) {
           text,
           created_at: new Date().toISOString(),
           client_id: clientId,
+          ...(options.private ? { private: true } : {}),
           local: 'sending',
         },
       });

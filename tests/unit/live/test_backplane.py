@@ -136,6 +136,27 @@ def test_an_event_reaches_staff_on_the_other_process_and_at_once_on_its_own(redi
     run(scenario())
 
 
+def test_an_event_for_some_members_reaches_only_their_sockets_on_every_process(
+    redis_url: str, redis_prefix: str
+) -> None:
+    async def scenario() -> None:
+        async with hubs(redis_url, redis_prefix) as (a, b):
+            author, author_there = staff_socket(1), staff_socket(1, "s1b")
+            mentioned_here, mentioned_there, bystander = staff_socket(2), staff_socket(2, "s2b"), staff_socket(3)
+            a.add(author)
+            a.add(mentioned_here)
+            b.add(author_there)
+            b.add(mentioned_there)
+            b.add(bystander)
+            inboxes = [Inbox(s) for s in (author, mentioned_here, author_there, mentioned_there, bystander)]
+            a.publish(TENANT, cast(events.Event, {"type": "mention", "text": "m"}), users=frozenset({2}))
+            a.publish(TENANT, message("after"))  # the marker: whatever came before it has arrived
+            await eventually(lambda: all(inbox.of_type("message") for inbox in inboxes))
+            assert [len(inbox.of_type("mention")) for inbox in inboxes] == [0, 1, 0, 1, 0]
+
+    run(scenario())
+
+
 def test_a_visitors_tabs_on_two_processes_all_get_it_except_the_tab_it_came_from(
     redis_url: str, redis_prefix: str
 ) -> None:

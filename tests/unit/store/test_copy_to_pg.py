@@ -11,7 +11,7 @@ from typing import Any
 import psycopg
 import pytest
 
-from handoff.store import conversations, history, migrator
+from handoff.store import canned, conversations, history, migrator, notes
 from handoff.store.copy_to_pg import DERIVED, NOT_COPIED, CopyRefused, copy_plan, copy_to_postgres
 from handoff.store.database import configure
 from handoff.store.pg_adapter import PgConnection
@@ -80,6 +80,10 @@ def seed_every_table(conn: sqlite3.Connection) -> None:
         "INSERT INTO events (tenant_id, actor_type, action, detail, created_at) VALUES (?, 'user', 'login', NULL, ?)",
         (tenant, NOW),
     )
+    canned.insert_reply(conn, tenant, "hello", None, "Hi {{ contact.name }}")
+    notes.insert_note(
+        conn, second, "a private note", author_id=staff, author_name="Sam", external_id=None, client_id=None
+    )
     conn.execute(
         "UPDATE conversation_metrics SET first_response_seconds = 1.5, first_responder_id = ? WHERE conversation_id = ?",
         (staff, first["id"]),
@@ -116,7 +120,7 @@ def test_every_table_is_copied_with_every_value(db_path: str, source: sqlite3.Co
             ).fetchone()
             assert found == (1,)
     assert report.counts["search_index"] == 2
-    assert report.counts["messages"] == 3
+    assert report.counts["messages"] == 4  # with the private note
 
 
 def test_every_table_is_copied_or_named_as_not_copied(db_path: str, fresh_pg_url: str) -> None:
@@ -225,7 +229,7 @@ def test_a_failure_mid_copy_leaves_the_target_empty_and_a_rerun_works(
         copy_to_postgres(db_path, fresh_pg_url)
     assert holding_rows(fresh_pg_url) == []
     source.execute(mends, mended)
-    assert copy_to_postgres(db_path, fresh_pg_url).counts["messages"] == 3
+    assert copy_to_postgres(db_path, fresh_pg_url).counts["messages"] == 4
 
 
 def schema_of(url: str) -> set[tuple[str, ...]]:

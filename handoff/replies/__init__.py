@@ -1,0 +1,1 @@
+"""Saved replies (canned responses): sandboxed templates staff insert into the composer."""

@@ -83,10 +83,28 @@ def event_json(row: sqlite3.Row) -> dict[str, Any]:
     }
 
 
-def list_events(conn: sqlite3.Connection, tenant_id: int, *, before: int | None, limit: int) -> list[dict[str, Any]]:
-    """A tenant's audit log, newest first, below the id `before`."""
-    rows = conn.execute(
-        "SELECT * FROM events WHERE tenant_id = ? AND (CAST(? AS BIGINT) IS NULL OR id < ?) ORDER BY id DESC LIMIT ?",
-        (tenant_id, before, before, limit),
-    )
+def list_events(
+    conn: sqlite3.Connection,
+    tenant_id: int,
+    *,
+    before: int | None,
+    limit: int,
+    action: str | None = None,
+    actor: int | None = None,
+) -> list[dict[str, Any]]:
+    """A tenant's audit log, newest first, below the id `before`; `action` is one action (`user.created`) or,
+    without a dot, a kind (`user`: every `user.*`); `actor` is a user id."""
+    sql = "SELECT * FROM events WHERE tenant_id = ? AND (CAST(? AS BIGINT) IS NULL OR id < ?)"
+    params: list[Any] = [tenant_id, before, before]
+    if action is not None:
+        if "." in action:
+            sql += " AND action = ?"
+            params.append(action)
+        else:
+            sql += " AND substr(action, 1, ?) = ?"
+            params += [len(action) + 1, action + "."]
+    if actor is not None:
+        sql += " AND actor_type = 'user' AND actor_id = ?"
+        params.append(str(actor))
+    rows = conn.execute(sql + " ORDER BY id DESC LIMIT ?", (*params, limit))
     return [event_json(row) for row in rows]

@@ -10,6 +10,7 @@ from pydantic import BaseModel, Field
 
 from handoff.context import Ctx
 from handoff.store import audit
+from handoff.store.database import MAX_INTEGER
 from handoff.web.deps import AdminOnly
 from handoff.web.params import BeforeQuery
 
@@ -44,7 +45,20 @@ async def list_events(
     admin: AdminOnly,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
     before: BeforeQuery = None,
+    action: Annotated[
+        str | None,
+        Query(
+            max_length=64,
+            pattern=r"^[a-z_]+(\.[a-z_]+)?$",
+            description="only this action (`user.created`), or every action of a kind (`user`: `user.*`)",
+        ),
+    ] = None,
+    actor: Annotated[
+        int | None, Query(ge=1, le=MAX_INTEGER, description="only what this teammate (a user id) did")
+    ] = None,
 ) -> dict[str, Any]:
     """The caller's tenant's audit log, newest first (admins only)."""
-    events = await ctx.db.read(partial(audit.list_events, tenant_id=admin.tenant_id, before=before, limit=limit))
+    events = await ctx.db.read(
+        partial(audit.list_events, tenant_id=admin.tenant_id, before=before, limit=limit, action=action, actor=actor)
+    )
     return {"events": events, "next_before": events[-1]["id"] if len(events) == limit else None}

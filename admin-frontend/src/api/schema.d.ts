@@ -2505,6 +2505,10 @@ export interface operations {
             query?: {
                 limit?: number;
                 before?: number | null;
+                /** @description only this action (`user.created`), or every action of a kind (`user`: `user.*`) */
+                action?: string | null;
+                /** @description only what this teammate (a user id) did */
+                actor?: number | null;
             };
             header?: never;
             path?: never;

@@ -1,6 +1,7 @@
-// Providers and routes. Team and Settings exist only for admins.
+// Providers and routes. Team, Settings and the audit log exist only for admins.
 import { lazy, Suspense, type ReactNode } from 'react';
 import { AuthProvider, useAuth } from './auth/AuthContext';
+import { AuditLogPage } from './pages/AuditLogPage';
 import { Layout } from './components/Layout';
 import { segments, useRoute } from './lib/router';
 import { FollowupsPage } from './pages/FollowupsPage';
@@ -16,7 +17,7 @@ import { InboxProvider } from './state/InboxContext';
 // Charts are the heaviest dependency: load them only when the page is opened.
 const AnalyticsPage = lazy(() => import('./pages/AnalyticsPage').then((m) => ({ default: m.AnalyticsPage })));
 
-const ADMIN_ONLY = new Set(['team', 'settings']);
+const ADMIN_ONLY = new Set(['team', 'settings', 'audit']);
 
 function NotAllowed() {
   return (
@@ -63,6 +64,9 @@ function Routes() {
         break;
       case 'settings':
         page = <SettingsPage />;
+        break;
+      case 'audit':
+        page = <AuditLogPage />;
         break;
       default: {
         const id = section === 'inbox' && rest[0] ? Number(rest[0]) : null;

@@ -1,6 +1,7 @@
 // One typed function per backend endpoint the SPA uses (docs/api.md). Nothing else calls fetch.
 import type {
   AnalyticsSummary,
+  AuditPage,
   CannedResponse,
   CannedResponseList,
   CannedResponsePatch,
@@ -121,3 +122,15 @@ export const analyticsSummary = (q: RangeQuery) =>
   apiFetch<AnalyticsSummary>('/api/v1/analytics/summary', { query: { ...q } });
 export const analyticsCsv = async (q: RangeQuery): Promise<Blob> =>
   (await apiFetchRaw('/api/v1/analytics/export.csv', { query: { ...q } })).blob();
+
+// --- audit log (admins)
+export interface EventQuery {
+  /** One action (`user.created`) or a kind (`user`: every `user.*`). */
+  action?: string;
+  /** A user id: what that teammate did. */
+  actor?: number;
+  before?: number | null;
+  limit?: number;
+}
+export const listEvents = (query: EventQuery = {}, signal?: AbortSignal) =>
+  apiFetch<AuditPage>('/api/v1/events', { query: { limit: 50, ...query }, signal });

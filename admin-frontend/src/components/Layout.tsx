@@ -22,6 +22,7 @@ export const NAV: NavItem[] = [
   { path: '/analytics', label: 'Analytics' },
   { path: '/team', label: 'Team', adminOnly: true },
   { path: '/settings', label: 'Settings', adminOnly: true },
+  { path: '/audit', label: 'Audit log', adminOnly: true },
 ];
 
 function NotificationToggle() {

@@ -89,3 +89,16 @@ def test_staff_have_no_audit_log(live: LiveServer, shop: Shop, page: Page) -> No
     page.goto(f"{live.url}/admin-app/#/audit")
     expect(page.get_by_role("heading", name="Not available")).to_be_visible()
     expect(page.get_by_role("table")).to_have_count(0)
+
+
+def test_older_loads_the_next_page_with_the_cursor(live: LiveServer, shop: Shop, page: Page) -> None:
+    for n in range(55):  # more than one page (50) of settings changes
+        assert shop.api.patch("/api/v1/tenant", {"name": f"Renamed {n}"}).status_code == 200
+    total = len(shop.api.get("/api/v1/events", params={"limit": 500}).json()["events"])
+    sign_in(page, live, shop.email, shop.password)
+    nav(page).get_by_role("link", name="Audit log").click()
+    body_rows = page.get_by_role("table").get_by_role("row").filter(has=page.get_by_role("cell"))
+    expect(body_rows).to_have_count(50)
+    page.get_by_role("button", name="Older").click()
+    expect(body_rows).to_have_count(total + 1)  # and the sign-in just now
+    expect(page.get_by_role("button", name="Older")).to_have_count(0)

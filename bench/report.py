@@ -70,6 +70,14 @@ def cpu_cell(phase: Any) -> str:
     return " / ".join([*parts, f"{phase.get('gen_cpu', 0):.0%}"])
 
 
+def per_message_cell(phase: Any) -> str:
+    """CPU time per delivered message, in ms of one core: all server processes together, PostgreSQL, Redis."""
+    if not isinstance(phase, dict) or not phase.get("delivered_rate") or "server_cpu" not in phase:
+        return "—"
+    keys = ("server_cpu", "postgresql_cpu", "redis_cpu")
+    return " / ".join(f"{1000 * phase[k] / phase['delivered_rate']:.2f}" for k in keys if k in phase)
+
+
 def handoff_label(info: dict[str, Any]) -> str:
     if info.get("backend", "sqlite") == "sqlite":
         return "Handoff"
@@ -110,6 +118,8 @@ def rows(info: dict[str, Any]) -> list[tuple[str, Getter, Callable[[Any], str], 
         ("POST /webchat latency p50/p90/p99/max (ms)", lambda r: dig(r, "http", "latency_ms"), lat, "", "", None),
         ("CPU at max rate (cores): server (each process) / PostgreSQL / Redis / generator",
          lambda r: dig(r, "maxrate", "at_max"), cpu_cell, "", "", None),
+        ("CPU per delivered message at max rate (ms): servers / PostgreSQL / Redis",
+         lambda r: dig(r, "maxrate", "at_max"), per_message_cell, "", "", None),
         ("CPU during POST /webchat (cores), same order", lambda r: r.get("http"), cpu_cell, "", "", None),
         ("other programs' CPU during the phases, max (cores)", other_load, lambda x: num(x, 2), "", "≈ 0", None),
         ("server RSS after the throughput tests (MiB)", lambda r: r.get("rss_end_kib"),

@@ -26,6 +26,7 @@ from urllib.parse import urlsplit
 
 import httpx
 from genworker import worker_main
+from report import cpu_text
 from servers import raise_nofile, read_cpu_seconds, read_rss_kib, usage_between, wait_quiet
 from stats import merge, merge_errors, summarize
 
@@ -50,8 +51,7 @@ class LoadGen:
         urls: list[str] | None = None,
         services: Callable[[], dict[str, list[int]]] | None = None,
     ) -> None:
-        """`urls`: every server process of the deployment (default: `base_url` alone); clients are spread
-        over them in turn. `services()`: pids of PostgreSQL and Redis, whose CPU is reported apart."""
+        """`urls`: every process of the deployment (clients spread over them); `services()`: pids of PostgreSQL, Redis."""
         raise_nofile()
         self.cpus = cpus if cpus is not None else default_gen_cpus()
         os.sched_setaffinity(0, self.cpus)
@@ -252,17 +252,6 @@ def roundtrip(lg: LoadGen, visitors: int, staff: int, rate: float, duration: flo
               warmup: float = 1.0) -> dict[str, Any]:  # fmt: skip
     lg.ensure(visitors, max(1, staff))
     return lg.run_phase(rate, duration, warmup, active=visitors, roundtrip=True)
-
-
-def cpu_text(r: dict[str, Any]) -> str:
-    """CPU of a phase in cores as a percentage: each server process, PostgreSQL and Redis when measured,
-    the generator and other programs."""
-    servers = "+".join(f"{c:.0%}" for c in r.get("server_cpus", [])) or f"{r.get('server_cpu', 0):.0%}"
-    text = f"server {servers}"
-    for name in ("postgresql", "redis"):
-        if f"{name}_cpu" in r:
-            text += f" {name} {r[f'{name}_cpu']:.0%}"
-    return text + f" gen {r.get('gen_cpu', 0):.0%} other {r.get('other_cpu', 0):.0%}"
 
 
 def passes(r: dict[str, Any], p99_limit_ms: float = 100.0) -> bool:

@@ -61,6 +61,17 @@ def other_load(r: dict[str, Any]) -> float | None:
     return max(vals) if vals else None
 
 
+def cpu_text(r: dict[str, Any]) -> str:
+    """CPU of a phase in cores as a percentage: each server process, PostgreSQL and Redis when measured,
+    the generator and other programs."""
+    servers = "+".join(f"{c:.0%}" for c in r.get("server_cpus", [])) or f"{r.get('server_cpu', 0):.0%}"
+    text = f"server {servers}"
+    for name in ("postgresql", "redis"):
+        if f"{name}_cpu" in r:
+            text += f" {name} {r[f'{name}_cpu']:.0%}"
+    return text + f" gen {r.get('gen_cpu', 0):.0%} other {r.get('other_cpu', 0):.0%}"
+
+
 def cpu_cell(phase: Any) -> str:
     """`a+b / pg / redis / gen` as percentages of a core; PostgreSQL and Redis only where measured."""
     if not isinstance(phase, dict) or "server_cpu" not in phase:

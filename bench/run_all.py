@@ -26,7 +26,7 @@ from typing import Any
 import deployment
 import loadgen
 import servers
-from report import render
+from report import cpu_text, render
 
 RESULTS = Path(__file__).resolve().parent / "results"
 
@@ -59,7 +59,7 @@ def run_throughput(kind: str, p: dict[str, Any], target: dict[str, Any]) -> dict
                 r = lg.run_phase(1000, p["duration"], p["warmup"], active=p["visitors"], roundtrip=True)
                 out["roundtrip"] = r
                 print(f"  roundtrip 1000/s: p99 {r['rt_ms']['p99']:.1f} ms, errors {r['error_count']}, "
-                      f"cpu: {loadgen.cpu_text(r)}", flush=True)  # fmt: skip
+                      f"cpu: {cpu_text(r)}", flush=True)  # fmt: skip
             if naive:  # find its (low) ceiling first: fixed rates above it only measure backlog
                 out["maxrate"] = loadgen.maxrate(lg, p["visitors"], p["staff"], start=200, **mr)
             for rate in p["fixed_rates"]:
@@ -69,12 +69,12 @@ def run_throughput(kind: str, p: dict[str, Any], target: dict[str, Any]) -> dict
                 r = lg.run_phase(rate, p["duration"], p["warmup"], active=p["visitors"])
                 out[f"fanin_{rate}"] = r
                 print(f"  fanin {rate}/s: p99 {r['staff_ms']['p99']:.1f} ms, errors {r['error_count']}, "
-                      f"cpu: {loadgen.cpu_text(r)}", flush=True)  # fmt: skip
+                      f"cpu: {cpu_text(r)}", flush=True)  # fmt: skip
             if not naive:
                 out["maxrate"] = loadgen.maxrate(lg, p["visitors"], p["staff"], start=1000, **mr)
             lg.wait_idle()
             out["http"] = loadgen.http_load(lg, p["visitors"], p["http_s"])
-            print(f"  POST /webchat: {out['http']['req_per_s']:.0f} req/s, cpu: {loadgen.cpu_text(out['http'])}",
+            print(f"  POST /webchat: {out['http']['req_per_s']:.0f} req/s, cpu: {cpu_text(out['http'])}",
                   flush=True)  # fmt: skip
             out["rss_end_kib"] = srv.rss_kib()
         finally:

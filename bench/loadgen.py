@@ -312,8 +312,9 @@ def maxrate(lg: LoadGen, visitors: int, staff: int, start: float = 250, step_s: 
 
 
 def idle(lg: LoadGen, steps: list[int], staff: int, rate: float = 1000, duration: float = 5.0,
-         active: int = 1000) -> dict[str, Any]:  # fmt: skip
-    """Open idle visitor sockets in steps; RSS per socket; then a fanin while they stay open."""
+         active: int = 1000, before_fanin: Callable[[], None] | None = None) -> dict[str, Any]:  # fmt: skip
+    """Open idle visitor sockets in steps; RSS per socket; then (after `before_fanin()`) a fanin while
+    they stay open."""
     assert lg.server_pids
     lg.ensure(0, staff)
     out: dict[str, Any] = {"steps": []}
@@ -344,6 +345,8 @@ def idle(lg: LoadGen, steps: list[int], staff: int, rate: float = 1000, duration
         print(f"  idle {k:6d} sockets: {row['connects_per_s']:6.0f} connects/s, RSS "
               f"{rss / 1024:7.1f} MiB, {row['rss_per_socket_kib']:5.1f} KiB/socket, "
               f"open {chk['visitors_open']}", file=sys.stderr, flush=True)  # fmt: skip
+    if before_fanin:
+        before_fanin()
     out["fanin"] = lg.run_phase(rate, duration, 1.0, active=min(active, lg.connected))
     return out
 

@@ -45,6 +45,17 @@ def generator(dep: deployment.Deployment) -> loadgen.LoadGen:
                            urls=dep.base_urls, services=dep.service_pids())  # fmt: skip
 
 
+def warm_and_analyze(lg: loadgen.LoadGen, dep: deployment.Deployment, visitors: int) -> None:
+    """On PostgreSQL: one message from each visitor (so each has its conversation), then ANALYZE, so the
+    measured phases run on the plans a deployment has once autovacuum has seen its first traffic."""
+    if dep.scratch is None:
+        return
+    lg._phase(250, visitors / 250, 0.5, visitors, roundtrip=False, drain=10.0)  # not timed: never repeated
+    lg.wait_idle()
+    dep.analyze()
+    print("  PostgreSQL: one message per visitor sent, database analyzed", flush=True)
+
+
 def run_throughput(kind: str, p: dict[str, Any], target: dict[str, Any]) -> dict[str, Any]:
     """Fixed-rate fan-in, round trips, max rate and HTTP on one server instance (or deployment)."""
     srv = deployment.start(kind, **target)
@@ -53,6 +64,7 @@ def run_throughput(kind: str, p: dict[str, Any], target: dict[str, Any]) -> dict
         lg = generator(srv)
         try:
             out["connect"] = lg.ensure(p["visitors"], p["staff"])
+            warm_and_analyze(lg, srv, p["visitors"])
             naive = kind == "naive"
             mr = {"step_s": p["step_s"], "warmup": 0.5, "bisect": p["bisect"], "tries": p["tries"]}
             if not naive:  # first, before any overload phase leaves a backlog behind it
@@ -90,7 +102,8 @@ def run_capacity(kind: str, p: dict[str, Any], target: dict[str, Any]) -> dict[s
     try:
         lg = generator(srv)
         try:
-            return loadgen.idle(lg, p["idle_steps"], p["staff"], 1000, p["idle_s"], active=p["visitors"])
+            return loadgen.idle(lg, p["idle_steps"], p["staff"], 1000, p["idle_s"], active=p["visitors"],
+                                before_fanin=lambda: warm_and_analyze(lg, srv, p["visitors"]))  # fmt: skip
         finally:
             lg.close()
     finally:

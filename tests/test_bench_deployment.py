@@ -49,6 +49,11 @@ def test_two_processes_share_a_scratch_database_and_prefix_removed_at_stop(
         assert tenant.status_code == 200, tenant.text
         with redis.Redis.from_url(redis_url) as client:
             assert list(client.scan_iter(match=f"{dep.scratch.prefix}*"))  # presence, written under the prefix
+        dep.analyze()  # statistics, as autovacuum would gather them (it is off on the development machine)
+        with psycopg.connect(dep.scratch.database_url) as conn:
+            analyzed = conn.execute("SELECT last_analyze FROM pg_stat_user_tables WHERE relname = 'conversations'")
+            row = analyzed.fetchone()
+            assert row is not None and row[0] is not None
         lookup = dep.service_pids()  # what the generator samples for PostgreSQL's and Redis's CPU
         assert lookup is not None
         found = lookup()

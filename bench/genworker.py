@@ -65,12 +65,18 @@ class Worker:
     def __init__(self, index: int, cfg: dict[str, Any]) -> None:
         self.index = index
         self.host, self.port = cfg["host"], cfg["port"]
+        # Every server process's port: client k (visitor, staff socket, HTTP connection) uses ports[k % n],
+        # so with two processes half of each staff socket's messages come from visitors on the other one.
+        self.ports: list[int] = cfg.get("ports") or [self.port]
         self.widget_key, self.access = cfg["widget_key"], cfg["access"]
         self.creds: list[tuple[str, str]] = []  # (visitor_id, visitor_token)
         self.visitors: list[WsConn] = []
         self.staff: list[WsConn] = []
         self.st = Stats(0, 0, 0, 0)
         self.replying = False
+
+    def port_for(self, k: int) -> int:
+        return self.ports[k % len(self.ports)]
 
     # frame handlers ------------------------------------------------------------
     def on_visitor(self, data: bytes) -> None:
@@ -157,24 +163,24 @@ class Worker:
                     errors[f"session: {type(exc).__name__}"] += 1
             client.close()
 
-        clients = [HttpClient(self.host, self.port) for _ in range(concurrency)]
+        clients = [HttpClient(self.host, self.port_for(k)) for k in range(concurrency)]
         await asyncio.gather(*(one(c) for c in clients))
         return {"created": count - sum(errors.values()), "seconds": time.perf_counter() - t0}
 
     async def connect(self, count: int, concurrency: int) -> dict[str, Any]:
         """Open sockets for the next `count` sessions and authenticate them."""
         start = len(self.visitors)
-        todo = iter(self.creds[start : start + count])
+        todo = enumerate(self.creds[start : start + count], start)
         errors, lat = Counter[str](), array("q")
         opened: list[WsConn] = []
         gc.disable()  # thousands of new long-lived objects: no collector pauses mid-connect
         t0 = time.perf_counter()
 
         async def one() -> None:
-            for vid, token in todo:
+            for k, (vid, token) in todo:
                 t, ws = now_ns(), None
                 try:
-                    ws = await ws_connect(self.host, self.port, f"/ws/{vid}", self.on_visitor)
+                    ws = await ws_connect(self.host, self.port_for(k), f"/ws/{vid}", self.on_visitor)
                     ws.send_text(json.dumps({"type": "auth", "token": token}))
                     # authenticated = the server's first frame (`presence`) has arrived
                     await asyncio.wait_for(asyncio.shield(ws.hello), 5.0)
@@ -200,7 +206,7 @@ class Worker:
                 continue
             if k < len(self.staff):
                 reopened[str(self.staff[k].close_code)] += 1
-            ws = await ws_connect(self.host, self.port, "/admin-ws", lambda d, k=k: self.on_staff(k, d))
+            ws = await ws_connect(self.host, self.port_for(k), "/admin-ws", lambda d, k=k: self.on_staff(k, d))
             ws.send_text(json.dumps({"type": "auth", "token": self.access}))
             await asyncio.wait_for(asyncio.shield(ws.hello), 5.0)  # authenticated
             if k < len(self.staff):
@@ -272,7 +278,7 @@ class Worker:
         cpu0 = time.process_time()
 
         async def one(k: int) -> None:
-            client, token, seq = HttpClient(self.host, self.port), tokens[k % len(tokens)], 0
+            client, token, seq = HttpClient(self.host, self.port_for(k)), tokens[k % len(tokens)], 0
             await asyncio.sleep(max(0.0, (t0 - now_ns()) / 1e9))
             while (start := now_ns()) < m1:
                 cid = make_cid(self.index, 0, k << 24 | seq, start)

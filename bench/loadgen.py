@@ -20,11 +20,13 @@ import os
 import sys
 import time
 from collections import Counter
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
 from genworker import worker_main
+from report import cpu_text
 from servers import raise_nofile, read_cpu_seconds, read_rss_kib, usage_between, wait_quiet
 from stats import merge, merge_errors, summarize
 
@@ -45,13 +47,19 @@ class LoadGen:
         procs: int | None = None,
         cpus: set[int] | None = None,
         server_pid: int | None = None,
+        server_pids: list[int] | None = None,
+        urls: list[str] | None = None,
+        services: Callable[[], dict[str, list[int]]] | None = None,
     ) -> None:
+        """`urls`: every process of the deployment (clients spread over them); `services()`: pids of PostgreSQL, Redis."""
         raise_nofile()
         self.cpus = cpus if cpus is not None else default_gen_cpus()
         os.sched_setaffinity(0, self.cpus)
         parts = urlsplit(base_url)
         self.host, self.port = parts.hostname or "127.0.0.1", parts.port or 80
-        self.server_pid = server_pid
+        self.ports = [urlsplit(u).port or 80 for u in urls] if urls else [self.port]
+        self.server_pids = server_pids or ([server_pid] if server_pid else [])
+        self.services = services
         self.phase_no = 0
         self.usage: dict[str, Any] = {}
         with httpx.Client(base_url=base_url, timeout=10) as http:
@@ -64,6 +72,7 @@ class LoadGen:
         cfg = {
             "host": self.host,
             "port": self.port,
+            "ports": self.ports,
             "access": self.access,
             "widget_key": self.widget_key,
             "cpus": self.cpus,
@@ -87,7 +96,7 @@ class LoadGen:
             pipe.send((cmd, a))
         if window is not None:
             gen = [p.pid for p in self.procs if p.pid is not None]
-            self.usage = usage_between(*window, self.server_pid, gen)
+            self.usage = usage_between(*window, self.server_pids, gen, self.services)
         out = []
         for pipe in self.pipes[: len(args)]:
             if not pipe.poll(timeout):
@@ -139,14 +148,14 @@ class LoadGen:
 
     def wait_idle(self, max_s: float = 30.0, below: float = 0.05) -> None:
         """Wait until the server uses < `below` of a core over 0.5 s: backlog from the last phase is gone."""
-        if self.server_pid is None:
+        if not self.server_pids:
             time.sleep(0.5)
             return
         deadline = time.monotonic() + max_s
         while time.monotonic() < deadline:
-            c0 = read_cpu_seconds(self.server_pid)
+            c0 = sum(read_cpu_seconds(p) for p in self.server_pids)
             time.sleep(0.5)
-            if read_cpu_seconds(self.server_pid) - c0 < below * 0.5:
+            if sum(read_cpu_seconds(p) for p in self.server_pids) - c0 < below * 0.5:  # each process idle
                 return
         print(f"  (server still busy after {max_s:.0f} s; going on)", file=sys.stderr, flush=True)
 
@@ -212,9 +221,13 @@ class LoadGen:
             errors["visitor sockets closed"] += closed
         out["errors"] = dict(errors)
         out["error_count"] = sum(errors.values())
-        if self.server_pid:
-            out["server_rss_kib"] = read_rss_kib(self.server_pid)
+        if self.server_pids:
+            out["server_rss_kib"] = self.server_rss()
         return out
+
+    def server_rss(self) -> int:
+        """RSS of every server process together, KiB."""
+        return sum(read_rss_kib(p) for p in self.server_pids)
 
     def close(self) -> None:
         with contextlib.suppress(TimeoutError, OSError, EOFError):
@@ -259,8 +272,7 @@ def maxrate(lg: LoadGen, visitors: int, staff: int, start: float = 250, step_s: 
             r["pass"] = passes(r)
             steps.append(r)
             print(f"  maxrate {rate:8.0f}/s delivered {r['delivered_rate']:8.0f}/s p99 "
-                  f"{r['staff_ms']['p99']:7.1f} ms errors {r['error_count']:5d} cpu: server "
-                  f"{r.get('server_cpu', 0):4.0%} gen {r['gen_cpu']:4.0%} other {r.get('other_cpu', 0):4.0%}"
+                  f"{r['staff_ms']['p99']:7.1f} ms errors {r['error_count']:5d} cpu: {cpu_text(r)}"
                   f" {'ok' if r['pass'] else 'FAIL'}", file=sys.stderr, flush=True)  # fmt: skip
             if r["pass"]:
                 return True
@@ -300,9 +312,10 @@ def maxrate(lg: LoadGen, visitors: int, staff: int, start: float = 250, step_s: 
 
 
 def idle(lg: LoadGen, steps: list[int], staff: int, rate: float = 1000, duration: float = 5.0,
-         active: int = 1000) -> dict[str, Any]:  # fmt: skip
-    """Open idle visitor sockets in steps; RSS per socket; then a fanin while they stay open."""
-    assert lg.server_pid is not None
+         active: int = 1000, before_fanin: Callable[[], None] | None = None) -> dict[str, Any]:  # fmt: skip
+    """Open idle visitor sockets in steps; RSS per socket; then (after `before_fanin()`) a fanin while
+    they stay open."""
+    assert lg.server_pids
     lg.ensure(0, staff)
     out: dict[str, Any] = {"steps": []}
     r = lg.call("sessions", [{"count": n, "concurrency": 64 // len(lg.pipes)}
@@ -310,7 +323,7 @@ def idle(lg: LoadGen, steps: list[int], staff: int, rate: float = 1000, duration
     lg.visitors = max(steps)
     out["sessions_per_s"] = sum(x["created"] for x in r) / max(x["seconds"] for x in r)
     lg.wait_idle()
-    base = read_rss_kib(lg.server_pid)
+    base = lg.server_rss()
     out["rss_base_kib"] = base
     for k in steps:
         t = time.perf_counter()
@@ -322,7 +335,7 @@ def idle(lg: LoadGen, steps: list[int], staff: int, rate: float = 1000, duration
         lg.wait_idle()
         time.sleep(1.0)
         lg.wait_idle()
-        rss = read_rss_kib(lg.server_pid)
+        rss = lg.server_rss()
         chk = lg.check()
         row = {"sockets": k, "opened": opened, "connects_per_s": opened / seconds,
                "connect_ms": summarize(merge(r, "lat")), "rss_kib": rss,
@@ -332,6 +345,8 @@ def idle(lg: LoadGen, steps: list[int], staff: int, rate: float = 1000, duration
         print(f"  idle {k:6d} sockets: {row['connects_per_s']:6.0f} connects/s, RSS "
               f"{rss / 1024:7.1f} MiB, {row['rss_per_socket_kib']:5.1f} KiB/socket, "
               f"open {chk['visitors_open']}", file=sys.stderr, flush=True)  # fmt: skip
+    if before_fanin:
+        before_fanin()
     out["fanin"] = lg.run_phase(rate, duration, 1.0, active=min(active, lg.connected))
     return out
 

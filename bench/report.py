@@ -61,6 +61,41 @@ def other_load(r: dict[str, Any]) -> float | None:
     return max(vals) if vals else None
 
 
+def cpu_text(r: dict[str, Any]) -> str:
+    """CPU of a phase in cores as a percentage: each server process, PostgreSQL and Redis when measured,
+    the generator and other programs."""
+    servers = "+".join(f"{c:.0%}" for c in r.get("server_cpus", [])) or f"{r.get('server_cpu', 0):.0%}"
+    text = f"server {servers}"
+    for name in ("postgresql", "redis"):
+        if f"{name}_cpu" in r:
+            text += f" {name} {r[f'{name}_cpu']:.0%}"
+    return text + f" gen {r.get('gen_cpu', 0):.0%} other {r.get('other_cpu', 0):.0%}"
+
+
+def cpu_cell(phase: Any) -> str:
+    """`a+b / pg / redis / gen` as percentages of a core; PostgreSQL and Redis only where measured."""
+    if not isinstance(phase, dict) or "server_cpu" not in phase:
+        return "—"
+    parts = ["+".join(f"{c:.0%}" for c in phase.get("server_cpus") or [phase["server_cpu"]])]
+    parts += [f"{phase[k]:.0%}" for k in ("postgresql_cpu", "redis_cpu") if k in phase]
+    return " / ".join([*parts, f"{phase.get('gen_cpu', 0):.0%}"])
+
+
+def per_message_cell(phase: Any) -> str:
+    """CPU time per delivered message, in ms of one core: all server processes together, PostgreSQL, Redis."""
+    if not isinstance(phase, dict) or not phase.get("delivered_rate") or "server_cpu" not in phase:
+        return "—"
+    keys = ("server_cpu", "postgresql_cpu", "redis_cpu")
+    return " / ".join(f"{1000 * phase[k] / phase['delivered_rate']:.2f}" for k in keys if k in phase)
+
+
+def handoff_label(info: dict[str, Any]) -> str:
+    if info.get("backend", "sqlite") == "sqlite":
+        return "Handoff"
+    n = info.get("processes", 1)
+    return f"Handoff (PostgreSQL + Redis, {n} process{'es' if n > 1 else ''})"
+
+
 def rows(info: dict[str, Any]) -> list[tuple[str, Getter, Callable[[Any], str], str, str, Callable[..., bool] | None]]:
     """(label, value getter, formatter, ratio kind, target text, target check(value, vs_ceiling, vs_naive))."""
     p = info["profile"]
@@ -92,9 +127,11 @@ def rows(info: dict[str, Any]) -> list[tuple[str, Getter, Callable[[Any], str], 
         ("POST /webchat (req/s)", lambda r: dig(r, "http", "req_per_s"), num, "both", "≥ 0.8× ceiling",
          lambda v, c, nv: (c or 0) >= 0.8),
         ("POST /webchat latency p50/p90/p99/max (ms)", lambda r: dig(r, "http", "latency_ms"), lat, "", "", None),
-        ("server CPU / generator CPU at max rate",
-         lambda r: (dig(r, "maxrate", "at_max", "server_cpu"), dig(r, "maxrate", "at_max", "gen_cpu")),
-         lambda x: "—" if x[0] is None else f"{x[0]:.0%} / {x[1]:.0%}", "", "", None),
+        ("CPU at max rate (cores): server (each process) / PostgreSQL / Redis / generator",
+         lambda r: dig(r, "maxrate", "at_max"), cpu_cell, "", "", None),
+        ("CPU per delivered message at max rate (ms): servers / PostgreSQL / Redis",
+         lambda r: dig(r, "maxrate", "at_max"), per_message_cell, "", "", None),
+        ("CPU during POST /webchat (cores), same order", lambda r: r.get("http"), cpu_cell, "", "", None),
         ("other programs' CPU during the phases, max (cores)", other_load, lambda x: num(x, 2), "", "≈ 0", None),
         ("server RSS after the throughput tests (MiB)", lambda r: r.get("rss_end_kib"),
          lambda x: num(None if x is None else x / 1024, 1), "", "", None),
@@ -104,6 +141,14 @@ def rows(info: dict[str, Any]) -> list[tuple[str, Getter, Callable[[Any], str], 
     return out
 
 
+def placement(info: dict[str, Any]) -> str:
+    if info.get("processes", 1) > 1:
+        return f"{info['processes']} Handoff processes left to the scheduler (ceiling/naive pinned to core 0)"
+    if info.get("backend", "sqlite") != "sqlite":
+        return "server pinned to core 0 (PostgreSQL and Redis unpinned)"
+    return "server pinned to core 0"
+
+
 def render(info: dict[str, Any], results: dict[str, dict[str, Any]], notes: list[str]) -> str:
     c, nv, h = results.get("ceiling", {}), results.get("naive", {}), results.get("handoff", {})
     lines = [
@@ -111,12 +156,16 @@ def render(info: dict[str, Any], results: dict[str, dict[str, Any]], notes: list
         "",
         f"- machine: {info['cores']} cores, {info['cpu']}; Python {info['python']}; "
         + ", ".join(f"{k} {v}" for k, v in info["versions"].items()),
-        f"- server pinned to core 0, generator to cores {info['gen_cpus']}; RLIMIT_NOFILE {info['nofile']}; "
+        f"- {placement(info)}, generator to cores {info['gen_cpus']}; RLIMIT_NOFILE {info['nofile']}; "
         f"other load before start: {', '.join(f'{b:.0%}' for b in info['busy_before'])} per core",
+        "- load average (1, 5, 15 min) at start: "
+        + ", ".join(f"{x:.2f}" for x in info.get("loadavg", ()))
+        + "; at end: "
+        + ", ".join(f"{x:.2f}" for x in info.get("loadavg_end", ())),
         f"- {info['profile']['visitors']} visitors, {info['profile']['staff']} staff sockets; commit {info['commit']}; "
         f"run took {info['seconds']:.0f} s",
         "",
-        "| figure | ceiling | naive | Handoff | Handoff / ceiling | Handoff / naive | target | met |",
+        f"| figure | ceiling | naive | {handoff_label(info)} | Handoff / ceiling | Handoff / naive | target | met |",
         "|---|---|---|---|---|---|---|---|",
     ]
     for label, get, fmt, kind, target, check in rows(info):

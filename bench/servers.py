@@ -16,6 +16,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -130,23 +131,42 @@ def wait_quiet(max_s: float, below: float = 0.15) -> float:
         print(f"  waiting for the machine to quieten (busiest core {busy:.0%})", file=sys.stderr, flush=True)
 
 
-def usage_between(m0: int, m1: int, server_pid: int | None, gen_pids: list[int]) -> dict[str, Any]:
-    """CPU use (in cores) of the server, the generator and all other programs between m0 and m1
-    (CLOCK_MONOTONIC ns; sleeps until then), and how busy each core was."""
-    ours = {*gen_pids, os.getpid(), server_pid or 0}
+def usage_between(m0: int, m1: int, server_pids: list[int], gen_pids: list[int],
+                  services: Callable[[], dict[str, list[int]]] | None = None) -> dict[str, Any]:  # fmt: skip
+    """CPU use (in cores) of each server process, the generator, the services the servers use (PostgreSQL,
+    Redis: `services()` names their pids) and all other programs between m0 and m1 (CLOCK_MONOTONIC ns;
+    sleeps until then), and how busy each core was."""
 
-    def sample() -> tuple[float, float, float, list[tuple[int, int]], float]:
-        srv = read_cpu_seconds(server_pid) if server_pid else 0.0
+    def service_cpu() -> dict[str, dict[int, float]]:
+        return {name: {p: cpu_or_zero(p) for p in pids} for name, pids in (services() if services else {}).items()}
+
+    def sample() -> tuple[list[float], float, dict[str, dict[int, float]], float, list[tuple[int, int]], float]:
+        srv = [cpu_or_zero(p) for p in server_pids]
         gen = sum(read_cpu_seconds(p) for p in gen_pids)
-        return srv, gen, other_cpu_seconds(ours), read_core_ticks(), time.monotonic()
+        svc = service_cpu()
+        ours = {*gen_pids, os.getpid(), *server_pids, *(p for pids in svc.values() for p in pids)}
+        return srv, gen, svc, other_cpu_seconds(ours), read_core_ticks(), time.monotonic()
 
     time.sleep(max(0.0, (m0 - time.monotonic_ns()) / 1e9))
-    s0, g0, o0, t0, w0 = sample()
+    s0, g0, v0, o0, t0, w0 = sample()
     time.sleep(max(0.0, (m1 - time.monotonic_ns()) / 1e9))
-    s1, g1, o1, t1, w1 = sample()
+    s1, g1, v1, o1, t1, w1 = sample()
     wall = max(1e-3, w1 - w0)
-    return {"server_cpu": (s1 - s0) / wall, "gen_cpu": (g1 - g0) / wall, "core_busy": core_busy(t0, t1),
-            "other_cpu": max(0.0, (o1 - o0) / wall)}  # fmt: skip
+    per_server = [(b - a) / wall for a, b in zip(s0, s1, strict=True)]
+    out = {"server_cpu": sum(per_server), "server_cpus": per_server, "gen_cpu": (g1 - g0) / wall,
+           "core_busy": core_busy(t0, t1), "other_cpu": max(0.0, (o1 - o0) / wall)}  # fmt: skip
+    for name, after in v1.items():  # a process new since m0 (a fresh pool connection) counts from 0
+        before = v0.get(name, {})
+        out[f"{name}_cpu"] = sum(cpu - before.get(p, 0.0) for p, cpu in after.items()) / wall
+    return out
+
+
+def cpu_or_zero(pid: int) -> float:
+    """read_cpu_seconds, or 0 for a process that has just exited."""
+    try:
+        return read_cpu_seconds(pid)
+    except (OSError, IndexError):
+        return 0.0
 
 
 def raise_nofile() -> int:
@@ -169,17 +189,19 @@ def _pin(core: int | None) -> None:
         os.sched_setaffinity(0, {core})
 
 
-def start(kind: str, core: int | None = 0, timeout: float = 30.0) -> Server:
-    """Start `ceiling`, `naive` or `handoff`; raise RuntimeError if it does not come up."""
+def start(kind: str, core: int | None = 0, timeout: float = 30.0, env: dict[str, str] | None = None,
+          password: str | None = None) -> Server:  # fmt: skip
+    """Start `ceiling`, `naive` or `handoff` (with `env` on top of the bench settings, e.g. DATABASE_URL; the
+    admin's `password`, generated when None); raise RuntimeError if it does not come up."""
     tmpdir = tempfile.mkdtemp(prefix=f"bench-{kind}-")
     port = free_port()
+    overrides = env or {}
     env = dict(os.environ)
-    password = "bench"
     if kind == "handoff":
         if not (REPO_DIR / "server.py").exists():
             shutil.rmtree(tmpdir, ignore_errors=True)
             raise RuntimeError(f"{REPO_DIR / 'server.py'} does not exist yet")
-        password = secrets.token_urlsafe(16)
+        password = password or secrets.token_urlsafe(16)
         env |= {
             "DB_PATH": os.path.join(tmpdir, "bench.sqlite"),
             "ADMIN_EMAIL": HANDOFF_EMAIL,
@@ -190,10 +212,11 @@ def start(kind: str, core: int | None = 0, timeout: float = 30.0) -> Server:
             "JWT_SECRET": secrets.token_hex(32),
             "ESCALATE_AFTER_SECONDS": "86400",  # no timer events in the middle of a run
             "AUTO_CLOSE_MINUTES": "1440",
-        }
+        } | overrides
         module, app_dir = "server:app", REPO_DIR
     elif kind in ("ceiling", "naive"):
         env["NAIVE_DB_PATH"] = os.path.join(tmpdir, "naive.sqlite")
+        password = "bench"
         module, app_dir = f"{kind}_server:app", BENCH_DIR
     else:
         raise ValueError(f"unknown server kind {kind!r}")

@@ -49,6 +49,7 @@ from handoff.web.schemas import error_responses
 from handoff.web.security_headers import SecurityHeadersMiddleware
 from handoff.web.staff_socket import router as staff_socket_router
 from handoff.web.static_files import mount_static
+from handoff.web.tags import router as tags_router
 from handoff.web.tenants import router as tenants_router
 from handoff.web.twilio_webhooks import router as twilio_router
 from handoff.web.users import router as users_router
@@ -204,6 +205,7 @@ ROUTERS: list[Any] = [
     visitor_socket_router,
     followups_router,
     inbox_router,
+    tags_router,
     staff_socket_router,
     history_router,
     analytics_router,

@@ -258,6 +258,17 @@ CREATE INDEX provider_status_age ON provider_status (created_at);
 CREATE INDEX conversations_contact ON conversations (contact_id, id);
 """
 
+INBOX_TOOLS = """
+CREATE TABLE tags (
+  tenant_id BIGINT NOT NULL REFERENCES tenants(id) ON DELETE CASCADE,
+  name TEXT NOT NULL,
+  created_at TEXT NOT NULL,
+  PRIMARY KEY (tenant_id, name)
+);
+ALTER TABLE conversations ADD COLUMN snoozed_until TEXT;
+CREATE INDEX conversations_snoozed ON conversations (snoozed_until) WHERE snoozed_until IS NOT NULL;
+"""
+
 # A callable gets the same `?`-placeholder connection the store functions get, inside the step's transaction.
 PG_MIGRATIONS: dict[str, str | Callable[[PgConnection], None]] = {
     "0001_initial": INITIAL,
@@ -268,4 +279,5 @@ PG_MIGRATIONS: dict[str, str | Callable[[PgConnection], None]] = {
     "0006_event_client_address": SAME,
     "0007_channel_callback_base": SAME,
     "0008_outbox_lease": SAME,
+    "0009_inbox_tools": INBOX_TOOLS,
 }

@@ -5,6 +5,7 @@ import * as api from '../api/endpoints';
 import { BusinessHoursEditor, normaliseHours } from '../components/BusinessHoursEditor';
 import { ChannelForms } from '../components/ChannelForms';
 import { ContrastCheck } from '../components/ContrastCheck';
+import { TagsSettings } from '../components/TagsSettings';
 import { CopyButton } from '../components/CopyButton';
 import { AllowedSites } from '../components/AllowedSites';
 import { WidgetPreview } from '../components/WidgetPreview';
@@ -204,6 +205,8 @@ export function SettingsPage() {
       <AllowedSites current={tenant.settings.allowed_origins ?? []} onPatch={patch} />
 
       <ChannelForms tenant={tenant} onPatch={patch} />
+
+      <TagsSettings />
     </div>
   );
 }

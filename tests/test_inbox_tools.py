@@ -19,6 +19,7 @@ from tests.support import (
     query,
     staff_socket,
     visitor_session,
+    visitor_socket,
 )
 
 pytestmark = BACKENDS
@@ -106,6 +107,8 @@ def test_tag_list_add_delete_and_conversation_tags_join_it(server: LiveServer) -
     assert admin.get(f"/admin/api/conversations/{second}").json()["tags"] == []
     assert admin.get("/api/v1/tags").json() == {"tags": ["urgent"]}
     assert delete(admin, "/api/v1/tags/vip").status_code == 404
+    assert admin.post("/api/v1/tags", {"name": "returns/exchanges"}).status_code == 201
+    assert delete(admin, "/api/v1/tags/returns%2Fexchanges").status_code == 204
     actions = [e["action"] for e in admin.get("/api/v1/events").json()["events"]]
     assert "tag.deleted" in actions and "tag.created" in actions
     socket.close()
@@ -145,14 +148,22 @@ def test_the_customers_next_message_wakes_a_snooze_live(server: LiveServer) -> N
     admin, key = make_tenant(server)
     session = visitor_session(server, key)
     conversation_id = visitor_says(server, session, "first")
+    visitor = visitor_socket(server, session)
+    visitor.recv_until(lambda f: f["type"] == "presence")
     admin.patch(f"/admin/api/conversations/{conversation_id}", {"status": "snoozed", "snoozed_until": later(days=1)})
     socket = staff_socket(server, admin.token or "")
-    assert visitor_says(server, session, "actually, one more thing") == conversation_id
+    client_id = "wake-1"
+    visitor.send({"type": "message", "text": "actually, one more thing", "client_id": client_id})
     frames = socket.recv_through(lambda f: f["type"] == "conversation_updated")
     message = next(f for f in frames if f["type"] == "message")
+    assert message["message"]["conversation_id"] == conversation_id
     assert message["conversation"]["status"] == "open"
     assert frames[-1]["conversation"]["status"] == "open" and frames[-1]["conversation"]["snoozed_until"] is None
     assert ids_of(admin) == [conversation_id] and ids_of(admin, status="snoozed") == []
+    # The customer was never told about the snooze: nothing before their ack says "snoozed".
+    seen = visitor.recv_through(lambda f: f["type"] == "ack" and f["client_id"] == client_id)
+    assert not [f for f in seen if "snoozed" in str(f)]
+    visitor.close()
     socket.close()
 
 

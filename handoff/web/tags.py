@@ -45,7 +45,8 @@ async def add_tag(body: NewTag, staff: CurrentStaff, ctx: Ctx) -> dict[str, list
     return {"tags": await workspace.add_tag(ctx, staff, tag_name(body.name))}
 
 
-@router.delete("/{name}", status_code=204, responses=error_responses(403, 404))
+# `:path`: a tag may hold a "/" (sent as %2F), which the default converter would not match.
+@router.delete("/{name:path}", status_code=204, responses=error_responses(403, 404))
 async def delete_tag(name: Annotated[str, Path(min_length=1, max_length=32)], staff: AdminOnly, ctx: Ctx) -> Response:
     """Admins: remove a tag from the list and from every conversation of the tenant."""
     await workspace.delete_tag(ctx, staff, tag_name(name))

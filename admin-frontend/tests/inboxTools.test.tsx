@@ -184,3 +184,14 @@ describe('settings: tags', () => {
     ]);
   });
 });
+
+describe('conversation tags', () => {
+  it('suggests the tenant tags the conversation does not have yet', async () => {
+    const { TagsEditor } = await import('../src/components/TagsEditor');
+    mockApi({ 'GET /api/v1/tags': { tags: ['billing', 'vip', 'urgent'] } });
+    const { container } = render(<TagsEditor tags={['vip']} onChange={async () => undefined} />);
+    const input = screen.getByRole('combobox', { name: 'Add tag' });
+    const list = container.querySelector(`datalist#${CSS.escape(input.getAttribute('list')!)}`)!;
+    await waitFor(() => expect([...list.querySelectorAll('option')].map((o) => o.value)).toEqual(['billing', 'urgent']));
+  });
+});

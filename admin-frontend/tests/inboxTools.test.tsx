@@ -98,6 +98,17 @@ describe('selection and bulk actions', () => {
     expect(api.find('POST', '/admin/api/conversations/bulk')[1]!.body).toMatchObject({ ids: [1], add_tags: ['vip'] });
   });
 
+  it('reopens the selection in the Closed view', async () => {
+    window.location.hash = '#/inbox?view=closed';
+    const { api } = await setup([conversation({ id: 1, status: 'closed' }), conversation({ id: 2, status: 'closed' })]);
+    const user = userEvent.setup();
+    await user.click(screen.getByRole('checkbox', { name: 'Select all shown' }));
+    await user.click(screen.getByRole('button', { name: 'Reopen selected' }));
+    await waitFor(() => expect(api.find('POST', '/admin/api/conversations/bulk')).toHaveLength(1));
+    expect(api.find('POST', '/admin/api/conversations/bulk')[0]!.body).toMatchObject({ ids: [1, 2], status: 'open' });
+    expect(await screen.findByText('2 conversations reopened.')).toBeInTheDocument();
+  });
+
   it('shows the server refusal and keeps the selection', async () => {
     await setup(five, {
       'POST /admin/api/conversations/bulk': json({ detail: 'assignee must be an active user of this tenant' }, 422),

@@ -8,13 +8,15 @@ import type { BulkBody, Teammate } from '../types';
 
 interface Props {
   ids: number[];
+  /** In the Closed view the status action reopens instead of closing. */
+  reopen?: boolean;
   /** Called after a bulk action succeeded (the selection is cleared). */
   onDone: (summary: string) => void;
 }
 
 const plural = (n: number) => `${n} conversation${n === 1 ? '' : 's'}`;
 
-export function BulkBar({ ids, onDone }: Props) {
+export function BulkBar({ ids, reopen = false, onDone }: Props) {
   const { user } = useAuth();
   const [team, setTeam] = useState<Teammate[]>([]);
   const [assignee, setAssignee] = useState('');
@@ -74,9 +76,11 @@ export function BulkBar({ ids, onDone }: Props) {
         type="button"
         className="btn"
         disabled={busy}
-        onClick={() => void run({ status: 'closed' }, (n) => `${plural(n)} closed.`)}
+        onClick={() =>
+          void run({ status: reopen ? 'open' : 'closed' }, (n) => `${plural(n)} ${reopen ? 'reopened' : 'closed'}.`)
+        }
       >
-        Close selected
+        {reopen ? 'Reopen selected' : 'Close selected'}
       </button>
       <form className="bulk-form" onSubmit={assign}>
         <select aria-label="Assign selected to" value={assignee} onChange={(e) => setAssignee(e.target.value)}>

@@ -53,6 +53,7 @@ function Row({ c, active, href, selected, onSelect }: RowProps) {
         <span className="convo-meta">
           <ChannelBadge channel={c.channel} />
           {c.escalated ? <EscalatedBadge /> : null}
+          {c.status === 'snoozed' ? <span className="badge badge-snoozed">Snoozed</span> : null}
           {c.assignee ? (
             <span className="assignee">{teammateName(c.assignee)}</span>
           ) : (
@@ -128,6 +129,7 @@ export function ConversationList() {
       {selected.length > 0 ? (
         <BulkBar
           ids={selected}
+          reopen={filter.view === 'closed'}
           onDone={(summary) => {
             setPicked(new Set());
             setNotice(summary);

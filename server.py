@@ -54,6 +54,7 @@ from handoff.web.schemas import error_responses
 from handoff.web.security_headers import SecurityHeadersMiddleware
 from handoff.web.staff_socket import router as staff_socket_router
 from handoff.web.static_files import mount_static
+from handoff.web.tags import router as tags_router
 from handoff.web.tenants import router as tenants_router
 from handoff.web.text_guard import StorableTextGuard
 from handoff.web.twilio_webhooks import router as twilio_router
@@ -218,6 +219,7 @@ ROUTERS: list[Any] = [
     followups_router,
     inbox_router,
     canned_router,
+    tags_router,
     staff_socket_router,
     history_router,
     analytics_router,

@@ -233,6 +233,13 @@ def measure(path: str, runs: int, password: str) -> list[tuple[str, float, float
             # Nobody is assigned in the seed: the filter finds nothing, so it reads every open conversation.
             ("inbox, assigned to me (open)", "/admin/api/convos", {"status": "open", "assignee": "me", "limit": 50}),
             ("inbox, SMS only (all)", "/admin/api/convos", {"status": "all", "channel": "sms", "limit": 50}),
+            # No conversation has the tag: the filter reads every open conversation (the worst case).
+            ("inbox, tag filter, no match (open)", "/admin/api/convos", {"status": "open", "tag": "vip", "limit": 50}),
+            ("inbox, snoozed view", "/admin/api/convos", {"status": "snoozed", "limit": 50}),
+            # Full text over open conversations' messages: a common word fills the page early; a word nobody
+            # wrote reads every open conversation's messages (the worst case).
+            ("inbox search, common word (open)", "/admin/api/convos", {"status": "open", "q": "refund", "limit": 50}),
+            ("inbox search, no match (open)", "/admin/api/convos", {"status": "open", "q": "zzyzx", "limit": 50}),
             ("one conversation's messages", f"/admin/api/conversations/{busiest[0]}/messages", {}),
             ("history search, common word", "/admin/api/history", {"q": "refund"}),
             ("history search, two words", "/admin/api/history", {"q": "broken warranty"}),

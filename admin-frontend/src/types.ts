@@ -20,6 +20,9 @@ export type ConversationPage = Schemas['ConversationPage'];
 export type MessagePage = Schemas['MessagePage'];
 export type SentMessage = Schemas['SentMessage'];
 export type ConversationPatch = Schemas['ConversationPatch'];
+export type BulkBody = Schemas['BulkBody'];
+export type BulkResult = Schemas['BulkResult'];
+export type TagList = Schemas['TagList'];
 
 export type Channel = Message['channel'];
 export type DeliveryStatus = NonNullable<Message['status']>;

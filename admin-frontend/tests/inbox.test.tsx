@@ -100,7 +100,7 @@ describe('inbox list', () => {
     await userEvent.selectOptions(screen.getByRole('combobox', { name: 'Channel' }), 'sms');
     await waitFor(() => {
       const last = api.find('GET', '/admin/api/convos').at(-1)!;
-      expect(Object.fromEntries(last.query)).toMatchObject({ status: 'open', assignee: 'unassigned', channel: 'sms' });
+      expect(Object.fromEntries(last.query)).toMatchObject({ status: 'open', assignee: 'none', channel: 'sms' });
     });
   });
 

@@ -3,7 +3,7 @@ import { emptyInbox, inboxReducer, matchesFilter, type InboxContext } from '../s
 import { messagesReducer, type ChatMessage } from '../src/state/messagesReducer';
 import { conversation, message } from './helpers';
 
-const ctx: InboxContext = { filter: { view: 'open', channel: '', q: '' }, meId: 9, openId: null };
+const ctx: InboxContext = { filter: { view: 'open', channel: '', tag: '', q: '' }, meId: 9, openId: null };
 
 describe('inboxReducer', () => {
   it('keeps the open conversation read and counts unread for the title', () => {
@@ -24,8 +24,8 @@ describe('inboxReducer', () => {
 
   it('matches search on contact fields', () => {
     const c = conversation({ channel: 'sms', contact: { id: 1, channel: 'sms', name: null, email: null, phone: '+33 6 12', opted_out: false, external_id: '+33 6 12' } });
-    expect(matchesFilter(c, { view: 'open', channel: '', q: '+33' }, null)).toBe(true);
-    expect(matchesFilter(c, { view: 'open', channel: 'webchat', q: '' }, null)).toBe(false);
+    expect(matchesFilter(c, { view: 'open', channel: '', tag: '', q: '+33' }, null)).toBe(true);
+    expect(matchesFilter(c, { view: 'open', channel: 'webchat', tag: '', q: '' }, null)).toBe(false);
   });
 });
 

@@ -16,6 +16,7 @@ from handoff.store import conversations as store
 from handoff.store import messages as message_store
 from handoff.store import metrics, users
 from handoff.store import outbox as outbox_store
+from handoff.store import tags as tag_list
 from handoff.store.audit import record_event, staff_event
 from handoff.store.database import now_iso, parse_iso
 
@@ -119,7 +120,11 @@ async def receive(ctx: AppContext, inbound: Inbound, origin: Any = None) -> Stor
     `origin` is the visitor socket it arrived on, if any: that tab is answered with an ack, not an echo.
     """
 
+    woke = False  # the message ended a snooze: staff also get a conversation_updated
+
     def write(conn: sqlite3.Connection) -> tuple[dict[str, Any], dict[str, Any], bool]:
+        nonlocal woke
+        woke = False  # a retried write starts over
         contact = store.contact_for_message(
             conn,
             inbound.tenant_id,
@@ -134,6 +139,8 @@ async def receive(ctx: AppContext, inbound: Inbound, origin: Any = None) -> Stor
             if existing is not None:
                 return loaded(conn, inbound.tenant_id, existing["id"], existing["conversation_id"], duplicate=True)
         conversation = store.open_conversation_of(conn, contact["id"]) or store.open_conversation(conn, contact)
+        if conversation["snoozed_until"] is not None:
+            woke = updates.wake(conn, conversation["id"])
         stored = store.insert_message(
             conn,
             conversation,
@@ -149,6 +156,8 @@ async def receive(ctx: AppContext, inbound: Inbound, origin: Any = None) -> Stor
     if not duplicate:
         instruments.message_in(inbound.channel)
         announce(ctx, message, conversation, origin)
+        if woke:
+            announce_update(ctx, conversation, tell_visitor=False)
     return Stored(message, conversation)
 
 
@@ -226,27 +235,40 @@ def close_row(conn: sqlite3.Connection, row: sqlite3.Row, text: str) -> int:
     return int(message_id)
 
 
+def apply_changes(conn: sqlite3.Connection, staff: Staff, row: sqlite3.Row, changes: dict[str, Any]) -> int | None:
+    """Apply staff changes (status open|closed|snoozed with snoozed_until, assignee_id, tags) to a locked row;
+    returns the id of a system message written (a close), if any. The caller audits and announces."""
+    if "assignee_id" in changes and changes["assignee_id"] != row["assignee_id"]:
+        assignee = changes["assignee_id"]
+        if assignee is not None and not users.is_active_user(conn, staff.tenant_id, assignee):
+            raise Invalid("assignee must be an active user of this tenant")
+        updates.set_assignee(conn, row["id"], assignee)
+    if "tags" in changes:
+        updates.set_tags(conn, row["id"], changes["tags"])
+        tag_list.add_tags(conn, staff.tenant_id, changes["tags"])  # a tag set on a conversation joins the list
+    status = changes.get("status")
+    if status == "closed" and row["status"] == "open":
+        return close_row(conn, row, CLOSED_TEXT)
+    if status == "open" and row["status"] == "closed":
+        _reopen(conn, row)
+    elif status == "open" and row["snoozed_until"] is not None:
+        updates.wake(conn, row["id"])
+    elif status == "snoozed":
+        if row["status"] == "closed":
+            raise Conflict("a closed conversation cannot be snoozed: reopen it first")
+        updates.snooze(conn, row["id"], changes["snoozed_until"])
+    return None
+
+
 async def update(ctx: AppContext, staff: Staff, conversation_id: int, changes: dict[str, Any]) -> dict[str, Any]:
-    """Apply staff changes (status, assignee_id, tags); each change is audited and announced."""
+    """Apply staff changes (status, snooze, assignee_id, tags); each change is audited and announced."""
 
     def write(conn: sqlite3.Connection) -> tuple[dict[str, Any], dict[str, Any] | None]:
         # Locked: a close (or reopen) of the same conversation on another process waits, then sees this one.
         row = store.conversation_of_tenant(conn, staff.tenant_id, conversation_id, lock=True)
         if row is None:
             raise NotFound("conversation not found")
-        system_message_id = None
-        if "assignee_id" in changes and changes["assignee_id"] != row["assignee_id"]:
-            assignee = changes["assignee_id"]
-            if assignee is not None and not users.is_active_user(conn, staff.tenant_id, assignee):
-                raise Invalid("assignee must be an active user of this tenant")
-            updates.set_assignee(conn, row["id"], assignee)
-        if "tags" in changes:
-            updates.set_tags(conn, row["id"], changes["tags"])
-        status = changes.get("status")
-        if status == "closed" and row["status"] == "open":
-            system_message_id = close_row(conn, row, CLOSED_TEXT)
-        elif status == "open" and row["status"] == "closed":
-            _reopen(conn, row)
+        system_message_id = apply_changes(conn, staff, row, changes)
         staff_event(conn, staff, "conversation.updated", "conversation", row["id"], changes)
         message = store.load_message(conn, system_message_id) if system_message_id else None
         return load_for_publish(conn, staff.tenant_id, row["id"]), message
@@ -254,7 +276,7 @@ async def update(ctx: AppContext, staff: Staff, conversation_id: int, changes: d
     conversation, message = await ctx.db.write(write, retry=True)
     if message is not None:
         announce(ctx, message, conversation)
-    announce_update(ctx, conversation, tell_visitor="status" in changes)
+    announce_update(ctx, conversation, tell_visitor=changes.get("status") in ("open", "closed"))
     return conversation
 
 

@@ -1,5 +1,5 @@
 """Timers derived from stored timestamps, so they survive restarts: escalate conversations left
-unanswered for ESCALATE_AFTER_SECONDS and close those idle for AUTO_CLOSE_MINUTES.
+unanswered for ESCALATE_AFTER_SECONDS, close those idle for AUTO_CLOSE_MINUTES and wake snoozed ones.
 
 Every process ticks; on PostgreSQL each conversation is still escalated or closed once, by whichever tick
 locks it first (handoff/store/timers.py says how), and only that tick announces it."""
@@ -93,6 +93,34 @@ async def close_idle(ctx: AppContext, idle_minutes: float) -> int:
     return len(results)
 
 
+async def wake_snoozed(ctx: AppContext) -> int:
+    """Reopen snoozed conversations whose time has come; each wakes once, by whichever tick takes it."""
+    now = now_iso()
+    if not await ctx.db.read(lambda conn: due.any_snooze_due(conn, now)):
+        return 0
+
+    def write(conn: sqlite3.Connection) -> list[dict[str, Any]]:
+        results = []
+        for row in due.snooze_due(conn, now):
+            if not due.take_wake(conn, row["id"], now):
+                continue  # the customer's message, a close or another process's tick came first
+            record_event(
+                conn,
+                row["tenant_id"],
+                "conversation.woken",
+                target_type="conversation",
+                target_id=row["id"],
+                detail={"snoozed_until": row["snoozed_until"]},
+            )
+            results.append(load_for_publish(conn, row["tenant_id"], row["id"]))
+        return results
+
+    results = await ctx.db.write(write)
+    for conversation in results:
+        announce_update(ctx, conversation, tell_visitor=False)
+    return len(results)
+
+
 class Timers:
     """Polls for due deadlines; the poll interval is a fraction of the shortest timer, capped at 1 s."""
 
@@ -115,6 +143,7 @@ class Timers:
     async def tick(self) -> None:
         await escalate_overdue(self.ctx, self.ctx.settings.escalate_after_seconds)
         await close_idle(self.ctx, self.ctx.settings.auto_close_minutes)
+        await wake_snoozed(self.ctx)
 
     async def _run(self) -> None:
         while True:

@@ -110,7 +110,10 @@ def escalation(conversation: ConversationJson) -> ConversationEvent:
 
 def visitor_conversation(conversation: ConversationJson) -> VisitorConversationEvent:
     """What a web visitor may know of their conversation's state."""
-    return {"type": "conversation", "conversation": {k: conversation[k] for k in ("id", "status", "escalated")}}
+    state = {k: conversation[k] for k in ("id", "status", "escalated")}
+    if state["status"] == "snoozed":  # snooze is the team's business: for the customer it is still open
+        state["status"] = "open"
+    return {"type": "conversation", "conversation": state}
 
 
 def followup(row: FollowupJson) -> FollowupEvent:

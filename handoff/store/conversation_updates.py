@@ -21,15 +21,35 @@ def set_tags(conn: sqlite3.Connection, conversation_id: int, tags: list[str]) ->
 
 def reopen(conn: sqlite3.Connection, conversation_id: int) -> None:
     """Open a closed conversation again (the caller checks that its contact has no other open one)."""
-    conn.execute("UPDATE conversations SET status = 'open', closed_at = NULL WHERE id = ?", (conversation_id,))
+    conn.execute(
+        "UPDATE conversations SET status = 'open', closed_at = NULL, snoozed_until = NULL WHERE id = ?",
+        (conversation_id,),
+    )
 
 
 def mark_closed(conn: sqlite3.Connection, conversation_id: int, closed_at: str) -> None:
     """Close; nobody is awaiting an answer in a closed conversation, so its escalation clock stops."""
     conn.execute(
-        "UPDATE conversations SET status = 'closed', closed_at = ?, awaiting_since = NULL WHERE id = ?",
+        "UPDATE conversations SET status = 'closed', closed_at = ?, awaiting_since = NULL, snoozed_until = NULL"
+        " WHERE id = ?",
         (closed_at, conversation_id),
     )
+
+
+def snooze(conn: sqlite3.Connection, conversation_id: int, until: str) -> None:
+    """Hide an open conversation from the open inbox until `until` (or the customer's next message). Snoozing
+    answers the wait so far: the escalation clock stops, and the customer's next message starts it again."""
+    conn.execute(
+        "UPDATE conversations SET snoozed_until = ?, awaiting_since = NULL WHERE id = ?", (until, conversation_id)
+    )
+
+
+def wake(conn: sqlite3.Connection, conversation_id: int) -> bool:
+    """End a snooze; whether there was one to end (False: the timer or a message woke it first)."""
+    woken = conn.execute(
+        "UPDATE conversations SET snoozed_until = NULL WHERE id = ? AND snoozed_until IS NOT NULL", (conversation_id,)
+    )
+    return woken.rowcount == 1
 
 
 def mark_escalated(conn: sqlite3.Connection, conversation_id: int) -> None:

@@ -110,7 +110,9 @@ def _conversation_object(
         "id": row["id"],
         "tenant_id": row["tenant_id"],
         "channel": row["channel"],
-        "status": row["status"],
+        # Stored as open (the customer's next message lands in it); shown as snoozed until it wakes.
+        "status": "snoozed" if row["status"] == "open" and row["snoozed_until"] else row["status"],
+        "snoozed_until": row["snoozed_until"],
         "escalated": bool(row["escalated"]),
         "tags": json.loads(row["tags"] or "[]"),
         "contact": contact,

@@ -307,6 +307,21 @@ CREATE TABLE canned_responses (
 );
 """
 
+# The agent workspace: a tenant's list of tags (conversations keep theirs as a JSON list) and snooze. A
+# snoozed conversation stays status 'open' (one open conversation per contact, the customer's next message
+# lands in it) with snoozed_until set; the partial index holds only snoozed rows, and no message write
+# touches that column, so the message path pays nothing for it.
+INBOX_TOOLS = """
+CREATE TABLE tags (
+  tenant_id INTEGER NOT NULL REFERENCES tenants(id) ON DELETE CASCADE,
+  name TEXT NOT NULL,
+  created_at TEXT NOT NULL,
+  PRIMARY KEY (tenant_id, name)
+);
+ALTER TABLE conversations ADD COLUMN snoozed_until TEXT;
+CREATE INDEX conversations_snoozed ON conversations (snoozed_until) WHERE snoozed_until IS NOT NULL;
+"""
+
 MIGRATIONS: list[tuple[str, str]] = [
     ("0001_initial", INITIAL),
     ("0002_outbound_delivery", OUTBOUND_DELIVERY),
@@ -317,4 +332,5 @@ MIGRATIONS: list[tuple[str, str]] = [
     ("0007_channel_callback_base", CHANNEL_CALLBACK_BASE),
     ("0008_outbox_lease", OUTBOX_LEASE),
     ("0009_agent_workspace", AGENT_WORKSPACE),
+    ("0010_inbox_tools", INBOX_TOOLS),
 ]

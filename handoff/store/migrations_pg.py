@@ -273,6 +273,17 @@ CREATE TABLE canned_responses (
 );
 """
 
+INBOX_TOOLS = """
+CREATE TABLE tags (
+  tenant_id BIGINT NOT NULL REFERENCES tenants(id) ON DELETE CASCADE,
+  name TEXT NOT NULL,
+  created_at TEXT NOT NULL,
+  PRIMARY KEY (tenant_id, name)
+);
+ALTER TABLE conversations ADD COLUMN snoozed_until TEXT;
+CREATE INDEX conversations_snoozed ON conversations (snoozed_until) WHERE snoozed_until IS NOT NULL;
+"""
+
 # A callable gets the same `?`-placeholder connection the store functions get, inside the step's transaction.
 PG_MIGRATIONS: dict[str, str | Callable[[PgConnection], None]] = {
     "0001_initial": INITIAL,
@@ -284,4 +295,5 @@ PG_MIGRATIONS: dict[str, str | Callable[[PgConnection], None]] = {
     "0007_channel_callback_base": SAME,
     "0008_outbox_lease": SAME,
     "0009_agent_workspace": AGENT_WORKSPACE,
+    "0010_inbox_tools": INBOX_TOOLS,
 }

@@ -23,6 +23,7 @@ BATCH = 200
 # Served by the partial index conversations_awaiting (open, not escalated, awaiting_since set).
 _AWAITING = (
     "FROM conversations WHERE status = 'open' AND escalated = 0 AND awaiting_since IS NOT NULL AND awaiting_since <= ?"
+    " AND snoozed_until IS NULL"
 )
 
 # Open conversations idle since before a cutoff. On SQLite (`INDEXED BY`) read as the oldest end of each
@@ -30,9 +31,9 @@ _AWAITING = (
 # message); PostgreSQL has no INDEXED BY and its planner chooses for itself.
 _IDLE_OPEN_SQLITE = (
     "FROM tenants t CROSS JOIN conversations c INDEXED BY conversations_open"
-    " WHERE c.tenant_id = t.id AND c.status = 'open' AND c.last_message_at <= ?"
+    " WHERE c.tenant_id = t.id AND c.status = 'open' AND c.last_message_at <= ? AND c.snoozed_until IS NULL"
 )
-_IDLE_OPEN_PG = "FROM conversations c WHERE c.status = 'open' AND c.last_message_at <= ?"
+_IDLE_OPEN_PG = "FROM conversations c WHERE c.status = 'open' AND c.last_message_at <= ? AND c.snoozed_until IS NULL"
 
 
 def _idle_open(conn: sqlite3.Connection) -> str:
@@ -62,7 +63,7 @@ def take_escalation(conn: sqlite3.Connection, conversation_id: int, cutoff: str)
     earlier; whether it was (False: someone else escalated, answered or closed it first)."""
     cursor = conn.execute(
         "UPDATE conversations SET escalated = 1 WHERE id = ? AND status = 'open' AND escalated = 0"
-        " AND awaiting_since IS NOT NULL AND awaiting_since <= ?",
+        " AND awaiting_since IS NOT NULL AND awaiting_since <= ? AND snoozed_until IS NULL",
         (conversation_id, cutoff),
     )
     return cursor.rowcount == 1
@@ -87,7 +88,31 @@ def take_idle(conn: sqlite3.Connection, conversation_id: int, cutoff: str, now: 
     write."""
     cursor = conn.execute(
         "UPDATE conversations SET status = 'closed', closed_at = ?, awaiting_since = NULL"
-        " WHERE id = ? AND status = 'open' AND last_message_at <= ?",
+        " WHERE id = ? AND status = 'open' AND last_message_at <= ? AND snoozed_until IS NULL",
         (now, conversation_id, cutoff),
+    )
+    return cursor.rowcount == 1
+
+
+# Snoozed conversations whose time has come: served by the partial index conversations_snoozed.
+_SNOOZE_DUE = "FROM conversations WHERE snoozed_until IS NOT NULL AND snoozed_until <= ?"
+
+
+def any_snooze_due(conn: sqlite3.Connection, now: str) -> bool:
+    """Whether a snoozed conversation, of any tenant, is due to wake."""
+    return row_or_none(conn.execute(f"SELECT 1 {_SNOOZE_DUE} LIMIT 1", (now,))) is not None
+
+
+def snooze_due(conn: sqlite3.Connection, now: str) -> list[sqlite3.Row]:
+    """Up to BATCH such conversations (whole rows); on PostgreSQL locked, skipping those others hold."""
+    rows: list[sqlite3.Row] = conn.execute(f"SELECT * {_SNOOZE_DUE} LIMIT {BATCH}{_locked(conn)}", (now,)).fetchall()
+    return rows
+
+
+def take_wake(conn: sqlite3.Connection, conversation_id: int, now: str) -> bool:
+    """End the snooze if it is still due; whether it was (False: a message, a close or another tick came first)."""
+    cursor = conn.execute(
+        "UPDATE conversations SET snoozed_until = NULL WHERE id = ? AND snoozed_until IS NOT NULL AND snoozed_until <= ?",
+        (conversation_id, now),
     )
     return cursor.rowcount == 1

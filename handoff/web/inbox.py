@@ -1,23 +1,27 @@
-"""The staff inbox over HTTP: list, read, reply, assign/close/tag. Every query is scoped to the caller's tenant."""
+"""The staff inbox over HTTP: list, read, reply, assign/close/snooze/tag, bulk changes. Every query is scoped to the caller's tenant."""
 
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime, timedelta
 from functools import partial
 from typing import Annotated, Any, Literal
 
 import orjson
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
-from pydantic import BaseModel, Field, field_validator, model_validator
+from pydantic import AwareDatetime, BaseModel, Field, field_validator, model_validator
 
 from handoff.context import AppContext, Ctx
 from handoff.conversations import service as conversations
+from handoff.conversations import workspace
 from handoff.conversations.notes import staff_note
+from handoff.conversations.workspace import BulkChange
 from handoff.errors import Invalid, NotFound
 from handoff.identity import Staff, staff_from_token, unauthorized
 from handoff.store import conversations as store
 from handoff.store import inbox
+from handoff.store.database import iso
 from handoff.store.inbox import InboxFilter
 from handoff.web.deps import CurrentStaff
 from handoff.web.hotpath import bearer_token, body_doc, parse_body
@@ -60,27 +64,69 @@ async def send_message(ctx: AppContext, staff: Staff, body: SendBody) -> convers
     return await conversations.staff_send(ctx, staff, body.conversation_id, body.text, body.client_id)
 
 
+TagName = Annotated[str, Field(min_length=1, max_length=32)]
+MAX_SNOOZE = timedelta(days=366)
+
+
 class ConversationPatch(BaseModel):
+    status: Literal["open", "closed", "snoozed"] | None = None
+    snoozed_until: AwareDatetime | None = Field(default=None, description="with status snoozed: when it reopens")
+    assignee_id: Id | None = None
+    tags: list[TagName] | None = Field(default=None, max_length=20)
+
+
+class BulkBody(BaseModel):
+    ids: list[Id] = Field(min_length=1, max_length=200)
     status: Literal["open", "closed"] | None = None
     assignee_id: Id | None = None
-    tags: list[Annotated[str, Field(min_length=1, max_length=32)]] | None = Field(default=None, max_length=20)
+    add_tags: list[TagName] = Field(default=[], max_length=20)
+    remove_tags: list[TagName] = Field(default=[], max_length=20)
+
+
+class BulkResult(BaseModel):
+    updated: int = Field(description="conversations of this tenant changed (other ids are skipped)")
+
+
+def clean_tags(tags: list[str]) -> list[str]:
+    """Stripped, without blanks or repeats, sorted: how conversations keep their tags."""
+    return sorted({t.strip() for t in tags if t.strip()})
+
+
+def snooze_time(status: str | None, until: datetime | None) -> str | None:
+    """The stored snoozed_until for a change: required with status snoozed, refused without it."""
+    if status != "snoozed":
+        if until is not None:
+            raise Invalid("snoozed_until goes with status snoozed")
+        return None
+    if until is None:
+        raise Invalid("status snoozed needs snoozed_until")
+    now = datetime.now(UTC)
+    if until <= now:
+        raise Invalid("snoozed_until must be in the future")
+    if until > now + MAX_SNOOZE:
+        raise Invalid("snoozed_until must be within a year")
+    return iso(until)
 
 
 @router.get("/convos", response_model=ConversationPage, response_model_exclude_unset=True)
 async def list_conversations(
     staff: CurrentStaff,
     ctx: Ctx,
-    status: Literal["open", "closed", "all"] = "open",
-    assignee: Annotated[str | None, Query(pattern=r"^(me|unassigned|\d+)$")] = None,
+    status: Literal["open", "snoozed", "closed", "all"] = "open",
+    assignee: Annotated[str | None, Query(pattern=r"^(me|none|unassigned|\d+)$")] = None,
     channel: Literal["webchat", "sms", "messenger"] | None = None,
+    tag: Annotated[str | None, Query(min_length=1, max_length=32)] = None,
     q: Annotated[str | None, Query(max_length=100)] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     before: Annotated[str | None, Query(max_length=64)] = None,
 ) -> dict[str, Any]:
-    """Conversations, most recent activity first, with keyset pagination (`next_before`)."""
+    """Conversations, most recent activity first, with keyset pagination (`next_before`). `status=open` leaves
+    snoozed ones out (`status=snoozed` lists them); `q` matches the contact's name, email and phone, and the
+    messages of open conversations."""
+    unassigned = assignee in ("none", "unassigned")
     assignee_id = None
-    if assignee and assignee not in ("me", "unassigned") and (assignee_id := id_in_text(assignee)) is None:
-        raise Invalid("assignee must be me, unassigned or a user id")
+    if assignee and assignee != "me" and not unassigned and (assignee_id := id_in_text(assignee)) is None:
+        raise Invalid("assignee must be me, none or a user id")
     cursor = None
     if before:
         match = CURSOR.match(before)
@@ -89,10 +135,11 @@ async def list_conversations(
             raise Invalid("before must be a next_before value from a previous page")
         cursor = (match.group(1), cursor_id)
     wanted = InboxFilter(
-        statuses=("open", "closed") if status == "all" else (status,),
+        statuses=("open", "snoozed", "closed") if status == "all" else (status,),
         channel=channel,
         assignee_id=staff.id if assignee == "me" else assignee_id,
-        unassigned=assignee == "unassigned",
+        unassigned=unassigned,
+        tag=tag.strip() if tag and tag.strip() else None,
         contact_text=q.strip() if q and q.strip() else None,
         before=cursor,
     )
@@ -158,10 +205,33 @@ async def update_conversation(
     changes = body.model_dump(exclude_unset=True)
     if changes.get("status") is None:
         changes.pop("status", None)
+    changes.pop("snoozed_until", None)
+    if until := snooze_time(body.status, body.snoozed_until):
+        changes["snoozed_until"] = until
     if "tags" in changes:
         if changes["tags"] is None:
             raise Invalid("tags must be a list")
-        changes["tags"] = sorted({t.strip() for t in changes["tags"] if t.strip()})
+        changes["tags"] = clean_tags(changes["tags"])
     if not changes:
         raise Invalid("nothing to change: give status, assignee_id or tags")
     return await conversations.update(ctx, staff, conversation_id, changes)
+
+
+@router.post("/conversations/bulk", response_model=BulkResult)
+async def bulk_update(body: BulkBody, staff: CurrentStaff, ctx: Ctx) -> dict[str, int]:
+    """One change to many conversations (close or reopen, assign, add or remove tags); ids of another tenant
+    are skipped. Each changed conversation is audited and announced (`conversation_updated`)."""
+    given = body.model_fields_set
+    if not (given & {"status", "assignee_id"} or body.add_tags or body.remove_tags):
+        raise Invalid("nothing to change: give status, assignee_id, add_tags or remove_tags")
+    if "status" in given and body.status is None:
+        raise Invalid("status must be open or closed")
+    change = BulkChange(
+        ids=body.ids,
+        status=body.status,
+        assignee_id=body.assignee_id,
+        set_assignee="assignee_id" in given,
+        add_tags=tuple(clean_tags(body.add_tags)),
+        remove_tags=tuple(clean_tags(body.remove_tags)),
+    )
+    return {"updated": await workspace.bulk_update(ctx, staff, change)}

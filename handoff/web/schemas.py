@@ -80,7 +80,8 @@ class Conversation(BaseModel):
     id: int
     tenant_id: int
     channel: Channel
-    status: Literal["open", "closed"]
+    status: Literal["open", "snoozed", "closed"]
+    snoozed_until: str | None = Field(default=None, description="ISO 8601 UTC; set while snoozed")
     escalated: bool
     tags: list[str]
     contact: Contact

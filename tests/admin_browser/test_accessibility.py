@@ -66,7 +66,7 @@ def test_inbox_and_conversation_view(live: LiveServer, shop: Shop, page: Page) -
         frame = visitor.recv_until(is_staff_message("Checking now"))
         visitor.send({"type": "read", "message_id": frame["message"]["id"]})
         expect(log.get_by_test_id("delivery-status")).to_have_text("Read")
-        page.get_by_role("textbox", name="Add tag").fill("shipping")
+        page.get_by_role("combobox", name="Add tag").fill("shipping")
         page.keyboard.press("Enter")
         expect(page.get_by_role("button", name="Remove tag shipping")).to_be_visible()
         expect(page.get_by_role("heading", level=2, name="Ava Audit")).to_be_visible()

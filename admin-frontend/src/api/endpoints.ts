@@ -5,6 +5,8 @@ import type {
   CannedResponse,
   CannedResponseList,
   CannedResponsePatch,
+  BulkBody,
+  BulkResult,
   Channel,
   Conversation,
   ConversationPage,
@@ -16,6 +18,7 @@ import type {
   NewCannedResponse,
   NewUser,
   SentMessage,
+  TagList,
   TeamUser,
   Teammate,
   Tenant,
@@ -38,9 +41,10 @@ export const me = () => apiFetch<User>('/api/v1/auth/me');
 
 // --- inbox
 export interface ConvoQuery {
-  status: 'open' | 'closed' | 'all';
-  assignee?: 'me' | 'unassigned' | number;
+  status: 'open' | 'snoozed' | 'closed' | 'all';
+  assignee?: 'me' | 'none' | number;
   channel?: Channel | '';
+  tag?: string;
   q?: string;
   limit?: number;
   before?: string | null;
@@ -74,6 +78,14 @@ export const sendMessage = (conversation_id: number, text: string, client_id: st
   });
 export const patchConversation = (id: number, patch: ConversationPatch) =>
   apiFetch<Conversation>(`/admin/api/conversations/${id}`, { method: 'PATCH', body: patch });
+export const bulkUpdate = (body: BulkBody) =>
+  apiFetch<BulkResult>('/admin/api/conversations/bulk', { method: 'POST', body });
+
+// --- tags (any staff lists and adds; admins delete)
+export const listTags = () => apiFetch<TagList>('/api/v1/tags');
+export const addTag = (name: string) => apiFetch<TagList>('/api/v1/tags', { method: 'POST', body: { name } });
+export const deleteTag = (name: string) =>
+  apiFetch<unknown>(`/api/v1/tags/${encodeURIComponent(name)}`, { method: 'DELETE' });
 
 // --- follow-ups and history
 export const listFollowups = (status: 'new' | 'viewed' | 'all') =>

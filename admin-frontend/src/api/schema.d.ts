@@ -4,6 +4,27 @@
  */
 
 export interface paths {
+    "/admin/api/conversations/bulk": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Bulk Update
+         * @description One change to many conversations (close or reopen, assign, add or remove tags); ids of another tenant
+         *     are skipped. Each changed conversation is audited and announced (`conversation_updated`).
+         */
+        post: operations["bulk_update_admin_api_conversations_bulk_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/admin/api/conversations/{conversation_id}": {
         parameters: {
             query?: never;
@@ -57,7 +78,9 @@ export interface paths {
         };
         /**
          * List Conversations
-         * @description Conversations, most recent activity first, with keyset pagination (`next_before`).
+         * @description Conversations, most recent activity first, with keyset pagination (`next_before`). `status=open` leaves
+         *     snoozed ones out (`status=snoozed` lists them); `q` matches the contact's name, email and phone, and the
+         *     messages of open conversations.
          */
         get: operations["list_conversations_admin_api_convos_get"];
         put?: never;
@@ -413,6 +436,50 @@ export interface paths {
         put?: never;
         post?: never;
         delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/tags": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Tags
+         * @description The tenant's tags (those set on a conversation join the list).
+         */
+        get: operations["list_tags_api_v1_tags_get"];
+        put?: never;
+        /**
+         * Add Tag
+         * @description Add a tag to the list; 409 when it is there already. Answers with the whole list.
+         */
+        post: operations["add_tag_api_v1_tags_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/tags/{name}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Delete Tag
+         * @description Admins: remove a tag from the list and from every conversation of the tenant.
+         */
+        delete: operations["delete_tag_api_v1_tags__name__delete"];
         options?: never;
         head?: never;
         patch?: never;
@@ -822,6 +889,33 @@ export interface components {
             /** Name */
             name: string | null;
         };
+        /** BulkBody */
+        BulkBody: {
+            /**
+             * Add Tags
+             * @default []
+             */
+            add_tags: string[];
+            /** Assignee Id */
+            assignee_id?: number | null;
+            /** Ids */
+            ids: number[];
+            /**
+             * Remove Tags
+             * @default []
+             */
+            remove_tags: string[];
+            /** Status */
+            status?: ("open" | "closed") | null;
+        };
+        /** BulkResult */
+        BulkResult: {
+            /**
+             * Updated
+             * @description conversations of this tenant changed (other ids are skipped)
+             */
+            updated: number;
+        };
         /**
          * BusinessHours
          * @description Opening hours per weekday (`mon`..`sun`), each a list of `["09:00", "17:00"]` ranges.
@@ -926,13 +1020,18 @@ export interface components {
             last_message: components["schemas"]["Message"] | null;
             /** Last Message At */
             last_message_at: string;
+            /**
+             * Snoozed Until
+             * @description ISO 8601 UTC; set while snoozed
+             */
+            snoozed_until?: string | null;
             /** Staff Read Message Id */
             staff_read_message_id: number;
             /**
              * Status
              * @enum {string}
              */
-            status: "open" | "closed";
+            status: "open" | "snoozed" | "closed";
             /** Tags */
             tags: string[];
             /** Tenant Id */
@@ -956,8 +1055,13 @@ export interface components {
         ConversationPatch: {
             /** Assignee Id */
             assignee_id?: number | null;
+            /**
+             * Snoozed Until
+             * @description with status snoozed: when it reopens
+             */
+            snoozed_until?: string | null;
             /** Status */
-            status?: ("open" | "closed") | null;
+            status?: ("open" | "closed" | "snoozed") | null;
             /** Tags */
             tags?: string[] | null;
         };
@@ -1251,6 +1355,11 @@ export interface components {
             /** Title */
             title?: string | null;
         };
+        /** NewTag */
+        NewTag: {
+            /** Name */
+            name: string;
+        };
         /** NewTenant */
         NewTenant: {
             /**
@@ -1397,6 +1506,14 @@ export interface components {
              * @description Twilio's status callback
              */
             status: string;
+        };
+        /** TagList */
+        TagList: {
+            /**
+             * Tags
+             * @description the tenant's tags, sorted
+             */
+            tags: string[];
         };
         /** Teammate */
         Teammate: {
@@ -1632,6 +1749,42 @@ export interface components {
 }
 export type $defs = Record<string, never>;
 export interface operations {
+    bulk_update_admin_api_conversations_bulk_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["BulkBody"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BulkResult"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Detail */
+                        detail: string;
+                    };
+                };
+            };
+        };
+    };
     get_conversation_admin_api_conversations__conversation_id__get: {
         parameters: {
             query?: never;
@@ -1745,9 +1898,10 @@ export interface operations {
     list_conversations_admin_api_convos_get: {
         parameters: {
             query?: {
-                status?: "open" | "closed" | "all";
+                status?: "open" | "snoozed" | "closed" | "all";
                 assignee?: string | null;
                 channel?: ("webchat" | "sms" | "messenger") | null;
+                tag?: string | null;
                 q?: string | null;
                 limit?: number;
                 before?: string | null;
@@ -2523,6 +2677,142 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["AuditPage"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Detail */
+                        detail: string;
+                    };
+                };
+            };
+        };
+    };
+    list_tags_api_v1_tags_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TagList"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Detail */
+                        detail: string;
+                    };
+                };
+            };
+        };
+    };
+    add_tag_api_v1_tags_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["NewTag"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TagList"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Detail */
+                        detail: string;
+                    };
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Detail */
+                        detail: string;
+                    };
+                };
+            };
+        };
+    };
+    delete_tag_api_v1_tags__name__delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Detail */
+                        detail: string;
+                    };
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Detail */
+                        detail: string;
+                    };
                 };
             };
             /** @description Unprocessable Entity */

@@ -8,8 +8,11 @@ import { AssignControl } from './AssignControl';
 import { ChannelBadge, EscalatedBadge } from './Badges';
 import { Composer } from './Composer';
 import { ContactPanel } from './ContactPanel';
+import { SnoozeControl } from './SnoozeControl';
 import { TagsEditor } from './TagsEditor';
 import { Transcript } from './Transcript';
+
+const STATUS_LABEL = { open: 'Open', snoozed: 'Snoozed', closed: 'Closed' } as const;
 
 interface Props {
   id: number;
@@ -33,7 +36,7 @@ export function ConversationView({ id, onBack }: Props) {
 
   const toggleStatus = () =>
     conversation &&
-    void act(() => convo.update({ status: conversation.status === 'open' ? 'closed' : 'open' }));
+    void act(() => convo.update({ status: conversation.status === 'closed' ? 'open' : 'closed' }));
 
   useShortcuts({
     r: () => replyRef.current?.focus(),
@@ -68,7 +71,7 @@ export function ConversationView({ id, onBack }: Props) {
           <div className="convo-badges">
             <ChannelBadge channel={conversation.channel} />
             {conversation.escalated ? <EscalatedBadge /> : null}
-            <span className={`badge badge-${conversation.status}`}>{closed ? 'Closed' : 'Open'}</span>
+            <span className={`badge badge-${conversation.status}`}>{STATUS_LABEL[conversation.status]}</span>
           </div>
         </div>
         <div className="convo-actions">
@@ -76,6 +79,7 @@ export function ConversationView({ id, onBack }: Props) {
             conversation={conversation}
             onAssign={(assigneeId) => act(() => convo.update({ assignee_id: assigneeId }))}
           />
+          <SnoozeControl conversation={conversation} onUpdate={(patch) => act(() => convo.update(patch))} />
           <button type="button" className="btn" onClick={toggleStatus}>
             {closed ? 'Reopen' : 'Close'}
           </button>

@@ -1,5 +1,7 @@
-// Tags as removable chips plus an input; Enter or comma adds one.
-import { useState, type KeyboardEvent } from 'react';
+// Tags as removable chips plus an input; Enter or comma adds one. The tenant's tag list is offered as
+// suggestions (a new name is fine too: it joins the list).
+import { useEffect, useId, useState, type KeyboardEvent } from 'react';
+import * as api from '../api/endpoints';
 
 interface Props {
   tags: string[];
@@ -9,6 +11,23 @@ interface Props {
 export function TagsEditor({ tags, onChange }: Props) {
   const [draft, setDraft] = useState('');
   const [busy, setBusy] = useState(false);
+  const [known, setKnown] = useState<string[]>([]);
+  const listId = useId();
+
+  useEffect(() => {
+    let cancelled = false;
+    api
+      .listTags()
+      .then((r) => {
+        if (!cancelled && Array.isArray(r?.tags)) setKnown(r.tags);
+      })
+      .catch(() => {
+        /* no suggestions: typing a tag still works */
+      });
+    return () => {
+      cancelled = true;
+    };
+  }, []);
 
   const save = async (next: string[]) => {
     setBusy(true);
@@ -55,12 +74,20 @@ export function TagsEditor({ tags, onChange }: Props) {
         type="text"
         aria-label="Add tag"
         placeholder="Add tag"
+        list={listId}
         value={draft}
         disabled={busy}
         onChange={(e) => setDraft(e.target.value)}
         onKeyDown={onKeyDown}
         onBlur={() => draft.trim() && add()}
       />
+      <datalist id={listId}>
+        {known
+          .filter((t) => !tags.includes(t))
+          .map((t) => (
+            <option key={t} value={t} />
+          ))}
+      </datalist>
     </div>
   );
 }

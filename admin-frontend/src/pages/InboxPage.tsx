@@ -2,6 +2,7 @@
 import { ConversationFilters } from '../components/ConversationFilters';
 import { ConversationList } from '../components/ConversationList';
 import { ConversationView } from '../components/ConversationView';
+import { inboxPath } from '../lib/inboxUrl';
 import { navigate } from '../lib/router';
 import { useShortcuts } from '../lib/shortcuts';
 import { useInbox } from '../state/InboxContext';
@@ -15,7 +16,7 @@ export function InboxPage({ openId }: { openId: number | null }) {
     const index = items.findIndex((c) => c.id === openId);
     const next = index === -1 ? (delta > 0 ? 0 : items.length - 1) : index + delta;
     const target = items[Math.max(0, Math.min(items.length - 1, next))];
-    if (target && target.id !== openId) navigate(`/inbox/${target.id}`);
+    if (target && target.id !== openId) navigate(inboxPath(target.id));
   };
 
   useShortcuts({
@@ -36,7 +37,7 @@ export function InboxPage({ openId }: { openId: number | null }) {
       </section>
       <div className="inbox-detail">
         {openId ? (
-          <ConversationView key={openId} id={openId} onBack={() => navigate('/inbox')} />
+          <ConversationView key={openId} id={openId} onBack={() => navigate(inboxPath())} />
         ) : (
           <div className="placeholder">
             <p>Select a conversation.</p>

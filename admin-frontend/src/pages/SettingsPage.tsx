@@ -5,6 +5,7 @@ import * as api from '../api/endpoints';
 import { BusinessHoursEditor, normaliseHours } from '../components/BusinessHoursEditor';
 import { ChannelForms } from '../components/ChannelForms';
 import { ContrastCheck } from '../components/ContrastCheck';
+import { TagsSettings } from '../components/TagsSettings';
 import { CopyButton } from '../components/CopyButton';
 import { AllowedSites } from '../components/AllowedSites';
 import { SavedReplies } from '../components/SavedReplies';
@@ -207,6 +208,7 @@ export function SettingsPage() {
       <ChannelForms tenant={tenant} onPatch={patch} />
 
       <SavedReplies />
+      <TagsSettings />
     </div>
   );
 }

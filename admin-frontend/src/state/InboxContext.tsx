@@ -15,6 +15,7 @@ import * as api from '../api/endpoints';
 import { useAuth } from '../auth/AuthContext';
 import { contactName } from '../lib/format';
 import { alertIfHidden } from '../lib/notify';
+import { currentSearch, filterFromSearch, searchFromFilter } from '../lib/inboxUrl';
 import { navigate } from '../lib/router';
 import { useLive, useLiveEvent } from '../socket/LiveSocket';
 import type { Conversation } from '../types';
@@ -48,17 +49,26 @@ type Envelope = { action: InboxAction; ctx: ReducerContext };
 const reduce = (s: InboxState, e: Envelope) => inboxReducer(s, e.action, e.ctx);
 
 function toQuery(filter: InboxFilter): api.ConvoQuery {
-  const status = filter.view === 'closed' ? 'closed' : 'open';
-  const assignee =
-    filter.view === 'mine' ? 'me' : filter.view === 'unassigned' ? 'unassigned' : undefined;
-  return { status, assignee, channel: filter.channel, q: filter.q.trim() };
+  const status = filter.view === 'closed' ? 'closed' : filter.view === 'snoozed' ? 'snoozed' : 'open';
+  const assignee = filter.view === 'mine' ? 'me' : filter.view === 'unassigned' ? 'none' : undefined;
+  return { status, assignee, channel: filter.channel, tag: filter.tag, q: filter.q.trim() };
 }
 
 export function InboxProvider({ children }: { children: ReactNode }) {
   const { user } = useAuth();
   const { epoch } = useLive();
   const [state, rawDispatch] = useReducer(reduce, emptyInbox);
-  const [filter, setFilterState] = useState<InboxFilter>({ view: 'open', channel: '', q: '' });
+  const [filter, setFilterState] = useState<InboxFilter>(() => filterFromSearch(currentSearch()));
+  // The URL is the filter's home: Back, a bookmark or a shared link restores it.
+  useEffect(() => {
+    const follow = () =>
+      setFilterState((f) => {
+        const next = filterFromSearch(currentSearch());
+        return JSON.stringify(next) === JSON.stringify(f) ? f : next;
+      });
+    window.addEventListener('hashchange', follow);
+    return () => window.removeEventListener('hashchange', follow);
+  }, []);
   const [openId, setOpenId] = useState<number | null>(null);
   const [loading, setLoading] = useState(false);
   const [error, setError] = useState<string | null>(null);
@@ -164,10 +174,14 @@ export function InboxProvider({ children }: { children: ReactNode }) {
     document.title = unread > 0 ? `(${unread}) Handoff` : 'Handoff';
   }, [unread]);
 
-  const setFilter = useCallback(
-    (patch: Partial<InboxFilter>) => setFilterState((f) => ({ ...f, ...patch })),
-    [],
-  );
+  const setFilter = useCallback((patch: Partial<InboxFilter>) => {
+    setFilterState((f) => {
+      const next = { ...f, ...patch };
+      const path = window.location.hash.replace(/^#/, '').split('?')[0] || '/inbox';
+      window.history.replaceState(null, '', `#${path}${searchFromFilter(next)}`);
+      return next;
+    });
+  }, []);
   const applyConversation = useCallback(
     (c: Conversation) => dispatch({ type: 'conversation', conversation: c }),
     [dispatch],

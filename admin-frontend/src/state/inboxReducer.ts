@@ -1,11 +1,12 @@
 // The conversation list as a pure reducer: server pages in, socket events applied on top.
 import type { Channel, Conversation, Message } from '../types';
 
-export type InboxView = 'open' | 'mine' | 'unassigned' | 'closed';
+export type InboxView = 'open' | 'mine' | 'unassigned' | 'snoozed' | 'closed';
 
 export interface InboxFilter {
   view: InboxView;
   channel: Channel | '';
+  tag: string;
   q: string;
 }
 
@@ -31,11 +32,17 @@ export interface InboxContext {
 
 export const emptyInbox: InboxState = { items: [], nextBefore: null, unread: {} };
 
-export function matchesFilter(c: Conversation, filter: InboxFilter, meId: number | null): boolean {
+/** Whether a conversation belongs in the filtered list. `listed`: the server put it there, which for a search
+ * stands (it may have matched an older message); one not listed joins when its contact or last message matches. */
+export function matchesFilter(c: Conversation, filter: InboxFilter, meId: number | null, listed = false): boolean {
   if (filter.channel && c.channel !== filter.channel) return false;
+  if (filter.tag && !(c.tags ?? []).includes(filter.tag)) return false;
   switch (filter.view) {
     case 'closed':
       if (c.status !== 'closed') return false;
+      break;
+    case 'snoozed':
+      if (c.status !== 'snoozed') return false;
       break;
     case 'mine':
       if (c.status !== 'open' || !c.assignee || c.assignee.id !== meId) return false;
@@ -47,9 +54,12 @@ export function matchesFilter(c: Conversation, filter: InboxFilter, meId: number
       if (c.status !== 'open') return false;
   }
   const q = filter.q.trim().toLowerCase();
-  if (!q) return true;
+  if (!q || listed) return true;
   const contact = c.contact;
-  return [contact?.name, contact?.email, contact?.phone].some((v) => v?.toLowerCase().includes(q));
+  if ([contact?.name, contact?.email, contact?.phone].some((v) => v?.toLowerCase().includes(q))) return true;
+  const text = c.status === 'open' ? (c.last_message?.text ?? '').toLowerCase() : '';
+  const words = q.split(/\W+/).filter(Boolean);
+  return words.length > 0 && words.every((w) => text.includes(w));
 }
 
 function withUnread(unread: Record<number, number>, list: Conversation[]): Record<number, number> {
@@ -71,7 +81,7 @@ function place(
   ctx: InboxContext,
 ): Conversation[] {
   const index = items.findIndex((c) => c.id === updated.id);
-  if (!matchesFilter(updated, ctx.filter, ctx.meId)) {
+  if (!matchesFilter(updated, ctx.filter, ctx.meId, index !== -1)) {
     return index === -1 ? items : items.filter((c) => c.id !== updated.id);
   }
   if (index === -1 || toTop) return [updated, ...items.filter((c) => c.id !== updated.id)];

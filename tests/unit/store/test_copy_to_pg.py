@@ -76,6 +76,11 @@ def seed_every_table(conn: sqlite3.Connection) -> None:
     history.import_transcripts(
         conn, tenant, [{"channel": "sms", "contact_name": "Old Customer", "transcript": "an old refund"}]
     )
+    conn.execute("INSERT INTO tags (tenant_id, name, created_at) VALUES (?, 'vip', ?)", (tenant, NOW))
+    conn.execute(
+        "UPDATE conversations SET tags = '[\"vip\"]', snoozed_until = ? WHERE id = ?",
+        ("2030-01-01T09:00:00.000Z", second["id"]),
+    )
     conn.execute(
         "INSERT INTO events (tenant_id, actor_type, action, detail, created_at) VALUES (?, 'user', 'login', NULL, ?)",
         (tenant, NOW),

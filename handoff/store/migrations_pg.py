@@ -273,6 +273,13 @@ CREATE TABLE canned_responses (
 );
 """
 
+CONTACTS = """
+ALTER TABLE contacts ADD COLUMN person_id BIGINT REFERENCES contacts(id) ON DELETE SET NULL;
+ALTER TABLE contacts ADD COLUMN note TEXT;
+CREATE INDEX contacts_person ON contacts (person_id) WHERE person_id IS NOT NULL;
+CREATE INDEX contacts_tenant ON contacts (tenant_id, id DESC);
+"""
+
 # A callable gets the same `?`-placeholder connection the store functions get, inside the step's transaction.
 PG_MIGRATIONS: dict[str, str | Callable[[PgConnection], None]] = {
     "0001_initial": INITIAL,
@@ -284,4 +291,5 @@ PG_MIGRATIONS: dict[str, str | Callable[[PgConnection], None]] = {
     "0007_channel_callback_base": SAME,
     "0008_outbox_lease": SAME,
     "0009_agent_workspace": AGENT_WORKSPACE,
+    "0010_contacts": CONTACTS,
 }

@@ -3,6 +3,7 @@ import { lazy, Suspense, type ReactNode } from 'react';
 import { AuthProvider, useAuth } from './auth/AuthContext';
 import { Layout } from './components/Layout';
 import { segments, useRoute } from './lib/router';
+import { ContactsPage } from './pages/ContactsPage';
 import { FollowupsPage } from './pages/FollowupsPage';
 import { HistoryPage } from './pages/HistoryPage';
 import { InboxPage } from './pages/InboxPage';
@@ -41,6 +42,11 @@ function Routes() {
       case 'followups':
         page = <FollowupsPage />;
         break;
+      case 'contacts': {
+        const contactId = rest[0] ? Number(rest[0]) : null;
+        page = <ContactsPage openId={contactId && Number.isFinite(contactId) ? contactId : null} />;
+        break;
+      }
       case 'history':
         page = <HistoryPage kind={rest[0]} id={rest[1] ? Number(rest[1]) : null} />;
         break;

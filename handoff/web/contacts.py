@@ -20,7 +20,7 @@ router = APIRouter(prefix="/admin/api/contacts", tags=["contacts"])
 Channel = Literal["webchat", "sms", "messenger"]
 
 
-class Contact(BaseModel):
+class Person(BaseModel):
     id: int
     channel: Channel = Field(description="the channel this contact first wrote on")
     external_id: str = Field(description="visitor id, phone number or Messenger user id")
@@ -33,8 +33,8 @@ class Contact(BaseModel):
     last_seen_at: str
 
 
-class ContactPage(BaseModel):
-    contacts: list[Contact]
+class PersonPage(BaseModel):
+    contacts: list[Person]
     next_before: int | None = Field(description="pass as `before` for the next page; null on the last one")
 
 
@@ -45,7 +45,7 @@ class Identity(BaseModel):
     opted_out: bool
 
 
-class ContactConversation(BaseModel):
+class PersonConversation(BaseModel):
     id: int
     channel: Channel
     status: Literal["open", "closed"]
@@ -55,12 +55,12 @@ class ContactConversation(BaseModel):
     last_text: str | None
 
 
-class ContactDetail(Contact):
+class PersonDetail(Person):
     identities: list[Identity] = Field(description="every channel address of this person, this contact's first")
-    conversations: list[ContactConversation] = Field(description="newest first, on every channel (at most 200)")
+    conversations: list[PersonConversation] = Field(description="newest first, on every channel (at most 200)")
 
 
-class ContactPatch(BaseModel):
+class PersonPatch(BaseModel):
     name: str | None = Field(default=None, max_length=120)
     email: str | None = Field(default=None, max_length=254, pattern=r"^$|^[^@\s]+@[^@\s]+$")
     phone: str | None = Field(default=None, max_length=32, pattern=r"^$|^\+?[0-9 ()./-]{3,32}$")
@@ -71,7 +71,7 @@ class MergeBody(BaseModel):
     other_id: Id = Field(description="the contact merged into this one")
 
 
-@router.get("", response_model=ContactPage)
+@router.get("", response_model=PersonPage)
 async def list_contacts(
     ctx: Ctx,
     staff: CurrentStaff,
@@ -88,7 +88,7 @@ async def list_contacts(
     return {"contacts": found[:limit], "next_before": found[limit - 1]["id"] if more else None}
 
 
-@router.get("/{contact_id}", response_model=ContactDetail, responses=error_responses(404))
+@router.get("/{contact_id}", response_model=PersonDetail, responses=error_responses(404))
 async def get_contact(contact_id: IdPath, ctx: Ctx, staff: CurrentStaff) -> dict[str, Any]:
     person = await ctx.db.read(partial(store.get_person, tenant_id=staff.tenant_id, contact_id=contact_id))
     if person is None:
@@ -96,8 +96,8 @@ async def get_contact(contact_id: IdPath, ctx: Ctx, staff: CurrentStaff) -> dict
     return person
 
 
-@router.patch("/{contact_id}", response_model=ContactDetail, responses=error_responses(404))
-async def update_contact(contact_id: IdPath, body: ContactPatch, ctx: Ctx, staff: CurrentStaff) -> dict[str, Any]:
+@router.patch("/{contact_id}", response_model=PersonDetail, responses=error_responses(404))
+async def update_contact(contact_id: IdPath, body: PersonPatch, ctx: Ctx, staff: CurrentStaff) -> dict[str, Any]:
     """Change name, email, phone or note; an empty string or null clears one."""
     changes = {key: (value or "").strip() or None for key, value in body.model_dump(exclude_unset=True).items()}
     if not changes:
@@ -105,7 +105,7 @@ async def update_contact(contact_id: IdPath, body: ContactPatch, ctx: Ctx, staff
     return await service.update(ctx, staff, contact_id, changes)
 
 
-@router.post("/{contact_id}/merge", response_model=ContactDetail, responses=error_responses(404, 422))
+@router.post("/{contact_id}/merge", response_model=PersonDetail, responses=error_responses(404, 422))
 async def merge_contact(contact_id: IdPath, body: MergeBody, ctx: Ctx, staff: CurrentStaff) -> dict[str, Any]:
     """Merge `other_id` into this contact: its conversations and channel addresses become this contact's, and
     its next message lands in this contact's open conversation. When both had one open, the other's closes."""

@@ -14,6 +14,9 @@ import type {
   MessagePage,
   NewCannedResponse,
   NewUser,
+  PersonDetail,
+  PersonPage,
+  PersonPatch,
   SentMessage,
   TeamUser,
   Teammate,
@@ -121,3 +124,12 @@ export const analyticsSummary = (q: RangeQuery) =>
   apiFetch<AnalyticsSummary>('/api/v1/analytics/summary', { query: { ...q } });
 export const analyticsCsv = async (q: RangeQuery): Promise<Blob> =>
   (await apiFetchRaw('/api/v1/analytics/export.csv', { query: { ...q } })).blob();
+
+// --- contacts (people across channels)
+export const listContacts = (q?: string, before?: number | null, limit = 25) =>
+  apiFetch<PersonPage>('/admin/api/contacts', { query: { q: q || undefined, before: before ?? undefined, limit } });
+export const getContact = (id: number) => apiFetch<PersonDetail>(`/admin/api/contacts/${id}`);
+export const patchContact = (id: number, body: PersonPatch) =>
+  apiFetch<PersonDetail>(`/admin/api/contacts/${id}`, { method: 'PATCH', body });
+export const mergeContact = (id: number, otherId: number) =>
+  apiFetch<PersonDetail>(`/admin/api/contacts/${id}/merge`, { method: 'POST', body: { other_id: otherId } });

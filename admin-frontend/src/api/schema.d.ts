@@ -945,47 +945,13 @@ export interface components {
             messenger: components["schemas"]["MessengerChannelView"];
             sms: components["schemas"]["SmsChannelView"];
         };
-        /** ContactConversation */
-        ContactConversation: {
+        /** Contact */
+        Contact: {
             /**
              * Channel
              * @enum {string}
              */
             channel: "webchat" | "sms" | "messenger";
-            /**
-             * Contact Id
-             * @description the channel identity the conversation replies to
-             */
-            contact_id: number;
-            /** Created At */
-            created_at: string;
-            /** Id */
-            id: number;
-            /** Last Message At */
-            last_message_at: string;
-            /** Last Text */
-            last_text: string | null;
-            /**
-             * Status
-             * @enum {string}
-             */
-            status: "open" | "closed";
-        };
-        /** ContactDetail */
-        ContactDetail: {
-            /**
-             * Channel
-             * @description the channel this contact first wrote on
-             * @enum {string}
-             */
-            channel: "webchat" | "sms" | "messenger";
-            /**
-             * Conversations
-             * @description newest first, on every channel (at most 200)
-             */
-            conversations: components["schemas"]["ContactConversation"][];
-            /** Created At */
-            created_at: string;
             /** Email */
             email: string | null;
             /**
@@ -995,42 +961,12 @@ export interface components {
             external_id: string;
             /** Id */
             id: number;
-            /**
-             * Identities
-             * @description every channel address of this person, this contact's first
-             */
-            identities: components["schemas"]["Identity"][];
-            /** Last Seen At */
-            last_seen_at: string;
             /** Name */
             name: string | null;
-            /** Note */
-            note: string | null;
             /** Opted Out */
             opted_out: boolean;
             /** Phone */
             phone: string | null;
-        };
-        /** ContactPage */
-        ContactPage: {
-            /** Contacts */
-            contacts: components["schemas"]["handoff__web__contacts__Contact"][];
-            /**
-             * Next Before
-             * @description pass as `before` for the next page; null on the last one
-             */
-            next_before: number | null;
-        };
-        /** ContactPatch */
-        ContactPatch: {
-            /** Email */
-            email?: string | null;
-            /** Name */
-            name?: string | null;
-            /** Note */
-            note?: string | null;
-            /** Phone */
-            phone?: string | null;
         };
         /** Conversation */
         Conversation: {
@@ -1042,7 +978,7 @@ export interface components {
             channel: "webchat" | "sms" | "messenger";
             /** Closed At */
             closed_at: string | null;
-            contact: components["schemas"]["handoff__web__schemas__Contact"];
+            contact: components["schemas"]["Contact"];
             /** Created At */
             created_at: string;
             /** Escalated */
@@ -1441,6 +1377,123 @@ export interface components {
             /** New Password */
             new_password: string;
         };
+        /** Person */
+        Person: {
+            /**
+             * Channel
+             * @description the channel this contact first wrote on
+             * @enum {string}
+             */
+            channel: "webchat" | "sms" | "messenger";
+            /** Created At */
+            created_at: string;
+            /** Email */
+            email: string | null;
+            /**
+             * External Id
+             * @description visitor id, phone number or Messenger user id
+             */
+            external_id: string;
+            /** Id */
+            id: number;
+            /** Last Seen At */
+            last_seen_at: string;
+            /** Name */
+            name: string | null;
+            /** Note */
+            note: string | null;
+            /** Opted Out */
+            opted_out: boolean;
+            /** Phone */
+            phone: string | null;
+        };
+        /** PersonConversation */
+        PersonConversation: {
+            /**
+             * Channel
+             * @enum {string}
+             */
+            channel: "webchat" | "sms" | "messenger";
+            /**
+             * Contact Id
+             * @description the channel identity the conversation replies to
+             */
+            contact_id: number;
+            /** Created At */
+            created_at: string;
+            /** Id */
+            id: number;
+            /** Last Message At */
+            last_message_at: string;
+            /** Last Text */
+            last_text: string | null;
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "open" | "closed";
+        };
+        /** PersonDetail */
+        PersonDetail: {
+            /**
+             * Channel
+             * @description the channel this contact first wrote on
+             * @enum {string}
+             */
+            channel: "webchat" | "sms" | "messenger";
+            /**
+             * Conversations
+             * @description newest first, on every channel (at most 200)
+             */
+            conversations: components["schemas"]["PersonConversation"][];
+            /** Created At */
+            created_at: string;
+            /** Email */
+            email: string | null;
+            /**
+             * External Id
+             * @description visitor id, phone number or Messenger user id
+             */
+            external_id: string;
+            /** Id */
+            id: number;
+            /**
+             * Identities
+             * @description every channel address of this person, this contact's first
+             */
+            identities: components["schemas"]["Identity"][];
+            /** Last Seen At */
+            last_seen_at: string;
+            /** Name */
+            name: string | null;
+            /** Note */
+            note: string | null;
+            /** Opted Out */
+            opted_out: boolean;
+            /** Phone */
+            phone: string | null;
+        };
+        /** PersonPage */
+        PersonPage: {
+            /** Contacts */
+            contacts: components["schemas"]["Person"][];
+            /**
+             * Next Before
+             * @description pass as `before` for the next page; null on the last one
+             */
+            next_before: number | null;
+        };
+        /** PersonPatch */
+        PersonPatch: {
+            /** Email */
+            email?: string | null;
+            /** Name */
+            name?: string | null;
+            /** Note */
+            note?: string | null;
+            /** Phone */
+            phone?: string | null;
+        };
         /** RefreshBody */
         RefreshBody: {
             /** Refresh Token */
@@ -1771,59 +1824,6 @@ export interface components {
              */
             timezone: string | null;
         };
-        /** Contact */
-        handoff__web__contacts__Contact: {
-            /**
-             * Channel
-             * @description the channel this contact first wrote on
-             * @enum {string}
-             */
-            channel: "webchat" | "sms" | "messenger";
-            /** Created At */
-            created_at: string;
-            /** Email */
-            email: string | null;
-            /**
-             * External Id
-             * @description visitor id, phone number or Messenger user id
-             */
-            external_id: string;
-            /** Id */
-            id: number;
-            /** Last Seen At */
-            last_seen_at: string;
-            /** Name */
-            name: string | null;
-            /** Note */
-            note: string | null;
-            /** Opted Out */
-            opted_out: boolean;
-            /** Phone */
-            phone: string | null;
-        };
-        /** Contact */
-        handoff__web__schemas__Contact: {
-            /**
-             * Channel
-             * @enum {string}
-             */
-            channel: "webchat" | "sms" | "messenger";
-            /** Email */
-            email: string | null;
-            /**
-             * External Id
-             * @description visitor id, phone number or Messenger user id
-             */
-            external_id: string;
-            /** Id */
-            id: number;
-            /** Name */
-            name: string | null;
-            /** Opted Out */
-            opted_out: boolean;
-            /** Phone */
-            phone: string | null;
-        };
     };
     responses: never;
     parameters: never;
@@ -1852,7 +1852,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ContactPage"];
+                    "application/json": components["schemas"]["PersonPage"];
                 };
             };
             /** @description Unprocessable Entity */
@@ -1886,7 +1886,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ContactDetail"];
+                    "application/json": components["schemas"]["PersonDetail"];
                 };
             };
             /** @description Not Found */
@@ -1926,7 +1926,7 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": components["schemas"]["ContactPatch"];
+                "application/json": components["schemas"]["PersonPatch"];
             };
         };
         responses: {
@@ -1936,7 +1936,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ContactDetail"];
+                    "application/json": components["schemas"]["PersonDetail"];
                 };
             };
             /** @description Not Found */
@@ -1986,7 +1986,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ContactDetail"];
+                    "application/json": components["schemas"]["PersonDetail"];
                 };
             };
             /** @description Not Found */

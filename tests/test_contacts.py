@@ -163,3 +163,18 @@ def test_two_merges_at_once_leave_one_person(server: LiveServer, twilio: FakeTwi
     person = shop.admin.get(f"{PATH}/{people[0]['id']}").json()
     assert {i["external_id"] for i in person["identities"]} == {session["visitor_id"], number}
     assert [c["status"] for c in person["conversations"]].count("open") == 1
+
+
+def test_a_merged_person_merged_again_brings_all_its_addresses(server: LiveServer) -> None:
+    admin, key = make_tenant(server)
+    sessions = [visitor_session(server, key, name=f"Same {i}") for i in range(3)]
+    threads = [visitor_says(server, s, f"hi {i}")["conversation_id"] for i, s in enumerate(sessions)]
+    ids = [c["id"] for c in reversed(admin.get(PATH).json()["contacts"])]
+    assert admin.post(f"{PATH}/{ids[1]}/merge", {"other_id": ids[2]}).status_code == 200
+    person = admin.post(f"{PATH}/{ids[0]}/merge", {"other_id": ids[1]}).json()
+    assert [i["id"] for i in person["identities"]] == ids
+    assert [c["status"] for c in person["conversations"]].count("open") == 1
+    assert [c["id"] for c in admin.get(PATH).json()["contacts"]] == [ids[0]]
+    # Every address now writes into the one open thread, the first contact's.
+    for i, session in enumerate(sessions):
+        assert visitor_says(server, session, f"again {i}")["conversation_id"] == threads[0]

@@ -112,6 +112,10 @@ def test_merge_web_visitor_and_sms_number_into_one_thread(server: LiveServer, tw
     assert visitor_says(server, session, "and the web again")["conversation_id"] == kept["id"]
     texts = [m["text"] for m in admin.get(f"/admin/api/conversations/{kept['id']}/messages").json()["messages"]]
     assert texts[-2:] == ["texting again", "and the web again"]
+    # STOP sent into the web thread still opts the number out (not the visitor).
+    assert shop.text_in("STOP", number).status_code == 200
+    opted = {i["external_id"]: i["opted_out"] for i in admin.get(f"{PATH}/{visitor['id']}").json()["identities"]}
+    assert opted == {session["visitor_id"]: False, number: True}
     audit = query(
         server,
         "SELECT actor_type, detail FROM events WHERE action = 'contact.merged' AND target_id = ?",

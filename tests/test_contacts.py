@@ -13,6 +13,7 @@ import pytest
 
 from tests.conftest import BACKENDS
 from tests.fakes.twilio_api import FakeTwilio
+from tests.pg_races import Racers, row_held
 from tests.sms_support import SmsShop, phone, sms_server, sms_shop
 from tests.support import LiveServer, eventually, make_tenant, query, staff_socket, visitor_session
 
@@ -182,3 +183,35 @@ def test_a_merged_person_merged_again_brings_all_its_addresses(server: LiveServe
     # Every address now writes into the one open thread, the first contact's.
     for i, session in enumerate(sessions):
         assert visitor_says(server, session, f"again {i}")["conversation_id"] == threads[0]
+
+
+def test_merges_racing_on_postgresql_wait_for_the_row_lock(server: LiveServer, twilio: FakeTwilio) -> None:
+    """Both merges have read nothing yet when the test releases them: they queue on the contact row lock,
+    and the second finds its pair already merged."""
+    if not server.database_url:
+        pytest.skip("SQLite runs one write at a time")
+    shop, session, number = web_and_sms(server, twilio)
+    a, b = contact_with(shop, session["visitor_id"]), contact_with(shop, number)
+    third = visitor_session(server, shop.admin.get("/api/v1/tenant").json()["widget_key"], name="Third")
+    visitor_says(server, third, "me too")
+    c = contact_with(shop, third["visitor_id"])
+    with row_held(server.database_url, "contacts", b["id"]) as hold:  # the contact both merges want
+        racers = Racers(
+            lambda: shop.admin.post(f"{PATH}/{a['id']}/merge", {"other_id": b["id"]}).status_code,
+            lambda: shop.admin.post(f"{PATH}/{c['id']}/merge", {"other_id": b["id"]}).status_code,
+        )
+        hold(2)
+        codes = racers.results()
+    assert sorted(codes) == [200, 404]
+    rows = query(
+        server, "SELECT id, person_id FROM contacts WHERE id IN (?, ?, ?) ORDER BY id", a["id"], b["id"], c["id"]
+    )
+    persons = {person for _, person in rows if person is not None}
+    assert len(persons) == 1 and persons <= {a["id"], c["id"]}
+    open_threads = query(
+        server,
+        "SELECT count(*) FROM conversations cv JOIN contacts ct ON ct.id = cv.contact_id"
+        " WHERE ct.person_id = ? AND cv.status = 'open'",
+        persons.pop(),
+    )
+    assert open_threads == [(1,)]

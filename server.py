@@ -41,6 +41,7 @@ from handoff.web.audit_log import router as audit_router
 from handoff.web.body_limit import BodyLimitMiddleware
 from handoff.web.canned import router as canned_router
 from handoff.web.client_address import ClientAddressMiddleware
+from handoff.web.contacts import router as contacts_router
 from handoff.web.cors import SplitCORSMiddleware
 from handoff.web.followups import router as followups_router
 from handoff.web.history import router as history_router
@@ -220,6 +221,7 @@ ROUTERS: list[Any] = [
     inbox_router,
     canned_router,
     tags_router,
+    contacts_router,
     staff_socket_router,
     history_router,
     analytics_router,

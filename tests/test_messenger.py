@@ -430,3 +430,28 @@ def test_a_private_note_never_reaches_messenger_even_when_replies_cannot(
     notes = (note.json()["message_id"], late.json()["message_id"])
     assert query(server, "SELECT count(*) FROM outbox WHERE message_id IN (?, ?)", *notes) == [(0,)]
     assert len(graph.sends()) == 1
+
+
+def test_a_merged_messenger_user_writes_into_the_visitors_thread(server: LiveServer, page: Page) -> None:
+    user, messenger_thread = page.open_conversation()
+    key = page.admin.get("/api/v1/tenant").json()["widget_key"]
+    session = httpx.post(f"{server.url}/api/v1/widget/session", json={"widget_key": key, "name": "Web Me"}).json()
+    web = httpx.post(
+        f"{server.url}/webchat",
+        json={"text": "from the web"},
+        headers={"Authorization": f"Bearer {session['visitor_token']}"},
+    ).json()
+    people = page.admin.get("/admin/api/contacts").json()["contacts"]
+    visitor = next(p for p in people if p["external_id"] == session["visitor_id"])
+    other = next(p for p in people if p["external_id"] == user)
+    merged = page.admin.post(f"/admin/api/contacts/{visitor['id']}/merge", {"other_id": other["id"]})
+    assert merged.status_code == 200, merged.text
+    assert {c["id"]: c["status"] for c in merged.json()["conversations"]} == {
+        web["conversation_id"]: "open",
+        messenger_thread: "closed",
+    }
+    staff = staff_socket(server, page.admin.token or "")
+    assert page.post([page.entry(page.says(user, "messenger again"))]).status_code == 200
+    event = staff.recv_until(lambda f: f["type"] == "message" and f["message"]["text"] == "messenger again")
+    assert event["conversation"]["id"] == web["conversation_id"]
+    staff.close()

@@ -4,6 +4,7 @@ import { AuthProvider, useAuth } from './auth/AuthContext';
 import { AuditLogPage } from './pages/AuditLogPage';
 import { Layout } from './components/Layout';
 import { segments, useRoute } from './lib/router';
+import { ContactsPage } from './pages/ContactsPage';
 import { FollowupsPage } from './pages/FollowupsPage';
 import { HistoryPage } from './pages/HistoryPage';
 import { InboxPage } from './pages/InboxPage';
@@ -42,6 +43,11 @@ function Routes() {
       case 'followups':
         page = <FollowupsPage />;
         break;
+      case 'contacts': {
+        const contactId = rest[0] ? Number(rest[0]) : null;
+        page = <ContactsPage openId={contactId && Number.isFinite(contactId) ? contactId : null} />;
+        break;
+      }
       case 'history':
         page = <HistoryPage kind={rest[0]} id={rest[1] ? Number(rest[1]) : null} />;
         break;

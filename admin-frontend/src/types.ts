@@ -59,6 +59,10 @@ export type CannedResponse = Schemas['CannedResponse'];
 export type CannedResponseList = Schemas['CannedResponseList'];
 export type NewCannedResponse = Schemas['NewCannedResponse'];
 export type CannedResponsePatch = Schemas['CannedResponsePatch'];
+export type Person = Schemas['Person'];
+export type PersonPage = Schemas['PersonPage'];
+export type PersonDetail = Schemas['PersonDetail'];
+export type PersonPatch = Schemas['PersonPatch'];
 
 // audit log
 export type AuditEvent = Schemas['AuditEvent'];

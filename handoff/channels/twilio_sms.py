@@ -150,12 +150,15 @@ async def receive_sms(ctx: AppContext, tenant_id: int, form: FormData) -> None:
     if keyword in OPT_OUT or keyword in OPT_IN:
         # Applied on retries too (a crash may have come between storing and this), unless a newer keyword
         # from the same contact already decided the state.
-        await set_opted_out(ctx, tenant_id, stored.message, opted_out=keyword in OPT_OUT)
+        await set_opted_out(ctx, tenant_id, sender, stored.message, opted_out=keyword in OPT_OUT)
 
 
-async def set_opted_out(ctx: AppContext, tenant_id: int, message: dict[str, Any], *, opted_out: bool) -> None:
+async def set_opted_out(
+    ctx: AppContext, tenant_id: int, sender: str, message: dict[str, Any], *, opted_out: bool
+) -> None:
     def write(conn: sqlite3.Connection) -> dict[str, Any] | None:
-        contact_id, was_opted_out = contacts.opt_out_of_conversation(conn, message["conversation_id"])
+        # The number's own contact: after a merge its message may sit in a thread of another address.
+        contact_id, was_opted_out = contacts.opt_out_of_address(conn, tenant_id, "sms", sender)
         if was_opted_out == opted_out or contacts.keyword_after(conn, contact_id, message["id"], KEYWORDS):
             return None
         contacts.set_opted_out(conn, contact_id, opted_out)

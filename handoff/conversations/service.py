@@ -14,11 +14,12 @@ from handoff.live import events
 from handoff.store import conversation_updates as updates
 from handoff.store import conversations as store
 from handoff.store import messages as message_store
-from handoff.store import metrics, users
+from handoff.store import metrics, people, users
 from handoff.store import outbox as outbox_store
 from handoff.store import tags as tag_list
 from handoff.store.audit import record_event, staff_event
 from handoff.store.database import now_iso, parse_iso
+from handoff.store.locks import serialised
 
 CLOSED_TEXT = "This conversation was closed."
 StoredRow = tuple[dict[str, Any], dict[str, Any], bool]  # the message, its conversation, and "already stored"
@@ -138,7 +139,9 @@ async def receive(ctx: AppContext, inbound: Inbound, origin: Any = None) -> Stor
             existing = store.find_by_external_id(conn, inbound.tenant_id, inbound.channel, inbound.external_id)
             if existing is not None:
                 return loaded(conn, inbound.tenant_id, existing["id"], existing["conversation_id"], duplicate=True)
-        conversation = store.open_conversation_of(conn, contact["id"]) or store.open_conversation(conn, contact)
+        if contact["person_id"] is not None:  # a merged person: one thread across identities, so one opener
+            serialised(conn, f"person:{contact['person_id']}")
+        conversation = people.open_conversation_for(conn, contact) or store.open_conversation(conn, contact)
         if conversation["snoozed_until"] is not None:
             woke = updates.wake(conn, conversation["id"])
         stored = store.insert_message(
@@ -150,6 +153,8 @@ async def receive(ctx: AppContext, inbound: Inbound, origin: Any = None) -> Stor
             client_id=inbound.client_id,
             attachments=inbound.attachments,
         )
+        if conversation["contact_id"] != contact["id"]:  # the person's thread is open on another identity
+            contact = store.contact_by_id(conn, conversation["contact_id"])
         return stored.message, store.conversation_of(conn, stored.conversation, contact, stored.message), False
 
     message, conversation, duplicate = await ctx.db.write(write, retry=True)

@@ -45,16 +45,16 @@ def last_customer_message_at(conn: sqlite3.Connection, contact_id: int) -> str |
     return row["last_at"] if row else None
 
 
-def opt_out_of_conversation(conn: sqlite3.Connection, conversation_id: int) -> tuple[int, bool]:
-    """(contact id, opted out) of the contact a conversation is with."""
+def opt_out_of_address(conn: sqlite3.Connection, tenant_id: int, channel: str, external_id: str) -> tuple[int, bool]:
+    """(contact id, opted out) of the contact with this address (one that has just written)."""
     row = row_or_none(
         conn.execute(
-            "SELECT ct.id, ct.opted_out FROM contacts ct JOIN conversations c ON c.contact_id = ct.id WHERE c.id = ?",
-            (conversation_id,),
+            "SELECT id, opted_out FROM contacts WHERE tenant_id = ? AND channel = ? AND external_id = ?",
+            (tenant_id, channel, external_id),
         )
     )
     if row is None:
-        raise LookupError(f"conversation {conversation_id} has no contact")
+        raise LookupError(f"no {channel} contact {external_id!r}")
     return int(row["id"]), bool(row["opted_out"])
 
 

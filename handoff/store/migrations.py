@@ -322,6 +322,16 @@ ALTER TABLE conversations ADD COLUMN snoozed_until TEXT;
 CREATE INDEX conversations_snoozed ON conversations (snoozed_until) WHERE snoozed_until IS NOT NULL;
 """
 
+# Contacts as people: a contact row stays one channel identity (its conversations keep routing replies to
+# that address), and merged identities share a person_id, the id of the contact that stands for the person.
+# NULL (every unmerged contact) keeps the inbound path exactly as before: no extra lookup per message.
+CONTACTS = """
+ALTER TABLE contacts ADD COLUMN person_id INTEGER REFERENCES contacts(id) ON DELETE SET NULL;
+ALTER TABLE contacts ADD COLUMN note TEXT;
+CREATE INDEX contacts_person ON contacts (person_id) WHERE person_id IS NOT NULL;
+CREATE INDEX contacts_tenant ON contacts (tenant_id, id DESC);
+"""
+
 MIGRATIONS: list[tuple[str, str]] = [
     ("0001_initial", INITIAL),
     ("0002_outbound_delivery", OUTBOUND_DELIVERY),
@@ -333,4 +343,5 @@ MIGRATIONS: list[tuple[str, str]] = [
     ("0008_outbox_lease", OUTBOX_LEASE),
     ("0009_agent_workspace", AGENT_WORKSPACE),
     ("0010_inbox_tools", INBOX_TOOLS),
+    ("0011_contacts", CONTACTS),
 ]

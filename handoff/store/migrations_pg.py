@@ -284,6 +284,13 @@ ALTER TABLE conversations ADD COLUMN snoozed_until TEXT;
 CREATE INDEX conversations_snoozed ON conversations (snoozed_until) WHERE snoozed_until IS NOT NULL;
 """
 
+CONTACTS = """
+ALTER TABLE contacts ADD COLUMN person_id BIGINT REFERENCES contacts(id) ON DELETE SET NULL;
+ALTER TABLE contacts ADD COLUMN note TEXT;
+CREATE INDEX contacts_person ON contacts (person_id) WHERE person_id IS NOT NULL;
+CREATE INDEX contacts_tenant ON contacts (tenant_id, id DESC);
+"""
+
 # A callable gets the same `?`-placeholder connection the store functions get, inside the step's transaction.
 PG_MIGRATIONS: dict[str, str | Callable[[PgConnection], None]] = {
     "0001_initial": INITIAL,
@@ -296,4 +303,5 @@ PG_MIGRATIONS: dict[str, str | Callable[[PgConnection], None]] = {
     "0008_outbox_lease": SAME,
     "0009_agent_workspace": AGENT_WORKSPACE,
     "0010_inbox_tools": INBOX_TOOLS,
+    "0011_contacts": CONTACTS,
 }

@@ -17,6 +17,9 @@ import type {
   MessagePage,
   NewCannedResponse,
   NewUser,
+  PersonDetail,
+  PersonPage,
+  PersonPatch,
   SentMessage,
   TagList,
   TeamUser,
@@ -146,3 +149,11 @@ export interface EventQuery {
 }
 export const listEvents = (query: EventQuery = {}, signal?: AbortSignal) =>
   apiFetch<AuditPage>('/api/v1/events', { query: { limit: 50, ...query }, signal });
+// --- contacts (people across channels)
+export const listContacts = (q?: string, before?: number | null, limit = 25) =>
+  apiFetch<PersonPage>('/admin/api/contacts', { query: { q: q || undefined, before: before ?? undefined, limit } });
+export const getContact = (id: number) => apiFetch<PersonDetail>(`/admin/api/contacts/${id}`);
+export const patchContact = (id: number, body: PersonPatch) =>
+  apiFetch<PersonDetail>(`/admin/api/contacts/${id}`, { method: 'PATCH', body });
+export const mergeContact = (id: number, otherId: number) =>
+  apiFetch<PersonDetail>(`/admin/api/contacts/${id}/merge`, { method: 'POST', body: { other_id: otherId } });

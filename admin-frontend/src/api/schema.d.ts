@@ -4,6 +4,68 @@
  */
 
 export interface paths {
+    "/admin/api/contacts": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Contacts
+         * @description People, newest first; `q` matches part of a name, email, phone or channel address.
+         */
+        get: operations["list_contacts_admin_api_contacts_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/admin/api/contacts/{contact_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Get Contact */
+        get: operations["get_contact_admin_api_contacts__contact_id__get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /**
+         * Update Contact
+         * @description Change name, email, phone or note; an empty string or null clears one.
+         */
+        patch: operations["update_contact_admin_api_contacts__contact_id__patch"];
+        trace?: never;
+    };
+    "/admin/api/contacts/{contact_id}/merge": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Merge Contact
+         * @description Merge `other_id` into this contact: its conversations and channel addresses become this contact's, and
+         *     its next message lands in this contact's open conversation. When both had one open, the other's closes.
+         */
+        post: operations["merge_contact_admin_api_contacts__contact_id__merge_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/admin/api/conversations/bulk": {
         parameters: {
             query?: never;
@@ -1206,6 +1268,20 @@ export interface components {
              */
             hour: number;
         };
+        /** Identity */
+        Identity: {
+            /**
+             * Channel
+             * @enum {string}
+             */
+            channel: "webchat" | "sms" | "messenger";
+            /** External Id */
+            external_id: string;
+            /** Id */
+            id: number;
+            /** Opted Out */
+            opted_out: boolean;
+        };
         /** ImportBody */
         ImportBody: {
             /** Items */
@@ -1264,6 +1340,14 @@ export interface components {
             email: string;
             /** Password */
             password: string;
+        };
+        /** MergeBody */
+        MergeBody: {
+            /**
+             * Other Id
+             * @description the contact merged into this one
+             */
+            other_id: number;
         };
         /** Message */
         Message: {
@@ -1401,6 +1485,123 @@ export interface components {
             current_password: string;
             /** New Password */
             new_password: string;
+        };
+        /** Person */
+        Person: {
+            /**
+             * Channel
+             * @description the channel this contact first wrote on
+             * @enum {string}
+             */
+            channel: "webchat" | "sms" | "messenger";
+            /** Created At */
+            created_at: string;
+            /** Email */
+            email: string | null;
+            /**
+             * External Id
+             * @description visitor id, phone number or Messenger user id
+             */
+            external_id: string;
+            /** Id */
+            id: number;
+            /** Last Seen At */
+            last_seen_at: string;
+            /** Name */
+            name: string | null;
+            /** Note */
+            note: string | null;
+            /** Opted Out */
+            opted_out: boolean;
+            /** Phone */
+            phone: string | null;
+        };
+        /** PersonConversation */
+        PersonConversation: {
+            /**
+             * Channel
+             * @enum {string}
+             */
+            channel: "webchat" | "sms" | "messenger";
+            /**
+             * Contact Id
+             * @description the channel identity the conversation replies to
+             */
+            contact_id: number;
+            /** Created At */
+            created_at: string;
+            /** Id */
+            id: number;
+            /** Last Message At */
+            last_message_at: string;
+            /** Last Text */
+            last_text: string | null;
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "open" | "closed";
+        };
+        /** PersonDetail */
+        PersonDetail: {
+            /**
+             * Channel
+             * @description the channel this contact first wrote on
+             * @enum {string}
+             */
+            channel: "webchat" | "sms" | "messenger";
+            /**
+             * Conversations
+             * @description newest first, on every channel (at most 200)
+             */
+            conversations: components["schemas"]["PersonConversation"][];
+            /** Created At */
+            created_at: string;
+            /** Email */
+            email: string | null;
+            /**
+             * External Id
+             * @description visitor id, phone number or Messenger user id
+             */
+            external_id: string;
+            /** Id */
+            id: number;
+            /**
+             * Identities
+             * @description every channel address of this person, this contact's first
+             */
+            identities: components["schemas"]["Identity"][];
+            /** Last Seen At */
+            last_seen_at: string;
+            /** Name */
+            name: string | null;
+            /** Note */
+            note: string | null;
+            /** Opted Out */
+            opted_out: boolean;
+            /** Phone */
+            phone: string | null;
+        };
+        /** PersonPage */
+        PersonPage: {
+            /** Contacts */
+            contacts: components["schemas"]["Person"][];
+            /**
+             * Next Before
+             * @description pass as `before` for the next page; null on the last one
+             */
+            next_before: number | null;
+        };
+        /** PersonPatch */
+        PersonPatch: {
+            /** Email */
+            email?: string | null;
+            /** Name */
+            name?: string | null;
+            /** Note */
+            note?: string | null;
+            /** Phone */
+            phone?: string | null;
         };
         /** RefreshBody */
         RefreshBody: {
@@ -1749,6 +1950,188 @@ export interface components {
 }
 export type $defs = Record<string, never>;
 export interface operations {
+    list_contacts_admin_api_contacts_get: {
+        parameters: {
+            query?: {
+                q?: string | null;
+                limit?: number;
+                before?: number | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PersonPage"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Detail */
+                        detail: string;
+                    };
+                };
+            };
+        };
+    };
+    get_contact_admin_api_contacts__contact_id__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                contact_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PersonDetail"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Detail */
+                        detail: string;
+                    };
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Detail */
+                        detail: string;
+                    };
+                };
+            };
+        };
+    };
+    update_contact_admin_api_contacts__contact_id__patch: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                contact_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PersonPatch"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PersonDetail"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Detail */
+                        detail: string;
+                    };
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Detail */
+                        detail: string;
+                    };
+                };
+            };
+        };
+    };
+    merge_contact_admin_api_contacts__contact_id__merge_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                contact_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["MergeBody"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PersonDetail"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Detail */
+                        detail: string;
+                    };
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Detail */
+                        detail: string;
+                    };
+                };
+            };
+        };
+    };
     bulk_update_admin_api_conversations_bulk_post: {
         parameters: {
             query?: never;

@@ -18,6 +18,7 @@ interface NavItem {
 export const NAV: NavItem[] = [
   { path: '/inbox', label: 'Inbox' },
   { path: '/followups', label: 'Follow-ups' },
+  { path: '/contacts', label: 'Contacts' },
   { path: '/history', label: 'History' },
   { path: '/analytics', label: 'Analytics' },
   { path: '/team', label: 'Team', adminOnly: true },

@@ -1,7 +1,7 @@
 // Reply box: Enter sends, Shift+Enter adds a line; the draft is saved per conversation as you type.
 // `/` opens the saved replies (Enter inserts one, filled in for this conversation); the Note toggle writes a
 // private note instead of a reply, where `@` completes teammates to mention.
-import { forwardRef, useEffect, useImperativeHandle, useRef, useState, type KeyboardEvent } from 'react';
+import { forwardRef, useEffect, useImperativeHandle, useLayoutEffect, useRef, useState, type KeyboardEvent } from 'react';
 import { errorMessage } from '../api/client';
 import * as api from '../api/endpoints';
 import { replaceToken, mentionedIds, tokenAt, type Token } from '../lib/composerTokens';
@@ -113,11 +113,19 @@ export const Composer = forwardRef<HTMLTextAreaElement | null, Props>(function C
     }
   };
 
-  const placeCaret = (at: number) =>
-    requestAnimationFrame(() => {
-      box.current?.focus();
-      box.current?.setSelectionRange(at, at);
-    });
+  // Put the caret after an inserted reply or mention as soon as React has written the new text, before the
+  // next keystroke can land (a frame later, a fast typist's next letter would go in at the old position).
+  const pendingCaret = useRef<number | null>(null);
+  useLayoutEffect(() => {
+    const at = pendingCaret.current;
+    if (at === null) return;
+    pendingCaret.current = null;
+    box.current?.focus();
+    box.current?.setSelectionRange(at, at);
+  });
+  const placeCaret = (at: number) => {
+    pendingCaret.current = at;
+  };
 
   const choose = async (index: number) => {
     if (!token) return;

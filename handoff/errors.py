@@ -32,3 +32,4 @@ class Unavailable(DomainError):
     was stored; the same request may succeed later."""
 
     status_code = 503
+    retry_after = 5  # seconds: a full disk or a lock is usually gone by then, and a client need not guess

@@ -70,6 +70,7 @@ def test_a_full_disk_refuses_writes_acknowledges_nothing_unstored_and_recovers(s
         f"{server.url}/webchat", json={"text": "over http", "client_id": over_http}, headers=token
     )
     assert refused_http.status_code == 503 and "database" in refused_http.json()["detail"]
+    assert refused_http.headers["retry-after"] == "5"  # when to try again, rather than leaving clients to guess
     reply = admin.post("/admin/api/send", {"conversation_id": conversation_id, "text": "a reply", "client_id": "r1"})
     assert reply.status_code == 503 and "detail" in reply.json()
     staff.send({"type": "send", "conversation_id": conversation_id, "text": "by socket", "client_id": "s1"})

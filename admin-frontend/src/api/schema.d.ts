@@ -2547,6 +2547,11 @@ export interface operations {
         requestBody: {
             content: {
                 "application/json": {
+                    /**
+                     * Attachment Ids
+                     * @description the sender's own uploads (POST /api/v1/uploads); web chat only
+                     */
+                    attachment_ids?: number[] | null;
                     /** Client Id */
                     client_id?: string | null;
                     /** Conversation Id */
@@ -2562,8 +2567,12 @@ export interface operations {
                      * @default false
                      */
                     private?: boolean;
-                    /** Text */
-                    text: string;
+                    /**
+                     * Text
+                     * @description may be empty when attachment_ids are given
+                     * @default
+                     */
+                    text?: string;
                 };
             };
         };
@@ -3744,10 +3753,19 @@ export interface operations {
         requestBody: {
             content: {
                 "application/json": {
+                    /**
+                     * Attachment Ids
+                     * @description the visitor's own uploads
+                     */
+                    attachment_ids?: number[] | null;
                     /** Client Id */
                     client_id?: string | null;
-                    /** Text */
-                    text: string;
+                    /**
+                     * Text
+                     * @description may be empty when attachment_ids are given
+                     * @default
+                     */
+                    text?: string;
                 };
             };
         };

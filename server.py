@@ -22,6 +22,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from analytics import router as analytics_router
 from auth import router as auth_router
+from handoff import uploads
 from handoff.bootstrap import bootstrap
 from handoff.channels import build_channels
 from handoff.config import Settings
@@ -59,6 +60,7 @@ from handoff.web.tags import router as tags_router
 from handoff.web.tenants import router as tenants_router
 from handoff.web.text_guard import StorableTextGuard
 from handoff.web.twilio_webhooks import router as twilio_router
+from handoff.web.uploads import router as uploads_router
 from handoff.web.users import router as users_router
 from handoff.web.users import team_router
 from handoff.web.visitor_socket import router as visitor_socket_router
@@ -124,6 +126,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         ready = settings.with_signing_key()
         secrets = SecretBox(ready.jwt_secret)
+        uploads.configure(ready.jwt_secret)
         db = await migrated_database(ready, secrets)
         # REDIS_URL: shared with other processes
         backplane = backplane_for(ready.redis_url, ready.redis_prefix, ready.presence_ttl_seconds)
@@ -212,6 +215,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
 
 ROUTERS: list[Any] = [
+    uploads_router,
     auth_router,
     users_router,
     team_router,

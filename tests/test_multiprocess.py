@@ -313,3 +313,33 @@ def test_a_process_stopping_cleanly_takes_its_staff_out_of_presence_at_once(clus
     assert staff.recv_until(is_message("anyone back?"))["message"]["sender"] == "visitor"
     staff.close()
     visitor.close()
+
+
+def test_a_file_uploaded_on_one_process_is_served_and_attached_by_the_others(cluster: Cluster) -> None:
+    p1, p2, p3 = cluster
+    admin, key = make_tenant(p1)
+    data = b"\x89PNG\r\n\x1a\n" + bytes(range(40))
+    uploaded = httpx.post(
+        f"{p1.url}/api/v1/uploads",
+        files={"file": ("p.png", data, "image/png")},
+        headers={"Authorization": f"Bearer {admin.token}"},
+    )
+    assert uploaded.status_code == 201, uploaded.text
+    # The bytes are in the shared database and every process signs with the same key.
+    for process in (p2, p3):
+        assert httpx.get(process.url + uploaded.json()["url"]).content == data
+    session = visitor_session(p1, key)
+    hello = httpx.post(
+        f"{p1.url}/webchat", json={"text": "hi"}, headers={"Authorization": f"Bearer {session['visitor_token']}"}
+    )
+    sent = httpx.post(
+        f"{p3.url}/admin/api/send",
+        json={
+            "conversation_id": hello.json()["conversation_id"],
+            "text": "",
+            "attachment_ids": [uploaded.json()["id"]],
+        },
+        headers={"Authorization": f"Bearer {admin.token}"},
+    )
+    assert sent.status_code == 200, sent.text
+    assert httpx.get(p2.url + sent.json()["message"]["attachments"][0]["url"]).content == data

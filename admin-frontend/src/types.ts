@@ -19,6 +19,7 @@ export type Assignee = Schemas['Assignee'];
 export type ConversationPage = Schemas['ConversationPage'];
 export type MessagePage = Schemas['MessagePage'];
 export type SentMessage = Schemas['SentMessage'];
+export type Upload = Schemas['Upload'];
 export type ConversationPatch = Schemas['ConversationPatch'];
 export type BulkBody = Schemas['BulkBody'];
 export type BulkResult = Schemas['BulkResult'];

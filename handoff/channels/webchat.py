@@ -16,11 +16,17 @@ from handoff.identity import Visitor
 from handoff.live.hub import Socket
 from handoff.quotas import report
 from handoff.store import conversations as store
+from handoff.store.database import MAX_INTEGER
 
 CLIENT_ID = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")
 
 
-def checked_text(ctx: AppContext, text: Any) -> str:
+MAX_ATTACHMENTS = 10
+
+
+def checked_text(ctx: AppContext, text: Any, *, may_be_empty: bool = False) -> str:
+    if may_be_empty and text in (None, ""):
+        return ""  # a message of attachments alone
     if not isinstance(text, str) or not text.strip():
         raise Invalid("text must be a non-empty string")
     if len(text) > ctx.settings.max_text_length:
@@ -38,11 +44,28 @@ def checked_client_id(client_id: Any) -> str | None:
     return client_id
 
 
+def checked_attachment_ids(ids: Any) -> tuple[int, ...]:
+    """Upload ids from a socket frame or `/webchat` (a socket frame has no schema to check them)."""
+    if ids is None:
+        return ()
+    valid = isinstance(ids, list) and all(type(i) is int and 1 <= i <= MAX_INTEGER for i in ids)
+    if not valid or len(ids) > MAX_ATTACHMENTS:
+        raise Invalid(f"attachment_ids must be a list of at most {MAX_ATTACHMENTS} upload ids")
+    return tuple(ids)
+
+
 async def visitor_says(
-    ctx: AppContext, visitor: Visitor, text: Any, client_id: Any, origin: Socket | None = None
+    ctx: AppContext,
+    visitor: Visitor,
+    text: Any,
+    client_id: Any,
+    origin: Socket | None = None,
+    attachment_ids: Any = None,
 ) -> conversations.Stored:
-    """A visitor's message from the socket or `/webchat`: validated, rate limited, stored once."""
-    text, client_id = checked_text(ctx, text), checked_client_id(client_id)
+    """A visitor's message from the socket or `/webchat`: validated, rate limited, stored once. With
+    attachments (the visitor's own uploads) the text may be empty."""
+    ids = checked_attachment_ids(attachment_ids)
+    text, client_id = checked_text(ctx, text, may_be_empty=bool(ids)), checked_client_id(client_id)
     quota = report(await ctx.limits.visitor_messages.take(f"{visitor.tenant_id}:{visitor.visitor_id}"))
     if not quota.allowed:
         raise RateLimited("too many messages; slow down")
@@ -54,6 +77,7 @@ async def visitor_says(
             contact_key=visitor.visitor_id,
             text=text,
             client_id=client_id,
+            attachment_ids=ids,
             external_id=f"{visitor.visitor_id}:{client_id}" if client_id else None,
         ),
         origin,

@@ -14,7 +14,7 @@ from handoff.live import events
 from handoff.store import conversation_updates as updates
 from handoff.store import conversations as store
 from handoff.store import messages as message_store
-from handoff.store import metrics, people, users
+from handoff.store import metrics, people, uploads, users
 from handoff.store import outbox as outbox_store
 from handoff.store import tags as tag_list
 from handoff.store.audit import record_event, staff_event
@@ -50,6 +50,7 @@ class Inbound:
     external_id: str | None = None  # idempotency key: a retry with the same key is stored once
     client_id: str | None = None
     attachments: list[dict[str, Any]] | None = None
+    attachment_ids: tuple[int, ...] = ()  # the visitor's own uploads (web chat), resolved in the write
     name: str | None = None
     email: str | None = None
     phone: str | None = None
@@ -144,6 +145,10 @@ async def receive(ctx: AppContext, inbound: Inbound, origin: Any = None) -> Stor
         conversation = people.open_conversation_for(conn, contact) or store.open_conversation(conn, contact)
         if conversation["snoozed_until"] is not None:
             woke = updates.wake(conn, conversation["id"])
+        attachments = inbound.attachments
+        if inbound.attachment_ids:
+            owner = f"visitor:{inbound.contact_key}"
+            attachments = uploads.attachments(conn, inbound.tenant_id, owner, list(inbound.attachment_ids))
         stored = store.insert_message(
             conn,
             conversation,
@@ -151,7 +156,7 @@ async def receive(ctx: AppContext, inbound: Inbound, origin: Any = None) -> Stor
             inbound.text,
             external_id=inbound.external_id,
             client_id=inbound.client_id,
-            attachments=inbound.attachments,
+            attachments=attachments,
         )
         if conversation["contact_id"] != contact["id"]:  # the person's thread is open on another identity
             contact = store.contact_by_id(conn, conversation["contact_id"])
@@ -166,8 +171,16 @@ async def receive(ctx: AppContext, inbound: Inbound, origin: Any = None) -> Stor
     return Stored(message, conversation)
 
 
-async def staff_send(ctx: AppContext, staff: Staff, conversation_id: int, text: str, client_id: str | None) -> Stored:
-    """Store a staff reply and hand it to its channel: the hub for web chat, the outbox for SMS/Messenger."""
+async def staff_send(
+    ctx: AppContext,
+    staff: Staff,
+    conversation_id: int,
+    text: str,
+    client_id: str | None,
+    attachment_ids: list[int] | None = None,
+) -> Stored:
+    """Store a staff reply and hand it to its channel: the hub for web chat, the outbox for SMS/Messenger.
+    `attachment_ids`: the sender's own uploads (web chat only for now)."""
 
     external_id = f"staff:{staff.id}:{client_id}" if client_id else None
 
@@ -177,6 +190,11 @@ async def staff_send(ctx: AppContext, staff: Staff, conversation_id: int, text: 
             raise NotFound("conversation not found")
         if external_id and (existing := store.find_by_external_id(conn, staff.tenant_id, row["channel"], external_id)):
             return loaded(conn, staff.tenant_id, existing["id"], existing["conversation_id"], duplicate=True)
+        attachments = None
+        if attachment_ids:
+            attachments = uploads.attachments(conn, staff.tenant_id, f"staff:{staff.id}", attachment_ids)
+            if row["channel"] != "webchat":  # MMS and Messenger media are not sent yet
+                raise Invalid(f"attachments cannot be sent on {row['channel']} yet")
         contact = store.contact_by_id(conn, row["contact_id"])
         channel = ctx.channels.get(row["channel"])
         if channel is None and row["channel"] != "webchat":
@@ -197,6 +215,7 @@ async def staff_send(ctx: AppContext, staff: Staff, conversation_id: int, text: 
             external_id=external_id,
             client_id=client_id,
             status="queued" if channel else "sent",
+            attachments=attachments,
         )
         if channel is not None:
             outbox_store.enqueue(conn, staff.tenant_id, stored.message["id"], row["channel"], now_iso())

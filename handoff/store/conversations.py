@@ -14,6 +14,7 @@ from typing import Any, NamedTuple
 from handoff.store.backend import dialect
 from handoff.store.database import now_iso, one_row, row_or_none
 from handoff.store.locks import for_update
+from handoff.uploads import with_links
 
 CONVERSATION_SELECT = """
 SELECT c.*, ct.channel AS contact_channel, ct.name AS contact_name, ct.email AS contact_email,
@@ -67,7 +68,7 @@ def message_json(row: Columns) -> dict[str, Any]:
     if row["error"]:
         message["error"] = row["error"]
     if row["attachments"]:
-        message["attachments"] = json.loads(row["attachments"])
+        message["attachments"] = with_links(row["tenant_id"], json.loads(row["attachments"]))
     if row["private"]:
         message["private"] = True
     return message
@@ -334,6 +335,7 @@ def insert_message(
         ).fetchone()
     written = {
         "id": message_id,
+        "tenant_id": conversation["tenant_id"],
         "conversation_id": conversation["id"],
         "channel": conversation["channel"],
         "sender": sender,

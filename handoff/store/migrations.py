@@ -332,6 +332,21 @@ CREATE INDEX contacts_person ON contacts (person_id) WHERE person_id IS NOT NULL
 CREATE INDEX contacts_tenant ON contacts (tenant_id, id DESC);
 """
 
+# Uploaded files with their bytes: in the database, so every process of a deployment serves every file and
+# the backup and --copy-to carry them. `owner` is who may attach it ("staff:<user id>" or "visitor:<id>").
+UPLOADS = """
+CREATE TABLE uploads (
+  id INTEGER PRIMARY KEY,
+  tenant_id INTEGER NOT NULL REFERENCES tenants(id) ON DELETE CASCADE,
+  owner TEXT NOT NULL,
+  name TEXT NOT NULL,
+  content_type TEXT NOT NULL,
+  size INTEGER NOT NULL,
+  data BLOB NOT NULL,
+  created_at TEXT NOT NULL
+);
+"""
+
 MIGRATIONS: list[tuple[str, str]] = [
     ("0001_initial", INITIAL),
     ("0002_outbound_delivery", OUTBOUND_DELIVERY),
@@ -344,4 +359,5 @@ MIGRATIONS: list[tuple[str, str]] = [
     ("0009_agent_workspace", AGENT_WORKSPACE),
     ("0010_inbox_tools", INBOX_TOOLS),
     ("0011_contacts", CONTACTS),
+    ("0012_uploads", UPLOADS),
 ]

@@ -45,6 +45,7 @@ def insert_note(
     message_id = int(one_row(cursor)[0] if postgres else cursor.lastrowid or 0)
     written = {
         "id": message_id,
+        "tenant_id": conversation["tenant_id"],
         "conversation_id": conversation["id"],
         "channel": conversation["channel"],
         "sender": "staff",

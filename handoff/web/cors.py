@@ -8,7 +8,8 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from handoff.web.rate_limit_headers import HEADER_NAMES
 
-WIDGET_PREFIXES = ("/api/v1/widget/", "/webchat", "/followup", "/handoff/", "/widget/")
+# /api/v1/uploads takes visitor tokens from the widget on any site (bearer only, never a cookie: nothing to forge).
+WIDGET_PREFIXES = ("/api/v1/widget/", "/webchat", "/followup", "/handoff/", "/widget/", "/api/v1/uploads")
 
 
 class SplitCORSMiddleware:

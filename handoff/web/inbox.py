@@ -34,26 +34,32 @@ CURSOR = re.compile(r"^(\d{4}-\d\d-\d\dT[\d:.]+Z)_(\d+)$")
 
 class SendBody(BaseModel):
     conversation_id: Id
-    text: str = Field(min_length=1, max_length=4000)
+    text: str = Field(default="", max_length=4000, description="may be empty when attachment_ids are given")
     client_id: str | None = Field(default=None, pattern=r"^[A-Za-z0-9_.:-]{1,64}$")
     private: bool = Field(default=False, description="a note only staff see: never sent to the customer")
     mentions: list[Id] | None = Field(
         default=None, max_length=20, description="user ids of active teammates a private note mentions"
     )
 
+    attachment_ids: list[Id] | None = Field(
+        default=None, max_length=10, description="the sender's own uploads (POST /api/v1/uploads); web chat only"
+    )
+
     @field_validator("text")
     @classmethod
-    def _not_blank(cls, text: str) -> str:
-        if not text.strip():
-            raise ValueError("text must not be blank")
+    def _no_nul(cls, text: str) -> str:
         if "\x00" in text:  # reaches here from the staff socket, whose frames skip web/text_guard.py
             raise ValueError("text may not contain NUL characters")
         return text
 
     @model_validator(mode="after")
     def _mentions_in_notes(self) -> SendBody:
+        if not self.text.strip() and not self.attachment_ids:
+            raise ValueError("text must not be blank")
         if self.mentions and not self.private:
             raise ValueError("mentions are only for private notes (private: true)")
+        if self.attachment_ids and self.private:  # notes stay text: nothing of a note may reach a file link
+            raise ValueError("attachments are not allowed on private notes yet")
         return self
 
 
@@ -61,7 +67,9 @@ async def send_message(ctx: AppContext, staff: Staff, body: SendBody) -> convers
     """A reply to the customer, or a private note to the team (HTTP and socket share this)."""
     if body.private:
         return await staff_note(ctx, staff, body.conversation_id, body.text, body.client_id, body.mentions)
-    return await conversations.staff_send(ctx, staff, body.conversation_id, body.text, body.client_id)
+    return await conversations.staff_send(
+        ctx, staff, body.conversation_id, body.text, body.client_id, body.attachment_ids
+    )
 
 
 TagName = Annotated[str, Field(min_length=1, max_length=32)]

@@ -45,7 +45,8 @@ class VisitorFrames:
         kind = frame["type"]
         try:
             if kind == "message":
-                stored = await visitor_says(self.ctx, self.visitor, frame.get("text"), frame.get("client_id"), sock)
+                text, client_id, ids = frame.get("text"), frame.get("client_id"), frame.get("attachment_ids")
+                stored = await visitor_says(self.ctx, self.visitor, text, client_id, sock, ids)
                 sock.send_event(events.ack(frame.get("client_id"), stored.message["id"]))
             elif kind == "typing":
                 await self.typing()

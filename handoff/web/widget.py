@@ -23,7 +23,7 @@ from handoff.store import tenants
 from handoff.web.deps import CurrentVisitor, PublicRateLimit, limit_ip
 from handoff.web.hotpath import bearer_token, body_doc, parse_body
 from handoff.web.origins import widget_origin_allowed
-from handoff.web.params import AfterQuery
+from handoff.web.params import AfterQuery, Id
 from handoff.web.schemas import MessagePage, VisitorConversation, WidgetSettings
 
 router = APIRouter(tags=["widget"])
@@ -48,8 +48,9 @@ class SessionBody(BaseModel):
 
 
 class WebchatBody(BaseModel):
-    text: str = Field(max_length=100_000)
+    text: str = Field(default="", max_length=100_000, description="may be empty when attachment_ids are given")
     client_id: str | None = Field(default=None, max_length=64)
+    attachment_ids: list[Id] | None = Field(default=None, max_length=10, description="the visitor's own uploads")
 
 
 class WidgetSession(BaseModel):
@@ -113,7 +114,7 @@ async def webchat_message(request: Request) -> JSONResponse:
         raise unauthorized("visitor token required")
     visitor = visitor_from_token(ctx, token)
     body = await parse_body(request, WebchatBody)
-    stored = await visitor_says(ctx, visitor, body.text, body.client_id)
+    stored = await visitor_says(ctx, visitor, body.text, body.client_id, attachment_ids=body.attachment_ids)
     return JSONResponse({"conversation_id": stored.message["conversation_id"], "message_id": stored.message["id"]})
 
 

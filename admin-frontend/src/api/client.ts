@@ -77,13 +77,15 @@ export function buildUrl(path: string, query?: RequestOptions['query']): string 
 
 function send(url: string, opts: RequestOptions): Promise<Response> {
   const headers: Record<string, string> = { Accept: 'application/json' };
-  if (opts.body !== undefined) headers['Content-Type'] = 'application/json';
+  // A FormData body (an upload) sets its own multipart Content-Type, boundary included.
+  const form = opts.body instanceof FormData;
+  if (opts.body !== undefined && !form) headers['Content-Type'] = 'application/json';
   const token = opts.anonymous ? null : getAccessToken();
   if (token) headers.Authorization = `Bearer ${token}`;
   return fetch(url, {
     method: opts.method ?? 'GET',
     headers,
-    body: opts.body === undefined ? undefined : JSON.stringify(opts.body),
+    body: opts.body === undefined ? undefined : form ? (opts.body as FormData) : JSON.stringify(opts.body),
     signal: opts.signal,
   });
 }

@@ -21,6 +21,7 @@ import type {
   PersonPage,
   PersonPatch,
   SentMessage,
+  Upload,
   TagList,
   TeamUser,
   Teammate,
@@ -71,14 +72,21 @@ export interface NoteOptions {
   private?: boolean;
   /** Teammates a note mentions (user ids). */
   mentions?: number[];
+  /** Uploads sent with a reply (not on notes). */
+  attachment_ids?: number[];
 }
 export const sendMessage = (conversation_id: number, text: string, client_id: string, note: NoteOptions = {}) =>
   apiFetch<SentMessage>('/admin/api/send', {
     method: 'POST',
     body: note.private
       ? { conversation_id, text, client_id, private: true, ...(note.mentions?.length ? { mentions: note.mentions } : {}) }
-      : { conversation_id, text, client_id },
+      : { conversation_id, text, client_id, ...(note.attachment_ids?.length ? { attachment_ids: note.attachment_ids } : {}) },
   });
+export const uploadFile = (file: File) => {
+  const body = new FormData();
+  body.append('file', file);
+  return apiFetch<Upload>('/api/v1/uploads', { method: 'POST', body });
+};
 export const patchConversation = (id: number, patch: ConversationPatch) =>
   apiFetch<Conversation>(`/admin/api/conversations/${id}`, { method: 'PATCH', body: patch });
 export const bulkUpdate = (body: BulkBody) =>

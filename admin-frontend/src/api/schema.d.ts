@@ -612,6 +612,28 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/uploads": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Upload
+         * @description Store a file to attach to a message: an image (png, jpeg, gif, webp), a pdf or plain UTF-8 text, told
+         *     apart by its bytes (anything else is 415). The `url` works without a header for about an hour; messages
+         *     carry fresh ones.
+         */
+        post: operations["upload_api_v1_uploads_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/users": {
         parameters: {
             query?: never;
@@ -950,6 +972,11 @@ export interface components {
             id: number;
             /** Name */
             name: string | null;
+        };
+        /** Body_upload_api_v1_uploads_post */
+        Body_upload_api_v1_uploads_post: {
+            /** File */
+            file: string;
         };
         /** BulkBody */
         BulkBody: {
@@ -1829,6 +1856,19 @@ export interface components {
              */
             status: "unavailable";
         };
+        /** Upload */
+        Upload: {
+            /** Content Type */
+            content_type: string;
+            /** Id */
+            id: number;
+            /** Name */
+            name: string;
+            /** Size */
+            size: number;
+            /** Url */
+            url: string;
+        };
         /** User */
         User: {
             /** Created At */
@@ -2507,6 +2547,11 @@ export interface operations {
         requestBody: {
             content: {
                 "application/json": {
+                    /**
+                     * Attachment Ids
+                     * @description the sender's own uploads (POST /api/v1/uploads); web chat only
+                     */
+                    attachment_ids?: number[] | null;
                     /** Client Id */
                     client_id?: string | null;
                     /** Conversation Id */
@@ -2522,8 +2567,12 @@ export interface operations {
                      * @default false
                      */
                     private?: boolean;
-                    /** Text */
-                    text: string;
+                    /**
+                     * Text
+                     * @description may be empty when attachment_ids are given
+                     * @default
+                     */
+                    text?: string;
                 };
             };
         };
@@ -3348,6 +3397,78 @@ export interface operations {
             };
         };
     };
+    upload_api_v1_uploads_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "multipart/form-data": components["schemas"]["Body_upload_api_v1_uploads_post"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Upload"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Detail */
+                        detail: string;
+                    };
+                };
+            };
+            /** @description Request Entity Too Large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Detail */
+                        detail: string;
+                    };
+                };
+            };
+            /** @description Unsupported Media Type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Detail */
+                        detail: string;
+                    };
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Detail */
+                        detail: string;
+                    };
+                };
+            };
+        };
+    };
     list_users_api_v1_users_get: {
         parameters: {
             query?: never;
@@ -3632,10 +3753,19 @@ export interface operations {
         requestBody: {
             content: {
                 "application/json": {
+                    /**
+                     * Attachment Ids
+                     * @description the visitor's own uploads
+                     */
+                    attachment_ids?: number[] | null;
                     /** Client Id */
                     client_id?: string | null;
-                    /** Text */
-                    text: string;
+                    /**
+                     * Text
+                     * @description may be empty when attachment_ids are given
+                     * @default
+                     */
+                    text?: string;
                 };
             };
         };

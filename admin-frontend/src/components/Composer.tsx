@@ -6,7 +6,7 @@ import { errorMessage } from '../api/client';
 import * as api from '../api/endpoints';
 import { replaceToken, mentionedIds, tokenAt, type Token } from '../lib/composerTokens';
 import { loadDraft, saveDraft } from '../lib/drafts';
-import type { CannedResponse, Teammate } from '../types';
+import type { CannedResponse, Teammate, Upload } from '../types';
 import { optionId, Suggestions, type Suggestion } from './Suggestions';
 
 const TYPING_EVERY_MS = 2000;
@@ -15,6 +15,8 @@ const SHOWN = 8;
 export interface SendOptions {
   private: boolean;
   mentions: number[];
+  /** Files uploaded for this reply (replies only: a note is text). */
+  attachments?: Upload[];
 }
 
 interface Props {
@@ -25,6 +27,8 @@ interface Props {
   note?: string;
   onSend: (text: string, options: SendOptions) => void;
   onTyping: () => void;
+  /** Files can be attached (web chat only: MMS and Messenger media are not sent yet). */
+  canAttach?: boolean;
 }
 
 function replyItems(replies: CannedResponse[], query: string): Suggestion[] {
@@ -44,7 +48,7 @@ function teamItems(team: Teammate[], query: string): Suggestion[] {
 }
 
 export const Composer = forwardRef<HTMLTextAreaElement | null, Props>(function Composer(
-  { conversationId, disabled, note, onSend, onTyping },
+  { conversationId, disabled, note, onSend, onTyping, canAttach = true },
   ref,
 ) {
   const [text, setText] = useState(() => loadDraft(conversationId));
@@ -55,6 +59,8 @@ export const Composer = forwardRef<HTMLTextAreaElement | null, Props>(function C
   const [active, setActive] = useState(0);
   const [dismissed, setDismissed] = useState<number | null>(null);
   const [problem, setProblem] = useState<string | null>(null);
+  const [attached, setAttached] = useState<Upload[]>([]);
+  const [uploading, setUploading] = useState(0);
   const named = useRef(new Map<number, string>());
   const lastTyping = useRef(0);
   const box = useRef<HTMLTextAreaElement>(null);
@@ -64,6 +70,7 @@ export const Composer = forwardRef<HTMLTextAreaElement | null, Props>(function C
     setText(loadDraft(conversationId));
     named.current = new Map();
     setProblem(null);
+    setAttached([]);
   }, [conversationId]);
 
   const found = tokenAt(text, caret);
@@ -150,10 +157,31 @@ export const Composer = forwardRef<HTMLTextAreaElement | null, Props>(function C
     }
   };
 
+  // Each chosen file is uploaded at once; the reply carries the uploads' ids when it is sent.
+  const attach = async (files: File[]) => {
+    for (const file of files) {
+      setUploading((n) => n + 1);
+      try {
+        const upload = await api.uploadFile(file);
+        setAttached((list) => [...list, upload]);
+      } catch (err) {
+        setProblem(`${file.name}: ${errorMessage(err)}`);
+      } finally {
+        setUploading((n) => n - 1);
+      }
+    }
+  };
+
+  const withFiles = !noteMode && attached.length > 0;
   const submit = () => {
     const trimmed = text.trim();
-    if (!trimmed || (disabled && !noteMode)) return;
-    onSend(trimmed, { private: noteMode, mentions: noteMode ? mentionedIds(trimmed, named.current) : [] });
+    if ((!trimmed && !withFiles) || uploading || (disabled && !noteMode)) return;
+    onSend(trimmed, {
+      private: noteMode,
+      mentions: noteMode ? mentionedIds(trimmed, named.current) : [],
+      ...(withFiles ? { attachments: attached } : {}),
+    });
+    if (withFiles) setAttached([]);
     setAt('', 0);
     named.current = new Map();
     lastTyping.current = 0;
@@ -242,7 +270,42 @@ export const Composer = forwardRef<HTMLTextAreaElement | null, Props>(function C
           {problem}
         </p>
       ) : null}
+      {attached.length && !noteMode ? (
+        <ul className="pending-attachments" aria-label="Files to send">
+          {attached.map((a) => (
+            <li key={a.id}>
+              <span className="small">{a.name}</span>
+              <button
+                type="button"
+                className="btn btn-link btn-small"
+                aria-label={`Remove ${a.name}`}
+                onClick={() => setAttached((list) => list.filter((x) => x.id !== a.id))}
+              >
+                ×
+              </button>
+            </li>
+          ))}
+        </ul>
+      ) : null}
       <div className="composer-actions">
+        {noteMode || !canAttach ? null : (
+          <label className="btn btn-small attach-button">
+            {uploading ? 'Uploading…' : 'Attach'}
+            <input
+              type="file"
+              className="visually-hidden"
+              aria-label="Attach a file"
+              accept="image/png,image/jpeg,image/gif,image/webp,application/pdf,text/plain"
+              multiple
+              disabled={disabled}
+              onChange={(e) => {
+                const files = Array.from(e.currentTarget.files ?? []);
+                e.currentTarget.value = ''; // the same file can be chosen again
+                void attach(files);
+              }}
+            />
+          </label>
+        )}
         <button
           type="button"
           className={`btn btn-small note-toggle${noteMode ? ' on' : ''}`}
@@ -259,7 +322,8 @@ export const Composer = forwardRef<HTMLTextAreaElement | null, Props>(function C
             {shownNote}
           </span>
         ) : null}
-        <button type="submit" className="btn btn-primary" disabled={(disabled && !noteMode) || !text.trim()}>
+        <button type="submit" className="btn btn-primary" disabled={(disabled && !noteMode) || uploading > 0 || (!text.trim() && !withFiles)}
+        >
           {noteMode ? 'Add note' : 'Send'}
         </button>
       </div>

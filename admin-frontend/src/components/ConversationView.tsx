@@ -113,6 +113,7 @@ export function ConversationView({ id, onBack }: Props) {
             conversationId={id}
             onSend={convo.sendText}
             onTyping={convo.sendTyping}
+            canAttach={conversation.channel === 'webchat'}
             disabled={!!optedOut}
             note={
               optedOut

@@ -14,19 +14,34 @@ interface Props {
   label?: string;
 }
 
+// Our uploads come as same-origin signed links (`/files/...`); platform media (MMS, Messenger) as http(s).
+function usableUrl(url: string): boolean {
+  return /^\/files\/\d+\//.test(url) || isSafeHttpUrl(url);
+}
+
 function Attachments({ message }: { message: Message }) {
   if (!message.attachments?.length) return null;
   return (
     <ul className="attachments">
-      {message.attachments.map((a, i) =>
-        isSafeHttpUrl(a.url) ? (
-          <li key={i}>
-            <a href={a.url} target="_blank" rel="noopener noreferrer">
-              {a.content_type?.startsWith('image/') ? 'Image' : 'Attachment'} {i + 1}
-            </a>
+      {message.attachments.map((a, i) => {
+        if (!usableUrl(a.url)) return null;
+        const name = a.name ?? `Attachment ${i + 1}`;
+        // Only our own images are shown in place: the server sniffed them; a platform's link stays a link.
+        const inline = a.content_type?.startsWith('image/') && a.url.startsWith('/files/');
+        return (
+          <li key={a.id ?? i}>
+            {inline ? (
+              <a href={a.url} target="_blank" rel="noopener noreferrer" className="attachment-image">
+                <img src={a.url} alt={name} loading="lazy" />
+              </a>
+            ) : (
+              <a href={a.url} target="_blank" rel="noopener noreferrer" download={a.name ?? undefined}>
+                {a.name ?? `${a.content_type?.startsWith('image/') ? 'Image' : 'Attachment'} ${i + 1}`}
+              </a>
+            )}
           </li>
-        ) : null,
-      )}
+        );
+      })}
     </ul>
   );
 }
@@ -57,7 +72,7 @@ function MessageItem({
           {formatTime(message.created_at)}
         </time>
       </div>
-      <div className="msg-body">{linkify(message.text ?? '')}</div>
+      {message.text ? <div className="msg-body">{linkify(message.text)}</div> : null}
       <Attachments message={message} />
       {status ? (
         <div className="msg-status">

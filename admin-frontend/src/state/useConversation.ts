@@ -3,7 +3,7 @@ import { useCallback, useEffect, useReducer, useRef, useState } from 'react';
 import { errorMessage } from '../api/client';
 import * as api from '../api/endpoints';
 import { useLive, useLiveEvent } from '../socket/LiveSocket';
-import type { Conversation } from '../types';
+import type { Conversation, Upload } from '../types';
 import { useInbox } from './InboxContext';
 import { lastServerId, messagesReducer, type ChatMessage } from './messagesReducer';
 
@@ -122,7 +122,8 @@ export function useConversation(id: number) {
     return () => document.removeEventListener('visibilitychange', sendRead);
   }, [id, latestId, send, status, markRead]);
 
-  // A note's options by client id, so a retry sends it as a note again, with its mentions.
+  // A message's options by client id, so a retry sends a note as a note again, with its mentions, and a
+  // reply with its attachments.
   const noteOptions = useRef(new Map<string, api.NoteOptions>());
   const deliver = useCallback(
     async (text: string, clientId: string) => {
@@ -138,9 +139,14 @@ export function useConversation(id: number) {
   );
 
   const sendText = useCallback(
-    (text: string, options: { private: boolean; mentions: number[] } = { private: false, mentions: [] }) => {
+    (
+      text: string,
+      options: { private: boolean; mentions: number[]; attachments?: Upload[] } = { private: false, mentions: [] },
+    ) => {
       const clientId = newClientId();
+      const attachments = options.private ? [] : (options.attachments ?? []);
       if (options.private) noteOptions.current.set(clientId, { private: true, mentions: options.mentions });
+      else if (attachments.length) noteOptions.current.set(clientId, { attachment_ids: attachments.map((a) => a.id) });
       localSeq += 1;
       dispatch({
         type: 'pending',
@@ -153,6 +159,7 @@ export function useConversation(id: number) {
           created_at: new Date().toISOString(),
           client_id: clientId,
           ...(options.private ? { private: true } : {}),
+          ...(attachments.length ? { attachments } : {}),
           local: 'sending',
         },
       });

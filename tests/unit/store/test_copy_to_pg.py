@@ -11,7 +11,7 @@ from typing import Any
 import psycopg
 import pytest
 
-from handoff.store import canned, conversations, history, migrator, notes
+from handoff.store import canned, conversations, history, migrator, notes, uploads
 from handoff.store.copy_to_pg import DERIVED, NOT_COPIED, CopyRefused, copy_plan, copy_to_postgres
 from handoff.store.database import configure
 from handoff.store.pg_adapter import PgConnection
@@ -86,6 +86,8 @@ def seed_every_table(conn: sqlite3.Connection) -> None:
         (tenant, NOW),
     )
     canned.insert_reply(conn, tenant, "hello", None, "Hi {{ contact.name }}")
+    # Every byte value, NUL included: a file's bytes must come across exactly (bytea, not text).
+    uploads.insert(conn, tenant, f"staff:{staff}", "photo.png", "image/png", bytes(range(256)) * 3)
     notes.insert_note(
         conn, second, "a private note", author_id=staff, author_name="Sam", external_id=None, client_id=None
     )

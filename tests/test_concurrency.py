@@ -22,11 +22,11 @@ from tests import redis_scratch
 from tests.cluster import Cluster
 from tests.fakes.graph_api import FakeGraph
 from tests.fakes.twilio_api import FakeTwilio
+from tests.messenger_support import connect_page, new_mid, psid
 from tests.pg import ScratchDatabases
 from tests.pg_races import Racers, row_held, writes_held
 from tests.sms_support import PUBLIC, SmsShop, new_sid, phone, sms_shop
 from tests.support import Api, LiveServer, eventually, login, make_tenant, query, visitor_session, visitor_socket
-from tests.test_messenger import connect_page, new_mid, psid
 
 
 @pytest.fixture(scope="module")

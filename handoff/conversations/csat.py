@@ -20,12 +20,12 @@ from handoff.context import AppContext
 from handoff.conversations.service import announce, announce_update, load_for_publish
 from handoff.errors import Conflict, NotFound
 from handoff.live import events
+from handoff.store import contacts, tenants
 from handoff.store import conversations as store
 from handoff.store import csat as surveys
 from handoff.store import outbox as outbox_store
-from handoff.store import tenants
 from handoff.store.audit import record_event
-from handoff.store.database import iso, now_iso
+from handoff.store.database import iso, now_iso, parse_iso
 
 QUESTION = "How would you rate our help today? Reply with a number from 1 (poor) to 5 (excellent)."
 THANKS = "Thank you for your rating!"
@@ -61,9 +61,16 @@ def _queue(ctx: AppContext, conn: sqlite3.Connection, row: sqlite3.Row, text: st
     contact = store.contact_by_id(conn, row["contact_id"])
     if channel is None or channel.send_problem(ctx, conn, contact, row) is not None:
         return None
+    if row["channel"] == "messenger" and not _in_standard_window(conn, contact["id"]):
+        return None  # the HUMAN_AGENT tag that stretches the window to 7 days is for people, not surveys
     message = store.insert_message(conn, row, "system", text, status="queued").message
     outbox_store.enqueue(conn, row["tenant_id"], message["id"], row["channel"], now_iso())
     return message
+
+
+def _in_standard_window(conn: sqlite3.Connection, contact_id: int) -> bool:
+    last = contacts.last_customer_message_at(conn, contact_id)
+    return last is not None and datetime.now(UTC) - parse_iso(last) <= REPLY_WINDOW
 
 
 def on_staff_close(ctx: AppContext, conn: sqlite3.Connection, tenant_id: int, conversation_id: int) -> Asked | None:

@@ -38,6 +38,12 @@ def survey(conn: sqlite3.Connection, tenant_id: int, conversation_id: int) -> sq
     )
 
 
+def unrated(conn: sqlite3.Connection, tenant_id: int, conversation_id: int) -> bool:
+    """Whether the conversation was surveyed and still waits for its rating."""
+    row = survey(conn, tenant_id, conversation_id)
+    return row is not None and row["rating"] is None
+
+
 def rate(
     conn: sqlite3.Connection, tenant_id: int, conversation_id: int, rating: int, comment: str | None, now: str
 ) -> bool:

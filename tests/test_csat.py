@@ -123,6 +123,15 @@ def test_no_survey_when_the_setting_is_off_or_the_conversation_closed_by_itself(
     assert rate(idle_session, server, {"conversation_id": idle_id, "rating": 5}).status_code == 404
 
 
+def test_a_bulk_close_surveys_too(server: LiveServer) -> None:
+    admin, key = make_tenant(server)
+    surveying(admin)
+    session, conversation_id = web_conversation(server, admin, key)
+    bulk = admin.post("/admin/api/conversations/bulk", {"ids": [conversation_id], "status": "closed"})
+    assert bulk.status_code == 200, bulk.text
+    assert rate(session, server, {"conversation_id": conversation_id, "rating": 2}).status_code == 201
+
+
 def test_sms_question_and_rating_reply(server: LiveServer, twilio: FakeTwilio) -> None:
     shop = sms_shop(server, twilio)
     surveying(shop.admin)

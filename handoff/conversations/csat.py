@@ -163,7 +163,10 @@ async def take_reply(ctx: AppContext, tenant_id: int, channel: str, sender: str,
         pending = surveys.pending_for_contact(conn, contact["id"], since)
         if pending is None:
             return False, None, []
-        store_rating(conn, tenant_id, pending["conversation_id"], rating, None, f"contact:{contact['id']}")
+        try:
+            store_rating(conn, tenant_id, pending["conversation_id"], rating, None, f"contact:{contact['id']}")
+        except Conflict:  # another process took a rating for it a moment ago: this one is a message
+            return False, None, []
         row = store.conversation_by_id(conn, pending["conversation_id"])
         reply = store.insert_message(conn, row, "visitor", text, external_id=external_id).message
         # The reply is part of the closed conversation's record, not a customer waiting for an answer.

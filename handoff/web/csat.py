@@ -42,6 +42,7 @@ class Survey(BaseModel):
 
 @router.post(
     "/api/v1/widget/csat",
+    tags=["widget"],  # the widget's own API (and fuzzed as the visitor with it)
     status_code=status.HTTP_201_CREATED,
     dependencies=[PublicRateLimit],
     response_model=RatingStored,

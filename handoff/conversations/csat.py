@@ -170,7 +170,7 @@ async def take_reply(ctx: AppContext, tenant_id: int, channel: str, sender: str,
         row = store.conversation_by_id(conn, pending["conversation_id"])
         reply = store.insert_message(conn, row, "visitor", text, external_id=external_id).message
         # The reply is part of the closed conversation's record, not a customer waiting for an answer.
-        conn.execute("UPDATE conversations SET awaiting_since = ? WHERE id = ?", (row["awaiting_since"], row["id"]))
+        surveys.restore_awaiting(conn, row["id"], row["awaiting_since"])
         messages = [reply]
         thanks = _queue(ctx, conn, store.conversation_by_id(conn, row["id"]), THANKS)
         if thanks is not None:

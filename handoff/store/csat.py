@@ -68,6 +68,11 @@ def pending_for_contact(conn: sqlite3.Connection, contact_id: int, asked_since: 
     )
 
 
+def restore_awaiting(conn: sqlite3.Connection, conversation_id: int, awaiting_since: str | None) -> None:
+    """Undo the waiting clock a rating reply stored in its closed conversation would start."""
+    conn.execute("UPDATE conversations SET awaiting_since = ? WHERE id = ?", (awaiting_since, conversation_id))
+
+
 def _mean(total: int, count: int) -> float | None:
     return round(total / count, 2) if count else None
 

@@ -20,6 +20,7 @@ import ssl
 import time
 from dataclasses import dataclass
 from functools import partial
+from typing import ClassVar
 
 import httpx
 
@@ -31,6 +32,7 @@ from handoff.store import webhook_queue
 from handoff.store import webhooks as store
 
 log = logging.getLogger("handoff.webhooks")
+JOB_KIND = webhook_queue.JOB_KIND
 USER_AGENT = "Handoff-Webhooks/1.0"
 
 
@@ -43,8 +45,8 @@ def signature(secret: str, timestamp: str, body: bytes) -> str:
 class _Shared:
     """Per process: the concurrency gate (per event loop: unit tests run several) and one TLS context."""
 
-    gates: dict[int, asyncio.Semaphore] = {}
-    tls: ssl.SSLContext | None = None
+    gates: ClassVar[dict[int, asyncio.Semaphore]] = {}
+    tls: ClassVar[ssl.SSLContext | None] = None
 
 
 def _gate(size: int) -> asyncio.Semaphore:
@@ -102,7 +104,7 @@ class _Message:
 
 
 async def _post(
-    target: webhook_urls.Target, message: _Message, secret: str, timeout: float
+    target: webhook_urls.Target, message: _Message, secret: str, seconds: float
 ) -> tuple[int | None, str | None]:
     """(status code, None) or (None, what went wrong); the response body is not read."""
     timestamp = str(int(time.time()))
@@ -118,13 +120,13 @@ async def _post(
     extensions = {"sni_hostname": target.sni_hostname} if target.url.startswith("https:") else {}
     try:
         async with (
-            asyncio.timeout(timeout),
-            httpx.AsyncClient(verify=_tls(), timeout=timeout, follow_redirects=False, trust_env=False) as client,
+            asyncio.timeout(seconds),
+            httpx.AsyncClient(verify=_tls(), timeout=seconds, follow_redirects=False, trust_env=False) as client,
             client.stream("POST", target.url, content=message.body, headers=headers, extensions=extensions) as response,
         ):
             return response.status_code, None
     except (TimeoutError, httpx.TimeoutException):
-        return None, f"no answer within {timeout:g} s"
+        return None, f"no answer within {seconds:g} s"
     except httpx.HTTPError as exc:
         return None, f"cannot connect: {type(exc).__name__}"
 

@@ -96,7 +96,7 @@ def conversation_json(row: sqlite3.Row, last_message: dict[str, Any] | None) -> 
 
 
 def conversation_of(
-    conn: sqlite3.Connection, row: sqlite3.Row, contact: sqlite3.Row, last_message: dict[str, Any]
+    conn: sqlite3.Connection, row: sqlite3.Row, contact: sqlite3.Row, last_message: dict[str, Any] | None
 ) -> dict[str, Any]:
     """From a plain conversations row the caller holds (an UPDATE's RETURNING) and its contacts row."""
     assignee = None
@@ -365,7 +365,10 @@ def insert_message(
 
 def _webhook(conn: sqlite3.Connection, message: dict[str, Any], row: sqlite3.Row) -> dict[str, Any]:
     """message.created's data, built only when an endpoint wants it (never on the plain message path)."""
-    return {"message": message, "conversation": conversation_of(conn, row, contact_by_id(conn, row["contact_id"]), message)}
+    return {
+        "message": message,
+        "conversation": conversation_of(conn, row, contact_by_id(conn, row["contact_id"]), message),
+    }
 
 
 def message_counts(conn: sqlite3.Connection, conversation_id: int) -> tuple[int, int]:

@@ -368,6 +368,8 @@ CREATE TABLE jobs (
 CREATE INDEX jobs_due ON jobs (next_attempt_at) WHERE status IN ('queued', 'running');
 CREATE INDEX jobs_order ON jobs (order_key, id) WHERE status IN ('queued', 'running');
 CREATE INDEX jobs_finished ON jobs (finished_at) WHERE status IN ('done', 'dead');
+"""
+
 # Outgoing webhooks and API tokens. An endpoint's secret is sealed like channel secrets (it signs every
 # delivery, so it must be readable); a delivery is one event for one endpoint (its uid goes out as
 # X-Handoff-Delivery on every attempt), its attempts are the log; the retrying is the jobs table's.

@@ -94,9 +94,11 @@ def delete_endpoint(conn: sqlite3.Connection, tenant_id: int, endpoint_id: int) 
 
 
 def delivery_json(row: sqlite3.Row, attempts: list[dict[str, Any]]) -> dict[str, Any]:
+    # A job is swept a week after it finished: a delivery whose job is gone and did not succeed has failed.
+    job_ended = row["job_status"] == "dead" or (row["job_id"] is not None and row["job_status"] is None)
     if row["delivered_at"]:
         state = "delivered"
-    elif row["failed_at"] or row["job_status"] == "dead":
+    elif row["failed_at"] or job_ended:
         state = "failed"
     else:
         state = "pending"

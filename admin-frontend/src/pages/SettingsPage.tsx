@@ -10,6 +10,7 @@ import { CopyButton } from '../components/CopyButton';
 import { AllowedSites } from '../components/AllowedSites';
 import { SavedReplies } from '../components/SavedReplies';
 import { WidgetPreview } from '../components/WidgetPreview';
+import { IntegrationsSettings } from '../components/IntegrationsSettings';
 import { browserTimeZone } from '../lib/format';
 import type { Tenant, TenantPatch, WidgetLook } from '../types';
 
@@ -209,6 +210,7 @@ export function SettingsPage() {
 
       <SavedReplies />
       <TagsSettings />
+      <IntegrationsSettings />
     </div>
   );
 }

@@ -5,7 +5,8 @@ retry window, redelivery, and the endpoints' validation, roles and tenants."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -194,6 +195,31 @@ def test_retries_stop_after_the_window_and_the_log_says_so(server: LiveServer, r
     receiver.wait_for_requests(done["attempts"] + 1)
     assert receiver.deliveries()[0].headers["x-handoff-delivery"] == done["delivery_id"]
     assert eventually(lambda: deliveries(admin, webhook_id)[0]["state"] == "delivered")
+
+
+def test_a_slow_receiver_never_holds_up_the_inbox_and_is_cut_off(
+    make_server: Callable[..., LiveServer], tmp_path: Path, receiver: WebhookReceiver
+) -> None:
+    live = make_server(tmp_path, WEBHOOK_TIMEOUT_SECONDS="1").start()
+    try:
+        admin, key = make_tenant(live)
+        webhook_id, _ = subscribe(admin, receiver.url, ["message.created"])
+        receiver.delay = 30  # answers long after the server stopped waiting
+        session = visitor_session(live, key)
+        say(live, session, "first")
+        receiver.wait_for_requests(1)  # the delivery is in flight, hanging ...
+        # ... and the inbox goes on: messages are stored and answered meanwhile.
+        later = say(live, session, "second")
+        assert (
+            admin.get(f"/admin/api/conversations/{later['conversation_id']}/messages").json()["messages"][-1]["text"]
+            == "second"
+        )
+        [hung] = eventually(lambda: [d for d in deliveries(admin, webhook_id) if d["attempts"] >= 1] or None)
+        assert hung["state"] == "pending" and hung["last_error"] == "no answer within 1 s"
+        assert hung["attempt_log"][0]["duration_ms"] >= 1000
+    finally:
+        receiver.delay = 0
+        live.stop()
 
 
 def test_endpoints_are_checked_and_belong_to_their_tenant(server: LiveServer, receiver: WebhookReceiver) -> None:

@@ -15,7 +15,6 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import hmac
-import logging
 import ssl
 import time
 from dataclasses import dataclass
@@ -31,7 +30,6 @@ from handoff.delivery.jobs import Fail, Job, Retry, register
 from handoff.store import webhook_queue
 from handoff.store import webhooks as store
 
-log = logging.getLogger("handoff.webhooks")
 JOB_KIND = webhook_queue.JOB_KIND
 USER_AGENT = "Handoff-Webhooks/1.0"
 

@@ -162,6 +162,24 @@ def test_a_receiver_down_for_a_while_gets_everything_once_and_in_order(
     assert len(receiver.matching()) == 3  # each delivered exactly once
 
 
+def test_deliveries_waiting_for_a_retry_survive_a_restart(
+    make_server: Callable[..., LiveServer], tmp_path: Path, receiver: WebhookReceiver
+) -> None:
+    live = make_server(tmp_path).start()
+    try:
+        admin, key = make_tenant(live)
+        webhook_id, secret = subscribe(admin, receiver.url, ["message.created"])
+        receiver.go_down()
+        say(live, visitor_session(live, key), "before the restart")
+        eventually(lambda: deliveries(admin, webhook_id)[0]["attempts"] >= 1 or None)
+        live.restart()
+        receiver.come_back()
+        [delivered] = receiver.wait_for_requests(1, timeout=60)
+        assert delivered.json()["data"]["message"]["text"] == "before the restart" and signature_ok(delivered, secret)
+    finally:
+        live.stop()
+
+
 def test_retries_stop_after_the_window_and_the_log_says_so(server: LiveServer, receiver: WebhookReceiver) -> None:
     admin, key = make_tenant(server)
     webhook_id, _ = subscribe(admin, receiver.url, ["conversation.created"])

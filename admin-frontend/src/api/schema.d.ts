@@ -334,6 +334,50 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/api-tokens": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Tokens
+         * @description The tenant's tokens that are not revoked, newest first (expired ones too).
+         */
+        get: operations["list_tokens_api_v1_api_tokens_get"];
+        put?: never;
+        /**
+         * Create Token
+         * @description Create a token acting for you with `role` (staff by default); the answer holds it, never shown again.
+         */
+        post: operations["create_token_api_v1_api_tokens_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/api-tokens/{token_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Revoke Token
+         * @description Revoke a token: every process refuses it from the next request on, and its sockets close.
+         */
+        delete: operations["revoke_token_api_v1_api_tokens__token_id__delete"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/auth/login": {
         parameters: {
             query?: never;
@@ -698,6 +742,95 @@ export interface paths {
         patch: operations["update_user_api_v1_users__user_id__patch"];
         trace?: never;
     };
+    "/api/v1/webhooks": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Webhooks
+         * @description The tenant's endpoints (never their secrets).
+         */
+        get: operations["list_webhooks_api_v1_webhooks_get"];
+        put?: never;
+        /**
+         * Create Webhook
+         * @description Add an endpoint; the answer holds its signing secret, which is never shown again.
+         */
+        post: operations["create_webhook_api_v1_webhooks_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/webhooks/{webhook_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Delete Webhook
+         * @description Remove an endpoint with its delivery log; deliveries still queued for it are dropped.
+         */
+        delete: operations["delete_webhook_api_v1_webhooks__webhook_id__delete"];
+        options?: never;
+        head?: never;
+        /**
+         * Update Webhook
+         * @description Change an endpoint's URL, events, or pause it (`active: false`: nothing is queued for it).
+         */
+        patch: operations["update_webhook_api_v1_webhooks__webhook_id__patch"];
+        trace?: never;
+    };
+    "/api/v1/webhooks/{webhook_id}/deliveries": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Deliveries
+         * @description The endpoint's deliveries, newest first, each with its attempts (status code or error, duration).
+         */
+        get: operations["list_deliveries_api_v1_webhooks__webhook_id__deliveries_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/webhooks/{webhook_id}/deliveries/{delivery_id}/redeliver": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Redeliver
+         * @description Send a delivery again (same body and X-Handoff-Delivery, fresh timestamp and signature), with retries
+         *     as for a new one; 409 while it is still pending.
+         */
+        post: operations["redeliver_api_v1_webhooks__webhook_id__deliveries__delivery_id__redeliver_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/widget/csat": {
         parameters: {
             query?: never;
@@ -945,6 +1078,54 @@ export interface components {
             to: string;
             totals: components["schemas"]["Totals"];
         };
+        /** ApiToken */
+        ApiToken: {
+            /** Created At */
+            created_at: string;
+            created_by: components["schemas"]["Creator"];
+            /** Expires At */
+            expires_at: string | null;
+            /** Id */
+            id: number;
+            /**
+             * Last Used At
+             * @description to the minute
+             */
+            last_used_at: string | null;
+            /** Name */
+            name: string;
+            /**
+             * Prefix
+             * @description the token's first characters, to recognise it
+             */
+            prefix: string;
+            /**
+             * Role
+             * @enum {string}
+             */
+            role: "admin" | "staff";
+        };
+        /** ApiTokenBody */
+        ApiTokenBody: {
+            /**
+             * Expires At
+             * @description ISO 8601 with a zone; none: never expires
+             */
+            expires_at?: string | null;
+            /** Name */
+            name: string;
+            /**
+             * Role
+             * @default staff
+             * @enum {string}
+             */
+            role: "admin" | "staff";
+        };
+        /** ApiTokenList */
+        ApiTokenList: {
+            /** Api Tokens */
+            api_tokens: components["schemas"]["ApiToken"][];
+        };
         /** Assignee */
         Assignee: {
             /** Id */
@@ -969,6 +1150,17 @@ export interface components {
             type?: string | null;
             /** Url */
             url: string;
+        };
+        /** Attempt */
+        Attempt: {
+            /** At */
+            at: string;
+            /** Duration Ms */
+            duration_ms: number;
+            /** Error */
+            error: string | null;
+            /** Status Code */
+            status_code: number | null;
         };
         /** AuditEvent */
         AuditEvent: {
@@ -1203,6 +1395,13 @@ export interface components {
             /** Widget Key */
             widget_key: string;
         };
+        /** Creator */
+        Creator: {
+            /** Id */
+            id: number;
+            /** Name */
+            name: string | null;
+        };
         /** CsatAgent */
         CsatAgent: {
             /**
@@ -1262,6 +1461,44 @@ export interface components {
             /** Webchat */
             webchat: number;
         };
+        /** Delivery */
+        Delivery: {
+            /** Attempt Log */
+            attempt_log: components["schemas"]["Attempt"][];
+            /** Attempts */
+            attempts: number;
+            /** Conversation Id */
+            conversation_id: number | null;
+            /** Created At */
+            created_at: string;
+            /** Delivered At */
+            delivered_at: string | null;
+            /**
+             * Delivery Id
+             * @description the X-Handoff-Delivery header, the same on every attempt
+             */
+            delivery_id: string;
+            /** Event */
+            event: string;
+            /** Id */
+            id: number;
+            /** Last Error */
+            last_error: string | null;
+            /** Last Status Code */
+            last_status_code: number | null;
+            /**
+             * State
+             * @enum {string}
+             */
+            state: "pending" | "delivered" | "failed";
+        };
+        /** DeliveryPage */
+        DeliveryPage: {
+            /** Deliveries */
+            deliveries: components["schemas"]["Delivery"][];
+            /** Next Before */
+            next_before: number | null;
+        };
         /** Distribution */
         Distribution: {
             /** Count */
@@ -1270,6 +1507,45 @@ export interface components {
             median: number | null;
             /** P90 */
             p90: number | null;
+        };
+        /** Endpoint */
+        Endpoint: {
+            /** Active */
+            active: boolean;
+            /** Created At */
+            created_at: string;
+            /** Events */
+            events: string[];
+            /** Id */
+            id: number;
+            /** Updated At */
+            updated_at: string;
+            /** Url */
+            url: string;
+        };
+        /** EndpointBody */
+        EndpointBody: {
+            /** Events */
+            events: ("conversation.created" | "message.created" | "conversation.updated" | "conversation.closed" | "followup.created" | "csat.submitted")[];
+            /**
+             * Url
+             * @description http:// or https://
+             */
+            url: string;
+        };
+        /** EndpointList */
+        EndpointList: {
+            /** Webhooks */
+            webhooks: components["schemas"]["Endpoint"][];
+        };
+        /** EndpointPatch */
+        EndpointPatch: {
+            /** Active */
+            active?: boolean | null;
+            /** Events */
+            events?: ("conversation.created" | "message.created" | "conversation.updated" | "conversation.closed" | "followup.created" | "csat.submitted")[] | null;
+            /** Url */
+            url?: string | null;
         };
         /** EventRef */
         EventRef: {
@@ -1539,6 +1815,38 @@ export interface components {
             /** Webhook Url */
             webhook_url: string;
         };
+        /** NewApiToken */
+        NewApiToken: {
+            /** Created At */
+            created_at: string;
+            created_by: components["schemas"]["Creator"];
+            /** Expires At */
+            expires_at: string | null;
+            /** Id */
+            id: number;
+            /**
+             * Last Used At
+             * @description to the minute
+             */
+            last_used_at: string | null;
+            /** Name */
+            name: string;
+            /**
+             * Prefix
+             * @description the token's first characters, to recognise it
+             */
+            prefix: string;
+            /**
+             * Role
+             * @enum {string}
+             */
+            role: "admin" | "staff";
+            /**
+             * Token
+             * @description `Authorization: Bearer <token>`; shown only in this answer
+             */
+            token: string;
+        };
         /** NewCannedResponse */
         NewCannedResponse: {
             /**
@@ -1553,6 +1861,26 @@ export interface components {
             text: string;
             /** Title */
             title?: string | null;
+        };
+        /** NewEndpoint */
+        NewEndpoint: {
+            /** Active */
+            active: boolean;
+            /** Created At */
+            created_at: string;
+            /** Events */
+            events: string[];
+            /** Id */
+            id: number;
+            /**
+             * Secret
+             * @description signs every delivery (X-Handoff-Signature); shown only in this answer
+             */
+            secret: string;
+            /** Updated At */
+            updated_at: string;
+            /** Url */
+            url: string;
         };
         /** NewTag */
         NewTag: {
@@ -2869,6 +3197,118 @@ export interface operations {
             };
         };
     };
+    list_tokens_api_v1_api_tokens_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiTokenList"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Detail */
+                        detail: string;
+                    };
+                };
+            };
+        };
+    };
+    create_token_api_v1_api_tokens_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ApiTokenBody"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["NewApiToken"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Detail */
+                        detail: string;
+                    };
+                };
+            };
+        };
+    };
+    revoke_token_api_v1_api_tokens__token_id__delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                token_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Detail */
+                        detail: string;
+                    };
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Detail */
+                        detail: string;
+                    };
+                };
+            };
+        };
+    };
     login_api_v1_auth_login_post: {
         parameters: {
             query?: never;
@@ -3750,6 +4190,288 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["User"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Detail */
+                        detail: string;
+                    };
+                };
+            };
+        };
+    };
+    list_webhooks_api_v1_webhooks_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EndpointList"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Detail */
+                        detail: string;
+                    };
+                };
+            };
+        };
+    };
+    create_webhook_api_v1_webhooks_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["EndpointBody"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["NewEndpoint"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Detail */
+                        detail: string;
+                    };
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Detail */
+                        detail: string;
+                    };
+                };
+            };
+        };
+    };
+    delete_webhook_api_v1_webhooks__webhook_id__delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                webhook_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Detail */
+                        detail: string;
+                    };
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Detail */
+                        detail: string;
+                    };
+                };
+            };
+        };
+    };
+    update_webhook_api_v1_webhooks__webhook_id__patch: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                webhook_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["EndpointPatch"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Endpoint"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Detail */
+                        detail: string;
+                    };
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Detail */
+                        detail: string;
+                    };
+                };
+            };
+        };
+    };
+    list_deliveries_api_v1_webhooks__webhook_id__deliveries_get: {
+        parameters: {
+            query?: {
+                limit?: number;
+                before?: number | null;
+            };
+            header?: never;
+            path: {
+                webhook_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DeliveryPage"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Detail */
+                        detail: string;
+                    };
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Detail */
+                        detail: string;
+                    };
+                };
+            };
+        };
+    };
+    redeliver_api_v1_webhooks__webhook_id__deliveries__delivery_id__redeliver_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                webhook_id: number;
+                delivery_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Delivery"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Detail */
+                        detail: string;
+                    };
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Detail */
+                        detail: string;
+                    };
                 };
             };
             /** @description Unprocessable Entity */

@@ -11,6 +11,7 @@ import { CsatSettings } from '../components/CsatSettings';
 import { AllowedSites } from '../components/AllowedSites';
 import { SavedReplies } from '../components/SavedReplies';
 import { WidgetPreview } from '../components/WidgetPreview';
+import { IntegrationsSettings } from '../components/IntegrationsSettings';
 import { browserTimeZone } from '../lib/format';
 import type { Tenant, TenantPatch, WidgetLook } from '../types';
 
@@ -211,6 +212,7 @@ export function SettingsPage() {
 
       <SavedReplies />
       <TagsSettings />
+      <IntegrationsSettings />
     </div>
   );
 }

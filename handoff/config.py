@@ -110,6 +110,10 @@ class Settings:
     outbox_lease_seconds: float = 60.0
     # /metrics: with a token, callers must send it as a bearer token; without one, loopback clients only.
     metrics_token: str = field(default="", repr=False)
+    # Email through this SMTP server (`smtp://user:pass@host:port`, `smtps://` for implicit TLS, `?starttls=1`);
+    # empty: no email. repr=False: the URL carries the password.
+    smtp_url: str = field(default="", repr=False)
+    email_from: str = ""
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -156,6 +160,8 @@ class Settings:
             outbox_max_attempts=max(1, int(_float(env, "OUTBOX_MAX_ATTEMPTS", 12))),
             outbox_lease_seconds=max(0.1, _float(env, "OUTBOX_LEASE_SECONDS", 60.0)),
             metrics_token=_str(env, "METRICS_TOKEN"),
+            smtp_url=_str(env, "SMTP_URL"),
+            email_from=_str(env, "EMAIL_FROM"),
         )
 
     def with_signing_key(self) -> Settings:

@@ -72,6 +72,8 @@ async def bulk_update(ctx: AppContext, staff: Staff, bulk: BulkChange) -> int:
         if message is not None:
             announce(ctx, message, conversation)
         announce_update(ctx, conversation, tell_visitor=status_changed)
+    if bulk.set_assignee and results:
+        ctx.wake_jobs()  # apply_changes queued the assignee's alerts
     return len(results)
 
 

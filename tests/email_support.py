@@ -38,9 +38,11 @@ def emails_to(server: LiveServer, address: str) -> list[dict[str, Any]]:
 def settled_alerts(server: LiveServer, tenant_id: int, count: int) -> list[dict[str, Any]]:
     """Wait until `count` alert jobs of the tenant have run (each decided who gets told, and queued that)."""
     return eventually(
-        lambda: (done := [j for j in jobs(server, "alert", tenant_id) if j["status"] == "done"])
-        and len(done) >= count
-        and done
+        lambda: (
+            (done := [j for j in jobs(server, "alert", tenant_id) if j["status"] == "done"])
+            and len(done) >= count
+            and done
+        )
     )
 
 

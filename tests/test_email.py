@@ -137,8 +137,11 @@ def test_a_reply_to_a_visitor_who_went_away_is_emailed_too(server: LiveServer, s
     assert here.is_success
     sock.close()
     # Last seen 6 minutes ago (moved back, not waited out), and no socket open now.
-    execute(server, "UPDATE contacts SET last_seen_at = '2020-01-01T00:00:00.000Z' WHERE external_id = ?",
-            session["visitor_id"])
+    execute(
+        server,
+        "UPDATE contacts SET last_seen_at = '2020-01-01T00:00:00.000Z' WHERE external_id = ?",
+        session["visitor_id"],
+    )
     note = {"conversation_id": conversation_id, "text": "SECRET-NOTE not for Al", "private": True}
     assert admin.post("/admin/api/send", note).is_success
     away = admin.post("/admin/api/send", {"conversation_id": conversation_id, "text": "Found it: size 42."})
@@ -199,7 +202,9 @@ def test_forgot_password_link_works_once_and_revokes_every_session(server: LiveS
     assert login(server, user["email"], new_password)["user"]["id"] == user["id"]
     forged = httpx.post(f"{server.url}/api/v1/auth/reset", json={"token": token[:-2] + "xx", "password": "x" * 12})
     assert forged.status_code == 400
-    assert httpx.post(f"{server.url}/api/v1/auth/reset", json={"token": "junk", "password": "x" * 12}).status_code == 400
+    assert (
+        httpx.post(f"{server.url}/api/v1/auth/reset", json={"token": "junk", "password": "x" * 12}).status_code == 400
+    )
 
 
 def test_an_expired_reset_link_fails(server: LiveServer, smtp: FakeSmtp) -> None:
@@ -207,8 +212,11 @@ def test_an_expired_reset_link_fails(server: LiveServer, smtp: FakeSmtp) -> None
     _, user = add_user(admin)
     assert httpx.post(f"{server.url}/api/v1/auth/forgot", json={"email": user["email"]}).status_code == 202
     token = reset_token(smtp.wait_for(user["email"])[0].part("plain"), server)
-    execute(server, "UPDATE password_resets SET expires_at = '2020-01-01T00:00:00.000Z' WHERE id = ?",
-            int(token.split(".")[0]))
+    execute(
+        server,
+        "UPDATE password_resets SET expires_at = '2020-01-01T00:00:00.000Z' WHERE id = ?",
+        int(token.split(".")[0]),
+    )
     late = httpx.post(f"{server.url}/api/v1/auth/reset", json={"token": token, "password": "x" * 12})
     assert late.status_code == 400
     assert [j["payload"]["context"].get("link") for j in emails_to(server, user["email"])] == [None]  # not stored

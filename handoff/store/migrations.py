@@ -368,6 +368,8 @@ CREATE TABLE jobs (
 CREATE INDEX jobs_due ON jobs (next_attempt_at) WHERE status IN ('queued', 'running');
 CREATE INDEX jobs_order ON jobs (order_key, id) WHERE status IN ('queued', 'running');
 CREATE INDEX jobs_finished ON jobs (finished_at) WHERE status IN ('done', 'dead');
+"""
+
 # Email (issue 14): per-user notification preferences (JSON; NULL: everything on), the alert throttle (one
 # alert per conversation per member per channel in 10 minutes), one-time password-reset links (the link is an
 # HMAC of the row and its nonce: the table alone cannot reset anyone), and the reply recorded on a follow-up.

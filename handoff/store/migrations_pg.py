@@ -325,6 +325,8 @@ CREATE TABLE jobs (
 CREATE INDEX jobs_due ON jobs (next_attempt_at) WHERE status IN ('queued', 'running');
 CREATE INDEX jobs_order ON jobs (order_key, id) WHERE status IN ('queued', 'running');
 CREATE INDEX jobs_finished ON jobs (finished_at) WHERE status IN ('done', 'dead');
+"""
+
 EMAIL = """
 ALTER TABLE users ADD COLUMN notify_prefs TEXT;
 CREATE TABLE alert_throttle (

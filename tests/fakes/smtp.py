@@ -38,7 +38,7 @@ class _Handler:
     def __init__(self, owner: FakeSmtp) -> None:
         self.owner = owner
 
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802 - aiosmtpd's name
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         with self.owner.lock:
             self.owner.attempts += 1
             if self.owner.refusals > 0:

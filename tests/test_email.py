@@ -26,7 +26,7 @@ from tests.support import (
     visitor_socket,
 )
 
-pytestmark = BACKENDS
+pytestmark = [BACKENDS, pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS")]
 
 
 @pytest.fixture(scope="module")
@@ -187,7 +187,6 @@ def test_forgot_password_link_works_once_and_revokes_every_session(server: LiveS
     assert mail.subject == "Reset your Handoff password"
     token = reset_token(mail.part("plain"), server)
     assert token in mail.part("html")
-    assert httpx.get(f"{server.url}/admin-app/").status_code == 200  # the link's page exists
     assert emails_to(server, "nobody@example.com") == []
     short = httpx.post(f"{server.url}/api/v1/auth/reset", json={"token": token, "password": "short"})
     assert short.status_code == 422  # a weak password does not spend the link

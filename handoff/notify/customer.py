@@ -26,8 +26,8 @@ def _business(conn: sqlite3.Connection, tenant_id: int) -> str:
 def public_messages(conn: sqlite3.Connection, conversation_id: int) -> list[dict[str, Any]]:
     """What the customer saw of the conversation, oldest first: never a private note."""
     rows = conn.execute(
-        "SELECT sender, text, author_name, created_at, attachments FROM messages"
-        " WHERE conversation_id = ? AND private = 0 ORDER BY id LIMIT ?",
+        "SELECT m.sender, m.text, u.name AS author_name, m.created_at, m.attachments FROM messages m"
+        " LEFT JOIN users u ON u.id = m.author_id WHERE m.conversation_id = ? AND m.private = 0 ORDER BY m.id LIMIT ?",
         (conversation_id, TRANSCRIPT_LIMIT),
     )
     out = []

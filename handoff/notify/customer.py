@@ -1,41 +1,24 @@
 """Emails to customers: a conversation's transcript, a staff reply to a web visitor who has gone away, the
-answer to a follow-up. Each is queued inside the caller's write. Private notes are never read here: every
-query below has `private = 0`."""
+answer to a follow-up. Each is queued inside the caller's write. Private notes are never read here: the
+transcript comes from `store.transcripts`, which leaves them out."""
 
 from __future__ import annotations
 
 import sqlite3
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 from handoff.context import AppContext
 from handoff.notify import mail
 from handoff.store import tenants
 from handoff.store.database import iso
+from handoff.store.transcripts import public_messages
 
 AWAY_SECONDS = 300.0
-TRANSCRIPT_LIMIT = 2000
-WHO = {"visitor": "You", "system": "Notice"}
 
 
 def _business(conn: sqlite3.Connection, tenant_id: int) -> str:
     tenant = tenants.get(conn, tenant_id)
     return tenant.name if tenant else "Support"
-
-
-def public_messages(conn: sqlite3.Connection, conversation_id: int) -> list[dict[str, Any]]:
-    """What the customer saw of the conversation, oldest first: never a private note."""
-    rows = conn.execute(
-        "SELECT m.sender, m.text, u.name AS author_name, m.created_at, m.attachments FROM messages m"
-        " LEFT JOIN users u ON u.id = m.author_id WHERE m.conversation_id = ? AND m.private = 0 ORDER BY m.id LIMIT ?",
-        (conversation_id, TRANSCRIPT_LIMIT),
-    )
-    out = []
-    for r in rows:
-        text = r["text"] or ("(attachment)" if r["attachments"] else "")
-        who = WHO.get(r["sender"]) or r["author_name"] or "Support"
-        out.append({"who": who, "text": text, "at": r["created_at"].replace("T", " ")[:16] + " UTC"})
-    return out
 
 
 def queue_transcript(conn: sqlite3.Connection, tenant_id: int, conversation_id: int, to: str) -> int:

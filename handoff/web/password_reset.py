@@ -109,7 +109,7 @@ async def forgot(body: ForgotBody, request: Request, ctx: Ctx) -> dict[str, Any]
 async def reset(body: ResetBody, ctx: Ctx) -> None:
     """Set a new password with a reset link's token (once, within 30 minutes); every session is revoked."""
     reset_id_text, _, signature = body.token.partition(".")
-    if not reset_id_text.isdigit() or len(reset_id_text) > 18:
+    if not (reset_id_text.isascii() and reset_id_text.isdigit()) or len(reset_id_text) > 18:
         raise HTTPException(status.HTTP_400_BAD_REQUEST, BAD_LINK)
     reset_id = int(reset_id_text)
     nonce = await ctx.db.read(partial(password_resets.nonce_of, reset_id=reset_id))

@@ -25,12 +25,15 @@ export function NotificationPrefs() {
   const change = async (key: keyof email.Preferences, on: boolean) => {
     setError(null);
     setNotice('');
+    const before = prefs;
+    setPrefs((p) => (p ? { ...p, [key]: on } : p)); // the box follows the click; undone if the save fails
     try {
       const saved = await email.setPreferences({ [key]: on });
       setPrefs(saved);
       setSoundEnabled(saved.sound);
       setNotice('Preferences saved.');
     } catch (err) {
+      setPrefs(before);
       setError(errorMessage(err));
     }
   };

@@ -95,7 +95,7 @@ describe('email', () => {
       </>,
     );
     await userEvent.click(screen.getByRole('button', { name: 'Email transcript' }));
-    await userEvent.click(screen.getByRole('button', { name: 'Send' }));
+    await userEvent.click(screen.getByRole('button', { name: 'Send transcript' }));
     await waitFor(() => expect(screen.getByText('Transcript emailed to vic@example.com.')).toBeInTheDocument());
     expect(api.find('POST', '/admin/api/conversations/3/transcript')[0]!.body).toEqual({ email: 'vic@example.com' });
     const emailBox = await screen.findByRole('checkbox', { name: /Email me when I am not signed in/ });

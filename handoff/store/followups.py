@@ -86,14 +86,12 @@ def get(conn: sqlite3.Connection, tenant_id: int, followup_id: int) -> dict[str,
 def record_reply(
     conn: sqlite3.Connection, tenant_id: int, followup_id: int, user_id: int, text: str, via: str
 ) -> dict[str, Any] | None:
-    """Keep the latest reply on the follow-up (it also counts as viewed); None when the tenant has no such one."""
-    now = now_iso()
+    """Keep the latest reply on the follow-up (viewing stays its own mark); None when the tenant has no such one."""
     row = row_or_none(
         conn.execute(
-            "UPDATE followups SET reply_text = ?, reply_via = ?, replied_at = ?, replied_by = ?,"
-            " viewed_at = coalesce(viewed_at, ?), viewed_by = coalesce(viewed_by, ?)"
+            "UPDATE followups SET reply_text = ?, reply_via = ?, replied_at = ?, replied_by = ?"
             " WHERE id = ? AND tenant_id = ? RETURNING *",
-            (text, via, now, user_id, now, user_id, followup_id, tenant_id),
+            (text, via, now_iso(), user_id, followup_id, tenant_id),
         )
     )
     return followup_json(row) if row else None

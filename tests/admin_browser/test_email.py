@@ -75,7 +75,7 @@ def test_settings_email_card_and_account_preferences(page: Page, live: LiveServe
     expect(box).to_be_checked()
     assert_accessible(page, label="account page")
     box.uncheck()
-    expect(page.get_by_role("status")).to_contain_text("Preferences saved.")
+    expect(page.get_by_role("region", name="Notifications").get_by_role("status")).to_contain_text("Preferences saved.")
     assert shop.api.get("/api/v1/me/notifications").json()["email"] is False
 
 
@@ -89,7 +89,7 @@ def test_followup_reply_and_conversation_transcript(page: Page, live: LiveServer
     visitor.close()
     page.get_by_role("button", name="Email transcript").click()
     page.get_by_role("textbox", name="Send to").fill("vera@example.com")
-    page.get_by_role("button", name="Send", exact=True).click()
+    page.get_by_role("button", name="Send transcript").click()
     expect(page.get_by_text("Transcript emailed to vera@example.com.")).to_be_visible()
     assert "my parcel?" in smtp.wait_for("vera@example.com")[0].part("plain")
     page.goto(f"{live.url}/admin-app/#/followups")

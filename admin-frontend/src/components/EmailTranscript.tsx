@@ -35,7 +35,7 @@ export function EmailTranscript({ conversationId, contactEmail }: { conversation
             <input type="email" required value={to} onChange={(e) => setTo(e.target.value)} />
           </label>
           <button type="submit" className="btn btn-small btn-primary">
-            Send
+            Send transcript
           </button>
         </form>
       ) : null}

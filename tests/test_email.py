@@ -12,7 +12,7 @@ import httpx
 import pytest
 
 from tests.conftest import BACKENDS
-from tests.email_support import emails_to, mail_server, webchat
+from tests.email_support import emails_to, jobs, mail_server, settled_alerts, tenant_id_of, webchat
 from tests.fakes.smtp import FakeSmtp
 from tests.support import (
     Api,
@@ -232,5 +232,9 @@ def test_without_smtp_url_email_is_off(make_server: Callable[..., LiveServer], t
         off = admin.post(f"/admin/api/conversations/{conversation_id}/transcript", {"email": "a@example.com"})
         assert off.status_code == 409
         assert httpx.post(f"{live.url}/api/v1/auth/forgot", json={"email": live.admin_email}).status_code == 202
+        _, sam = add_user(admin, name="Sam")
+        assert admin.patch(f"/admin/api/conversations/{conversation_id}", {"assignee_id": sam["id"]}).is_success
+        settled_alerts(live, tenant_id_of(admin), 1)
+        assert jobs(live, "email") == []  # nothing queued that could only fail
     finally:
         live.stop()

@@ -8,7 +8,8 @@ channel in DELIVERERS that their preferences allow and the throttle (one alert p
 per channel in 10 minutes) lets through, the channel's deliverer queues its own delivery job.
 
 A channel plugs in by adding a deliverer: `DELIVERERS["push"] = queue_push_alert`, with the signature
-`(conn, tenant_id, user_id, title, body, url) -> Any`, run inside the alert job's write."""
+`(conn, tenant_id, user_id, title, body, url) -> Any`, run inside the alert job's write (the member's
+preference of the same name is honoured, and `AVAILABLE["push"]` may say when the server cannot push)."""
 
 from __future__ import annotations
 
@@ -41,6 +42,9 @@ def queue_email_alert(conn: sqlite3.Connection, tenant_id: int, user_id: int, ti
 
 
 DELIVERERS: dict[str, Deliverer] = {"email": queue_email_alert}
+# Whether a channel can deliver on this server at all (a channel not listed always can): no job is queued
+# for a channel that could only fail.
+AVAILABLE: dict[str, Callable[[AppContext], bool]] = {"email": mail.configured}
 
 
 def queue_alert(
@@ -67,6 +71,10 @@ def queue_alert(
     return jobs.enqueue(conn, tenant_id, KIND, payload)
 
 
+def _always(ctx: AppContext) -> bool:
+    return True
+
+
 def link(ctx: AppContext, path: str) -> str:
     """An absolute link when the server knows its address (PUBLIC_BASE_URL), else none."""
     base = ctx.settings.public_base_url
@@ -78,6 +86,9 @@ async def deliver_alert(ctx: AppContext, job: Job) -> None:
     p = job.payload
     online = ctx.hub.online_user_ids(job.tenant_id)
     url = link(ctx, p.get("path") or "")
+    channels = {name: deliver for name, deliver in DELIVERERS.items() if AVAILABLE.get(name, _always)(ctx)}
+    if not channels:
+        return
 
     def write(conn: sqlite3.Connection) -> int:
         ids = p["user_ids"] if p["user_ids"] is not None else store.admin_ids(conn, job.tenant_id)
@@ -85,7 +96,7 @@ async def deliver_alert(ctx: AppContext, job: Job) -> None:
         cutoff = iso(now - timedelta(seconds=THROTTLE_SECONDS))
         queued = 0
         for member in store.recipients(conn, job.tenant_id, [i for i in ids if i not in online]):
-            for channel, deliver in DELIVERERS.items():
+            for channel, deliver in channels.items():
                 if not member["prefs"].get(channel, True):
                     continue
                 throttled = p["conversation_id"] is not None

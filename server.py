@@ -45,6 +45,7 @@ from handoff.web.canned import router as canned_router
 from handoff.web.client_address import ClientAddressMiddleware
 from handoff.web.contacts import router as contacts_router
 from handoff.web.cors import SplitCORSMiddleware
+from handoff.web.csat import router as csat_router
 from handoff.web.email import router as email_router
 from handoff.web.followups import router as followups_router
 from handoff.web.history import router as history_router
@@ -232,6 +233,7 @@ ROUTERS: list[Any] = [
     inbox_router,
     canned_router,
     tags_router,
+    csat_router,
     contacts_router,
     staff_socket_router,
     history_router,

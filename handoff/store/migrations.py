@@ -370,6 +370,28 @@ CREATE INDEX jobs_order ON jobs (order_key, id) WHERE status IN ('queued', 'runn
 CREATE INDEX jobs_finished ON jobs (finished_at) WHERE status IN ('done', 'dead');
 """
 
+# Customer satisfaction: one survey per conversation a staff member closed (asked_at), rated at most once
+# (rating stays NULL until then; the UPDATE ... WHERE rating IS NULL is what makes a second rating a 409).
+# agent_id is the assignee at close, so figures by agent survive reassignment. Imported history gets the
+# source system's conversation id, unique per tenant, so a re-run of an import adds nothing.
+CSAT_IMPORT = """
+CREATE TABLE csat_surveys (
+  conversation_id INTEGER PRIMARY KEY REFERENCES conversations(id) ON DELETE CASCADE,
+  tenant_id INTEGER NOT NULL REFERENCES tenants(id) ON DELETE CASCADE,
+  contact_id INTEGER NOT NULL REFERENCES contacts(id) ON DELETE CASCADE,
+  channel TEXT NOT NULL,
+  agent_id INTEGER REFERENCES users(id) ON DELETE SET NULL,
+  asked_at TEXT NOT NULL,
+  rating INTEGER CHECK (rating BETWEEN 1 AND 5),
+  comment TEXT,
+  rated_at TEXT
+);
+CREATE INDEX csat_rated ON csat_surveys (tenant_id, rated_at) WHERE rating IS NOT NULL;
+CREATE INDEX csat_pending ON csat_surveys (contact_id, asked_at) WHERE rating IS NULL;
+ALTER TABLE history ADD COLUMN external_id TEXT;
+CREATE UNIQUE INDEX history_external ON history (tenant_id, external_id) WHERE external_id IS NOT NULL;
+"""
+
 # Email (issue 14): per-user notification preferences (JSON; NULL: everything on), the alert throttle (one
 # alert per conversation per member per channel in 10 minutes), one-time password-reset links (the link is an
 # HMAC of the row and its nonce: the table alone cannot reset anyone), and the reply recorded on a follow-up.
@@ -412,4 +434,5 @@ MIGRATIONS: list[tuple[str, str]] = [
     ("0012_uploads", UPLOADS),
     ("0013_jobs", JOBS),
     ("0015_email", EMAIL),
+    ("0019_csat_import", CSAT_IMPORT),
 ]

@@ -327,6 +327,24 @@ CREATE INDEX jobs_order ON jobs (order_key, id) WHERE status IN ('queued', 'runn
 CREATE INDEX jobs_finished ON jobs (finished_at) WHERE status IN ('done', 'dead');
 """
 
+CSAT_IMPORT = """
+CREATE TABLE csat_surveys (
+  conversation_id BIGINT PRIMARY KEY REFERENCES conversations(id) ON DELETE CASCADE,
+  tenant_id BIGINT NOT NULL REFERENCES tenants(id) ON DELETE CASCADE,
+  contact_id BIGINT NOT NULL REFERENCES contacts(id) ON DELETE CASCADE,
+  channel TEXT NOT NULL,
+  agent_id BIGINT REFERENCES users(id) ON DELETE SET NULL,
+  asked_at TEXT NOT NULL,
+  rating INTEGER CHECK (rating BETWEEN 1 AND 5),
+  comment TEXT,
+  rated_at TEXT
+);
+CREATE INDEX csat_rated ON csat_surveys (tenant_id, rated_at) WHERE rating IS NOT NULL;
+CREATE INDEX csat_pending ON csat_surveys (contact_id, asked_at) WHERE rating IS NULL;
+ALTER TABLE history ADD COLUMN external_id TEXT;
+CREATE UNIQUE INDEX history_external ON history (tenant_id, external_id) WHERE external_id IS NOT NULL;
+"""
+
 EMAIL = """
 ALTER TABLE users ADD COLUMN notify_prefs TEXT;
 CREATE TABLE alert_throttle (
@@ -367,4 +385,5 @@ PG_MIGRATIONS: dict[str, str | Callable[[PgConnection], None]] = {
     "0012_uploads": UPLOADS,
     "0013_jobs": JOBS,
     "0015_email": EMAIL,
+    "0019_csat_import": CSAT_IMPORT,
 }

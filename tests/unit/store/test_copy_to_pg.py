@@ -95,6 +95,11 @@ def seed_every_table(conn: sqlite3.Connection) -> None:
         "UPDATE conversation_metrics SET first_response_seconds = 1.5, first_responder_id = ? WHERE conversation_id = ?",
         (staff, first["id"]),
     )
+    conn.execute(
+        "INSERT INTO csat_surveys (conversation_id, tenant_id, contact_id, channel, agent_id, asked_at, rating, comment,"
+        " rated_at) VALUES (?, ?, ?, 'webchat', ?, ?, 4, 'très bien', ?)",
+        (first["id"], tenant, web["id"], staff, NOW, NOW),
+    )
     jobs.enqueue(conn, tenant, "email", {"to": "zoë@example.com", "n": 1}, order_key="email:1")
     # Gaps in the ids, as deletions leave them: the sequences must move past the largest, not the count.
     conn.execute("INSERT INTO events (id, actor_type, action, created_at) VALUES (500, 'system', 'gap', ?)", (NOW,))

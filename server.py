@@ -47,6 +47,7 @@ from handoff.web.client_address import ClientAddressMiddleware
 from handoff.web.contacts import router as contacts_router
 from handoff.web.cors import SplitCORSMiddleware
 from handoff.web.csat import router as csat_router
+from handoff.web.email import router as email_router
 from handoff.web.followups import router as followups_router
 from handoff.web.history import router as history_router
 from handoff.web.http_metrics import HttpMetricsMiddleware
@@ -54,6 +55,7 @@ from handoff.web.inbox import router as inbox_router
 from handoff.web.messenger_webhooks import router as messenger_router
 from handoff.web.metrics import router as metrics_router
 from handoff.web.origins import StaffOriginGuard
+from handoff.web.password_reset import router as password_reset_router
 from handoff.web.rate_limit_headers import RateLimitHeadersMiddleware
 from handoff.web.schemas import error_responses
 from handoff.web.security_headers import SecurityHeadersMiddleware
@@ -243,6 +245,8 @@ ROUTERS: list[Any] = [
     metrics_router,
     webhooks_router,
     api_tokens_router,
+    email_router,
+    password_reset_router,
 ]
 
 

@@ -9,6 +9,8 @@ import { FollowupsPage } from './pages/FollowupsPage';
 import { HistoryPage } from './pages/HistoryPage';
 import { InboxPage } from './pages/InboxPage';
 import { LoginPage } from './pages/LoginPage';
+import { AccountPage } from './pages/AccountPage';
+import { ResetPasswordPage } from './pages/ResetPasswordPage';
 import { TeamPage } from './pages/TeamPage';
 import { SettingsPage } from './pages/SettingsPage';
 import type { WebSocketCtor } from './socket/ReconnectingSocket';
@@ -74,6 +76,9 @@ function Routes() {
       case 'audit':
         page = <AuditLogPage />;
         break;
+      case 'account':
+        page = <AccountPage />;
+        break;
       default: {
         const id = section === 'inbox' && rest[0] ? Number(rest[0]) : null;
         page = <InboxPage openId={id && Number.isFinite(id) ? id : null} />;
@@ -85,6 +90,8 @@ function Routes() {
 
 function Shell({ WebSocketImpl }: { WebSocketImpl?: WebSocketCtor }) {
   const { user } = useAuth();
+  const [section, token] = segments(useRoute());
+  if (section === 'reset' && token) return <ResetPasswordPage token={token} />;
   if (!user) return <LoginPage />;
   return (
     <LiveSocketProvider enabled WebSocketImpl={WebSocketImpl}>

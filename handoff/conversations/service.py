@@ -12,6 +12,7 @@ from handoff.context import AppContext
 from handoff.conversations import webhook_events as webhooks
 from handoff.errors import Conflict, Invalid, NotFound
 from handoff.live import events
+from handoff.notify import alerts, customer
 from handoff.store import conversation_updates as updates
 from handoff.store import conversations as store
 from handoff.store import messages as message_store
@@ -226,14 +227,19 @@ async def staff_send(
         )
         if channel is not None:
             outbox_store.enqueue(conn, staff.tenant_id, stored.message["id"], row["channel"], now_iso())
+        elif customer.queue_if_away(ctx, conn, contact, agent=staff.name, text=text):
+            emailed.append(stored.message["id"])  # the visitor went away: the reply goes by email too
         return stored.message, store.conversation_of(conn, stored.conversation, contact, stored.message), False
 
+    emailed: list[int] = []
     message, conversation, duplicate = await ctx.db.write(write, retry=True)
     if not duplicate:
         instruments.message_out(conversation["channel"])
         announce(ctx, message, conversation)
         if conversation["channel"] in ctx.channels:
             ctx.wake_outbox()
+        if emailed:
+            ctx.wake_jobs()
     return Stored(message, conversation)
 
 
@@ -267,6 +273,20 @@ def close_row(conn: sqlite3.Connection, row: sqlite3.Row, text: str) -> int:
     return int(message_id)
 
 
+def alert_assigned(conn: sqlite3.Connection, tenant_id: int, assignee: int, conversation_id: int, *, by: str) -> None:
+    """Queue the assignee's alert (email when they are not signed in) with the assignment's write."""
+    alerts.queue_alert(
+        conn,
+        tenant_id,
+        "assigned",
+        user_ids=[assignee],
+        title=f"Conversation #{conversation_id} was assigned to you",
+        body=f"{by} assigned you conversation #{conversation_id}.",
+        conversation_id=conversation_id,
+        path=f"/admin-app/#/inbox/{conversation_id}",
+    )
+
+
 def apply_changes(conn: sqlite3.Connection, staff: Staff, row: sqlite3.Row, changes: dict[str, Any]) -> int | None:
     """Apply staff changes (status open|closed|snoozed with snoozed_until, assignee_id, tags) to a locked row;
     returns the id of a system message written (a close), if any. The caller audits and announces."""
@@ -275,6 +295,8 @@ def apply_changes(conn: sqlite3.Connection, staff: Staff, row: sqlite3.Row, chan
         if assignee is not None and not users.is_active_user(conn, staff.tenant_id, assignee):
             raise Invalid("assignee must be an active user of this tenant")
         updates.set_assignee(conn, row["id"], assignee)
+        if assignee is not None and assignee != staff.id:  # nobody is told what they did themselves
+            alert_assigned(conn, staff.tenant_id, assignee, row["id"], by=staff.name)
     if "tags" in changes:
         updates.set_tags(conn, row["id"], changes["tags"])
         tag_list.add_tags(conn, staff.tenant_id, changes["tags"])  # a tag set on a conversation joins the list
@@ -315,6 +337,8 @@ async def update(ctx: AppContext, staff: Staff, conversation_id: int, changes: d
         announce(ctx, message, conversation)
     announce_update(ctx, conversation, tell_visitor=changes.get("status") in ("open", "closed"))
     csat.announce_asked(ctx, asked)
+    if "assignee_id" in changes:
+        ctx.wake_jobs()
     return conversation
 
 

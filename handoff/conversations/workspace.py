@@ -78,6 +78,8 @@ async def bulk_update(ctx: AppContext, staff: Staff, bulk: BulkChange) -> int:
             announce(ctx, message, conversation)
         announce_update(ctx, conversation, tell_visitor=status_changed)
         csat.announce_asked(ctx, asked)
+    if bulk.set_assignee and results:
+        ctx.wake_jobs()  # apply_changes queued the assignee's alerts
     return len(results)
 
 

@@ -453,6 +453,33 @@ CREATE TABLE api_tokens (
 CREATE INDEX api_tokens_tenant ON api_tokens (tenant_id, id DESC);
 """
 
+# Email (issue 14): per-user notification preferences (JSON; NULL: everything on), the alert throttle (one
+# alert per conversation per member per channel in 10 minutes), one-time password-reset links (the link is an
+# HMAC of the row and its nonce: the table alone cannot reset anyone), and the reply recorded on a follow-up.
+EMAIL = """
+ALTER TABLE users ADD COLUMN notify_prefs TEXT;
+CREATE TABLE alert_throttle (
+  user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+  conversation_id INTEGER NOT NULL,
+  channel TEXT NOT NULL,
+  sent_at TEXT NOT NULL,
+  PRIMARY KEY (user_id, conversation_id, channel)
+);
+CREATE TABLE password_resets (
+  id INTEGER PRIMARY KEY,
+  user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+  nonce TEXT NOT NULL,
+  created_at TEXT NOT NULL,
+  expires_at TEXT NOT NULL,
+  used_at TEXT
+);
+CREATE INDEX password_resets_user ON password_resets (user_id);
+ALTER TABLE followups ADD COLUMN reply_text TEXT;
+ALTER TABLE followups ADD COLUMN reply_via TEXT;
+ALTER TABLE followups ADD COLUMN replied_at TEXT;
+ALTER TABLE followups ADD COLUMN replied_by INTEGER REFERENCES users(id) ON DELETE SET NULL;
+"""
+
 MIGRATIONS: list[tuple[str, str]] = [
     ("0001_initial", INITIAL),
     ("0002_outbound_delivery", OUTBOUND_DELIVERY),
@@ -469,4 +496,5 @@ MIGRATIONS: list[tuple[str, str]] = [
     ("0013_jobs", JOBS),
     ("0014_csat_import", CSAT_IMPORT),
     ("0015_webhooks_tokens", WEBHOOKS_TOKENS),
+    ("0016_email", EMAIL),
 ]

@@ -151,6 +151,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/admin/api/conversations/{conversation_id}/transcript": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Email Transcript
+         * @description Email the conversation's transcript (never its private notes) to `email`, or to the contact's.
+         */
+        post: operations["email_transcript_admin_api_conversations__conversation_id__transcript_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/admin/api/convos": {
         parameters: {
             query?: never;
@@ -173,6 +193,46 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/admin/api/email": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Email Status
+         * @description Whether this server can send email.
+         */
+        get: operations["email_status_admin_api_email_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/admin/api/email/test": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Email Test
+         * @description Queue a test email (to yourself unless `to` is given).
+         */
+        post: operations["email_test_admin_api_email_test_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/admin/api/followups": {
         parameters: {
             query?: never;
@@ -187,6 +247,27 @@ export interface paths {
         get: operations["list_followups_admin_api_followups_get"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/admin/api/followups/{followup_id}/reply": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Reply To Followup
+         * @description Answer a follow-up: by email to the address it left, else by SMS to its phone when the business has
+         *     SMS; 409 when neither can reach it. The reply is recorded on the follow-up (`reply_*`).
+         */
+        post: operations["reply_to_followup_admin_api_followups__followup_id__reply_post"];
         delete?: never;
         options?: never;
         head?: never;
@@ -378,6 +459,27 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/auth/forgot": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Forgot
+         * @description Email a one-time reset link to the account with this address, if there is one. The answer is the
+         *     same either way (no account enumeration); at most 5 requests per client address in 10 minutes.
+         */
+        post: operations["forgot_api_v1_auth_forgot_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/auth/login": {
         parameters: {
             query?: never;
@@ -482,6 +584,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/auth/reset": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Reset
+         * @description Set a new password with a reset link's token (once, within 30 minutes); every session is revoked.
+         */
+        post: operations["reset_api_v1_auth_reset_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/canned-responses": {
         parameters: {
             query?: never;
@@ -565,6 +687,30 @@ export interface paths {
         options?: never;
         head?: never;
         patch?: never;
+        trace?: never;
+    };
+    "/api/v1/me/notifications": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Preferences
+         * @description Your notification preferences (all on until changed).
+         */
+        get: operations["get_preferences_api_v1_me_notifications_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /**
+         * Set Preferences
+         * @description Change some of your notification preferences.
+         */
+        patch: operations["set_preferences_api_v1_me_notifications_patch"];
         trace?: never;
     };
     "/api/v1/tags": {
@@ -893,6 +1039,27 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/widget/transcript": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Widget Transcript
+         * @description The visitor's latest conversation (what they saw of it) emailed to them; at most 5 in 10 minutes per
+         *     client address.
+         */
+        post: operations["widget_transcript_api_v1_widget_transcript_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/followup": {
         parameters: {
             query?: never;
@@ -1041,6 +1208,11 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        /** Accepted */
+        Accepted: {
+            /** Detail */
+            detail: string;
+        };
         /** AgentFigures */
         AgentFigures: {
             /** Conversations */
@@ -1508,6 +1680,19 @@ export interface components {
             /** P90 */
             p90: number | null;
         };
+        /** EmailStatus */
+        EmailStatus: {
+            /**
+             * Configured
+             * @description SMTP_URL is set: the server can send email
+             */
+            configured: boolean;
+            /**
+             * Sender
+             * @description the From address (EMAIL_FROM)
+             */
+            sender: string;
+        };
         /** Endpoint */
         Endpoint: {
             /** Active */
@@ -1573,6 +1758,20 @@ export interface components {
             name: string;
             /** Phone */
             phone: string | null;
+            /** Replied At */
+            replied_at?: string | null;
+            /**
+             * Replied By
+             * @description the user id who sent the latest reply
+             */
+            replied_by?: number | null;
+            /**
+             * Reply Text
+             * @description the latest reply sent to the visitor
+             */
+            reply_text?: string | null;
+            /** Reply Via */
+            reply_via?: ("email" | "sms") | null;
             /** Viewed At */
             viewed_at: string | null;
             /**
@@ -1612,6 +1811,11 @@ export interface components {
         FollowupPage: {
             /** Followups */
             followups: components["schemas"]["Followup"][];
+        };
+        /** ForgotBody */
+        ForgotBody: {
+            /** Email */
+            email: string;
         };
         /** Healthy */
         Healthy: {
@@ -2046,6 +2250,40 @@ export interface components {
             /** Phone */
             phone?: string | null;
         };
+        /** Preferences */
+        Preferences: {
+            /**
+             * Email
+             * @description email me alerts when I am not signed in
+             */
+            email: boolean;
+            /**
+             * Push
+             * @description browser push alerts
+             */
+            push: boolean;
+            /**
+             * Sound
+             * @description a sound in the app for new messages
+             */
+            sound: boolean;
+        };
+        /** PreferencesPatch */
+        PreferencesPatch: {
+            /** Email */
+            email?: boolean | null;
+            /** Push */
+            push?: boolean | null;
+            /** Sound */
+            sound?: boolean | null;
+        };
+        /** Queued */
+        Queued: {
+            /** Detail */
+            detail: string;
+            /** To */
+            to: string;
+        };
         /** RatingBody */
         RatingBody: {
             /** Comment */
@@ -2079,6 +2317,18 @@ export interface components {
         Rendered: {
             /** Text */
             text: string;
+        };
+        /** ReplyBody */
+        ReplyBody: {
+            /** Text */
+            text: string;
+        };
+        /** ResetBody */
+        ResetBody: {
+            /** Password */
+            password: string;
+            /** Token */
+            token: string;
         };
         /** SentMessage */
         SentMessage: {
@@ -2268,6 +2518,14 @@ export interface components {
             /** Widget Key */
             widget_key: string;
         };
+        /** TestBody */
+        TestBody: {
+            /**
+             * To
+             * @description default: your own address
+             */
+            to?: string | null;
+        };
         /** TokenPair */
         TokenPair: {
             /**
@@ -2306,6 +2564,14 @@ export interface components {
             messages: number;
             /** Missed */
             missed: number;
+        };
+        /** TranscriptBody */
+        TranscriptBody: {
+            /**
+             * Email
+             * @description default: the contact's email
+             */
+            email?: string | null;
         };
         /** Unhealthy */
         Unhealthy: {
@@ -2441,6 +2707,14 @@ export interface components {
              * @description IANA time zone the business hours are in
              */
             timezone: string | null;
+        };
+        /** WidgetTranscriptBody */
+        WidgetTranscriptBody: {
+            /**
+             * Email
+             * Format: email
+             */
+            email: string;
         };
     };
     responses: never;
@@ -2837,6 +3111,44 @@ export interface operations {
             };
         };
     };
+    email_transcript_admin_api_conversations__conversation_id__transcript_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                conversation_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TranscriptBody"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Queued"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Detail */
+                        detail: string;
+                    };
+                };
+            };
+        };
+    };
     list_conversations_admin_api_convos_get: {
         parameters: {
             query?: {
@@ -2877,6 +3189,74 @@ export interface operations {
             };
         };
     };
+    email_status_admin_api_email_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EmailStatus"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Detail */
+                        detail: string;
+                    };
+                };
+            };
+        };
+    };
+    email_test_admin_api_email_test_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TestBody"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Queued"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Detail */
+                        detail: string;
+                    };
+                };
+            };
+        };
+    };
     list_followups_admin_api_followups_get: {
         parameters: {
             query?: {
@@ -2896,6 +3276,44 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["FollowupPage"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Detail */
+                        detail: string;
+                    };
+                };
+            };
+        };
+    };
+    reply_to_followup_admin_api_followups__followup_id__reply_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                followup_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ReplyBody"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Followup"];
                 };
             };
             /** @description Unprocessable Entity */
@@ -3309,6 +3727,42 @@ export interface operations {
             };
         };
     };
+    forgot_api_v1_auth_forgot_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ForgotBody"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Accepted"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Detail */
+                        detail: string;
+                    };
+                };
+            };
+        };
+    };
     login_api_v1_auth_login_post: {
         parameters: {
             query?: never;
@@ -3464,6 +3918,40 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["TokenPair"];
                 };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Detail */
+                        detail: string;
+                    };
+                };
+            };
+        };
+    };
+    reset_api_v1_auth_reset_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ResetBody"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description Unprocessable Entity */
             422: {
@@ -3740,6 +4228,74 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["AuditPage"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Detail */
+                        detail: string;
+                    };
+                };
+            };
+        };
+    };
+    get_preferences_api_v1_me_notifications_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Preferences"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Detail */
+                        detail: string;
+                    };
+                };
+            };
+        };
+    };
+    set_preferences_api_v1_me_notifications_patch: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PreferencesPatch"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Preferences"];
                 };
             };
             /** @description Unprocessable Entity */
@@ -4615,6 +5171,42 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["WidgetSession"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Detail */
+                        detail: string;
+                    };
+                };
+            };
+        };
+    };
+    widget_transcript_api_v1_widget_transcript_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["WidgetTranscriptBody"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Queued"];
                 };
             };
             /** @description Unprocessable Entity */

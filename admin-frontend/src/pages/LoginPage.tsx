@@ -2,6 +2,7 @@
 import { useState, type FormEvent } from 'react';
 import { errorMessage } from '../api/client';
 import { useAuth } from '../auth/AuthContext';
+import { ForgotPassword } from '../components/ForgotPassword';
 
 export function LoginPage() {
   const { signIn, notice } = useAuth();
@@ -9,6 +10,7 @@ export function LoginPage() {
   const [password, setPassword] = useState('');
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
+  const [forgot, setForgot] = useState(false);
 
   const submit = async (e: FormEvent) => {
     e.preventDefault();
@@ -21,6 +23,14 @@ export function LoginPage() {
       setBusy(false);
     }
   };
+
+  if (forgot) {
+    return (
+      <main className="login">
+        <ForgotPassword onBack={() => setForgot(false)} />
+      </main>
+    );
+  }
 
   return (
     <main className="login">
@@ -62,6 +72,9 @@ export function LoginPage() {
         </label>
         <button type="submit" className="btn btn-primary btn-block" disabled={busy}>
           {busy ? 'Signing in…' : 'Sign in'}
+        </button>
+        <button type="button" className="btn btn-quiet btn-block" onClick={() => setForgot(true)}>
+          Forgot password?
         </button>
       </form>
     </main>

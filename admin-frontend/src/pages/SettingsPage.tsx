@@ -6,6 +6,7 @@ import { BusinessHoursEditor, normaliseHours } from '../components/BusinessHours
 import { ChannelForms } from '../components/ChannelForms';
 import { ContrastCheck } from '../components/ContrastCheck';
 import { TagsSettings } from '../components/TagsSettings';
+import { EmailSettings } from '../components/EmailSettings';
 import { CopyButton } from '../components/CopyButton';
 import { CsatSettings } from '../components/CsatSettings';
 import { AllowedSites } from '../components/AllowedSites';
@@ -213,6 +214,7 @@ export function SettingsPage() {
       <SavedReplies />
       <TagsSettings />
       <IntegrationsSettings />
+      <EmailSettings />
     </div>
   );
 }

@@ -111,6 +111,14 @@ def seed_every_table(conn: sqlite3.Connection) -> None:
         " rated_at) VALUES (?, ?, ?, 'webchat', ?, ?, 4, 'très bien', ?)",
         (first["id"], tenant, web["id"], staff, NOW, NOW),
     )
+    conn.execute(
+        "INSERT INTO alert_throttle (user_id, conversation_id, channel, sent_at) VALUES (?, ?, 'email', ?)",
+        (staff, first["id"], NOW),
+    )
+    conn.execute(
+        "INSERT INTO password_resets (user_id, nonce, created_at, expires_at) VALUES (?, 'n0nce', ?, ?)",
+        (staff, NOW, NOW),
+    )
     jobs.enqueue(conn, tenant, "email", {"to": "zoë@example.com", "n": 1}, order_key="email:1")
     webhooks.insert_endpoint(conn, tenant, "https://hooks.example/zoë", ["message.created"], "enc:v1:sealed")
     webhook_queue.queue_event(conn, tenant, "message.created", {"message": {"text": "Zoë"}}, first["id"])

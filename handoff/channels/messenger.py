@@ -29,6 +29,7 @@ from handoff.context import AppContext
 from handoff.conversations import service as conversations
 from handoff.conversations.outbound import Delivery
 from handoff.delivery import outbox
+from handoff.routing import away
 from handoff.store import channels, contacts, receipts
 from handoff.store import conversations as store
 from handoff.store.database import iso, parse_iso
@@ -163,7 +164,7 @@ async def handle_event(ctx: AppContext, tenant_id: int, event: dict[str, Any]) -
         text = message.get("text") or ""
         if not text and not attachments:
             text = "[unsupported message]"
-        await conversations.receive(
+        stored = await conversations.receive(
             ctx,
             conversations.Inbound(
                 tenant_id=tenant_id,
@@ -174,6 +175,7 @@ async def handle_event(ctx: AppContext, tenant_id: int, event: dict[str, Any]) -
                 attachments=attachments or None,
             ),
         )
+        await away.answer_if_closed(ctx, stored)
     elif "postback" in event:  # a tapped button (e.g. "Get Started"): the customer said something
         postback = event["postback"]
         await conversations.receive(

@@ -11,6 +11,7 @@ from handoff import metrics as instruments
 from handoff.context import AppContext
 from handoff.errors import Conflict, Invalid, NotFound
 from handoff.live import events
+from handoff.routing import assign, texts
 from handoff.store import conversation_updates as updates
 from handoff.store import conversations as store
 from handoff.store import messages as message_store
@@ -21,7 +22,7 @@ from handoff.store.audit import record_event, staff_event
 from handoff.store.database import now_iso, parse_iso
 from handoff.store.locks import serialised
 
-CLOSED_TEXT = "This conversation was closed."
+CLOSED_TEXT = texts.say("closed", "en")  # in the tenant's language: handoff/routing/texts.py
 StoredRow = tuple[dict[str, Any], dict[str, Any], bool]  # the message, its conversation, and "already stored"
 
 
@@ -168,6 +169,8 @@ async def receive(ctx: AppContext, inbound: Inbound, origin: Any = None) -> Stor
         announce(ctx, message, conversation, origin)
         if woke:
             announce_update(ctx, conversation, tell_visitor=False)
+        if conversation["assignee"] is None:
+            await assign.drain(ctx, inbound.tenant_id)
     return Stored(message, conversation)
 
 
@@ -272,7 +275,7 @@ def apply_changes(conn: sqlite3.Connection, staff: Staff, row: sqlite3.Row, chan
         tag_list.add_tags(conn, staff.tenant_id, changes["tags"])  # a tag set on a conversation joins the list
     status = changes.get("status")
     if status == "closed" and row["status"] == "open":
-        return close_row(conn, row, CLOSED_TEXT)
+        return close_row(conn, row, texts.for_tenant(conn, staff.tenant_id, "closed"))
     if status == "open" and row["status"] == "closed":
         _reopen(conn, row)
     elif status == "open" and row["snoozed_until"] is not None:
@@ -287,11 +290,14 @@ def apply_changes(conn: sqlite3.Connection, staff: Staff, row: sqlite3.Row, chan
 async def update(ctx: AppContext, staff: Staff, conversation_id: int, changes: dict[str, Any]) -> dict[str, Any]:
     """Apply staff changes (status, snooze, assignee_id, tags); each change is audited and announced."""
 
+    before: dict[str, str] = {}
+
     def write(conn: sqlite3.Connection) -> tuple[dict[str, Any], dict[str, Any] | None]:
         # Locked: a close (or reopen) of the same conversation on another process waits, then sees this one.
         row = store.conversation_of_tenant(conn, staff.tenant_id, conversation_id, lock=True)
         if row is None:
             raise NotFound("conversation not found")
+        before["status"] = row["status"]
         system_message_id = apply_changes(conn, staff, row, changes)
         staff_event(conn, staff, "conversation.updated", "conversation", row["id"], changes)
         message = store.load_message(conn, system_message_id) if system_message_id else None
@@ -301,6 +307,7 @@ async def update(ctx: AppContext, staff: Staff, conversation_id: int, changes: d
     if message is not None:
         announce(ctx, message, conversation)
     announce_update(ctx, conversation, tell_visitor=changes.get("status") in ("open", "closed"))
+    await assign.changed(ctx, conversation, before.get("status"))
     return conversation
 
 
@@ -312,7 +319,7 @@ async def close_for_visitor(ctx: AppContext, tenant_id: int, visitor_id: str) ->
         row = store.open_conversation_of(conn, contact["id"], lock=True) if contact else None
         if row is None:
             return None
-        message_id = close_row(conn, row, CLOSED_TEXT)
+        message_id = close_row(conn, row, texts.for_tenant(conn, tenant_id, "closed"))
         record_event(
             conn,
             tenant_id,
@@ -332,6 +339,7 @@ async def close_for_visitor(ctx: AppContext, tenant_id: int, visitor_id: str) ->
     conversation, message = outcome
     announce(ctx, message, conversation)
     announce_update(ctx, conversation)
+    await assign.changed(ctx, conversation)
     return conversation
 
 

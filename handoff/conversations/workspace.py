@@ -10,6 +10,7 @@ from typing import Any
 from handoff.context import AppContext
 from handoff.conversations.service import Staff, announce, announce_update, apply_changes, load_for_publish
 from handoff.errors import Conflict, Invalid, NotFound
+from handoff.routing import assign
 from handoff.store import conversations as store
 from handoff.store import tags as tag_list
 from handoff.store import users
@@ -72,6 +73,8 @@ async def bulk_update(ctx: AppContext, staff: Staff, bulk: BulkChange) -> int:
         if message is not None:
             announce(ctx, message, conversation)
         announce_update(ctx, conversation, tell_visitor=status_changed)
+    if results and (bulk.status is not None or bulk.set_assignee):  # places freed or conversations queued
+        await assign.drain(ctx, staff.tenant_id)
     return len(results)
 
 

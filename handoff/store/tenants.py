@@ -22,6 +22,8 @@ DEFAULT_SETTINGS: dict[str, Any] = {
     "business_hours": None,
     "timezone": "UTC",
     "allowed_origins": [],
+    "away_message": None,  # None: a default text in the widget's language (handoff/routing/texts.py)
+    "auto_assign": False,
 }
 
 

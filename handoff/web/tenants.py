@@ -14,6 +14,7 @@ from pydantic import BaseModel, EmailStr, Field, field_validator
 from handoff.channels import ownership
 from handoff.context import AppContext, Ctx
 from handoff.identity import Staff
+from handoff.routing import assign
 from handoff.security import hash_password
 from handoff.store import channels, tenants
 from handoff.store.audit import record_event, staff_event
@@ -41,6 +42,8 @@ class SettingsPatch(BaseModel):
     business_hours: BusinessHours | None = None
     timezone: str | None = Field(default=None, max_length=64)
     allowed_origins: list[Annotated[str, Field(max_length=300)]] | None = Field(default=None, max_length=50)
+    away_message: str | None = Field(default=None, max_length=1000, description="null or empty: the default text")
+    auto_assign: bool | None = None
 
     @field_validator("allowed_origins")
     @classmethod
@@ -169,6 +172,8 @@ async def update_tenant(body: TenantPatch, request: Request, ctx: Ctx, admin: Ad
     # Database work only: after a conflict with another process's write (two businesses saving one number at
     # once: the unique address) it runs again and finds the other's row, as the second of two would on SQLite.
     await ctx.db.write(write, retry=True)
+    if settings_changes.get("auto_assign"):  # turned on: what waits goes to whoever has room
+        await assign.drain(ctx, admin.tenant_id)
     return await tenant_view(ctx, admin.tenant_id, request)
 
 

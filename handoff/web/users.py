@@ -36,8 +36,12 @@ class User(BaseModel):
     disabled: bool
     created_at: str
     last_login_at: str | None
-    availability: Literal["online", "away"] = Field(description="the agent's own choice (PATCH /api/v1/auth/me)")
-    max_open: int | None = Field(description="cap on open conversations auto-assigned to them; null: none")
+    availability: Literal["online", "away"] = Field(
+        default="online", description="the agent's own choice (PATCH /api/v1/auth/me)"
+    )
+    max_open: int | None = Field(
+        default=None, description="cap on open conversations auto-assigned to them; null: none"
+    )
 
 
 class Teammate(BaseModel):

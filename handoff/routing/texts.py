@@ -3,11 +3,10 @@ sent), in the widget's language (the tenant's `settings.language`: en, fr, es, d
 
 from __future__ import annotations
 
-import json
 import sqlite3
 from typing import Any, Literal
 
-from handoff.store.database import row_or_none
+from handoff.store import tenants
 
 Key = Literal["closed", "idle_closed", "escalated", "away", "transcript_sent"]
 LANGUAGES = ("en", "fr", "es", "de")
@@ -49,10 +48,9 @@ def say(key: Key, language: Any) -> str:
 
 
 def tenant_settings(conn: sqlite3.Connection, tenant_id: int) -> dict[str, Any]:
-    """The tenant's stored settings (only what was saved over the defaults), read in the caller's transaction."""
-    row = row_or_none(conn.execute("SELECT settings FROM tenants WHERE id = ?", (tenant_id,)))
-    settings = json.loads(row["settings"] or "{}") if row else {}
-    return settings if isinstance(settings, dict) else {}
+    """The tenant's settings (defaults filled in), read in the caller's transaction."""
+    tenant = tenants.get(conn, tenant_id)
+    return tenant.settings if tenant else dict(tenants.DEFAULT_SETTINGS)
 
 
 def for_tenant(conn: sqlite3.Connection, tenant_id: int, key: Key) -> str:

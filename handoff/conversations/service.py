@@ -124,10 +124,11 @@ async def receive(ctx: AppContext, inbound: Inbound, origin: Any = None) -> Stor
     """
 
     woke = False  # the message ended a snooze: staff also get a conversation_updated
+    first = False  # the conversation's first message: auto-assignment may route it
 
     def write(conn: sqlite3.Connection) -> tuple[dict[str, Any], dict[str, Any], bool]:
-        nonlocal woke
-        woke = False  # a retried write starts over
+        nonlocal woke, first
+        woke = first = False  # a retried write starts over
         contact = store.contact_for_message(
             conn,
             inbound.tenant_id,
@@ -144,6 +145,7 @@ async def receive(ctx: AppContext, inbound: Inbound, origin: Any = None) -> Stor
         if contact["person_id"] is not None:  # a merged person: one thread across identities, so one opener
             serialised(conn, f"person:{contact['person_id']}")
         conversation = people.open_conversation_for(conn, contact) or store.open_conversation(conn, contact)
+        first = conversation["last_message_id"] is None
         if conversation["snoozed_until"] is not None:
             woke = updates.wake(conn, conversation["id"])
         attachments = inbound.attachments
@@ -169,7 +171,7 @@ async def receive(ctx: AppContext, inbound: Inbound, origin: Any = None) -> Stor
         announce(ctx, message, conversation, origin)
         if woke:
             announce_update(ctx, conversation, tell_visitor=False)
-        if conversation["assignee"] is None:
+        if first and conversation["assignee"] is None:
             await assign.drain(ctx, inbound.tenant_id)
     return Stored(message, conversation)
 

@@ -12,11 +12,12 @@ export function AutoAssignSettings({ current, onPatch }: { current: boolean; onP
   const change = async (next: boolean) => {
     setBusy(true);
     setMessage(null);
+    setOn(next); // at once, so the box follows the click; put back if the server refuses
     try {
       await onPatch({ settings: { auto_assign: next } });
-      setOn(next);
       setMessage({ ok: true, text: next ? 'Auto-assignment is on.' : 'Auto-assignment is off.' });
     } catch (err) {
+      setOn(!next);
       setMessage({ ok: false, text: errorMessage(err) });
     } finally {
       setBusy(false);
@@ -27,7 +28,7 @@ export function AutoAssignSettings({ current, onPatch }: { current: boolean; onP
     <section className="card form-grid" aria-labelledby="routing-title" aria-busy={busy}>
       <h2 id="routing-title">Routing</h2>
       <label className="check">
-        <input type="checkbox" checked={on} disabled={busy} onChange={(e) => void change(e.target.checked)} />
+        <input type="checkbox" checked={on} aria-busy={busy} onChange={(e) => void change(e.target.checked)} />
         Assign new conversations automatically
       </label>
       <p className="muted small">

@@ -128,10 +128,12 @@ def test_business_hours_and_the_widget_language(server: LiveServer) -> None:
 
     for bad in (
         {"timezone": "Mars/Olympus", "week": {}},
+        {"timezone": "Europe", "week": {}},  # a directory of zones, not a zone
         {"week": {"mon": [["17:00", "09:00"]]}},
         {"week": {"mon": [["09:00", "25:00"]]}},
         {"week": {"someday": [["09:00", "17:00"]]}},
     ):
         response = admin.patch("/api/v1/tenant", {"settings": {"business_hours": bad}})
         assert response.status_code == 422 and "detail" in response.json(), bad
+    assert admin.patch("/api/v1/tenant", {"settings": {"timezone": "America"}}).status_code == 422
     ann_sock.close()

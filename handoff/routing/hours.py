@@ -18,15 +18,20 @@ def _clock(text: str) -> time | None:
     return None if text == "24:00" else time.fromisoformat(text)
 
 
+def zone(name: str) -> ZoneInfo | None:
+    """The IANA zone of that name; None for anything else (a directory such as "Europe" raises an OSError)."""
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError, OSError):
+        return None
+
+
 def zone_of(settings: dict[str, Any]) -> ZoneInfo:
     """The zone the hours are in: the hours' own, else the tenant's `timezone` setting, else UTC."""
     hours = settings.get("business_hours") or {}
-    for name in (hours.get("timezone"), settings.get("timezone"), "UTC"):
-        if isinstance(name, str) and name:
-            try:
-                return ZoneInfo(name)
-            except (ZoneInfoNotFoundError, ValueError):
-                continue
+    for name in (hours.get("timezone"), settings.get("timezone")):
+        if isinstance(name, str) and name and (found := zone(name)) is not None:
+            return found
     return ZoneInfo("UTC")
 
 

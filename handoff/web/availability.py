@@ -29,5 +29,6 @@ async def set_my_availability(body: AvailabilityBody, staff: CurrentStaff, ctx: 
     """Go away (no new conversations are assigned to you, and you do not count as online for the widget)
     or come back online."""
     await agents.choose(ctx, staff, body.availability)
-    available = staff.id in ctx.hub.available_user_ids(staff.tenant_id)
+    # The stored choice decides at once; whether a socket is held anywhere comes from presence.
+    available = body.availability == "online" and staff.id in ctx.hub.online_user_ids(staff.tenant_id)
     return {"id": staff.id, "availability": body.availability, "available": available}

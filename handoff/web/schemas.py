@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import re
 from typing import Any, Literal
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import AliasChoices, BaseModel, Field, field_validator
+
+from handoff.routing import hours
 
 Channel = Literal["webchat", "sms", "messenger"]
 Role = Literal["admin", "staff"]
@@ -141,11 +142,8 @@ class BusinessHours(BaseModel):
     @field_validator("timezone")
     @classmethod
     def _zone(cls, value: str | None) -> str | None:
-        if value is not None:
-            try:
-                ZoneInfo(value)
-            except (ZoneInfoNotFoundError, ValueError):
-                raise ValueError("unknown IANA timezone") from None
+        if value is not None and hours.zone(value) is None:
+            raise ValueError("unknown IANA timezone")
         return value
 
     @field_validator("week")

@@ -9,7 +9,9 @@ from collections.abc import Callable, Iterator
 import pytest
 
 from tests.conftest import BACKENDS
+from tests.fakes.graph_api import FakeGraph
 from tests.fakes.twilio_api import FakeTwilio
+from tests.messenger_support import connect_page, psid
 from tests.routing_support import ALWAYS_OPEN, NEVER_OPEN, new_chat, settings
 from tests.sms_support import SmsShop, phone, sms_server, sms_shop
 from tests.support import LiveServer, eventually, make_tenant, query
@@ -19,10 +21,18 @@ pytestmark = BACKENDS
 
 @pytest.fixture(scope="module")
 def server(
-    make_server: Callable[..., LiveServer], tmp_path_factory: pytest.TempPathFactory, twilio: FakeTwilio
+    make_server: Callable[..., LiveServer],
+    tmp_path_factory: pytest.TempPathFactory,
+    twilio: FakeTwilio,
+    graph: FakeGraph,
 ) -> Iterator[LiveServer]:
     live = sms_server(
-        make_server, tmp_path_factory.mktemp("away"), twilio, ESCALATE_AFTER_SECONDS="0.5", AUTO_CLOSE_MINUTES="10"
+        make_server,
+        tmp_path_factory.mktemp("away"),
+        twilio,
+        GRAPH_API_BASE=graph.base,
+        ESCALATE_AFTER_SECONDS="0.5",
+        AUTO_CLOSE_MINUTES="10",
     ).start()
     yield live
     live.stop()
@@ -84,6 +94,20 @@ def test_no_away_message_on_stop_or_after_it(server: LiveServer, twilio: FakeTwi
         == 0
     )
     assert shop.requests(twilio) == []
+
+
+def test_messenger_away_message_once_in_the_window(server: LiveServer, graph: FakeGraph) -> None:
+    graph.reset()
+    page = connect_page(server, graph)
+    settings(page.admin, business_hours=NEVER_OPEN, language="fr")
+    user = psid()
+    assert page.post([page.entry(page.says(user, "Bonjour"))]).status_code == 200
+    away = "Nous sommes absents pour le moment. Laissez-nous un message, nous vous répondrons dès notre retour."
+    assert system_texts(server, user) == [away]
+    [sent] = graph.wait_for_requests(1, path="/v21.0/me/messages")
+    assert sent.json()["recipient"] == {"id": user} and sent.json()["message"]["text"] == away
+    assert page.post([page.entry(page.says(user, "Il y a quelqu'un ?"))]).status_code == 200
+    assert system_texts(server, user) == [away]
 
 
 def test_no_escalation_outside_hours(server: LiveServer) -> None:

@@ -1,6 +1,6 @@
-"""Outside business hours, on both databases: an SMS customer gets the away message once per conversation
-(never after STOP), in the tenant's language or its own text; escalation does not fire while closed, and
-the waiting clock starts again at the next opening."""
+"""Outside business hours, on both databases: an SMS or Messenger customer gets the away message once per
+conversation (never after STOP), in the tenant's language or its own text; escalation does not fire while
+closed, and the waiting clock starts again at the next opening."""
 
 from __future__ import annotations
 

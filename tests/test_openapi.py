@@ -136,9 +136,11 @@ def test_settings_saved_as_null_are_answered_as_null(server: LiveServer) -> None
     tenant and every widget session of that business would answer 500."""
     admin, key = make_tenant(server)
     nulls = {"greeting": None, "color": None, "position": None, "language": None, "prechat_form": None}
-    saved = admin.patch("/api/v1/tenant", {"settings": {**nulls, "timezone": None, "allowed_origins": None}})
+    routing = {"away_message": None, "auto_assign": None}
+    saved = admin.patch("/api/v1/tenant", {"settings": {**nulls, **routing, "timezone": None, "allowed_origins": None}})
     assert saved.status_code == 200, saved.text
-    assert saved.json()["settings"] == {**nulls, "business_hours": None, "timezone": None, "allowed_origins": None}
+    expected = {**nulls, **routing, "business_hours": None, "timezone": None, "allowed_origins": None}
+    assert saved.json()["settings"] == expected
     assert httpx.post(  # a null list of sites is no list: any site
         f"{server.url}/api/v1/widget/session", json={"widget_key": key}, headers={"Origin": "https://any.example"}
     ).is_success

@@ -41,6 +41,7 @@ from handoff.store.backend import Store, open_database, redact
 from handoff.store.database import ping
 from handoff.web.api_tokens import router as api_tokens_router
 from handoff.web.audit_log import router as audit_router
+from handoff.web.availability import router as availability_router
 from handoff.web.body_limit import BodyLimitMiddleware
 from handoff.web.canned import router as canned_router
 from handoff.web.client_address import ClientAddressMiddleware
@@ -225,6 +226,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 ROUTERS: list[Any] = [
     uploads_router,
     auth_router,
+    availability_router,
     users_router,
     team_router,
     tenants_router,

@@ -137,9 +137,10 @@ def test_settings_saved_as_null_are_answered_as_null(server: LiveServer) -> None
     admin, key = make_tenant(server)
     nulls = {"greeting": None, "color": None, "position": None, "language": None, "prechat_form": None}
     staff_only = {"timezone": None, "allowed_origins": None, "csat": None}
-    saved = admin.patch("/api/v1/tenant", {"settings": {**nulls, **staff_only}})
+    routing = {"away_message": None, "auto_assign": None}
+    saved = admin.patch("/api/v1/tenant", {"settings": {**nulls, **routing, **staff_only}})
     assert saved.status_code == 200, saved.text
-    assert saved.json()["settings"] == {**nulls, "business_hours": None, **staff_only}
+    assert saved.json()["settings"] == {**nulls, **routing, "business_hours": None, **staff_only}
     assert httpx.post(  # a null list of sites is no list: any site
         f"{server.url}/api/v1/widget/session", json={"widget_key": key}, headers={"Origin": "https://any.example"}
     ).is_success

@@ -41,6 +41,7 @@ export type UserPatch = Schemas['UserPatch'];
 /** A teammate as any staff member sees them (GET /api/v1/team), e.g. to assign a conversation. */
 export type Teammate = Schemas['Teammate'];
 export type Role = TeamUser['role'];
+export type MyAvailability = Schemas['MyAvailability'];
 
 // settings (the request only: GET /api/v1/tenant is not described yet)
 export type TenantPatch = Schemas['TenantPatch'];
@@ -87,9 +88,11 @@ export const WEEKDAYS: readonly Weekday[] = ['mon', 'tue', 'wed', 'thu', 'fri', 
 export type TimeRange = [string, string];
 
 // Narrower than the generated BusinessHours, which keys the days by any string: the editor works by weekday.
-/** Weekly opening hours, as the backend stores them: each day a list of ranges; missing or [] is closed. */
+/** Weekly opening hours, as the backend stores them: each day a list of ranges; missing or [] is closed. The
+ * times are wall-clock times in `timezone`. */
 export interface BusinessHours {
-  days: Partial<Record<Weekday, TimeRange[]>>;
+  timezone?: string | null;
+  week: Partial<Record<Weekday, TimeRange[]>>;
 }
 
 export type TenantSettings = Schemas['TenantSettings'];
@@ -109,7 +112,13 @@ export type ServerEvent =
       sender: 'visitor' | 'staff';
       user?: { id: number; name: string };
     }
-  | { type: 'presence'; staff_online: boolean; online_user_ids?: number[] }
+  | {
+      type: 'presence';
+      staff_online: boolean;
+      online_user_ids?: number[];
+      /** Connected agents' availability by user id. */
+      availability?: Record<string, 'online' | 'away'>;
+    }
   | { type: 'escalation'; conversation: Conversation }
   | { type: 'mention'; message: Message; conversation: Conversation; by: { id: number; name: string } }
   | { type: 'error'; detail: string };

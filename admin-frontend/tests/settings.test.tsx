@@ -74,7 +74,8 @@ describe('settings page', () => {
     const body = api.find('PATCH', '/api/v1/tenant')[0]!.body as { settings: Record<string, unknown> };
     expect(body.settings).toMatchObject({ greeting: 'Bonjour <b>!</b>', color: '#ff0000', position: 'left', language: 'fr' });
     expect(body.settings.business_hours).toEqual({
-      days: { mon: [['09:00', '17:00']], tue: [['09:00', '17:00']], wed: [['09:00', '17:00']], thu: [['09:00', '17:00']], fri: [['09:00', '17:00']], sat: [], sun: [] },
+      timezone: Intl.DateTimeFormat().resolvedOptions().timeZone,
+      week: { mon: [['09:00', '17:00']], tue: [['09:00', '17:00']], wed: [['09:00', '17:00']], thu: [['09:00', '17:00']], fri: [['09:00', '17:00']], sat: [], sun: [] },
     });
     expect(body.settings.timezone).toBe(Intl.DateTimeFormat().resolvedOptions().timeZone);
   });

@@ -7,8 +7,8 @@ import type { TeamUser } from '../src/types';
 import { mockApi, signIn } from './helpers';
 
 const users: TeamUser[] = [
-  { id: 1, tenant_id: 1, email: 'ann@example.com', name: 'Ann', role: 'admin', disabled: false, created_at: '2026-11-01T00:00:00Z', last_login_at: null },
-  { id: 2, tenant_id: 1, email: 'bo@example.com', name: 'Bo', role: 'staff', disabled: false, created_at: '2026-11-02T00:00:00Z', last_login_at: null },
+  { id: 1, tenant_id: 1, email: 'ann@example.com', name: 'Ann', role: 'admin', disabled: false, created_at: '2026-11-01T00:00:00Z', last_login_at: null, availability: 'online' },
+  { id: 2, tenant_id: 1, email: 'bo@example.com', name: 'Bo', role: 'staff', disabled: false, created_at: '2026-11-02T00:00:00Z', last_login_at: null, availability: 'online' },
 ];
 
 describe('team page', () => {

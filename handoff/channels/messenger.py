@@ -30,6 +30,7 @@ from handoff.conversations import csat
 from handoff.conversations import service as conversations
 from handoff.conversations.outbound import Delivery
 from handoff.delivery import outbox
+from handoff.routing import away
 from handoff.store import channels, contacts, receipts
 from handoff.store import conversations as store
 from handoff.store.database import iso, parse_iso
@@ -166,7 +167,7 @@ async def handle_event(ctx: AppContext, tenant_id: int, event: dict[str, Any]) -
             text = "[unsupported message]"
         if not attachments and await csat.take_reply(ctx, tenant_id, "messenger", sender, text, str(message["mid"])):
             return  # the answer to a satisfaction survey, not a new conversation
-        await conversations.receive(
+        stored = await conversations.receive(
             ctx,
             conversations.Inbound(
                 tenant_id=tenant_id,
@@ -177,6 +178,7 @@ async def handle_event(ctx: AppContext, tenant_id: int, event: dict[str, Any]) -
                 attachments=attachments or None,
             ),
         )
+        await away.answer_if_closed(ctx, stored)
     elif "postback" in event:  # a tapped button (e.g. "Get Started"): the customer said something
         postback = event["postback"]
         await conversations.receive(

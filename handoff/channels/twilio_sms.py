@@ -27,6 +27,7 @@ from handoff.conversations import csat
 from handoff.conversations import service as conversations
 from handoff.conversations.outbound import Delivery
 from handoff.delivery import outbox
+from handoff.routing import away
 from handoff.store import channels, contacts
 
 log = logging.getLogger("handoff.sms")
@@ -154,6 +155,8 @@ async def receive_sms(ctx: AppContext, tenant_id: int, form: FormData) -> None:
         # Applied on retries too (a crash may have come between storing and this), unless a newer keyword
         # from the same contact already decided the state.
         await set_opted_out(ctx, tenant_id, sender, stored.message, opted_out=keyword in OPT_OUT)
+    else:
+        await away.answer_if_closed(ctx, stored)
 
 
 async def set_opted_out(

@@ -13,6 +13,7 @@ from handoff.conversations import webhook_events as webhooks
 from handoff.errors import Conflict, Invalid, NotFound
 from handoff.live import events
 from handoff.notify import alerts, customer
+from handoff.routing import assign, texts
 from handoff.store import conversation_updates as updates
 from handoff.store import conversations as store
 from handoff.store import messages as message_store
@@ -23,7 +24,7 @@ from handoff.store.audit import record_event, staff_event
 from handoff.store.database import now_iso, parse_iso
 from handoff.store.locks import serialised
 
-CLOSED_TEXT = "This conversation was closed."
+CLOSED_TEXT = texts.say("closed", "en")  # in the tenant's language: handoff/routing/texts.py
 StoredRow = tuple[dict[str, Any], dict[str, Any], bool]  # the message, its conversation, and "already stored"
 
 
@@ -127,10 +128,11 @@ async def receive(ctx: AppContext, inbound: Inbound, origin: Any = None) -> Stor
     """
 
     woke = False  # the message ended a snooze: staff also get a conversation_updated
+    first = False  # the conversation's first message: auto-assignment may route it
 
     def write(conn: sqlite3.Connection) -> tuple[dict[str, Any], dict[str, Any], bool]:
-        nonlocal woke
-        woke = False  # a retried write starts over
+        nonlocal woke, first
+        woke = first = False  # a retried write starts over
         contact = store.contact_for_message(
             conn,
             inbound.tenant_id,
@@ -147,6 +149,7 @@ async def receive(ctx: AppContext, inbound: Inbound, origin: Any = None) -> Stor
         if contact["person_id"] is not None:  # a merged person: one thread across identities, so one opener
             serialised(conn, f"person:{contact['person_id']}")
         conversation = people.open_conversation_for(conn, contact) or store.open_conversation(conn, contact)
+        first = conversation["last_message_id"] is None
         if conversation["snoozed_until"] is not None:
             woke = updates.wake(conn, conversation["id"])
             if woke:
@@ -174,6 +177,8 @@ async def receive(ctx: AppContext, inbound: Inbound, origin: Any = None) -> Stor
         announce(ctx, message, conversation, origin)
         if woke:
             announce_update(ctx, conversation, tell_visitor=False)
+        if first and conversation["assignee"] is None:
+            await assign.drain(ctx, inbound.tenant_id)
     return Stored(message, conversation)
 
 
@@ -302,7 +307,7 @@ def apply_changes(conn: sqlite3.Connection, staff: Staff, row: sqlite3.Row, chan
         tag_list.add_tags(conn, staff.tenant_id, changes["tags"])  # a tag set on a conversation joins the list
     status = changes.get("status")
     if status == "closed" and row["status"] == "open":
-        return close_row(conn, row, CLOSED_TEXT)
+        return close_row(conn, row, texts.for_tenant(conn, staff.tenant_id, "closed"))
     if status == "open" and row["status"] == "closed":
         _reopen(conn, row)
     elif status == "open" and row["snoozed_until"] is not None:
@@ -319,11 +324,14 @@ async def update(ctx: AppContext, staff: Staff, conversation_id: int, changes: d
 
     from handoff.conversations import csat  # it builds on this module
 
+    before: dict[str, str] = {}
+
     def write(conn: sqlite3.Connection) -> tuple[dict[str, Any], dict[str, Any] | None, csat.Asked | None]:
         # Locked: a close (or reopen) of the same conversation on another process waits, then sees this one.
         row = store.conversation_of_tenant(conn, staff.tenant_id, conversation_id, lock=True)
         if row is None:
             raise NotFound("conversation not found")
+        before["status"] = row["status"]
         system_message_id = apply_changes(conn, staff, row, changes)
         staff_event(conn, staff, "conversation.updated", "conversation", row["id"], changes)
         if system_message_id is None or len(changes) > 1:  # a close alone is conversation.closed
@@ -339,6 +347,7 @@ async def update(ctx: AppContext, staff: Staff, conversation_id: int, changes: d
     csat.announce_asked(ctx, asked)
     if "assignee_id" in changes:
         ctx.wake_jobs()
+    await assign.changed(ctx, conversation, before.get("status"))
     return conversation
 
 
@@ -350,7 +359,7 @@ async def close_for_visitor(ctx: AppContext, tenant_id: int, visitor_id: str) ->
         row = store.open_conversation_of(conn, contact["id"], lock=True) if contact else None
         if row is None:
             return None
-        message_id = close_row(conn, row, CLOSED_TEXT)
+        message_id = close_row(conn, row, texts.for_tenant(conn, tenant_id, "closed"))
         record_event(
             conn,
             tenant_id,
@@ -370,6 +379,7 @@ async def close_for_visitor(ctx: AppContext, tenant_id: int, visitor_id: str) ->
     conversation, message = outcome
     announce(ctx, message, conversation)
     announce_update(ctx, conversation)
+    await assign.changed(ctx, conversation)
     return conversation
 
 

@@ -18,15 +18,26 @@ from handoff.conversations import webhook_events as webhooks
 from handoff.conversations.service import announce, announce_update, close_row, load_for_publish
 from handoff.errors import Unavailable
 from handoff.notify import alerts
+from handoff.routing import assign, hours, texts
 from handoff.store import conversations as store
-from handoff.store import metrics
+from handoff.store import metrics, routing
 from handoff.store import timers as due
 from handoff.store.audit import record_event
 from handoff.store.database import iso, now_iso
 
 log = logging.getLogger("handoff.timers")
-IDLE_CLOSED_TEXT = "This conversation was closed after a period of inactivity."
-ESCALATED_TEXT = "Sorry for the wait! Leave your contact details and we will get back to you."
+# English; each tenant gets them in its language (handoff/routing/texts.py).
+IDLE_CLOSED_TEXT = texts.say("idle_closed", "en")
+ESCALATED_TEXT = texts.say("escalated", "en")
+
+
+def closed_until(settings: dict[str, Any]) -> str | None:
+    """None when the business is open now, else when its waiting clocks start again: the next opening
+    (a tenant with no opening hours at all is looked at again in a day)."""
+    now = datetime.now(UTC)
+    if hours.is_open(settings, now):
+        return None
+    return iso(hours.next_open(settings, now) or now + timedelta(days=1))
 
 
 async def escalate_overdue(ctx: AppContext, after_seconds: float) -> int:
@@ -38,13 +49,21 @@ async def escalate_overdue(ctx: AppContext, after_seconds: float) -> int:
 
     def write(conn: sqlite3.Connection) -> list[tuple[dict[str, Any], dict[str, Any] | None]]:
         results = []
+        reopens: dict[int, str | None] = {}  # tenant -> when it opens next (None: open now)
         for row in due.due_for_escalation(conn, cutoff):
+            if row["tenant_id"] not in reopens:
+                reopens[row["tenant_id"]] = closed_until(texts.tenant_settings(conn, row["tenant_id"]))
+            if (opens := reopens[row["tenant_id"]]) is not None:
+                routing.defer_escalation(conn, row["id"], opens)  # closed now: no escalation outside hours
+                continue
             if not due.take_escalation(conn, row["id"], cutoff):
                 continue  # escalated, answered or closed by someone else since it was read
             metrics.mark_escalated(conn, row["id"])
             message = None
             if row["channel"] == "webchat":  # only the widget can show the follow-up form
-                message = store.insert_message(conn, row, "system", ESCALATED_TEXT).message
+                message = store.insert_message(
+                    conn, row, "system", texts.for_tenant(conn, row["tenant_id"], "escalated")
+                ).message
             record_event(
                 conn,
                 row["tenant_id"],
@@ -89,7 +108,7 @@ async def close_idle(ctx: AppContext, idle_minutes: float) -> int:
         for row in due.idle(conn, cutoff):
             if not due.take_idle(conn, row["id"], cutoff, now_iso()):
                 continue  # a message or a close came first
-            message_id = close_row(conn, row, IDLE_CLOSED_TEXT)
+            message_id = close_row(conn, row, texts.for_tenant(conn, row["tenant_id"], "idle_closed"))
             record_event(
                 conn,
                 row["tenant_id"],
@@ -106,6 +125,8 @@ async def close_idle(ctx: AppContext, idle_minutes: float) -> int:
         if message is not None:
             announce(ctx, message, conversation)
         announce_update(ctx, conversation)
+    for tenant_id in {c["tenant_id"] for c, _ in results if c.get("assignee")}:  # their agents have room now
+        await assign.drain(ctx, tenant_id)
     return len(results)
 
 

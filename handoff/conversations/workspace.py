@@ -12,6 +12,7 @@ from handoff.conversations import csat
 from handoff.conversations import webhook_events as webhooks
 from handoff.conversations.service import Staff, announce, announce_update, apply_changes, load_for_publish
 from handoff.errors import Conflict, Invalid, NotFound
+from handoff.routing import assign
 from handoff.store import conversations as store
 from handoff.store import tags as tag_list
 from handoff.store import users
@@ -80,6 +81,8 @@ async def bulk_update(ctx: AppContext, staff: Staff, bulk: BulkChange) -> int:
         csat.announce_asked(ctx, asked)
     if bulk.set_assignee and results:
         ctx.wake_jobs()  # apply_changes queued the assignee's alerts
+    if results and (bulk.status is not None or bulk.set_assignee):  # places freed or conversations queued
+        await assign.drain(ctx, staff.tenant_id)
     return len(results)
 
 

@@ -5,7 +5,8 @@ Redis layout (every name starts with the deployment's prefix, REDIS_PREFIX, defa
     {prefix}events             one pub/sub channel for the deployment: events, presence changes, socket
                                closes and token-cache drops, each as an envelope (below)
     {prefix}presence:{pid}     hash: tenant id -> comma-separated user ids of the staff sockets process `pid`
-                               holds; rewritten every heartbeat, expires after `ttl` without one
+                               holds (an away agent's negated: handoff/live/availability.py); rewritten every
+                               heartbeat, expires after `ttl` without one
     {prefix}processes          sorted set: process ids by their last heartbeat (Redis time), pruned after `ttl`
     {prefix}limit:{name}:{key} sorted set of hit times for one rate-limit key (handoff/redis_limits.py)
 
@@ -37,6 +38,8 @@ class Receiver(Protocol):
     def forget_staff_here(self, *, session_id: str, user_id: int) -> None: ...
 
     def presence_elsewhere_changed(self, tenant_id: int, *, was_online: bool) -> None: ...
+
+    def availability_here(self, *, tenant_id: int, user_id: int, away: bool) -> None: ...
 
 
 class Backplane(Protocol):

@@ -68,6 +68,7 @@ class PresenceEvent(TypedDict):
     type: Literal["presence"]
     staff_online: bool
     online_user_ids: NotRequired[list[int]]
+    availability: NotRequired[dict[str, str]]  # connected agents: user id -> "online" | "away"
 
 
 class AckEvent(TypedDict):
@@ -152,8 +153,17 @@ def agent_typing(name: str) -> TypingEvent:
     return {"type": "typing", "name": name}
 
 
-def staff_presence(staff_online: bool, online_user_ids: list[int]) -> PresenceEvent:
-    return {"type": "presence", "staff_online": staff_online, "online_user_ids": online_user_ids}
+def staff_presence(
+    staff_online: bool, online_user_ids: list[int], availability: dict[str, str] | None = None
+) -> PresenceEvent:
+    """`staff_online`: some agent is available (connected and not away); `availability` each connected
+    agent's, "online" for all when not given."""
+    return {
+        "type": "presence",
+        "staff_online": staff_online,
+        "online_user_ids": online_user_ids,
+        "availability": availability if availability is not None else {str(u): "online" for u in online_user_ids},
+    }
 
 
 def visitor_presence(staff_online: bool) -> PresenceEvent:

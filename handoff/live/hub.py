@@ -17,6 +17,7 @@ from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 
 from handoff.errors import DomainError
 from handoff.live import events
+from handoff.live.availability import Availability, AwayList, available, present
 from handoff.live.backplane import Backplane, InProcess
 
 log = logging.getLogger("handoff.hub")
@@ -208,7 +209,7 @@ class Socket:
                     await self.ws.close(code, reason)
 
 
-class Hub:
+class Hub(Availability):
     """Who is connected, per tenant; fans events out to their queues. Also how many sockets each client
     address holds open, from the handshake on, so one address cannot pile them up."""
 
@@ -225,6 +226,7 @@ class Hub:
         self.stopping = False  # shutting down: every socket, even one opening now, is closed with 1012
         self._closing_left: set[Socket] = set()
         self._all_closed = asyncio.Event()
+        self.away = AwayList()  # handoff/live/availability.py
 
     # -- membership ---------------------------------------------------------------------------------
 
@@ -285,15 +287,16 @@ class Hub:
 
     def _staff_changed(self, tenant_id: int, *, was_online: bool) -> None:
         if self._shared:
-            here = sorted({s.user_id or 0 for s in self._staff.get(tenant_id, ())})
-            self.backplane.local_staff(tenant_id, here)
+            self.backplane.local_staff(tenant_id, self._signed_here(tenant_id))
         self._announce_presence(tenant_id, was_online=was_online)
 
     def _announce_presence(self, tenant_id: int, *, was_online: bool) -> None:
         """To this process's sockets only (every process announces to its own): the staff list to staff, and
         to every visitor's widget when the tenant went from no staff to some, or back."""
         online = self.staff_online(tenant_id)
-        frame = encode(events.staff_presence(online, sorted(self.online_user_ids(tenant_id))))
+        frame = encode(
+            events.staff_presence(online, sorted(self.online_user_ids(tenant_id)), self.availability_of(tenant_id))
+        )
         for sock in self._staff.get(tenant_id, ()):
             sock.offer(frame)
         if online != was_online:
@@ -304,13 +307,13 @@ class Hub:
 
     def presence_elsewhere_changed(self, tenant_id: int, *, was_online: bool) -> None:
         """The backplane saw another process's staff of this tenant change (or expire)."""
-        self._announce_presence(tenant_id, was_online=bool(self._staff.get(tenant_id)) or was_online)
+        here = bool(available(self._signed_here(tenant_id)))
+        self._announce_presence(tenant_id, was_online=here or was_online)
 
     def online_user_ids(self, tenant_id: int) -> set[int]:
         """Staff user ids connected to any process (the backplane keeps the other processes' in memory)."""
         here = {s.user_id for s in self._staff.get(tenant_id, ()) if s.user_id is not None}
-        elsewhere = self.backplane.staff_elsewhere(tenant_id) if self._shared else None
-        return here | (elsewhere - {0}) if elsewhere else here
+        return here | present(self._signed_elsewhere(tenant_id))
 
     def visitor_connected(self, tenant_id: int, visitor_id: str) -> bool:
         """Whether the visitor has a socket open on this process (two dictionary lookups: safe from the
@@ -318,10 +321,8 @@ class Hub:
         return bool(self._visitors.get(tenant_id, {}).get(visitor_id))
 
     def staff_online(self, tenant_id: int) -> bool:
-        """Any staff socket of the tenant on any process; no Redis round trip (a dictionary lookup)."""
-        if self._staff.get(tenant_id):
-            return True
-        return self._shared and bool(self.backplane.staff_elsewhere(tenant_id))
+        """Any available agent (a staff socket, not away) on any process; no Redis round trip."""
+        return bool(self.available_user_ids(tenant_id))
 
     def counts(self) -> dict[str, int]:
         return {

@@ -314,6 +314,8 @@ class RedisBackplane:
             self._hub.close_staff_here(session_id=header.get("sid"), user_id=header.get("uid"), reason=header["r"])
         elif kind == "forget":
             self._hub.forget_staff_here(session_id=header.get("sid") or "", user_id=header.get("uid") or 0)
+        elif kind == "a":  # an agent chose online or away (handoff/live/availability.py)
+            self._hub.availability_here(tenant_id=header["t"], user_id=header["uid"], away=bool(header["away"]))
         elif kind == "p":
             self._presence_news[origin] = self._presence_news.get(origin, 0) + 1
             tenants = dict(self._others.get(origin, {}))
@@ -336,4 +338,6 @@ class RedisBackplane:
             return
         for tenant_id in before.keys() | self._elsewhere.keys():
             if before.get(tenant_id) != self._elsewhere.get(tenant_id):
-                self._hub.presence_elsewhere_changed(tenant_id, was_online=tenant_id in before)
+                # Away agents' ids are negative: only a positive one was available.
+                was_online = any(u > 0 for u in before.get(tenant_id, ()))
+                self._hub.presence_elsewhere_changed(tenant_id, was_online=was_online)

@@ -426,6 +426,19 @@ ALTER TABLE followups ADD COLUMN replied_at TEXT;
 ALTER TABLE followups ADD COLUMN replied_by BIGINT REFERENCES users(id) ON DELETE SET NULL;
 """
 
+# Routing (handoff/routing/): each agent's availability ('online' or 'away', kept across sign-ins), their cap
+# on open assigned conversations (NULL: none) and when auto-assignment last gave them one (the tie-break);
+# away_sent marks the conversation whose customer got the away message (once per conversation). The partial
+# index is the queue: open conversations waiting for an assignee, oldest first.
+ROUTING = """
+ALTER TABLE users ADD COLUMN availability TEXT NOT NULL DEFAULT 'online';
+ALTER TABLE users ADD COLUMN max_open INTEGER;
+ALTER TABLE users ADD COLUMN last_assigned_at TEXT;
+ALTER TABLE conversations ADD COLUMN away_sent INTEGER NOT NULL DEFAULT 0;
+CREATE INDEX conversations_unassigned ON conversations (tenant_id, created_at, id)
+  WHERE status = 'open' AND assignee_id IS NULL;
+"""
+
 # A callable gets the same `?`-placeholder connection the store functions get, inside the step's transaction.
 PG_MIGRATIONS: dict[str, str | Callable[[PgConnection], None]] = {
     "0001_initial": INITIAL,
@@ -444,4 +457,5 @@ PG_MIGRATIONS: dict[str, str | Callable[[PgConnection], None]] = {
     "0014_csat_import": CSAT_IMPORT,
     "0015_webhooks_tokens": WEBHOOKS_TOKENS,
     "0016_email": EMAIL,
+    "0017_routing": ROUTING,
 }

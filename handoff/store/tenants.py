@@ -23,6 +23,8 @@ DEFAULT_SETTINGS: dict[str, Any] = {
     "timezone": "UTC",
     "allowed_origins": [],
     "csat": False,
+    "away_message": None,  # None: a default text in the widget's language (handoff/routing/texts.py)
+    "auto_assign": False,
 }
 
 

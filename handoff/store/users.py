@@ -7,7 +7,7 @@ from typing import Any
 
 from handoff.store.database import now_iso, one_row
 
-USER_COLUMNS = "id, tenant_id, email, name, role, disabled, created_at, last_login_at"
+USER_COLUMNS = "id, tenant_id, email, name, role, disabled, created_at, last_login_at, availability, max_open"
 
 
 def user_json(row: sqlite3.Row) -> dict[str, Any]:
@@ -20,6 +20,8 @@ def user_json(row: sqlite3.Row) -> dict[str, Any]:
         "disabled": bool(row["disabled"]),
         "created_at": row["created_at"],
         "last_login_at": row["last_login_at"],
+        "availability": row["availability"],
+        "max_open": row["max_open"],
     }
 
 
@@ -62,7 +64,8 @@ def update_user(conn: sqlite3.Connection, tenant_id: int, user_id: int, changes:
 
 def active_team(conn: sqlite3.Connection, tenant_id: int) -> list[dict[str, Any]]:
     rows = conn.execute(
-        "SELECT id, name, role FROM users WHERE tenant_id = ? AND disabled = 0 ORDER BY name", (tenant_id,)
+        "SELECT id, name, role, availability, max_open FROM users WHERE tenant_id = ? AND disabled = 0 ORDER BY name",
+        (tenant_id,),
     )
     return [dict(r) for r in rows]
 

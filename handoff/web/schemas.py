@@ -9,7 +9,9 @@ from __future__ import annotations
 import re
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field, field_validator
+from pydantic import AliasChoices, BaseModel, Field, field_validator
+
+from handoff.routing import hours
 
 Channel = Literal["webchat", "sms", "messenger"]
 Role = Literal["admin", "staff"]
@@ -134,18 +136,30 @@ class Followup(BaseModel):
 
 
 class BusinessHours(BaseModel):
-    """Opening hours per weekday (`mon`..`sun`), each a list of `["09:00", "17:00"]` ranges."""
+    """Opening hours: per weekday (`mon`..`sun`) several `["09:00", "17:30"]` ranges (end "24:00": midnight),
+    wall-clock times in `timezone` (IANA; null: the tenant's `timezone` setting). `days` is accepted as an
+    older spelling of `week`."""
 
-    days: dict[Weekday, list[tuple[str, str]]]
+    timezone: str | None = Field(default=None, max_length=64)
+    week: dict[Weekday, list[tuple[str, str]]] = Field(validation_alias=AliasChoices("week", "days"))
 
-    @field_validator("days")
+    @field_validator("timezone")
     @classmethod
-    def _times(cls, days: dict[str, list[tuple[str, str]]]) -> dict[str, list[tuple[str, str]]]:
-        for ranges in days.values():
+    def _zone(cls, value: str | None) -> str | None:
+        if value is not None and hours.zone(value) is None:
+            raise ValueError("unknown IANA timezone")
+        return value
+
+    @field_validator("week")
+    @classmethod
+    def _times(cls, week: dict[str, list[tuple[str, str]]]) -> dict[str, list[tuple[str, str]]]:
+        for ranges in week.values():
+            if len(ranges) > 12:
+                raise ValueError("at most 12 ranges a day")
             for start, end in ranges:
-                if not (TIME_RANGE.match(start) and TIME_RANGE.match(end)) or start >= end:
+                if not (TIME_RANGE.match(start) and (TIME_RANGE.match(end) or end == "24:00")) or start >= end:
                     raise ValueError('each range is ["HH:MM", "HH:MM"] with start before end')
-        return days
+        return week
 
 
 class WidgetLook(BaseModel):
@@ -159,6 +173,7 @@ class WidgetLook(BaseModel):
     prechat_form: bool | None
     business_hours: BusinessHours | None
     timezone: str | None = Field(description="IANA time zone the business hours are in")
+    away_message: str | None = Field(default=None, description="sent to customers outside business hours")
 
 
 class TenantSettings(WidgetLook):
@@ -168,6 +183,7 @@ class TenantSettings(WidgetLook):
         description="sites (scheme://host[:port]) whose pages may use the widget; empty or null: any site"
     )
     csat: bool | None = Field(default=False, description="ask customers for a rating when staff close")
+    auto_assign: bool | None = Field(default=None, description="new conversations go to an available agent")
 
 
 class BusinessName(BaseModel):

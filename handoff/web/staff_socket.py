@@ -23,6 +23,7 @@ from handoff.live import events
 from handoff.live.frames import frame_int
 from handoff.live.hub import CLOSE_POLICY, Socket
 from handoff.live.socket_auth import authenticate
+from handoff.routing import agents
 from handoff.store import conversations as store
 from handoff.web.inbox import SendBody, send_message
 
@@ -118,9 +119,11 @@ async def staff_socket(websocket: WebSocket) -> None:
         if staff is None:
             return
         sock = Socket(websocket, staff.tenant_id, user_id=staff.id, session_id=staff.session_id)
+        await agents.connecting(ctx, staff)
         ctx.hub.add(sock)
         frames = StaffFrames(ctx, staff)
         try:
+            await agents.connected(ctx, staff)
             await sock.run(frames)
         finally:
             ctx.hub.remove(sock)

@@ -6,7 +6,6 @@ import asyncio
 import sqlite3
 from functools import partial
 from typing import Annotated, Any, Literal
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from fastapi import APIRouter, HTTPException, Request, status
 from pydantic import BaseModel, EmailStr, Field, field_validator
@@ -14,6 +13,7 @@ from pydantic import BaseModel, EmailStr, Field, field_validator
 from handoff.channels import ownership
 from handoff.context import AppContext, Ctx
 from handoff.identity import Staff
+from handoff.routing import assign, hours
 from handoff.security import hash_password
 from handoff.store import channels, tenants
 from handoff.store.audit import record_event, staff_event
@@ -42,6 +42,8 @@ class SettingsPatch(BaseModel):
     timezone: str | None = Field(default=None, max_length=64)
     allowed_origins: list[Annotated[str, Field(max_length=300)]] | None = Field(default=None, max_length=50)
     csat: bool | None = None
+    away_message: str | None = Field(default=None, max_length=1000, description="null or empty: the default text")
+    auto_assign: bool | None = None
 
     @field_validator("allowed_origins")
     @classmethod
@@ -60,11 +62,8 @@ class SettingsPatch(BaseModel):
     @field_validator("timezone")
     @classmethod
     def _zone(cls, value: str | None) -> str | None:
-        if value is not None:
-            try:
-                ZoneInfo(value)
-            except (ZoneInfoNotFoundError, ValueError):
-                raise ValueError("unknown IANA timezone") from None
+        if value is not None and hours.zone(value) is None:
+            raise ValueError("unknown IANA timezone")
         return value
 
 
@@ -170,6 +169,8 @@ async def update_tenant(body: TenantPatch, request: Request, ctx: Ctx, admin: Ad
     # Database work only: after a conflict with another process's write (two businesses saving one number at
     # once: the unique address) it runs again and finds the other's row, as the second of two would on SQLite.
     await ctx.db.write(write, retry=True)
+    if settings_changes.get("auto_assign"):  # turned on: what waits goes to whoever has room
+        await assign.drain(ctx, admin.tenant_id)
     return await tenant_view(ctx, admin.tenant_id, request)
 
 

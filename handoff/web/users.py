@@ -5,13 +5,14 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 from functools import partial
-from typing import Any
+from typing import Any, Literal
 
 from fastapi import APIRouter, HTTPException, status
 from pydantic import BaseModel, EmailStr, Field
 
 from handoff.context import Ctx
 from handoff.identity import revoked, user_changed
+from handoff.routing import assign
 from handoff.security import hash_password, password_problem
 from handoff.store import sessions
 from handoff.store import users as store
@@ -35,6 +36,12 @@ class User(BaseModel):
     disabled: bool
     created_at: str
     last_login_at: str | None
+    availability: Literal["online", "away"] = Field(
+        default="online", description="the agent's own choice (PATCH /api/v1/auth/me)"
+    )
+    max_open: int | None = Field(
+        default=None, description="cap on open conversations auto-assigned to them; null: none"
+    )
 
 
 class Teammate(BaseModel):
@@ -42,6 +49,9 @@ class Teammate(BaseModel):
     name: str
     role: Role
     online: bool
+    availability: Literal["online", "away"]
+    available: bool = Field(description="online and not away: auto-assignment may pick them")
+    max_open: int | None
 
 
 class NewUser(BaseModel):
@@ -56,6 +66,7 @@ class UserPatch(BaseModel):
     role: Role | None = None
     disabled: bool | None = None
     password: str | None = Field(default=None, max_length=1024)
+    max_open: int | None = Field(default=None, ge=0, le=10_000, description="null: no cap")
 
 
 def checked_password(password: str) -> str:
@@ -96,6 +107,8 @@ async def create_user(body: NewUser, ctx: Ctx, admin: AdminOnly) -> dict[str, An
 async def update_user(user_id: IdPath, body: UserPatch, ctx: Ctx, admin: AdminOnly) -> dict[str, Any]:
     """Rename, change role, disable/enable or reset the password of a user of the caller's tenant."""
     changes = body.model_dump(exclude_unset=True, exclude_none=True)
+    if "max_open" in body.model_fields_set:  # null is a value here: it lifts the cap
+        changes["max_open"] = body.max_open
     if not changes:
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, "nothing to change")
     if user_id == admin.id and (changes.get("disabled") or changes.get("role") == "staff"):
@@ -119,6 +132,8 @@ async def update_user(user_id: IdPath, body: UserPatch, ctx: Ctx, admin: AdminOn
     user = await ctx.db.write(write)
     if user is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, "user not found")
+    if "max_open" in changes:  # a higher cap may take waiting conversations at once
+        await assign.drain(ctx, admin.tenant_id)
     if changes.get("disabled") or "password_hash" in changes:
         revoked(ctx, "account disabled" if changes.get("disabled") else "password reset", user_id=user_id)
     else:
@@ -131,4 +146,5 @@ async def team(ctx: Ctx, staff: CurrentStaff) -> list[dict[str, Any]]:
     """Active teammates (id, name, role, online) for any staff member, e.g. to assign a conversation."""
     members = await ctx.db.read(partial(store.active_team, tenant_id=staff.tenant_id))
     online = ctx.hub.online_user_ids(staff.tenant_id)
-    return [{**member, "online": member["id"] in online} for member in members]
+    available = ctx.hub.available_user_ids(staff.tenant_id)
+    return [{**m, "online": m["id"] in online, "available": m["id"] in available} for m in members]

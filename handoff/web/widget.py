@@ -18,6 +18,7 @@ from handoff.channels.webchat import conversation_state, visitor_says
 from handoff.context import AppContext, Ctx
 from handoff.conversations import service as conversations
 from handoff.identity import mint_visitor_token, unauthorized, visitor_from_token
+from handoff.routing import hours, texts
 from handoff.store import conversations as store
 from handoff.store import tenants
 from handoff.web.deps import CurrentVisitor, PublicRateLimit, limit_ip
@@ -56,7 +57,8 @@ class WebchatBody(BaseModel):
 class WidgetSession(BaseModel):
     visitor_id: str
     visitor_token: str = Field(description="send as `Authorization: Bearer` and in the socket's auth frame")
-    staff_online: bool
+    staff_online: bool = Field(description="someone is available and the business is open")
+    open_now: bool = Field(description="within business hours (always, when none are set)")
     conversation: VisitorConversation | None = Field(description="the open conversation, else the latest one")
     settings: WidgetSettings
 
@@ -90,12 +92,15 @@ async def widget_session(body: SessionBody, request: Request, ctx: Ctx) -> dict[
         name = (body.name or "").strip() or None
         await ctx.db.write(lambda c: store.upsert_contact(c, tenant_id, "webchat", visitor_id, name=name, email=email))
     conversation = await ctx.db.read(lambda c: conversation_state(c, tenant_id, visitor_id))
+    open_now = hours.is_open(tenant.settings)
+    away_message = (tenant.settings.get("away_message") or "").strip() or texts.say("away", tenant.settings["language"])
     return {
         "visitor_id": visitor_id,
         "visitor_token": mint_visitor_token(ctx, tenant_id, visitor_id),
-        "staff_online": ctx.hub.staff_online(tenant_id),
+        "staff_online": open_now and ctx.hub.staff_online(tenant_id),
+        "open_now": open_now,
         "conversation": conversation,
-        "settings": {"business_name": tenant.name, **tenant.settings},
+        "settings": {"business_name": tenant.name, **tenant.settings, "away_message": away_message},
     }
 
 

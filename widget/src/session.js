@@ -40,6 +40,7 @@ export function createSession(w) {
     ident.id = data.visitor_id; ident.token = data.visitor_token;
     w.saveIdent();
     const settings = (w.settings = data.settings || {});
+    w.closedNow = data.open_now === false; // outside business hours: the away message and the form
     w.staffOnline = !!data.staff_online;
     if (data.conversation) w.onConversation(data.conversation, true);
     const l = pickLang(w.cfg.language || settings.language), relabel = l !== w.lang;

@@ -146,7 +146,8 @@ export function createViews(w) {
     w.view = v;
     for (const k in ui.views) ui.views[k].hidden = k !== v;
     if (v === 'followup') {
-      const intro = w.fuReason === 'escalated' ? t('fuEscalated') : w.fuReason === 'offline' ? t('fuOffline') : '';
+      const intro = w.fuReason === 'escalated' ? t('fuEscalated')
+        : w.fuReason === 'offline' ? (w.closedNow && w.settings.away_message) || t('fuOffline') : '';
       ui.fuIntro.textContent = intro;
       ui.fuIntro.hidden = !intro;
       ui.fuForm.hidden = false;

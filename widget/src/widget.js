@@ -71,7 +71,7 @@ export function createWidget(cfg, emit) {
     if (type === 'message') upsert(f.message);
     else if (type === 'ack') w.outbox.ack(f.client_id, f.message_id);
     else if (type === 'typing' && f.sender !== 'visitor') w.showTyping(f.user && f.user.name);
-    else if (type === 'presence') { w.staffOnline = !!f.staff_online; w.refresh(); }
+    else if (type === 'presence') { w.staffOnline = !!f.staff_online && !w.closedNow; w.refresh(); }
     else if (type === 'conversation') onConversation(f.conversation);
     else if (type === 'csat') import(cfg.base + '/widget/handoff-csat.js').then((m) => m.show(w, f.conversation_id), () => {});
     else if (type === 'error') {

@@ -26,6 +26,7 @@ import type {
   TagList,
   TeamUser,
   Teammate,
+  MyAvailability,
   Tenant,
   TenantPatch,
   TokenPair,
@@ -120,6 +121,11 @@ export const deleteCannedResponse = (id: number) =>
   apiFetch<void>(`/api/v1/canned-responses/${id}`, { method: 'DELETE' });
 export const renderCannedResponse = (id: number, conversation_id: number) =>
   apiFetch<{ text: string }>(`/api/v1/canned-responses/${id}/render`, { method: 'POST', body: { conversation_id } });
+
+// --- availability and routing
+/** The signed-in agent goes away (no new conversations) or comes back online. */
+export const setMyAvailability = (availability: 'online' | 'away') =>
+  apiFetch<MyAvailability>('/api/v1/auth/me', { method: 'PATCH', body: { availability } });
 
 // --- team
 /** Active teammates, for any staff member (assignment). */

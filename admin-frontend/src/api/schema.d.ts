@@ -541,7 +541,12 @@ export interface paths {
         delete?: never;
         options?: never;
         head?: never;
-        patch?: never;
+        /**
+         * Set My Availability
+         * @description Go away (no new conversations are assigned to you, and you do not count as online for the widget)
+         *     or come back online.
+         */
+        patch: operations["set_my_availability_api_v1_auth_me_patch"];
         trace?: never;
     };
     "/api/v1/auth/password": {
@@ -1379,6 +1384,14 @@ export interface components {
             /** Name */
             name: string | null;
         };
+        /** AvailabilityBody */
+        AvailabilityBody: {
+            /**
+             * Availability
+             * @enum {string}
+             */
+            availability: "online" | "away";
+        };
         /** Body_upload_api_v1_uploads_post */
         Body_upload_api_v1_uploads_post: {
             /** File */
@@ -1413,11 +1426,15 @@ export interface components {
         };
         /**
          * BusinessHours
-         * @description Opening hours per weekday (`mon`..`sun`), each a list of `["09:00", "17:00"]` ranges.
+         * @description Opening hours: per weekday (`mon`..`sun`) several `["09:00", "17:30"]` ranges (end "24:00": midnight),
+         *     wall-clock times in `timezone` (IANA; null: the tenant's `timezone` setting). `days` is accepted as an
+         *     older spelling of `week`.
          */
         BusinessHours: {
-            /** Days */
-            days: {
+            /** Timezone */
+            timezone?: string | null;
+            /** Week */
+            week: {
                 [key: string]: [
                     string,
                     string
@@ -2019,6 +2036,18 @@ export interface components {
             /** Webhook Url */
             webhook_url: string;
         };
+        /** MyAvailability */
+        MyAvailability: {
+            /**
+             * Availability
+             * @enum {string}
+             */
+            availability: "online" | "away";
+            /** Available */
+            available: boolean;
+            /** Id */
+            id: number;
+        };
         /** NewApiToken */
         NewApiToken: {
             /** Created At */
@@ -2353,6 +2382,13 @@ export interface components {
         SettingsPatch: {
             /** Allowed Origins */
             allowed_origins?: string[] | null;
+            /** Auto Assign */
+            auto_assign?: boolean | null;
+            /**
+             * Away Message
+             * @description null or empty: the default text
+             */
+            away_message?: string | null;
             business_hours?: components["schemas"]["BusinessHours"] | null;
             /** Color */
             color?: string | null;
@@ -2450,8 +2486,20 @@ export interface components {
         };
         /** Teammate */
         Teammate: {
+            /**
+             * Availability
+             * @enum {string}
+             */
+            availability: "online" | "away";
+            /**
+             * Available
+             * @description online and not away: auto-assignment may pick them
+             */
+            available: boolean;
             /** Id */
             id: number;
+            /** Max Open */
+            max_open: number | null;
             /** Name */
             name: string;
             /** Online */
@@ -2479,6 +2527,16 @@ export interface components {
              * @description sites (scheme://host[:port]) whose pages may use the widget; empty or null: any site
              */
             allowed_origins: string[] | null;
+            /**
+             * Auto Assign
+             * @description new conversations go to an available agent
+             */
+            auto_assign?: boolean | null;
+            /**
+             * Away Message
+             * @description sent to customers outside business hours
+             */
+            away_message?: string | null;
             business_hours: components["schemas"]["BusinessHours"] | null;
             /**
              * Color
@@ -2598,6 +2656,13 @@ export interface components {
         };
         /** User */
         User: {
+            /**
+             * Availability
+             * @description the agent's own choice (PATCH /api/v1/auth/me)
+             * @default online
+             * @enum {string}
+             */
+            availability: "online" | "away";
             /** Created At */
             created_at: string;
             /** Disabled */
@@ -2608,6 +2673,11 @@ export interface components {
             id: number;
             /** Last Login At */
             last_login_at: string | null;
+            /**
+             * Max Open
+             * @description cap on open conversations auto-assigned to them; null: none
+             */
+            max_open?: number | null;
             /** Name */
             name: string;
             /**
@@ -2622,6 +2692,11 @@ export interface components {
         UserPatch: {
             /** Disabled */
             disabled?: boolean | null;
+            /**
+             * Max Open
+             * @description null: no cap
+             */
+            max_open?: number | null;
             /** Name */
             name?: string | null;
             /** Password */
@@ -2670,8 +2745,16 @@ export interface components {
         WidgetSession: {
             /** @description the open conversation, else the latest one */
             conversation: components["schemas"]["VisitorConversation"] | null;
+            /**
+             * Open Now
+             * @description within business hours (always, when none are set)
+             */
+            open_now: boolean;
             settings: components["schemas"]["WidgetSettings"];
-            /** Staff Online */
+            /**
+             * Staff Online
+             * @description someone is available and the business is open
+             */
             staff_online: boolean;
             /** Visitor Id */
             visitor_id: string;
@@ -2686,6 +2769,11 @@ export interface components {
          * @description The settings as the widget gets them: the business's name, then the tenant's settings.
          */
         WidgetSettings: {
+            /**
+             * Away Message
+             * @description sent to customers outside business hours
+             */
+            away_message?: string | null;
             business_hours: components["schemas"]["BusinessHours"] | null;
             /** Business Name */
             business_name: string;
@@ -3845,6 +3933,42 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["SignedInUser"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Detail */
+                        detail: string;
+                    };
+                };
+            };
+        };
+    };
+    set_my_availability_api_v1_auth_me_patch: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AvailabilityBody"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MyAvailability"];
                 };
             };
             /** @description Unprocessable Entity */

@@ -5,6 +5,7 @@ import { notificationPermission, requestNotificationPermission, useSoundPreferen
 import { useShortcuts } from '../lib/shortcuts';
 import { useInbox } from '../state/InboxContext';
 import { totalUnread } from '../state/inboxReducer';
+import { AvailabilitySwitch } from './AvailabilitySwitch';
 import { ConnectionIndicator } from './ConnectionIndicator';
 import { HelpDialog } from './HelpDialog';
 import { MentionNotices } from './MentionNotices';
@@ -80,6 +81,7 @@ export function Layout({ section, children }: { section: string; children: React
         </nav>
         <div className="topbar-right">
           <ConnectionIndicator />
+          <AvailabilitySwitch />
           <NotificationToggle />
           <button type="button" className="btn btn-small btn-quiet" onClick={() => setHelp(true)} aria-label="Keyboard shortcuts">
             ?

@@ -16,7 +16,7 @@ export const ACTION_KINDS: ReadonlyArray<{ kind: string; label: string; actions:
   {
     kind: 'user',
     label: 'Team',
-    actions: { 'user.created': 'Added user', 'user.updated': 'Changed user' },
+    actions: { 'user.created': 'Added user', 'user.updated': 'Changed user', 'user.availability': 'Changed availability' },
   },
   {
     kind: 'tenant',
@@ -35,6 +35,7 @@ export const ACTION_KINDS: ReadonlyArray<{ kind: string; label: string; actions:
       'conversation.updated': 'Changed conversation',
       'conversation.closed': 'Closed conversation',
       'conversation.escalated': 'Escalated conversation',
+      'conversation.assigned': 'Auto-assigned conversation',
     },
   },
   {

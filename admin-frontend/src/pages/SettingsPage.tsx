@@ -10,6 +10,7 @@ import { EmailSettings } from '../components/EmailSettings';
 import { CopyButton } from '../components/CopyButton';
 import { CsatSettings } from '../components/CsatSettings';
 import { AllowedSites } from '../components/AllowedSites';
+import { AutoAssignSettings } from '../components/AutoAssignSettings';
 import { SavedReplies } from '../components/SavedReplies';
 import { WidgetPreview } from '../components/WidgetPreview';
 import { IntegrationsSettings } from '../components/IntegrationsSettings';
@@ -38,6 +39,7 @@ function fromTenant(t: Tenant): { name: string; settings: WidgetLook } {
       language: s.language ?? 'en',
       prechat_form: !!s.prechat_form,
       business_hours: normaliseHours(s.business_hours),
+      away_message: s.away_message ?? '',
       // Until hours are set, suggest the admin's own zone rather than the server default (UTC).
       timezone: s.business_hours ? (s.timezone ?? 'UTC') : s.timezone && s.timezone !== 'UTC' ? s.timezone : browserTimeZone(),
     },
@@ -183,6 +185,8 @@ export function SettingsPage() {
             timezone={form.settings.timezone ?? ''}
             onChange={(business_hours) => set({ business_hours })}
             onTimezone={(timezone) => set({ timezone })}
+            awayMessage={form.settings.away_message ?? ''}
+            onAwayMessage={(away_message) => set({ away_message })}
           />
           {error ? (
             <p className="error" role="alert">
@@ -208,6 +212,7 @@ export function SettingsPage() {
 
       <AllowedSites current={tenant.settings.allowed_origins ?? []} onPatch={patch} />
       <CsatSettings enabled={!!tenant.settings.csat} onPatch={patch} />
+      <AutoAssignSettings current={!!tenant.settings.auto_assign} onPatch={patch} />
 
       <ChannelForms tenant={tenant} onPatch={patch} />
 

@@ -1,4 +1,5 @@
-// Admins: list teammates, invite one, change a role, disable or enable an account.
+// Admins: list teammates, invite one, change a role, cap an agent's auto-assigned conversations, disable or
+// enable an account.
 import { useEffect, useState, type FormEvent } from 'react';
 import { errorMessage } from '../api/client';
 import * as api from '../api/endpoints';
@@ -6,6 +7,32 @@ import { useAuth } from '../auth/AuthContext';
 import { formatDateTime } from '../lib/format';
 import { useLive } from '../socket/LiveSocket';
 import type { Role, TeamUser } from '../types';
+
+/** An agent's cap on open conversations auto-assigned to them; empty: no cap. Saved when it loses focus. */
+function CapInput({ user, onSave }: { user: TeamUser; onSave: (cap: number | null) => void }) {
+  const stored = user.max_open == null ? '' : String(user.max_open);
+  const [text, setText] = useState(stored);
+  useEffect(() => setText(stored), [stored]);
+  const commit = () => {
+    const cap = text.trim() === '' ? null : Number(text);
+    if (text !== stored && (cap === null || (Number.isInteger(cap) && cap >= 0))) onSave(cap);
+  };
+  return (
+    <input
+      type="number"
+      min={0}
+      className="cap-input"
+      aria-label={`Most open conversations for ${user.name}`}
+      placeholder="No cap"
+      value={text}
+      onChange={(e) => setText(e.target.value)}
+      onBlur={commit}
+      onKeyDown={(e) => {
+        if (e.key === 'Enter') commit();
+      }}
+    />
+  );
+}
 
 const EMPTY_INVITE = { email: '', name: '', password: '', role: 'staff' as Role };
 
@@ -115,6 +142,7 @@ export function TeamPage() {
             <th>Email</th>
             <th>Role</th>
             <th>Status</th>
+            <th>Max open</th>
             <th>Added</th>
             <th>
               <span className="visually-hidden">Actions</span>
@@ -143,7 +171,13 @@ export function TeamPage() {
                     <option value="admin">Admin</option>
                   </select>
                 </td>
-                <td>{u.disabled ? 'Disabled' : 'Active'}</td>
+                <td>
+                  {u.disabled ? 'Disabled' : 'Active'}
+                  {!u.disabled && u.availability === 'away' ? <span className="muted"> · away</span> : null}
+                </td>
+                <td>
+                  <CapInput user={u} onSave={(max_open) => void patch(u.id, { max_open })} />
+                </td>
                 <td>{formatDateTime(u.created_at)}</td>
                 <td>
                   {self ? null : (

@@ -59,7 +59,13 @@ def test_typing_to_staff_and_to_the_visitor() -> None:
 
 
 def test_presence_for_staff_lists_who_and_for_visitors_only_whether() -> None:
-    assert events.staff_presence(True, [4, 7]) == {"type": "presence", "staff_online": True, "online_user_ids": [4, 7]}
+    presence = events.staff_presence(True, [4, 7], {"4": "online", "7": "away"})
+    assert presence == {
+        "type": "presence",
+        "staff_online": True,
+        "online_user_ids": [4, 7],
+        "availability": {"4": "online", "7": "away"},
+    }
     assert events.visitor_presence(False) == {"type": "presence", "staff_online": False}
 
 

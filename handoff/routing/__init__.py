@@ -1,0 +1,1 @@
+"""Routing: business hours, agents' availability and auto-assignment of new conversations."""

@@ -36,6 +36,7 @@ from handoff.live.backplane import backplane_for
 from handoff.live.drain import close_sockets_on_signal
 from handoff.live.hub import Hub
 from handoff.logs import RequestIdMiddleware, setup_logging
+from handoff.notify.vapid import ensure_keys as ensure_push_keys
 from handoff.store import migrator
 from handoff.store.backend import Store, open_database, redact
 from handoff.store.database import ping
@@ -52,6 +53,7 @@ from handoff.web.inbox import router as inbox_router
 from handoff.web.messenger_webhooks import router as messenger_router
 from handoff.web.metrics import router as metrics_router
 from handoff.web.origins import StaffOriginGuard
+from handoff.web.push import router as push_router
 from handoff.web.rate_limit_headers import RateLimitHeadersMiddleware
 from handoff.web.schemas import error_responses
 from handoff.web.security_headers import SecurityHeadersMiddleware
@@ -145,6 +147,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         )
         app.state.ctx = ctx
         await bootstrap(db, ready, secrets)
+        await ensure_push_keys(db, secrets)
         outbox = Outbox(ctx)
         ctx.wake_outbox = outbox.wake
         jobs = JobQueue(ctx)
@@ -237,6 +240,7 @@ ROUTERS: list[Any] = [
     twilio_router,
     messenger_router,
     metrics_router,
+    push_router,
 ]
 
 

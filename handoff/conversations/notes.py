@@ -14,11 +14,20 @@ from handoff.context import AppContext
 from handoff.conversations.service import Staff, Stored, load_for_publish, loaded
 from handoff.errors import Invalid, NotFound
 from handoff.live import events
+from handoff.notify.push import queue_push_alert
 from handoff.store import conversations as store
 from handoff.store import users
 from handoff.store.notes import insert_note
 
 MAX_MENTIONS = 20
+
+
+def mention_push(conn: sqlite3.Connection, staff: Staff, conversation: dict[str, Any], text: str, user_id: int) -> int:
+    """PUSH: replaced by alerts at merge. The mention as a Web Push alert to `user_id`'s browsers."""
+    contact = conversation.get("contact") or {}
+    who = contact.get("name") or contact.get("email") or contact.get("phone") or "a visitor"
+    url = f"/admin-app/#/inbox/{conversation['id']}"
+    return queue_push_alert(conn, staff.tenant_id, user_id, f"{staff.name} mentioned you", f"{who}: {text}", url)
 
 
 async def staff_note(
@@ -35,7 +44,13 @@ async def staff_note(
     if len(wanted) > MAX_MENTIONS:
         raise Invalid(f"mention at most {MAX_MENTIONS} team members")
 
+    # PUSH: replaced by alerts at merge. Mentioned members with no staff socket open (on any process) get a
+    # Web Push to their subscribed browsers, queued in the note's own transaction.
+    offline = frozenset(wanted) - {staff.id} - ctx.hub.online_user_ids(staff.tenant_id)
+    pushed = 0
+
     def write(conn: sqlite3.Connection) -> tuple[dict[str, Any], dict[str, Any], bool]:
+        nonlocal pushed
         row = store.conversation_of_tenant(conn, staff.tenant_id, conversation_id)
         if row is None:
             raise NotFound("conversation not found")
@@ -53,9 +68,14 @@ async def staff_note(
             external_id=external_id,
             client_id=client_id,
         )
-        return note, load_for_publish(conn, staff.tenant_id, row["id"]), False
+        conversation = load_for_publish(conn, staff.tenant_id, row["id"])
+        # PUSH: replaced by alerts at merge.
+        pushed = sum(mention_push(conn, staff, conversation, text, user_id) for user_id in sorted(offline))
+        return note, conversation, False
 
     note, conversation, duplicate = await ctx.db.write(write, retry=True)
+    if pushed:  # PUSH: replaced by alerts at merge.
+        ctx.wake_jobs()
     if not duplicate:
         tenant_id = conversation["tenant_id"]
         ctx.hub.publish(tenant_id, events.message(note, conversation))  # staff only: no visitor is named

@@ -9,6 +9,7 @@ import { FollowupsPage } from './pages/FollowupsPage';
 import { HistoryPage } from './pages/HistoryPage';
 import { InboxPage } from './pages/InboxPage';
 import { LoginPage } from './pages/LoginPage';
+import { NotificationsPage } from './pages/NotificationsPage';
 import { TeamPage } from './pages/TeamPage';
 import { SettingsPage } from './pages/SettingsPage';
 import type { WebSocketCtor } from './socket/ReconnectingSocket';
@@ -64,6 +65,9 @@ function Routes() {
             <AnalyticsPage />
           </Suspense>
         );
+        break;
+      case 'notifications':
+        page = <NotificationsPage />;
         break;
       case 'team':
         page = <TeamPage />;

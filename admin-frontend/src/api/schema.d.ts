@@ -503,6 +503,55 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/push/key": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Key
+         * @description The VAPID public key browsers subscribe with (made once per deployment, at its first start).
+         */
+        get: operations["get_key_api_v1_push_key_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/push/subscriptions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Subscriptions
+         * @description Your own subscribed browsers.
+         */
+        get: operations["list_subscriptions_api_v1_push_subscriptions_get"];
+        put?: never;
+        /**
+         * Subscribe
+         * @description Store this browser's subscription for you: your alerts reach it when no Handoff tab of yours is open.
+         *     The same endpoint sent again (or by someone else signing in on that browser) replaces the stored one.
+         */
+        post: operations["subscribe_api_v1_push_subscriptions_post"];
+        /**
+         * Unsubscribe
+         * @description Stop pushing to this browser; 404 when it is not one of yours.
+         */
+        delete: operations["unsubscribe_api_v1_push_subscriptions_delete"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/tags": {
         parameters: {
             query?: never;
@@ -1466,6 +1515,15 @@ export interface components {
             /** Title */
             title?: string | null;
         };
+        /**
+         * NewSubscription
+         * @description A browser's `PushSubscription.toJSON()` (its `expirationTime` is ignored).
+         */
+        NewSubscription: {
+            /** Endpoint */
+            endpoint: string;
+            keys: components["schemas"]["SubscriptionKeys"];
+        };
         /** NewTag */
         NewTag: {
             /** Name */
@@ -1630,6 +1688,14 @@ export interface components {
             /** Phone */
             phone?: string | null;
         };
+        /** PublicKey */
+        PublicKey: {
+            /**
+             * Public Key
+             * @description VAPID public key, base64url: the browser's applicationServerKey
+             */
+            public_key: string;
+        };
         /** RefreshBody */
         RefreshBody: {
             /** Refresh Token */
@@ -1734,6 +1800,29 @@ export interface components {
              * @description Twilio's status callback
              */
             status: string;
+        };
+        /** SubscriptionKeys */
+        SubscriptionKeys: {
+            /** Auth */
+            auth: string;
+            /** P256Dh */
+            p256dh: string;
+        };
+        /** SubscriptionList */
+        SubscriptionList: {
+            /** Subscriptions */
+            subscriptions: components["schemas"]["SubscriptionOut"][];
+        };
+        /** SubscriptionOut */
+        SubscriptionOut: {
+            /** Created At */
+            created_at: string;
+            /** Endpoint */
+            endpoint: string;
+            /** Id */
+            id: number;
+            /** Last Success At */
+            last_success_at: string | null;
         };
         /** TagList */
         TagList: {
@@ -1855,6 +1944,11 @@ export interface components {
              * @constant
              */
             status: "unavailable";
+        };
+        /** Unsubscribe */
+        Unsubscribe: {
+            /** Endpoint */
+            endpoint: string;
         };
         /** Upload */
         Upload: {
@@ -3109,6 +3203,164 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["AuditPage"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Detail */
+                        detail: string;
+                    };
+                };
+            };
+        };
+    };
+    get_key_api_v1_push_key_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PublicKey"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Detail */
+                        detail: string;
+                    };
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Detail */
+                        detail: string;
+                    };
+                };
+            };
+        };
+    };
+    list_subscriptions_api_v1_push_subscriptions_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SubscriptionList"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Detail */
+                        detail: string;
+                    };
+                };
+            };
+        };
+    };
+    subscribe_api_v1_push_subscriptions_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["NewSubscription"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SubscriptionOut"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Detail */
+                        detail: string;
+                    };
+                };
+            };
+        };
+    };
+    unsubscribe_api_v1_push_subscriptions_delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["Unsubscribe"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Detail */
+                        detail: string;
+                    };
                 };
             };
             /** @description Unprocessable Entity */

@@ -75,10 +75,10 @@ describe('push settings', () => {
     await waitFor(() => expect(screen.getByRole('status')).toHaveTextContent('Push notifications are on for this browser.'));
     expect(browser.FakeNotification.requestPermission).toHaveBeenCalledTimes(1);
     expect(browser.register).toHaveBeenCalledWith('/admin-app/sw.js', { scope: '/admin-app/' });
-    const [options] = browser.pushManager.subscribe.mock.calls[0];
+    const [options] = browser.pushManager.subscribe.mock.calls[0]!;
     expect(options.userVisibleOnly).toBe(true);
     expect(Array.from(options.applicationServerKey)).toEqual(Array.from(keyBytes(KEY)));
-    expect(api.find('POST', '/api/v1/push/subscriptions')[0].body).toEqual({
+    expect(api.find('POST', '/api/v1/push/subscriptions')[0]?.body).toEqual({
       endpoint: 'https://push.example/abc',
       keys: { p256dh: 'BPp256', auth: 'YXV0aA' },
     });
@@ -86,7 +86,7 @@ describe('push settings', () => {
     await userEvent.click(screen.getByRole('button', { name: 'Turn off push notifications' }));
     await waitFor(() => expect(screen.getByRole('status')).toHaveTextContent('off for this browser'));
     expect(browser.current()?.unsubscribed).toBe(true);
-    expect(api.find('DELETE', '/api/v1/push/subscriptions')[0].body).toEqual({ endpoint: 'https://push.example/abc' });
+    expect(api.find('DELETE', '/api/v1/push/subscriptions')[0]?.body).toEqual({ endpoint: 'https://push.example/abc' });
   });
 
   it('says how to unblock when notifications are blocked, and offers nothing it cannot do', async () => {

@@ -14,6 +14,7 @@ import pytest
 from tests.conftest import BACKENDS
 from tests.fakes import Reply
 from tests.fakes.push_service import FakeBrowser, FakePushService
+from tests.push_support import mention, open_conversation
 from tests.support import (
     Api,
     LiveServer,
@@ -22,8 +23,6 @@ from tests.support import (
     make_tenant,
     query,
     staff_socket,
-    visitor_session,
-    visitor_socket,
 )
 
 pytestmark = BACKENDS
@@ -52,20 +51,6 @@ def subscribe(api: Api, browser: FakeBrowser) -> dict[str, Any]:
     response = api.post("/api/v1/push/subscriptions", browser.subscription())
     assert response.status_code == 201, response.text
     return dict(response.json())
-
-
-def open_conversation(server: LiveServer, admin: Api, widget_key: str) -> int:
-    visitor = visitor_socket(server, visitor_session(server, widget_key, name="Vic"))
-    visitor.send({"type": "message", "text": "hello?", "client_id": "v1"})
-    visitor.recv_until(lambda f: f["type"] == "ack")
-    visitor.close()
-    return int(admin.get("/admin/api/convos").json()["conversations"][0]["id"])
-
-
-def mention(admin: Api, conversation_id: int, user_id: int, text: str) -> None:
-    body = {"conversation_id": conversation_id, "text": text, "private": True, "mentions": [user_id]}
-    response = admin.post("/admin/api/send", body)
-    assert response.status_code == 200, response.text
 
 
 def push_jobs(server: LiveServer, tenant_user: int) -> list[tuple[Any, ...]]:

@@ -1,0 +1,134 @@
+"""Push settings in headless Chromium against the real server.
+
+Covered here: the Notifications page (axe, one h1), the explanation shown before anything is asked, the
+browser's permission prompt only on the click, the service worker registering at /admin-app/sw.js with the
+app's scope under the app's CSP, the VAPID key fetched, and what the browser does next:
+
+- headless Chromium has no push service to reach offline, so its real `pushManager.subscribe` fails; the
+  page then says so in an alert (first test);
+- the second test puts a stand-in `subscribe` in the page (an init script: the subscription of a browser of
+  the loopback push service, tests/fakes/push_service.py). The app's own code then posts it to the server,
+  a mention pushes to it, and the loopback service verifies and decrypts the push; "Turn off" unsubscribes
+  and deletes it on the server. What is not covered: a real push service delivering to Chromium, and the
+  worker's `push` and `notificationclick` handlers (no push reaches the worker offline).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+
+import pytest
+from playwright.sync_api import BrowserContext, Page, expect
+
+from tests.admin_browser.helpers import Shop, nav, sign_in
+from tests.axe import assert_accessible
+from tests.fakes.push_service import FakePushService
+from tests.push_support import mention, open_conversation
+from tests.support import LiveServer, add_user, eventually, query
+
+
+@pytest.fixture(scope="module")
+def live(
+    spa_built: None, make_server: Callable[..., LiveServer], tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[LiveServer]:
+    # The loopback push service speaks plain http.
+    server = make_server(tmp_path_factory.mktemp("admin-push"), PUSH_ALLOW_HTTP="1").start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="module")
+def push_service() -> Iterator[FakePushService]:
+    fake = FakePushService().start()
+    yield fake
+    fake.stop()
+
+
+def open_notifications(page: Page, live: LiveServer, shop: Shop) -> None:
+    sign_in(page, live, shop.email, shop.password)
+    nav(page).get_by_role("link", name="Notifications").click()
+    expect(page.get_by_role("heading", level=1, name="Notifications")).to_be_visible()
+
+
+def worker_scope(page: Page) -> str | None:
+    scope: str | None = page.evaluate(
+        """async () => {
+            const r = await navigator.serviceWorker.getRegistration('/admin-app/');
+            return r && (r.active || r.installing || r.waiting) ? r.scope : null;
+        }"""
+    )
+    return scope
+
+
+def test_the_permission_is_asked_on_the_click_and_the_worker_registers(
+    page: Page, context: BrowserContext, live: LiveServer, shop: Shop
+) -> None:
+    open_notifications(page, live, shop)
+    panel = page.get_by_role("region", name="Push notifications")
+    expect(panel.get_by_role("status")).to_have_text("Push notifications are off for this browser.")
+    expect(panel).to_contain_text("your browser asks for permission to show notifications")
+    assert page.evaluate("Notification.permission") == "default"  # nothing asked before the click
+    assert_accessible(page, label="notifications page")
+    assert page.locator("h1").count() == 1
+
+    context.grant_permissions(["notifications"], origin=live.url)  # the prompt, answered "Allow"
+    with page.expect_response(lambda r: r.url.endswith("/api/v1/push/key")) as key:
+        panel.get_by_role("button", name="Turn on push notifications").click()
+    assert key.value.status == 200
+    assert eventually(lambda: worker_scope(page)) == f"{live.url}/admin-app/"
+    # Offline, Chromium's subscribe cannot reach its push service: the page says what failed.
+    expect(panel.get_by_role("alert")).to_contain_text("Could not change push notifications")
+    worker = page.request.get(f"{live.url}/admin-app/sw.js")
+    assert worker.headers["cache-control"] == "no-cache"
+    assert "script-src 'self'" in worker.headers["content-security-policy"]
+
+
+STAND_IN = """
+(() => {
+  const sub = %s;
+  const FLAG = 'test.push-subscribed';  // kept across reloads, as a browser keeps its subscription
+  const make = () => ({
+    endpoint: sub.endpoint, options: {applicationServerKey: null},
+    toJSON: () => sub, unsubscribe: async () => { localStorage.removeItem(FLAG); return true; },
+  });
+  PushManager.prototype.subscribe = async function () { localStorage.setItem(FLAG, '1'); return make(); };
+  PushManager.prototype.getSubscription = async function () { return localStorage.getItem(FLAG) ? make() : null; };
+})();
+"""
+
+
+def test_the_apps_subscription_reaches_the_server_and_a_push_reaches_the_browser(
+    page: Page, context: BrowserContext, live: LiveServer, shop: Shop, push_service: FakePushService
+) -> None:
+    browser = push_service.new_browser()
+    context.add_init_script(STAND_IN % json.dumps(browser.subscription()))
+    context.grant_permissions(["notifications"], origin=live.url)
+    open_notifications(page, live, shop)
+    panel = page.get_by_role("region", name="Push notifications")
+    with page.expect_response(lambda r: r.url.endswith("/api/v1/push/subscriptions")) as saved:
+        panel.get_by_role("button", name="Turn on push notifications").click()
+    assert saved.value.status == 201
+    expect(panel.get_by_role("status")).to_have_text("Push notifications are on for this browser.")
+    assert query(live, "SELECT user_id FROM push_subscriptions WHERE endpoint = ?", browser.endpoint) == [
+        (shop.user_id,)
+    ]
+
+    # The admin signs out (no tab open any more); a teammate mentions them: the push reaches the browser.
+    page.get_by_role("button", name="Sign out").click()
+    expect(page.get_by_role("button", name="Sign in")).to_be_visible()
+    eventually(lambda: not [m for m in shop.api.get("/api/v1/team").json() if m["id"] == shop.user_id and m["online"]])
+    teammate, _ = add_user(shop.api, name="Tess")
+    widget = shop.api.get("/api/v1/tenant").json()["widget_key"]
+    conversation_id = open_conversation(live, shop.api, widget)
+    mention(teammate, conversation_id, shop.user_id, "the parcel is in Lyon")
+    push = eventually(lambda: [p for p in push_service.delivered if p.browser is browser])[0]
+    assert push.payload["title"] == "Tess mentioned you"
+    assert push.payload["url"] == f"/admin-app/#/inbox/{conversation_id}"
+
+    open_notifications(page, live, shop)
+    with page.expect_response(lambda r: r.request.method == "DELETE") as removed:
+        panel.get_by_role("button", name="Turn off push notifications").click()
+    assert removed.value.status == 204
+    expect(panel.get_by_role("status")).to_have_text("Push notifications are off for this browser.")
+    assert query(live, "SELECT COUNT(*) FROM push_subscriptions WHERE endpoint = ?", browser.endpoint) == [(0,)]

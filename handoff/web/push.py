@@ -53,14 +53,14 @@ class SubscriptionList(BaseModel):
 
 
 def checked_endpoint(endpoint: str, allow_http: bool) -> str:
-    parts = urlsplit(endpoint)
     schemes = ("https", "http") if allow_http else ("https",)
+    try:
+        parts = urlsplit(endpoint)
+        parts.port  # noqa: B018  (raises on a port that is not a number)
+    except ValueError:  # a malformed host ("https://[") or port
+        raise Invalid("endpoint must be the push service's https:// URL") from None
     if parts.scheme not in schemes or not parts.hostname or parts.username is not None or parts.password is not None:
         raise Invalid("endpoint must be the push service's https:// URL")
-    try:
-        parts.port  # noqa: B018  (raises on a port that is not a number)
-    except ValueError:
-        raise Invalid("endpoint must be the push service's https:// URL") from None
     return endpoint
 
 

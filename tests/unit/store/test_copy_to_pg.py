@@ -11,7 +11,7 @@ from typing import Any
 import psycopg
 import pytest
 
-from handoff.store import canned, conversations, history, jobs, migrator, notes, uploads
+from handoff.store import canned, conversations, history, jobs, migrator, notes, push, uploads
 from handoff.store.copy_to_pg import DERIVED, NOT_COPIED, CopyRefused, copy_plan, copy_to_postgres
 from handoff.store.database import configure
 from handoff.store.pg_adapter import PgConnection
@@ -96,6 +96,8 @@ def seed_every_table(conn: sqlite3.Connection) -> None:
         (staff, first["id"]),
     )
     jobs.enqueue(conn, tenant, "email", {"to": "zoë@example.com", "n": 1}, order_key="email:1")
+    push.put_keys(conn, "BPublicKey", "enc:v1:sealed")
+    push.save(conn, tenant, staff, "https://push.example/abc", "BP256dh", "YXV0aA")
     # Gaps in the ids, as deletions leave them: the sequences must move past the largest, not the count.
     conn.execute("INSERT INTO events (id, actor_type, action, created_at) VALUES (500, 'system', 'gap', ?)", (NOW,))
 

@@ -80,6 +80,7 @@ export async function enablePush(): Promise<PushState> {
 }
 
 export async function disablePush(): Promise<PushState> {
+  if (!pushSupported()) return 'unsupported';
   const subscription = await existing();
   if (subscription) {
     const { endpoint } = subscription;

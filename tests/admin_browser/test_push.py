@@ -2,21 +2,26 @@
 
 Covered here: the Notifications page (axe, one h1), the explanation shown before anything is asked, the
 browser's permission prompt only on the click, the service worker registering at /admin-app/sw.js with the
-app's scope under the app's CSP, the VAPID key fetched, and what the browser does next:
+app's scope under the app's CSP (no-cache), the VAPID key fetched, and what the browser does next:
 
 - headless Chromium has no push service to reach offline, so its real `pushManager.subscribe` fails; the
-  page then says so in an alert (first test);
+  page then says so in an alert. Pushes delivered straight to the worker over DevTools
+  (`ServiceWorker.deliverPushMessage`) show as notifications with the pushed title, text and app link (a
+  link outside the app becomes the app's start page) (first test);
 - the second test puts a stand-in `subscribe` in the page (an init script: the subscription of a browser of
   the loopback push service, tests/fakes/push_service.py). The app's own code then posts it to the server;
   with the tab closed a mention pushes to it, and the loopback service verifies and decrypts the push;
-  signing out unsubscribes and deletes it on the server ("Turn off": admin-frontend/tests/push.test.tsx). What is not covered: a real push service delivering to Chromium, and the
-  worker's `push` and `notificationclick` handlers (no push reaches the worker offline).
+  signing out unsubscribes and deletes it on the server ("Turn off": admin-frontend/tests/push.test.tsx).
+
+Not covered: a real push service delivering to Chromium, and the worker's `notificationclick` (opening the
+conversation), which needs a click on a system notification.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterator
+from typing import Any
 
 import pytest
 from playwright.sync_api import BrowserContext, Page, expect
@@ -51,6 +56,17 @@ def open_notifications(page: Page, live: LiveServer, shop: Shop) -> None:
     expect(page.get_by_role("heading", level=1, name="Notifications")).to_be_visible()
 
 
+def notifications(page: Page) -> list[dict[str, Any]]:
+    shown: list[dict[str, Any]] = page.evaluate(
+        """async () => {
+            const r = await navigator.serviceWorker.getRegistration('/admin-app/');
+            const all = r ? await r.getNotifications() : [];
+            return all.map((n) => ({title: n.title, body: n.body, url: n.data && n.data.url}));
+        }"""
+    )
+    return shown
+
+
 def worker_scope(page: Page) -> str | None:
     scope: str | None = page.evaluate(
         """async () => {
@@ -72,6 +88,10 @@ def test_the_permission_is_asked_on_the_click_and_the_worker_registers(
     assert_accessible(page, label="notifications page")
     assert page.locator("h1").count() == 1
 
+    cdp = context.new_cdp_session(page)  # DevTools: the worker's registration id, to push to it below
+    registrations: list[dict[str, Any]] = []
+    cdp.on("ServiceWorker.workerRegistrationUpdated", lambda e: registrations.extend(e["registrations"]))
+    cdp.send("ServiceWorker.enable")
     context.grant_permissions(["notifications"], origin=live.url)  # the prompt, answered "Allow"
     with page.expect_response(lambda r: r.url.endswith("/api/v1/push/key")) as key:
         panel.get_by_role("button", name="Turn on push notifications").click()
@@ -79,6 +99,22 @@ def test_the_permission_is_asked_on_the_click_and_the_worker_registers(
     assert eventually(lambda: worker_scope(page)) == f"{live.url}/admin-app/"
     # Offline, Chromium's subscribe cannot reach its push service: the page says what failed.
     expect(panel.get_by_role("alert")).to_contain_text("Could not change push notifications")
+    # The worker shows what a push carries (delivered straight to it over DevTools: no push service offline),
+    # and never links outside the app.
+    registration = next(r for r in registrations if r["scopeURL"] == f"{live.url}/admin-app/")
+    for data in (
+        {"title": "Tess mentioned you", "body": "Vic: hello", "url": "/admin-app/#/inbox/12"},
+        {"title": "Elsewhere", "body": "", "url": "https://evil.example/"},
+    ):
+        cdp.send(
+            "ServiceWorker.deliverPushMessage",
+            {"origin": live.url, "registrationId": registration["registrationId"], "data": json.dumps(data)},
+        )
+    shown = eventually(lambda: len(notifications(page)) == 2 and notifications(page))
+    assert sorted(shown, key=lambda n: n["title"]) == [
+        {"title": "Elsewhere", "body": "", "url": f"{live.url}/admin-app/"},
+        {"title": "Tess mentioned you", "body": "Vic: hello", "url": f"{live.url}/admin-app/#/inbox/12"},
+    ]
     worker = page.request.get(f"{live.url}/admin-app/sw.js")
     assert worker.headers["cache-control"] == "no-cache"
     assert "script-src 'self'" in worker.headers["content-security-policy"]

@@ -9,6 +9,7 @@ from typing import Any
 
 from handoff.store.database import now_iso, one_row, row_or_none
 
+MAX_PER_USER = 10
 COLUMNS = "id, tenant_id, user_id, endpoint, p256dh, auth, created_at, last_success_at"
 
 
@@ -83,6 +84,12 @@ def save(conn: sqlite3.Connection, tenant_id: int, user_id: int, endpoint: str, 
             f" created_at = excluded.created_at, last_success_at = NULL RETURNING {COLUMNS}",
             (tenant_id, user_id, endpoint, p256dh, auth, now_iso()),
         )
+    )
+    # Each alert fans out to every browser of the member: the oldest beyond the newest few are dropped.
+    conn.execute(
+        "DELETE FROM push_subscriptions WHERE tenant_id = ? AND user_id = ? AND id NOT IN (SELECT id FROM"
+        " push_subscriptions WHERE tenant_id = ? AND user_id = ? ORDER BY created_at DESC, id DESC LIMIT ?)",
+        (tenant_id, user_id, tenant_id, user_id, MAX_PER_USER),
     )
     return _subscription(row)
 

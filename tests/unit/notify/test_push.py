@@ -138,3 +138,14 @@ def test_the_payload_stays_small_and_opens_only_app_paths() -> None:
     assert vapid.origin("https://updates.push.services.mozilla.com/wpush/v2/x") == (
         "https://updates.push.services.mozilla.com"
     )
+
+
+def test_a_member_keeps_their_newest_browsers_only(conn: sqlite3.Connection) -> None:
+    tenant = add_tenant(conn)
+    user, other = add_user(conn, tenant), add_user(conn, tenant)
+    store.save(conn, tenant, other, "https://push.example/other", "p", "a")
+    for n in range(store.MAX_PER_USER + 2):
+        store.save(conn, tenant, user, f"https://push.example/{n}", "p", "a")
+    kept = [s.endpoint for s in store.of_user(conn, tenant, user)]
+    assert kept == [f"https://push.example/{n}" for n in range(2, store.MAX_PER_USER + 2)]
+    assert [s.endpoint for s in store.of_user(conn, tenant, other)] == ["https://push.example/other"]

@@ -14,7 +14,8 @@ import sqlite3
 from urllib.parse import urlsplit
 
 import httpx
-from pywebpush import WebPusher
+from py_vapid import VapidException
+from pywebpush import WebPusher, WebPushException
 
 from handoff.context import AppContext
 from handoff.crypto import SecretUnreadable
@@ -79,12 +80,16 @@ def encrypted_request(
     plaintext = json.dumps(message, ensure_ascii=False, separators=(",", ":")).encode()
     if len(plaintext) > MAX_PLAINTEXT:
         raise Fail(f"alert of {len(plaintext)} bytes is too large for Web Push")
-    pusher = WebPusher(
-        {"endpoint": subscription.endpoint, "keys": {"p256dh": subscription.p256dh, "auth": subscription.auth}}
-    )
-    body: bytes = pusher.encode(plaintext, "aes128gcm")["body"]
+    try:
+        pusher = WebPusher(
+            {"endpoint": subscription.endpoint, "keys": {"p256dh": subscription.p256dh, "auth": subscription.auth}}
+        )
+        body: bytes = pusher.encode(plaintext, "aes128gcm")["body"]
+        authorization = vapid.authorization(keys, subscription.endpoint, subject)
+    except (WebPushException, VapidException, ValueError) as exc:  # a stored key or setting no retry will fix
+        raise Fail(f"cannot prepare the push: {type(exc).__name__}: {exc}") from None
     headers = {
-        "Authorization": vapid.authorization(keys, subscription.endpoint, subject),
+        "Authorization": authorization,
         "Content-Encoding": "aes128gcm",
         "Content-Type": "application/octet-stream",
         "TTL": str(TTL_SECONDS),

@@ -149,3 +149,17 @@ def test_a_member_keeps_their_newest_browsers_only(conn: sqlite3.Connection) -> 
     kept = [s.endpoint for s in store.of_user(conn, tenant, user)]
     assert kept == [f"https://push.example/{n}" for n in range(2, store.MAX_PER_USER + 2)]
     assert [s.endpoint for s in store.of_user(conn, tenant, other)] == ["https://push.example/other"]
+
+
+def test_a_subscription_no_retry_can_fix_stops_the_job(db_path: str) -> None:
+    with connect(db_path) as conn:
+        vapid.ensure(conn, SecretBox("unit-test-" + "k" * 32))
+        tenant = add_tenant(conn)
+        broken = store.save(conn, tenant, add_user(conn, tenant), "https://push.example/x", "not-a-key", "YXV0aA")
+
+    async def go() -> None:
+        async with app_context(db_path) as ctx:
+            await send_push(ctx, job(tenant, broken.id))
+
+    with pytest.raises(Fail, match="cannot prepare the push"):
+        run(go())

@@ -107,5 +107,5 @@ def authorization(keys: VapidKeys, endpoint: str, subject: str) -> str:
     """The `Authorization: vapid t=<JWT>, k=<public key>` header for one push to `endpoint`."""
     signer = Vapid02.from_raw(keys.private_key.encode("ascii"))
     claims = {"aud": origin(endpoint), "sub": subject, "exp": int(time.time()) + TOKEN_SECONDS}
-    header: str = signer.sign(claims)["Authorization"]
-    return header
+    signed: str = signer.sign(claims)["Authorization"]  # "vapid t=<JWT>,k=<key>"
+    return signed.replace(",k=", ", k=", 1)  # RFC 8292's spelling, "vapid t=<JWT>, k=<key>"

@@ -77,6 +77,8 @@ def test_a_push_arrives_encrypted_for_the_browser_and_signed_with_the_stored_key
     assert push.vapid_key == keys.public_key
     assert push.claims["aud"] == push_service.url
     assert push.headers["ttl"] and push.headers["urgency"] == "high"
+    assert push.headers["authorization"].startswith("vapid t=ey")
+    assert push.headers["authorization"].endswith(f", k={keys.public_key}")
     with connect(db_path) as conn:
         assert store.get(conn, tenant, sub_id).last_success_at  # type: ignore[union-attr]
 

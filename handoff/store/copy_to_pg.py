@@ -111,7 +111,7 @@ def _sqlite_snapshot(db_path: str) -> Iterator[sqlite3.Connection]:
 def _check_source(source: sqlite3.Connection) -> None:
     recorded = "schema_migrations" in _sqlite_tables(source)
     applied = [row[0] for row in source.execute("SELECT name FROM schema_migrations ORDER BY name")] if recorded else []
-    known = sorted(name for name, _ in MIGRATIONS)  # as `applied` is: merged branches append out of number order
+    known = [name for name, _ in MIGRATIONS]
     if applied != known:
         pending = [name for name in known if name not in applied]
         unknown = [name for name in applied if name not in known]

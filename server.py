@@ -36,6 +36,7 @@ from handoff.live.backplane import backplane_for
 from handoff.live.drain import close_sockets_on_signal
 from handoff.live.hub import Hub
 from handoff.logs import RequestIdMiddleware, setup_logging
+from handoff.notify.vapid import ensure_keys as ensure_push_keys
 from handoff.store import migrator
 from handoff.store.backend import Store, open_database, redact
 from handoff.store.database import ping
@@ -57,6 +58,7 @@ from handoff.web.messenger_webhooks import router as messenger_router
 from handoff.web.metrics import router as metrics_router
 from handoff.web.origins import StaffOriginGuard
 from handoff.web.password_reset import router as password_reset_router
+from handoff.web.push import router as push_router
 from handoff.web.rate_limit_headers import RateLimitHeadersMiddleware
 from handoff.web.schemas import error_responses
 from handoff.web.security_headers import SecurityHeadersMiddleware
@@ -151,6 +153,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         )
         app.state.ctx = ctx
         await bootstrap(db, ready, secrets)
+        await ensure_push_keys(db, secrets)
         outbox = Outbox(ctx)
         ctx.wake_outbox = outbox.wake
         jobs = JobQueue(ctx)
@@ -249,6 +252,7 @@ ROUTERS: list[Any] = [
     api_tokens_router,
     email_router,
     password_reset_router,
+    push_router,
 ]
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
@@ -51,6 +52,12 @@ def _count(env: Mapping[str, str], name: str) -> int:
 
 def _str(env: Mapping[str, str], name: str, default: str = "") -> str:
     return env.get(name, "").strip() or default
+
+
+def _vapid_subject(value: str) -> str:
+    if value and not re.fullmatch(r"mailto:[^@\s]+@[\w.-]+\.[\w-]+|https://[\w.-]+\.[\w.-]+", value):
+        raise ValueError(f"VAPID_SUBJECT must be mailto:you@example.com or https://example.com, got {value!r}")
+    return value
 
 
 @dataclass(frozen=True)
@@ -119,6 +126,10 @@ class Settings:
     # empty: no email. repr=False: the URL carries the password.
     smtp_url: str = field(default="", repr=False)
     email_from: str = ""
+    # Web Push: the contact push services see in every VAPID token (a mailto: or https: URL); empty: see
+    # `push_subject`. And whether http:// push endpoints are accepted (tests, a local push service only).
+    vapid_subject: str = ""
+    push_allow_http: bool = False
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -170,7 +181,19 @@ class Settings:
             webhook_block_private=_str(env, "WEBHOOK_BLOCK_PRIVATE").lower() in ("1", "true", "yes", "on"),
             smtp_url=_str(env, "SMTP_URL"),
             email_from=_str(env, "EMAIL_FROM"),
+            vapid_subject=_vapid_subject(_str(env, "VAPID_SUBJECT")),
+            push_allow_http=_str(env, "PUSH_ALLOW_HTTP").lower() in ("1", "true", "yes"),
         )
+
+    @property
+    def push_subject(self) -> str:
+        """VAPID_SUBJECT, else PUBLIC_BASE_URL when it is a plain https:// address, else a placeholder
+        mailto: (some push services refuse it: set VAPID_SUBJECT in production)."""
+        if self.vapid_subject:
+            return self.vapid_subject
+        if re.fullmatch(r"https://[\w.-]+\.[\w.-]+", self.public_base_url):
+            return self.public_base_url
+        return "mailto:admin@handoff.local"
 
     def with_signing_key(self) -> Settings:
         """These settings with `jwt_secret` filled in: from JWT_SECRET, else the key file beside the

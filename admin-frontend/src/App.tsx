@@ -11,6 +11,7 @@ import { InboxPage } from './pages/InboxPage';
 import { LoginPage } from './pages/LoginPage';
 import { AccountPage } from './pages/AccountPage';
 import { ResetPasswordPage } from './pages/ResetPasswordPage';
+import { NotificationsPage } from './pages/NotificationsPage';
 import { TeamPage } from './pages/TeamPage';
 import { SettingsPage } from './pages/SettingsPage';
 import type { WebSocketCtor } from './socket/ReconnectingSocket';
@@ -66,6 +67,9 @@ function Routes() {
             <AnalyticsPage />
           </Suspense>
         );
+        break;
+      case 'notifications':
+        page = <NotificationsPage />;
         break;
       case 'team':
         page = <TeamPage />;

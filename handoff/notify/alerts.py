@@ -20,7 +20,7 @@ from typing import Any, Literal
 
 from handoff.context import AppContext
 from handoff.delivery.jobs import Job, register
-from handoff.notify import mail
+from handoff.notify import mail, push
 from handoff.store import alerts as store
 from handoff.store import jobs
 from handoff.store.database import iso
@@ -41,7 +41,13 @@ def queue_email_alert(conn: sqlite3.Connection, tenant_id: int, user_id: int, ti
     )
 
 
-DELIVERERS: dict[str, Deliverer] = {"email": queue_email_alert}
+def queue_push(conn: sqlite3.Connection, tenant_id: int, user_id: int, title: str, body: str, url: str) -> Any:
+    """The Web Push deliverer: one push per browser the member subscribed. A notification opens its link in the
+    admin app, relative to the app when the server does not know its public address."""
+    return push.queue_push_alert(conn, tenant_id, user_id, title, body, url)
+
+
+DELIVERERS: dict[str, Deliverer] = {"email": queue_email_alert, "push": queue_push}
 # Whether a channel can deliver on this server at all (a channel not listed always can): no job is queued
 # for a channel that could only fail.
 AVAILABLE: dict[str, Callable[[AppContext], bool]] = {"email": mail.configured}
@@ -104,7 +110,8 @@ async def deliver_alert(ctx: AppContext, job: Job) -> None:
                     conn, member["id"], p["conversation_id"], channel, iso(now), cutoff
                 ):
                     continue
-                deliver(conn, job.tenant_id, member["id"], p["title"], p["body"], url)
+                where = url or (p.get("path") or "" if channel == "push" else "")
+                deliver(conn, job.tenant_id, member["id"], p["title"], p["body"], where)
                 queued += 1
         return queued
 

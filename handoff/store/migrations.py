@@ -493,6 +493,28 @@ CREATE INDEX conversations_unassigned ON conversations (tenant_id, created_at, i
   WHERE status = 'open' AND assignee_id IS NULL;
 """
 
+# Web Push (issue 14): the deployment's one VAPID key pair (id 1; the private key sealed with the channel
+# secrets' key) and the browsers staff subscribed, one row per push endpoint.
+PUSH = """
+CREATE TABLE push_vapid (
+  id INTEGER PRIMARY KEY CHECK (id = 1),
+  public_key TEXT NOT NULL,
+  private_key TEXT NOT NULL,
+  created_at TEXT NOT NULL
+);
+CREATE TABLE push_subscriptions (
+  id INTEGER PRIMARY KEY,
+  tenant_id INTEGER NOT NULL REFERENCES tenants(id) ON DELETE CASCADE,
+  user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+  endpoint TEXT NOT NULL UNIQUE,
+  p256dh TEXT NOT NULL,
+  auth TEXT NOT NULL,
+  created_at TEXT NOT NULL,
+  last_success_at TEXT
+);
+CREATE INDEX push_subscriptions_user ON push_subscriptions (tenant_id, user_id);
+"""
+
 MIGRATIONS: list[tuple[str, str]] = [
     ("0001_initial", INITIAL),
     ("0002_outbound_delivery", OUTBOUND_DELIVERY),
@@ -511,4 +533,5 @@ MIGRATIONS: list[tuple[str, str]] = [
     ("0015_webhooks_tokens", WEBHOOKS_TOKENS),
     ("0016_email", EMAIL),
     ("0017_routing", ROUTING),
+    ("0018_push", PUSH),
 ]

@@ -34,7 +34,8 @@ class SpaFiles(PrecompressedFiles):
                 raise
             response = await super().get_response("index.html", scope)
         name = original_name(path)  # index.html.br asked for by name is still index.html
-        if name in ("", ".", "index.html") or not Path(name).suffix:
+        # The push service worker (sw.js) keeps its name across builds, so browsers must check it each time.
+        if name in ("", ".", "index.html", "sw.js") or not Path(name).suffix:
             response.headers["Cache-Control"] = "no-cache"
         else:  # Vite fingerprints asset names, so they can be cached for good
             response.headers["Cache-Control"] = "public, max-age=31536000, immutable"

@@ -4,6 +4,7 @@ import { onAuthLost } from '../api/client';
 import * as api from '../api/endpoints';
 import { clearTokens, getAccessToken, getStoredUser, storeTokens, storeUser } from '../api/tokens';
 import type { User } from '../types';
+import { disablePush } from '../lib/push';
 
 interface AuthValue {
   user: User | null;
@@ -61,6 +62,8 @@ export function AuthProvider({ children }: { children: ReactNode }) {
   }, []);
 
   const signOut = useCallback(async () => {
+    // Signed out, this browser must not keep receiving this member's alerts (a shared computer).
+    await disablePush().catch(() => undefined);
     try {
       await api.logout();
     } catch {

@@ -22,6 +22,7 @@ export const NAV: NavItem[] = [
   { path: '/contacts', label: 'Contacts' },
   { path: '/history', label: 'History' },
   { path: '/analytics', label: 'Analytics' },
+  { path: '/notifications', label: 'Notifications' },
   { path: '/team', label: 'Team', adminOnly: true },
   { path: '/settings', label: 'Settings', adminOnly: true },
   { path: '/audit', label: 'Audit log', adminOnly: true },

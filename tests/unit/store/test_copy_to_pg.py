@@ -19,6 +19,7 @@ from handoff.store import (
     jobs,
     migrator,
     notes,
+    push,
     uploads,
     webhook_queue,
     webhooks,
@@ -125,6 +126,8 @@ def seed_every_table(conn: sqlite3.Connection) -> None:
     delivery = conn.execute("SELECT id FROM webhook_deliveries").fetchone()[0]
     webhooks.record_attempt(conn, delivery, status_code=500, error="answered 500", duration_ms=12, outcome="retry")
     api_tokens.insert_token(conn, tenant, staff, "CRM", "staff", "0" * 64, "hnd_abcd", "2030-01-01T00:00:00.000Z")
+    push.put_keys(conn, "BPublicKey", "enc:v1:sealed")
+    push.save(conn, tenant, staff, "https://push.example/abc", "BP256dh", "YXV0aA")
     # Gaps in the ids, as deletions leave them: the sequences must move past the largest, not the count.
     conn.execute("INSERT INTO events (id, actor_type, action, created_at) VALUES (500, 'system', 'gap', ?)", (NOW,))
 

@@ -9,7 +9,6 @@ import { FollowupsPage } from './pages/FollowupsPage';
 import { HistoryPage } from './pages/HistoryPage';
 import { InboxPage } from './pages/InboxPage';
 import { LoginPage } from './pages/LoginPage';
-import { AccountPage } from './pages/AccountPage';
 import { ResetPasswordPage } from './pages/ResetPasswordPage';
 import { NotificationsPage } from './pages/NotificationsPage';
 import { TeamPage } from './pages/TeamPage';
@@ -69,6 +68,7 @@ function Routes() {
         );
         break;
       case 'notifications':
+      case 'account': // the header's own-name link: the same page
         page = <NotificationsPage />;
         break;
       case 'team':
@@ -79,9 +79,6 @@ function Routes() {
         break;
       case 'audit':
         page = <AuditLogPage />;
-        break;
-      case 'account':
-        page = <AccountPage />;
         break;
       default: {
         const id = section === 'inbox' && rest[0] ? Number(rest[0]) : null;

@@ -87,7 +87,7 @@ export function Layout({ section, children }: { section: string; children: React
           <button type="button" className="btn btn-small btn-quiet" onClick={() => setHelp(true)} aria-label="Keyboard shortcuts">
             ?
           </button>
-          <a className="me" href="#/account" title={`${user?.email ?? ''}: your notification preferences`}>
+          <a className="me" href="#/notifications" title={`${user?.email ?? ''}: your notification preferences`}>
             {user?.name}
           </a>
           <button type="button" className="btn btn-small" onClick={() => void signOut()}>

@@ -40,7 +40,7 @@ export function NotificationPrefs() {
 
   return (
     <section className="card" aria-labelledby="prefs-title">
-      <h2 id="prefs-title">Notifications</h2>
+      <h2 id="prefs-title">Alerts</h2>
       {prefs ? (
         <fieldset className="checks">
           <legend className="muted small">Your own preferences</legend>

@@ -15,7 +15,7 @@ from handoff.conversations.service import Staff, Stored, load_for_publish, loade
 from handoff.errors import Invalid, NotFound
 from handoff.live import events
 from handoff.store import conversations as store
-from handoff.store import users
+from handoff.store import uploads, users
 from handoff.store.notes import insert_note
 
 MAX_MENTIONS = 20
@@ -28,6 +28,7 @@ async def staff_note(
     text: str,
     client_id: str | None,
     mentions: list[int] | None = None,
+    attachment_ids: list[int] | None = None,
 ) -> Stored:
     """Store a note and show it to the team; each mentioned member (other than the author) gets a `mention`."""
     external_id = f"staff:{staff.id}:{client_id}" if client_id else None
@@ -44,6 +45,9 @@ async def staff_note(
         for user_id in wanted:
             if not users.is_active_user(conn, staff.tenant_id, user_id):
                 raise Invalid(f"mentions: {user_id} is not an active member of this team")
+        attachments = None
+        if attachment_ids:  # the author's own uploads; a note's links reach staff sockets only
+            attachments = uploads.attachments(conn, staff.tenant_id, f"staff:{staff.id}", attachment_ids)
         note = insert_note(
             conn,
             row,
@@ -52,7 +56,10 @@ async def staff_note(
             author_name=staff.name,
             external_id=external_id,
             client_id=client_id,
+            attachments=attachments,
         )
+        if attachment_ids:
+            uploads.attach(conn, staff.tenant_id, attachment_ids, note["id"])
         return note, load_for_publish(conn, staff.tenant_id, row["id"]), False
 
     note, conversation, duplicate = await ctx.db.write(write, retry=True)

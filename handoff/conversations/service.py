@@ -13,8 +13,8 @@ from handoff.errors import Conflict, Invalid, NotFound
 from handoff.live import events
 from handoff.store import conversation_updates as updates
 from handoff.store import conversations as store
+from handoff.store import media, metrics, people, uploads, users
 from handoff.store import messages as message_store
-from handoff.store import metrics, people, uploads, users
 from handoff.store import outbox as outbox_store
 from handoff.store import tags as tag_list
 from handoff.store.audit import record_event, staff_event
@@ -22,6 +22,10 @@ from handoff.store.database import now_iso, parse_iso
 from handoff.store.locks import serialised
 
 CLOSED_TEXT = "This conversation was closed."
+NO_PUBLIC_BASE = (
+    "Attachments cannot be sent on this channel yet: the platform fetches files from this server's public"
+    " address, so set PUBLIC_BASE_URL."
+)
 StoredRow = tuple[dict[str, Any], dict[str, Any], bool]  # the message, its conversation, and "already stored"
 
 
@@ -62,17 +66,34 @@ class Stored:
     conversation: dict[str, Any]
 
 
+# Routing only, never sent: the web visitors of a merged person, set by `with_visitors` in the write.
+WEB_VISITORS = "_web_visitors"
+
+
+def with_visitors(conn: sqlite3.Connection, conversation: dict[str, Any], person_id: int | None) -> dict[str, Any]:
+    """A merged person's thread reaches every web identity's widget (a merged-away visitor included)."""
+    if person_id is not None:
+        conversation[WEB_VISITORS] = people.web_visitors(conn, person_id)
+    return conversation
+
+
+def visitors_of(conversation: dict[str, Any]) -> tuple[list[str], dict[str, Any]]:
+    """(the visitor ids a conversation's events go to, the conversation without its routing key)."""
+    if WEB_VISITORS in conversation:
+        shown = {k: v for k, v in conversation.items() if k != WEB_VISITORS}
+        return list(conversation[WEB_VISITORS]), shown
+    webchat = conversation["channel"] == "webchat"
+    return ([conversation["contact"]["external_id"]] if webchat else []), conversation
+
+
 def announce(ctx: AppContext, message: dict[str, Any], conversation: dict[str, Any], origin: Any = None) -> None:
     """Staff get every message with its conversation; a web visitor also gets it on every open tab."""
+    visitors, conversation = visitors_of(conversation)
     ctx.hub.publish(conversation["tenant_id"], events.message(message, conversation))
-    if conversation["channel"] == "webchat":
-        ctx.hub.publish(
-            conversation["tenant_id"],
-            events.message(message),
-            staff=False,
-            visitor=conversation["contact"]["external_id"],
-            skip=origin,
-        )
+    if message.get("private"):
+        return  # a note never reaches a visitor
+    for visitor in visitors:
+        ctx.hub.publish(conversation["tenant_id"], events.message(message), staff=False, visitor=visitor, skip=origin)
 
 
 def announce_update(
@@ -80,16 +101,12 @@ def announce_update(
 ) -> None:
     """Staff see every change; the web visitor only status and escalation changes (tags are internal)."""
     tenant_id = conversation["tenant_id"]
+    visitors, conversation = visitors_of(conversation)
     ctx.hub.publish(
         tenant_id, events.escalation(conversation) if escalation else events.conversation_updated(conversation)
     )
-    if tell_visitor and conversation["channel"] == "webchat":
-        ctx.hub.publish(
-            tenant_id,
-            events.visitor_conversation(conversation),
-            staff=False,
-            visitor=conversation["contact"]["external_id"],
-        )
+    for visitor in visitors if tell_visitor else ():
+        ctx.hub.publish(tenant_id, events.visitor_conversation(conversation), staff=False, visitor=visitor)
 
 
 # The writes below that pass `retry=True` (receive, staff_send, update, close_for_visitor) do only database
@@ -104,7 +121,8 @@ def load_for_publish(
     if conversation is None:
         raise NotFound("conversation not found")
     conversation["tenant_id"] = tenant_id  # routing only; stripped before it leaves the server
-    return conversation
+    person = conn.execute("SELECT person_id FROM contacts WHERE id = ?", (conversation["contact"]["id"],)).fetchone()
+    return with_visitors(conn, conversation, person[0] if person else None)
 
 
 def loaded(
@@ -123,10 +141,12 @@ async def receive(ctx: AppContext, inbound: Inbound, origin: Any = None) -> Stor
     """
 
     woke = False  # the message ended a snooze: staff also get a conversation_updated
+    queued_fetch = False
 
     def write(conn: sqlite3.Connection) -> tuple[dict[str, Any], dict[str, Any], bool]:
-        nonlocal woke
+        nonlocal woke, queued_fetch
         woke = False  # a retried write starts over
+        queued_fetch = False
         contact = store.contact_for_message(
             conn,
             inbound.tenant_id,
@@ -158,14 +178,22 @@ async def receive(ctx: AppContext, inbound: Inbound, origin: Any = None) -> Stor
             client_id=inbound.client_id,
             attachments=attachments,
         )
+        if inbound.attachment_ids:
+            uploads.attach(conn, inbound.tenant_id, list(inbound.attachment_ids), stored.message["id"])
+        if inbound.attachments:  # platform links: fetched and stored by a job, not while the webhook waits
+            media.queue_fetch(conn, inbound.tenant_id, stored.message["id"])
+            queued_fetch = True
         if conversation["contact_id"] != contact["id"]:  # the person's thread is open on another identity
             contact = store.contact_by_id(conn, conversation["contact_id"])
-        return stored.message, store.conversation_of(conn, stored.conversation, contact, stored.message), False
+        shown = store.conversation_of(conn, stored.conversation, contact, stored.message)
+        return stored.message, with_visitors(conn, shown, contact["person_id"]), False
 
     message, conversation, duplicate = await ctx.db.write(write, retry=True)
     if not duplicate:
         instruments.message_in(inbound.channel)
         announce(ctx, message, conversation, origin)
+        if queued_fetch:
+            ctx.wake_jobs()
         if woke:
             announce_update(ctx, conversation, tell_visitor=False)
     return Stored(message, conversation)
@@ -180,7 +208,7 @@ async def staff_send(
     attachment_ids: list[int] | None = None,
 ) -> Stored:
     """Store a staff reply and hand it to its channel: the hub for web chat, the outbox for SMS/Messenger.
-    `attachment_ids`: the sender's own uploads (web chat only for now)."""
+    `attachment_ids`: the sender's own uploads; SMS sends them as MMS, Messenger as attachments."""
 
     external_id = f"staff:{staff.id}:{client_id}" if client_id else None
 
@@ -193,14 +221,14 @@ async def staff_send(
         attachments = None
         if attachment_ids:
             attachments = uploads.attachments(conn, staff.tenant_id, f"staff:{staff.id}", attachment_ids)
-            if row["channel"] != "webchat":  # MMS and Messenger media are not sent yet
-                raise Invalid(f"attachments cannot be sent on {row['channel']} yet")
         contact = store.contact_by_id(conn, row["contact_id"])
         channel = ctx.channels.get(row["channel"])
         if channel is None and row["channel"] != "webchat":
             raise Conflict(f"replies on {row['channel']!r} cannot be sent: this server has no adapter for that channel")
         if channel is not None and (problem := channel.send_problem(ctx, conn, contact, row)):
             raise Conflict(problem)
+        if channel is not None and attachments and not channel.media_base(ctx, conn, staff.tenant_id):
+            raise Conflict(NO_PUBLIC_BASE)
         if row["status"] == "closed":
             _reopen(conn, row)
         if row["assignee_id"] is None:  # whoever answers an unassigned conversation takes it
@@ -217,9 +245,12 @@ async def staff_send(
             status="queued" if channel else "sent",
             attachments=attachments,
         )
+        if attachment_ids:
+            uploads.attach(conn, staff.tenant_id, attachment_ids, stored.message["id"])
         if channel is not None:
             outbox_store.enqueue(conn, staff.tenant_id, stored.message["id"], row["channel"], now_iso())
-        return stored.message, store.conversation_of(conn, stored.conversation, contact, stored.message), False
+        shown = store.conversation_of(conn, stored.conversation, contact, stored.message)
+        return stored.message, with_visitors(conn, shown, contact["person_id"]), False
 
     message, conversation, duplicate = await ctx.db.write(write, retry=True)
     if not duplicate:
@@ -309,8 +340,9 @@ async def close_for_visitor(ctx: AppContext, tenant_id: int, visitor_id: str) ->
 
     def write(conn: sqlite3.Connection) -> tuple[dict[str, Any], dict[str, Any]] | None:
         contact = store.find_contact(conn, tenant_id, "webchat", visitor_id)
-        row = store.open_conversation_of(conn, contact["id"], lock=True) if contact else None
-        if row is None:
+        found = people.open_conversation_for(conn, contact) if contact else None  # the person's thread
+        row = store.conversation_of_tenant(conn, tenant_id, found["id"], lock=True) if found else None
+        if row is None or row["status"] != "open":
             return None
         message_id = close_row(conn, row, CLOSED_TEXT)
         record_event(
@@ -339,7 +371,7 @@ async def visitor_read(ctx: AppContext, tenant_id: int, contact_id: int, message
     """The customer has seen everything up to `message_id`: staff messages up to it become `read`."""
 
     def write(conn: sqlite3.Connection) -> tuple[dict[str, Any], list[dict[str, Any]]] | None:
-        row = store.open_conversation_of(conn, contact_id) or store.latest_conversation_of(conn, contact_id)
+        row = people.thread_for_visitor(conn, store.contact_by_id(conn, contact_id))
         if row is None or message_id <= row["visitor_read_message_id"]:
             return None
         upto = min(message_id, row["last_message_id"] or 0)

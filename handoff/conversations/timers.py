@@ -1,5 +1,6 @@
 """Timers derived from stored timestamps, so they survive restarts: escalate conversations left
-unanswered for ESCALATE_AFTER_SECONDS, close those idle for AUTO_CLOSE_MINUTES and wake snoozed ones.
+unanswered for ESCALATE_AFTER_SECONDS, close those idle for AUTO_CLOSE_MINUTES, wake snoozed ones and
+delete uploads no message took within a day.
 
 Every process ticks; on PostgreSQL each conversation is still escalated or closed once, by whichever tick
 locks it first (handoff/store/timers.py says how), and only that tick announces it."""
@@ -17,13 +18,14 @@ from handoff.context import AppContext
 from handoff.conversations.service import announce, announce_update, close_row, load_for_publish
 from handoff.errors import Unavailable
 from handoff.store import conversations as store
-from handoff.store import metrics
+from handoff.store import metrics, uploads
 from handoff.store import timers as due
 from handoff.store.audit import record_event
 from handoff.store.database import iso, now_iso
 
 log = logging.getLogger("handoff.timers")
 IDLE_CLOSED_TEXT = "This conversation was closed after a period of inactivity."
+UNATTACHED_UPLOAD_SECONDS = 24 * 3600
 ESCALATED_TEXT = "Sorry for the wait! Leave your contact details and we will get back to you."
 
 
@@ -121,6 +123,18 @@ async def wake_snoozed(ctx: AppContext) -> int:
     return len(results)
 
 
+async def sweep_uploads(ctx: AppContext, older_than_seconds: float = UNATTACHED_UPLOAD_SECONDS) -> int:
+    """Delete uploads no message took within a day (picked, then not sent). On PostgreSQL the process
+    that takes the sweep's lock does it; the others' ticks skip (handoff/store/uploads.py)."""
+    cutoff = iso(datetime.now(UTC) - timedelta(seconds=older_than_seconds))
+    if not await ctx.db.read(lambda conn: uploads.any_stale(conn, cutoff)):
+        return 0
+    deleted = await ctx.db.write(lambda conn: uploads.sweep(conn, cutoff))
+    if deleted:
+        log.info("deleted %d upload(s) no message took within a day", deleted)
+    return deleted
+
+
 class Timers:
     """Polls for due deadlines; the poll interval is a fraction of the shortest timer, capped at 1 s."""
 
@@ -144,6 +158,7 @@ class Timers:
         await escalate_overdue(self.ctx, self.ctx.settings.escalate_after_seconds)
         await close_idle(self.ctx, self.ctx.settings.auto_close_minutes)
         await wake_snoozed(self.ctx)
+        await sweep_uploads(self.ctx)
 
     async def _run(self) -> None:
         while True:

@@ -347,6 +347,18 @@ CREATE TABLE uploads (
 );
 """
 
+# Which message an upload is attached to (NULL: not yet, and swept after a day). Uploads already attached
+# before this step are found in their messages' attachments JSON.
+MEDIA = """
+ALTER TABLE uploads ADD COLUMN message_id INTEGER;
+UPDATE uploads SET message_id = (
+  SELECT m.id FROM messages m, json_each(m.attachments) j
+  WHERE m.tenant_id = uploads.tenant_id AND m.attachments IS NOT NULL AND json_extract(j.value, '$.id') = uploads.id
+  LIMIT 1
+);
+CREATE INDEX uploads_unattached ON uploads (created_at) WHERE message_id IS NULL;
+"""
+
 MIGRATIONS: list[tuple[str, str]] = [
     ("0001_initial", INITIAL),
     ("0002_outbound_delivery", OUTBOUND_DELIVERY),
@@ -360,4 +372,5 @@ MIGRATIONS: list[tuple[str, str]] = [
     ("0010_inbox_tools", INBOX_TOOLS),
     ("0011_contacts", CONTACTS),
     ("0012_uploads", UPLOADS),
+    ("0014_media", MEDIA),
 ]

@@ -304,6 +304,14 @@ CREATE TABLE uploads (
 );
 """
 
+MEDIA = """
+ALTER TABLE uploads ADD COLUMN message_id BIGINT;
+UPDATE uploads u SET message_id = m.id
+  FROM messages m, json_array_elements(CAST(m.attachments AS json)) j
+  WHERE m.tenant_id = u.tenant_id AND m.attachments IS NOT NULL AND j->>'id' = CAST(u.id AS text);
+CREATE INDEX uploads_unattached ON uploads (created_at) WHERE message_id IS NULL;
+"""
+
 # A callable gets the same `?`-placeholder connection the store functions get, inside the step's transaction.
 PG_MIGRATIONS: dict[str, str | Callable[[PgConnection], None]] = {
     "0001_initial": INITIAL,
@@ -318,4 +326,5 @@ PG_MIGRATIONS: dict[str, str | Callable[[PgConnection], None]] = {
     "0010_inbox_tools": INBOX_TOOLS,
     "0011_contacts": CONTACTS,
     "0012_uploads": UPLOADS,
+    "0014_media": MEDIA,
 }

@@ -29,6 +29,7 @@ from handoff.config import Settings
 from handoff.context import AppContext, BackgroundService, Limits
 from handoff.conversations.timers import Timers
 from handoff.crypto import SecretBox
+from handoff.delivery.jobs import JobQueue
 from handoff.delivery.outbox import Outbox
 from handoff.errors import DomainError
 from handoff.live.backplane import backplane_for
@@ -146,7 +147,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         await bootstrap(db, ready, secrets)
         outbox = Outbox(ctx)
         ctx.wake_outbox = outbox.wake
-        services: list[BackgroundService] = [Timers(ctx), outbox]
+        jobs = JobQueue(ctx)
+        ctx.wake_jobs = jobs.wake
+        services: list[BackgroundService] = [Timers(ctx), outbox, jobs]
         for service in services:
             await service.start()
         # Startup objects (routes, models, settings) leave the collector's scans, and collections get rarer:

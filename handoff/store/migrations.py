@@ -347,6 +347,29 @@ CREATE TABLE uploads (
 );
 """
 
+# Durable background work besides SMS/Messenger sends: email, outgoing webhooks, push, media fetches
+# (handoff.store.jobs). `order_key` orders the jobs that share it; the partial indexes cover unfinished jobs only.
+JOBS = """
+CREATE TABLE jobs (
+  id INTEGER PRIMARY KEY,
+  tenant_id INTEGER NOT NULL REFERENCES tenants(id) ON DELETE CASCADE,
+  kind TEXT NOT NULL,
+  payload TEXT NOT NULL,
+  order_key TEXT,
+  status TEXT NOT NULL DEFAULT 'queued' CHECK (status IN ('queued', 'running', 'done', 'dead')),
+  attempts INTEGER NOT NULL DEFAULT 0,
+  next_attempt_at TEXT NOT NULL,
+  leased_until TEXT,
+  give_up_at TEXT NOT NULL,
+  last_error TEXT,
+  created_at TEXT NOT NULL,
+  finished_at TEXT
+);
+CREATE INDEX jobs_due ON jobs (next_attempt_at) WHERE status IN ('queued', 'running');
+CREATE INDEX jobs_order ON jobs (order_key, id) WHERE status IN ('queued', 'running');
+CREATE INDEX jobs_finished ON jobs (finished_at) WHERE status IN ('done', 'dead');
+"""
+
 # Which message an upload is attached to (NULL: not yet, and swept after a day). Uploads already attached
 # before this step are found in their messages' attachments JSON.
 MEDIA = """
@@ -372,5 +395,6 @@ MIGRATIONS: list[tuple[str, str]] = [
     ("0010_inbox_tools", INBOX_TOOLS),
     ("0011_contacts", CONTACTS),
     ("0012_uploads", UPLOADS),
+    ("0013_jobs", JOBS),
     ("0014_media", MEDIA),
 ]

@@ -5,6 +5,7 @@ and the transcript swaps the platform link for ours; files on private notes; una
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -89,8 +90,9 @@ def is_message(frame: dict[str, Any], message_id: int | None = None) -> bool:
 
 
 def job_of(server: LiveServer, message_id: int) -> tuple[str, int]:
+    """(status, attempts) of the message's media.fetch job."""
     rows = query(server, "SELECT status, attempts, payload FROM jobs WHERE kind = 'media.fetch'")
-    [(status, attempts)] = [(s, a) for s, a, p in rows if f'"message_id": {message_id}' in p.replace(":", ": ", 1)]
+    [(status, attempts)] = [(s, a) for s, a, p in rows if json.loads(p) == {"message_id": message_id}]
     return str(status), int(attempts)
 
 

@@ -152,7 +152,10 @@ def test_inbound_mms_media_is_fetched_and_stored_after_the_webhook_answered(
     answered = shop.text_in("look", phone(), media=((image, "image/png"), (video, "video/mp4")))
     assert answered.status_code == 200
     first = staff.recv_until(is_message)["message"]
-    assert first["attachments"] == [{"url": image, "content_type": "image/png"}, {"url": video, "content_type": "video/mp4"}]
+    assert first["attachments"] == [
+        {"url": image, "content_type": "image/png"},
+        {"url": video, "content_type": "video/mp4"},
+    ]
     updated = staff.recv_until(lambda f: is_message(f, first["id"]))["message"]
     stored, kept = updated["attachments"]
     assert stored["content_type"] == "image/png" and stored["size"] == len(PNG) and served(server, stored) == PNG
@@ -160,7 +163,7 @@ def test_inbound_mms_media_is_fetched_and_stored_after_the_webhook_answered(
     # Fetched with the account's credentials (the fake answers 401 without), through Twilio's redirect.
     assert len(twilio.matching("/files-store/")) == 2
     assert query(server, "SELECT count(*) FROM uploads WHERE message_id = ?", first["id"]) == [(1,)]
-    assert job_of(server, first["id"]) == ("done", 1)
+    eventually(lambda: job_of(server, first["id"]) == ("done", 1))  # recorded once the handler has returned
     staff.close()
 
 
@@ -176,7 +179,28 @@ def test_a_failed_media_fetch_is_retried(server: LiveServer, twilio: FakeTwilio)
         return '"id"' in attachments
 
     eventually(stored, timeout=60)
-    assert job_of(server, message_id) == ("done", 2)
+    eventually(lambda: job_of(server, message_id) == ("done", 2))
+
+
+def test_a_fetch_that_keeps_failing_gives_up_and_keeps_the_platform_link(
+    server: LiveServer, twilio: FakeTwilio
+) -> None:
+    shop = sms_shop(server, twilio)
+    image = twilio.media_url(shop.account_sid, PNG, "image/png")
+    twilio.always = server_error()
+    assert shop.text_in("", phone(), media=((image, "image/png"),)).status_code == 200
+    [(message_id,)] = query(server, "SELECT id FROM messages WHERE attachments LIKE ?", f"%{image}%")
+    eventually(lambda: job_of(server, message_id) == ("queued", 1))  # the first failure, a retry scheduled
+    # Its day of retries is over (moved, not waited out): the next failure is its last.
+    execute(server, "UPDATE jobs SET give_up_at = ? WHERE kind = 'media.fetch'", "2020-01-01T00:00:00.000Z")
+    eventually(lambda: job_of(server, message_id)[0] == "dead", timeout=60)
+    [(attachments, uploads)] = query(
+        server,
+        "SELECT attachments, (SELECT count(*) FROM uploads WHERE message_id = ?) FROM messages WHERE id = ?",
+        message_id,
+        message_id,
+    )
+    assert json.loads(attachments) == [{"url": image, "content_type": "image/png"}] and uploads == 0
 
 
 def test_inbound_messenger_media_is_fetched_and_stored(server: LiveServer, graph: FakeGraph) -> None:

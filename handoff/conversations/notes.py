@@ -11,7 +11,7 @@ import sqlite3
 from typing import Any
 
 from handoff.context import AppContext
-from handoff.conversations.service import Staff, Stored, load_for_publish, loaded
+from handoff.conversations.service import Staff, Stored, load_for_publish, loaded, visitors_of
 from handoff.errors import Invalid, NotFound
 from handoff.live import events
 from handoff.store import conversations as store
@@ -63,6 +63,7 @@ async def staff_note(
         return note, load_for_publish(conn, staff.tenant_id, row["id"]), False
 
     note, conversation, duplicate = await ctx.db.write(write, retry=True)
+    _, conversation = visitors_of(conversation)  # staff only: the routing key is not for them either
     if not duplicate:
         tenant_id = conversation["tenant_id"]
         ctx.hub.publish(tenant_id, events.message(note, conversation))  # staff only: no visitor is named

@@ -30,7 +30,7 @@ from handoff.context import AppContext
 from handoff.conversations import service as conversations
 from handoff.conversations.outbound import Delivery
 from handoff.delivery import outbox
-from handoff.store import channels, contacts, receipts
+from handoff.store import channels, contacts, media, receipts
 from handoff.store import conversations as store
 from handoff.store.database import iso, parse_iso
 
@@ -225,6 +225,8 @@ async def page_echo(ctx: AppContext, tenant_id: int, psid: str, message: dict[st
         )
         # Its mid is also its provider id, so delivery and read receipts apply to it like to our own sends.
         receipts.set_provider_id(conn, stored.message["id"], mid)
+        if attachments:  # kept like a customer's media: fetched and stored by a job
+            media.queue_fetch(conn, tenant_id, stored.message["id"])
         return stored.message, store.conversation_of(conn, stored.conversation, contact, stored.message)
 
     # Meta may deliver one echo twice, to two processes at once: the second run after the unique mid's
@@ -232,6 +234,8 @@ async def page_echo(ctx: AppContext, tenant_id: int, psid: str, message: dict[st
     outcome = await ctx.db.write(write, retry=True)
     if outcome is not None:
         conversations.announce(ctx, *outcome)
+        if attachments:
+            ctx.wake_jobs()
 
 
 async def receipt(ctx: AppContext, tenant_id: int, psid: str, new: str, data: dict[str, Any]) -> None:

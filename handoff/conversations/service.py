@@ -121,8 +121,7 @@ def load_for_publish(
     if conversation is None:
         raise NotFound("conversation not found")
     conversation["tenant_id"] = tenant_id  # routing only; stripped before it leaves the server
-    person = conn.execute("SELECT person_id FROM contacts WHERE id = ?", (conversation["contact"]["id"],)).fetchone()
-    return with_visitors(conn, conversation, person[0] if person else None)
+    return with_visitors(conn, conversation, people.person_id(conn, conversation["contact"]["id"]))
 
 
 def loaded(

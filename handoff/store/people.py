@@ -36,6 +36,12 @@ def open_conversation_for(conn: sqlite3.Connection, contact: sqlite3.Row) -> sql
     )
 
 
+def person_id(conn: sqlite3.Connection, contact_id: int) -> int | None:
+    """The person a contact belongs to once merged, else None."""
+    row = conn.execute("SELECT person_id FROM contacts WHERE id = ?", (contact_id,)).fetchone()
+    return int(row[0]) if row and row[0] is not None else None
+
+
 def web_visitors(conn: sqlite3.Connection, person_id: int) -> list[str]:
     """The visitor ids of a merged person's web identities: each widget shows the person's thread."""
     rows = conn.execute(

@@ -15,7 +15,7 @@ import pytest
 from tests.conftest import BACKENDS
 from tests.fakes.graph_api import FakeGraph
 from tests.fakes.twilio_api import FakeTwilio, server_error
-from tests.messenger_support import connect_page, psid
+from tests.messenger_support import connect_page, new_mid, psid
 from tests.sms_support import PUBLIC, open_conversation, phone, sms_shop
 from tests.support import (
     LiveServer,
@@ -215,6 +215,20 @@ def test_inbound_messenger_media_is_fetched_and_stored(server: LiveServer, graph
     assert stored["content_type"] == "image/png" and served(server, stored) == PNG
     history = page.admin.get(f"/admin/api/conversations/{first['conversation_id']}/messages").json()["messages"]
     assert served(server, history[-1]["attachments"][0]) == PNG
+    staff.close()
+
+
+def test_media_sent_from_the_page_inbox_is_fetched_too(server: LiveServer, graph: FakeGraph) -> None:
+    page = connect_page(server, graph)
+    user, conversation_id = page.open_conversation()
+    staff = staff_socket(server, page.admin.token or "")
+    echo = page.echo(user, "", new_mid())
+    echo["message"]["attachments"] = [{"type": "image", "payload": {"url": graph.media_url(PNG, "image/png")}}]
+    assert page.post([page.entry(echo)]).status_code == 200
+    first = staff.recv_until(lambda f: is_message(f) and f["message"]["sender"] == "staff")["message"]
+    assert first["conversation_id"] == conversation_id
+    [stored] = staff.recv_until(lambda f: is_message(f, first["id"]))["message"]["attachments"]
+    assert served(server, stored) == PNG
     staff.close()
 
 

@@ -40,12 +40,14 @@ from handoff.logs import RequestIdMiddleware, setup_logging
 from handoff.store import migrator
 from handoff.store.backend import Store, open_database, redact
 from handoff.store.database import ping
+from handoff.web.api_tokens import router as api_tokens_router
 from handoff.web.audit_log import router as audit_router
 from handoff.web.body_limit import BodyLimitMiddleware
 from handoff.web.canned import router as canned_router
 from handoff.web.client_address import ClientAddressMiddleware
 from handoff.web.contacts import router as contacts_router
 from handoff.web.cors import SplitCORSMiddleware
+from handoff.web.csat import router as csat_router
 from handoff.web.followups import router as followups_router
 from handoff.web.history import router as history_router
 from handoff.web.http_metrics import HttpMetricsMiddleware
@@ -66,6 +68,7 @@ from handoff.web.uploads import router as uploads_router
 from handoff.web.users import router as users_router
 from handoff.web.users import team_router
 from handoff.web.visitor_socket import router as visitor_socket_router
+from handoff.web.webhooks import router as webhooks_router
 from handoff.web.widget import router as widget_router
 
 log = logging.getLogger("handoff.server")
@@ -231,6 +234,7 @@ ROUTERS: list[Any] = [
     inbox_router,
     canned_router,
     tags_router,
+    csat_router,
     contacts_router,
     staff_socket_router,
     history_router,
@@ -238,6 +242,8 @@ ROUTERS: list[Any] = [
     twilio_router,
     messenger_router,
     metrics_router,
+    webhooks_router,
+    api_tokens_router,
 ]
 
 

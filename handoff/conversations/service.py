@@ -9,6 +9,7 @@ from typing import Any, Protocol
 
 from handoff import metrics as instruments
 from handoff.context import AppContext
+from handoff.conversations import webhook_events as webhooks
 from handoff.errors import Conflict, Invalid, NotFound
 from handoff.live import events
 from handoff.store import conversation_updates as updates
@@ -90,10 +91,9 @@ def announce(ctx: AppContext, message: dict[str, Any], conversation: dict[str, A
     """Staff get every message with its conversation; a web visitor also gets it on every open tab."""
     visitors, conversation = visitors_of(conversation)
     ctx.hub.publish(conversation["tenant_id"], events.message(message, conversation))
-    if message.get("private"):
-        return  # a note never reaches a visitor
-    for visitor in visitors:
+    for visitor in visitors if not message.get("private") else ():  # a note never reaches a visitor
         ctx.hub.publish(conversation["tenant_id"], events.message(message), staff=False, visitor=visitor, skip=origin)
+    webhooks.wake_if_queued(ctx)
 
 
 def announce_update(
@@ -107,6 +107,7 @@ def announce_update(
     )
     for visitor in visitors if tell_visitor else ():
         ctx.hub.publish(tenant_id, events.visitor_conversation(conversation), staff=False, visitor=visitor)
+    webhooks.wake_if_queued(ctx)
 
 
 # The writes below that pass `retry=True` (receive, staff_send, update, close_for_visitor) do only database
@@ -164,6 +165,8 @@ async def receive(ctx: AppContext, inbound: Inbound, origin: Any = None) -> Stor
         conversation = people.open_conversation_for(conn, contact) or store.open_conversation(conn, contact)
         if conversation["snoozed_until"] is not None:
             woke = updates.wake(conn, conversation["id"])
+            if woke:
+                webhooks.updated(conn, inbound.tenant_id, conversation["id"])
         attachments = inbound.attachments
         if inbound.attachment_ids:
             owner = f"visitor:{inbound.contact_key}"
@@ -232,6 +235,8 @@ async def staff_send(
             _reopen(conn, row)
         if row["assignee_id"] is None:  # whoever answers an unassigned conversation takes it
             updates.set_assignee(conn, row["id"], staff.id)
+        if row["status"] == "closed" or row["assignee_id"] is None:
+            webhooks.updated(conn, staff.tenant_id, row["id"])
         stored = store.insert_message(
             conn,
             row,
@@ -286,6 +291,7 @@ def close_row(conn: sqlite3.Connection, row: sqlite3.Row, text: str) -> int:
             staff_messages=staff_messages,
         )
     store.index_for_search(conn, row["id"])
+    webhooks.conversation_event(conn, row["tenant_id"], "conversation.closed", row["id"])
     return int(message_id)
 
 
@@ -317,20 +323,26 @@ def apply_changes(conn: sqlite3.Connection, staff: Staff, row: sqlite3.Row, chan
 async def update(ctx: AppContext, staff: Staff, conversation_id: int, changes: dict[str, Any]) -> dict[str, Any]:
     """Apply staff changes (status, snooze, assignee_id, tags); each change is audited and announced."""
 
-    def write(conn: sqlite3.Connection) -> tuple[dict[str, Any], dict[str, Any] | None]:
+    from handoff.conversations import csat  # it builds on this module
+
+    def write(conn: sqlite3.Connection) -> tuple[dict[str, Any], dict[str, Any] | None, csat.Asked | None]:
         # Locked: a close (or reopen) of the same conversation on another process waits, then sees this one.
         row = store.conversation_of_tenant(conn, staff.tenant_id, conversation_id, lock=True)
         if row is None:
             raise NotFound("conversation not found")
         system_message_id = apply_changes(conn, staff, row, changes)
         staff_event(conn, staff, "conversation.updated", "conversation", row["id"], changes)
+        if system_message_id is None or len(changes) > 1:  # a close alone is conversation.closed
+            webhooks.updated(conn, staff.tenant_id, row["id"])
         message = store.load_message(conn, system_message_id) if system_message_id else None
-        return load_for_publish(conn, staff.tenant_id, row["id"]), message
+        asked = csat.on_staff_close(ctx, conn, staff.tenant_id, row["id"]) if message else None
+        return load_for_publish(conn, staff.tenant_id, row["id"]), message, asked
 
-    conversation, message = await ctx.db.write(write, retry=True)
+    conversation, message, asked = await ctx.db.write(write, retry=True)
     if message is not None:
         announce(ctx, message, conversation)
     announce_update(ctx, conversation, tell_visitor=changes.get("status") in ("open", "closed"))
+    csat.announce_asked(ctx, asked)
     return conversation
 
 

@@ -15,6 +15,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from handoff.context import AppContext
+from handoff.conversations import webhook_events as webhooks
 from handoff.conversations.service import announce, announce_update, close_row, load_for_publish
 from handoff.errors import Unavailable
 from handoff.store import conversations as store
@@ -53,6 +54,7 @@ async def escalate_overdue(ctx: AppContext, after_seconds: float) -> int:
                 target_id=row["id"],
                 detail={"after_seconds": after_seconds},
             )
+            webhooks.updated(conn, row["tenant_id"], row["id"])
             results.append((load_for_publish(conn, row["tenant_id"], row["id"]), message))
         return results
 
@@ -114,6 +116,7 @@ async def wake_snoozed(ctx: AppContext) -> int:
                 target_id=row["id"],
                 detail={"snoozed_until": row["snoozed_until"]},
             )
+            webhooks.updated(conn, row["tenant_id"], row["id"])
             results.append(load_for_publish(conn, row["tenant_id"], row["id"]))
         return results
 

@@ -370,6 +370,89 @@ CREATE INDEX jobs_order ON jobs (order_key, id) WHERE status IN ('queued', 'runn
 CREATE INDEX jobs_finished ON jobs (finished_at) WHERE status IN ('done', 'dead');
 """
 
+# Customer satisfaction: one survey per conversation a staff member closed (asked_at), rated at most once
+# (rating stays NULL until then; the UPDATE ... WHERE rating IS NULL is what makes a second rating a 409).
+# agent_id is the assignee at close, so figures by agent survive reassignment. Imported history gets the
+# source system's conversation id, unique per tenant, so a re-run of an import adds nothing.
+CSAT_IMPORT = """
+CREATE TABLE csat_surveys (
+  conversation_id INTEGER PRIMARY KEY REFERENCES conversations(id) ON DELETE CASCADE,
+  tenant_id INTEGER NOT NULL REFERENCES tenants(id) ON DELETE CASCADE,
+  contact_id INTEGER NOT NULL REFERENCES contacts(id) ON DELETE CASCADE,
+  channel TEXT NOT NULL,
+  agent_id INTEGER REFERENCES users(id) ON DELETE SET NULL,
+  asked_at TEXT NOT NULL,
+  rating INTEGER CHECK (rating BETWEEN 1 AND 5),
+  comment TEXT,
+  rated_at TEXT
+);
+CREATE INDEX csat_rated ON csat_surveys (tenant_id, rated_at) WHERE rating IS NOT NULL;
+CREATE INDEX csat_pending ON csat_surveys (contact_id, asked_at) WHERE rating IS NULL;
+ALTER TABLE history ADD COLUMN external_id TEXT;
+CREATE UNIQUE INDEX history_external ON history (tenant_id, external_id) WHERE external_id IS NOT NULL;
+"""
+
+# Outgoing webhooks and API tokens. An endpoint's secret is sealed like channel secrets (it signs every
+# delivery, so it must be readable); a delivery is one event for one endpoint (its uid goes out as
+# X-Handoff-Delivery on every attempt), its attempts are the log; the retrying is the jobs table's.
+# API tokens are kept as SHA-256 hashes only; a revoked one keeps its row so it answers 401 "revoked".
+WEBHOOKS_TOKENS = """
+CREATE TABLE webhook_endpoints (
+  id INTEGER PRIMARY KEY,
+  tenant_id INTEGER NOT NULL REFERENCES tenants(id) ON DELETE CASCADE,
+  url TEXT NOT NULL,
+  events TEXT NOT NULL,
+  secret TEXT NOT NULL,
+  active INTEGER NOT NULL DEFAULT 1,
+  created_at TEXT NOT NULL,
+  updated_at TEXT NOT NULL
+);
+CREATE INDEX webhook_endpoints_tenant ON webhook_endpoints (tenant_id, id);
+
+CREATE TABLE webhook_deliveries (
+  id INTEGER PRIMARY KEY,
+  tenant_id INTEGER NOT NULL REFERENCES tenants(id) ON DELETE CASCADE,
+  endpoint_id INTEGER NOT NULL REFERENCES webhook_endpoints(id) ON DELETE CASCADE,
+  uid TEXT NOT NULL UNIQUE,
+  event TEXT NOT NULL,
+  conversation_id INTEGER,
+  body TEXT NOT NULL,
+  job_id INTEGER,
+  attempts INTEGER NOT NULL DEFAULT 0,
+  last_status_code INTEGER,
+  last_error TEXT,
+  failed_at TEXT,
+  delivered_at TEXT,
+  created_at TEXT NOT NULL
+);
+CREATE INDEX webhook_deliveries_endpoint ON webhook_deliveries (endpoint_id, id DESC);
+
+CREATE TABLE webhook_attempts (
+  id INTEGER PRIMARY KEY,
+  delivery_id INTEGER NOT NULL REFERENCES webhook_deliveries(id) ON DELETE CASCADE,
+  status_code INTEGER,
+  error TEXT,
+  duration_ms INTEGER NOT NULL,
+  created_at TEXT NOT NULL
+);
+CREATE INDEX webhook_attempts_delivery ON webhook_attempts (delivery_id, id);
+
+CREATE TABLE api_tokens (
+  id INTEGER PRIMARY KEY,
+  tenant_id INTEGER NOT NULL REFERENCES tenants(id) ON DELETE CASCADE,
+  created_by INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+  name TEXT NOT NULL,
+  role TEXT NOT NULL CHECK (role IN ('admin', 'staff')),
+  token_hash TEXT NOT NULL UNIQUE,
+  prefix TEXT NOT NULL,
+  created_at TEXT NOT NULL,
+  expires_at TEXT,
+  last_used_at TEXT,
+  revoked_at TEXT
+);
+CREATE INDEX api_tokens_tenant ON api_tokens (tenant_id, id DESC);
+"""
+
 # Which message an upload is attached to (NULL: not yet, and swept after a day). Uploads already attached
 # before this step are found in their messages' attachments JSON.
 MEDIA = """
@@ -396,5 +479,7 @@ MIGRATIONS: list[tuple[str, str]] = [
     ("0011_contacts", CONTACTS),
     ("0012_uploads", UPLOADS),
     ("0013_jobs", JOBS),
+    ("0019_csat_import", CSAT_IMPORT),
+    ("0017_webhooks_tokens", WEBHOOKS_TOKENS),
     ("0014_media", MEDIA),
 ]

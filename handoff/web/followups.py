@@ -12,12 +12,13 @@ from fastapi.security import HTTPAuthorizationCredentials
 from pydantic import BaseModel, EmailStr, Field, field_validator, model_validator
 
 from handoff.context import Ctx, client_ip
+from handoff.conversations.webhook_events import wake_if_queued
 from handoff.errors import NotFound
 from handoff.identity import visitor_from_token
 from handoff.live import events
 from handoff.quotas import report, retry_after_seconds
 from handoff.store import conversations as store
-from handoff.store import followups, tenants
+from handoff.store import followups, tenants, webhook_queue
 from handoff.store.audit import record_event, staff_event
 from handoff.web.deps import CurrentStaff, PublicRateLimit, bearer
 from handoff.web.params import Id
@@ -121,10 +122,12 @@ async def create_followup(
             target_type="followup",
             target_id=followup["id"],
         )
+        webhook_queue.queue_event(conn, tenant_id, "followup.created", {"followup": followup}, conversation_id)
         return followup
 
     followup = await ctx.db.write(write)
     ctx.hub.publish(tenant_id, events.followup(followup))
+    wake_if_queued(ctx)
     return {"id": followup["id"]}
 
 

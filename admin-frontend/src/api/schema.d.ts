@@ -111,6 +111,26 @@ export interface paths {
         patch: operations["update_conversation_admin_api_conversations__conversation_id__patch"];
         trace?: never;
     };
+    "/admin/api/conversations/{conversation_id}/csat": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Conversation Survey
+         * @description The conversation's satisfaction survey and its rating; 404 when it was not surveyed.
+         */
+        get: operations["conversation_survey_admin_api_conversations__conversation_id__csat_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/admin/api/conversations/{conversation_id}/messages": {
         parameters: {
             query?: never;
@@ -309,6 +329,50 @@ export interface paths {
         put?: never;
         post?: never;
         delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/api-tokens": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Tokens
+         * @description The tenant's tokens that are not revoked, newest first (expired ones too).
+         */
+        get: operations["list_tokens_api_v1_api_tokens_get"];
+        put?: never;
+        /**
+         * Create Token
+         * @description Create a token acting for you with `role` (staff by default); the answer holds it, never shown again.
+         */
+        post: operations["create_token_api_v1_api_tokens_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/api-tokens/{token_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Revoke Token
+         * @description Revoke a token: every process refuses it from the next request on, and its sockets close.
+         */
+        delete: operations["revoke_token_api_v1_api_tokens__token_id__delete"];
         options?: never;
         head?: never;
         patch?: never;
@@ -678,6 +742,116 @@ export interface paths {
         patch: operations["update_user_api_v1_users__user_id__patch"];
         trace?: never;
     };
+    "/api/v1/webhooks": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Webhooks
+         * @description The tenant's endpoints (never their secrets).
+         */
+        get: operations["list_webhooks_api_v1_webhooks_get"];
+        put?: never;
+        /**
+         * Create Webhook
+         * @description Add an endpoint; the answer holds its signing secret, which is never shown again.
+         */
+        post: operations["create_webhook_api_v1_webhooks_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/webhooks/{webhook_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Delete Webhook
+         * @description Remove an endpoint with its delivery log; deliveries still queued for it are dropped.
+         */
+        delete: operations["delete_webhook_api_v1_webhooks__webhook_id__delete"];
+        options?: never;
+        head?: never;
+        /**
+         * Update Webhook
+         * @description Change an endpoint's URL, events, or pause it (`active: false`: nothing is queued for it).
+         */
+        patch: operations["update_webhook_api_v1_webhooks__webhook_id__patch"];
+        trace?: never;
+    };
+    "/api/v1/webhooks/{webhook_id}/deliveries": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Deliveries
+         * @description The endpoint's deliveries, newest first, each with its attempts (status code or error, duration).
+         */
+        get: operations["list_deliveries_api_v1_webhooks__webhook_id__deliveries_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/webhooks/{webhook_id}/deliveries/{delivery_id}/redeliver": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Redeliver
+         * @description Send a delivery again (same body and X-Handoff-Delivery, fresh timestamp and signature), with retries
+         *     as for a new one; 409 while it is still pending.
+         */
+        post: operations["redeliver_api_v1_webhooks__webhook_id__deliveries__delivery_id__redeliver_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/widget/csat": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Rate Conversation
+         * @description The visitor rates a conversation staff closed: 404 when it is not theirs or was not surveyed, 409 when
+         *     it is rated already (one rating per conversation).
+         */
+        post: operations["rate_conversation_api_v1_widget_csat_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/widget/messages": {
         parameters: {
             query?: never;
@@ -889,6 +1063,7 @@ export interface components {
             by_day: components["schemas"]["Day"][];
             /** By Hour */
             by_hour: components["schemas"]["Hour"][];
+            csat: components["schemas"]["CsatFigures"];
             first_response_seconds: components["schemas"]["Distribution"];
             followups: components["schemas"]["FollowupFigures"];
             /**
@@ -902,6 +1077,54 @@ export interface components {
             /** To */
             to: string;
             totals: components["schemas"]["Totals"];
+        };
+        /** ApiToken */
+        ApiToken: {
+            /** Created At */
+            created_at: string;
+            created_by: components["schemas"]["Creator"];
+            /** Expires At */
+            expires_at: string | null;
+            /** Id */
+            id: number;
+            /**
+             * Last Used At
+             * @description to the minute
+             */
+            last_used_at: string | null;
+            /** Name */
+            name: string;
+            /**
+             * Prefix
+             * @description the token's first characters, to recognise it
+             */
+            prefix: string;
+            /**
+             * Role
+             * @enum {string}
+             */
+            role: "admin" | "staff";
+        };
+        /** ApiTokenBody */
+        ApiTokenBody: {
+            /**
+             * Expires At
+             * @description ISO 8601 with a zone; none: never expires
+             */
+            expires_at?: string | null;
+            /** Name */
+            name: string;
+            /**
+             * Role
+             * @default staff
+             * @enum {string}
+             */
+            role: "admin" | "staff";
+        };
+        /** ApiTokenList */
+        ApiTokenList: {
+            /** Api Tokens */
+            api_tokens: components["schemas"]["ApiToken"][];
         };
         /** Assignee */
         Assignee: {
@@ -927,6 +1150,17 @@ export interface components {
             type?: string | null;
             /** Url */
             url: string;
+        };
+        /** Attempt */
+        Attempt: {
+            /** At */
+            at: string;
+            /** Duration Ms */
+            duration_ms: number;
+            /** Error */
+            error: string | null;
+            /** Status Code */
+            status_code: number | null;
         };
         /** AuditEvent */
         AuditEvent: {
@@ -1161,6 +1395,59 @@ export interface components {
             /** Widget Key */
             widget_key: string;
         };
+        /** Creator */
+        Creator: {
+            /** Id */
+            id: number;
+            /** Name */
+            name: string | null;
+        };
+        /** CsatAgent */
+        CsatAgent: {
+            /**
+             * Average
+             * @description mean rating 1-5, 2 decimals; null without responses
+             */
+            average: number | null;
+            /** Name */
+            name: string;
+            /** Responses */
+            responses: number;
+            /** User Id */
+            user_id: number;
+        };
+        /** CsatChannels */
+        CsatChannels: {
+            messenger: components["schemas"]["CsatFigure"];
+            sms: components["schemas"]["CsatFigure"];
+            webchat: components["schemas"]["CsatFigure"];
+        };
+        /** CsatFigure */
+        CsatFigure: {
+            /**
+             * Average
+             * @description mean rating 1-5, 2 decimals; null without responses
+             */
+            average: number | null;
+            /** Responses */
+            responses: number;
+        };
+        /**
+         * CsatFigures
+         * @description Ratings given in the range (by when they were given); by agent: the assignee at close.
+         */
+        CsatFigures: {
+            /**
+             * Average
+             * @description mean rating 1-5, 2 decimals; null without responses
+             */
+            average: number | null;
+            /** By Agent */
+            by_agent: components["schemas"]["CsatAgent"][];
+            by_channel: components["schemas"]["CsatChannels"];
+            /** Responses */
+            responses: number;
+        };
         /** Day */
         Day: {
             /** Date */
@@ -1174,6 +1461,44 @@ export interface components {
             /** Webchat */
             webchat: number;
         };
+        /** Delivery */
+        Delivery: {
+            /** Attempt Log */
+            attempt_log: components["schemas"]["Attempt"][];
+            /** Attempts */
+            attempts: number;
+            /** Conversation Id */
+            conversation_id: number | null;
+            /** Created At */
+            created_at: string;
+            /** Delivered At */
+            delivered_at: string | null;
+            /**
+             * Delivery Id
+             * @description the X-Handoff-Delivery header, the same on every attempt
+             */
+            delivery_id: string;
+            /** Event */
+            event: string;
+            /** Id */
+            id: number;
+            /** Last Error */
+            last_error: string | null;
+            /** Last Status Code */
+            last_status_code: number | null;
+            /**
+             * State
+             * @enum {string}
+             */
+            state: "pending" | "delivered" | "failed";
+        };
+        /** DeliveryPage */
+        DeliveryPage: {
+            /** Deliveries */
+            deliveries: components["schemas"]["Delivery"][];
+            /** Next Before */
+            next_before: number | null;
+        };
         /** Distribution */
         Distribution: {
             /** Count */
@@ -1182,6 +1507,45 @@ export interface components {
             median: number | null;
             /** P90 */
             p90: number | null;
+        };
+        /** Endpoint */
+        Endpoint: {
+            /** Active */
+            active: boolean;
+            /** Created At */
+            created_at: string;
+            /** Events */
+            events: string[];
+            /** Id */
+            id: number;
+            /** Updated At */
+            updated_at: string;
+            /** Url */
+            url: string;
+        };
+        /** EndpointBody */
+        EndpointBody: {
+            /** Events */
+            events: ("conversation.created" | "message.created" | "conversation.updated" | "conversation.closed" | "followup.created" | "csat.submitted")[];
+            /**
+             * Url
+             * @description http:// or https://
+             */
+            url: string;
+        };
+        /** EndpointList */
+        EndpointList: {
+            /** Webhooks */
+            webhooks: components["schemas"]["Endpoint"][];
+        };
+        /** EndpointPatch */
+        EndpointPatch: {
+            /** Active */
+            active?: boolean | null;
+            /** Events */
+            events?: ("conversation.created" | "message.created" | "conversation.updated" | "conversation.closed" | "followup.created" | "csat.submitted")[] | null;
+            /** Url */
+            url?: string | null;
         };
         /** EventRef */
         EventRef: {
@@ -1451,6 +1815,38 @@ export interface components {
             /** Webhook Url */
             webhook_url: string;
         };
+        /** NewApiToken */
+        NewApiToken: {
+            /** Created At */
+            created_at: string;
+            created_by: components["schemas"]["Creator"];
+            /** Expires At */
+            expires_at: string | null;
+            /** Id */
+            id: number;
+            /**
+             * Last Used At
+             * @description to the minute
+             */
+            last_used_at: string | null;
+            /** Name */
+            name: string;
+            /**
+             * Prefix
+             * @description the token's first characters, to recognise it
+             */
+            prefix: string;
+            /**
+             * Role
+             * @enum {string}
+             */
+            role: "admin" | "staff";
+            /**
+             * Token
+             * @description `Authorization: Bearer <token>`; shown only in this answer
+             */
+            token: string;
+        };
         /** NewCannedResponse */
         NewCannedResponse: {
             /**
@@ -1465,6 +1861,26 @@ export interface components {
             text: string;
             /** Title */
             title?: string | null;
+        };
+        /** NewEndpoint */
+        NewEndpoint: {
+            /** Active */
+            active: boolean;
+            /** Created At */
+            created_at: string;
+            /** Events */
+            events: string[];
+            /** Id */
+            id: number;
+            /**
+             * Secret
+             * @description signs every delivery (X-Handoff-Signature); shown only in this answer
+             */
+            secret: string;
+            /** Updated At */
+            updated_at: string;
+            /** Url */
+            url: string;
         };
         /** NewTag */
         NewTag: {
@@ -1630,6 +2046,25 @@ export interface components {
             /** Phone */
             phone?: string | null;
         };
+        /** RatingBody */
+        RatingBody: {
+            /** Comment */
+            comment?: string | null;
+            /** Conversation Id */
+            conversation_id: number;
+            /**
+             * Rating
+             * @description 1 (poor) to 5 (excellent)
+             */
+            rating: number;
+        };
+        /** RatingStored */
+        RatingStored: {
+            /** Conversation Id */
+            conversation_id: number;
+            /** Rating */
+            rating: number;
+        };
         /** RefreshBody */
         RefreshBody: {
             /** Refresh Token */
@@ -1671,6 +2106,8 @@ export interface components {
             business_hours?: components["schemas"]["BusinessHours"] | null;
             /** Color */
             color?: string | null;
+            /** Csat */
+            csat?: boolean | null;
             /** Greeting */
             greeting?: string | null;
             /** Language */
@@ -1735,6 +2172,24 @@ export interface components {
              */
             status: string;
         };
+        /** Survey */
+        Survey: {
+            /** Asked At */
+            asked_at: string;
+            /** Channel */
+            channel: string;
+            /** Comment */
+            comment: string | null;
+            /** Conversation Id */
+            conversation_id: number;
+            /** Rated At */
+            rated_at: string | null;
+            /**
+             * Rating
+             * @description null until the customer answers
+             */
+            rating: number | null;
+        };
         /** TagList */
         TagList: {
             /**
@@ -1780,6 +2235,12 @@ export interface components {
              * @description #rrggbb
              */
             color: string | null;
+            /**
+             * Csat
+             * @description ask customers for a rating when staff close
+             * @default false
+             */
+            csat: boolean | null;
             /** Greeting */
             greeting: string | null;
             /** Language */
@@ -2280,6 +2741,64 @@ export interface operations {
             };
         };
     };
+    conversation_survey_admin_api_conversations__conversation_id__csat_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                conversation_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Survey"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Detail */
+                        detail: string;
+                    };
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Detail */
+                        detail: string;
+                    };
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Detail */
+                        detail: string;
+                    };
+                };
+            };
+        };
+    };
     conversation_messages_admin_api_conversations__conversation_id__messages_get: {
         parameters: {
             query?: {
@@ -2662,6 +3181,118 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["AnalyticsSummary"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Detail */
+                        detail: string;
+                    };
+                };
+            };
+        };
+    };
+    list_tokens_api_v1_api_tokens_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiTokenList"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Detail */
+                        detail: string;
+                    };
+                };
+            };
+        };
+    };
+    create_token_api_v1_api_tokens_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ApiTokenBody"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["NewApiToken"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Detail */
+                        detail: string;
+                    };
+                };
+            };
+        };
+    };
+    revoke_token_api_v1_api_tokens__token_id__delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                token_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Detail */
+                        detail: string;
+                    };
                 };
             };
             /** @description Unprocessable Entity */
@@ -3559,6 +4190,360 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["User"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Detail */
+                        detail: string;
+                    };
+                };
+            };
+        };
+    };
+    list_webhooks_api_v1_webhooks_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EndpointList"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Detail */
+                        detail: string;
+                    };
+                };
+            };
+        };
+    };
+    create_webhook_api_v1_webhooks_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["EndpointBody"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["NewEndpoint"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Detail */
+                        detail: string;
+                    };
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Detail */
+                        detail: string;
+                    };
+                };
+            };
+        };
+    };
+    delete_webhook_api_v1_webhooks__webhook_id__delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                webhook_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Detail */
+                        detail: string;
+                    };
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Detail */
+                        detail: string;
+                    };
+                };
+            };
+        };
+    };
+    update_webhook_api_v1_webhooks__webhook_id__patch: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                webhook_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["EndpointPatch"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Endpoint"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Detail */
+                        detail: string;
+                    };
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Detail */
+                        detail: string;
+                    };
+                };
+            };
+        };
+    };
+    list_deliveries_api_v1_webhooks__webhook_id__deliveries_get: {
+        parameters: {
+            query?: {
+                limit?: number;
+                before?: number | null;
+            };
+            header?: never;
+            path: {
+                webhook_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DeliveryPage"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Detail */
+                        detail: string;
+                    };
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Detail */
+                        detail: string;
+                    };
+                };
+            };
+        };
+    };
+    redeliver_api_v1_webhooks__webhook_id__deliveries__delivery_id__redeliver_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                webhook_id: number;
+                delivery_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Delivery"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Detail */
+                        detail: string;
+                    };
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Detail */
+                        detail: string;
+                    };
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Detail */
+                        detail: string;
+                    };
+                };
+            };
+        };
+    };
+    rate_conversation_api_v1_widget_csat_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RatingBody"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RatingStored"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Detail */
+                        detail: string;
+                    };
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Detail */
+                        detail: string;
+                    };
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Detail */
+                        detail: string;
+                    };
                 };
             };
             /** @description Unprocessable Entity */

@@ -7,9 +7,11 @@ import { ChannelForms } from '../components/ChannelForms';
 import { ContrastCheck } from '../components/ContrastCheck';
 import { TagsSettings } from '../components/TagsSettings';
 import { CopyButton } from '../components/CopyButton';
+import { CsatSettings } from '../components/CsatSettings';
 import { AllowedSites } from '../components/AllowedSites';
 import { SavedReplies } from '../components/SavedReplies';
 import { WidgetPreview } from '../components/WidgetPreview';
+import { IntegrationsSettings } from '../components/IntegrationsSettings';
 import { browserTimeZone } from '../lib/format';
 import type { Tenant, TenantPatch, WidgetLook } from '../types';
 
@@ -204,11 +206,13 @@ export function SettingsPage() {
       </div>
 
       <AllowedSites current={tenant.settings.allowed_origins ?? []} onPatch={patch} />
+      <CsatSettings enabled={!!tenant.settings.csat} onPatch={patch} />
 
       <ChannelForms tenant={tenant} onPatch={patch} />
 
       <SavedReplies />
       <TagsSettings />
+      <IntegrationsSettings />
     </div>
   );
 }

@@ -479,7 +479,7 @@ MIGRATIONS: list[tuple[str, str]] = [
     ("0011_contacts", CONTACTS),
     ("0012_uploads", UPLOADS),
     ("0013_jobs", JOBS),
-    ("0019_csat_import", CSAT_IMPORT),
-    ("0017_webhooks_tokens", WEBHOOKS_TOKENS),
     ("0014_media", MEDIA),
+    ("0017_webhooks_tokens", WEBHOOKS_TOKENS),
+    ("0019_csat_import", CSAT_IMPORT),
 ]

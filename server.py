@@ -25,6 +25,7 @@ from auth import router as auth_router
 from handoff import uploads
 from handoff.bootstrap import bootstrap
 from handoff.channels import build_channels
+from handoff.channels import media as _media  # noqa: F401 - registers the media.fetch job
 from handoff.config import Settings
 from handoff.context import AppContext, BackgroundService, Limits
 from handoff.conversations.timers import Timers

@@ -20,6 +20,8 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 # Changing this label changes the key: every link already handed out stops working.
 KEY_CONTEXT = b"handoff/upload-links/v1"
 LINK_SECONDS = 3600
+# Links handed to Twilio and Meta: they fetch at send time, but a send the outbox retries goes later.
+PLATFORM_LINK_SECONDS = 7 * 24 * 3600
 IMAGE_TYPES = ("image/png", "image/jpeg", "image/gif", "image/webp")
 SIGNATURES: tuple[tuple[bytes, str], ...] = (
     (b"\x89PNG\r\n\x1a\n", "image/png"),
@@ -79,6 +81,13 @@ def link(upload_id: int, tenant_id: int, name: str, now: float | None = None) ->
     expires = (int(now if now is not None else time.time()) // LINK_SECONDS + 2) * LINK_SECONDS
     sig = signature(upload_id, tenant_id, expires)
     return f"/files/{upload_id}/{quote(name, safe='')}?exp={expires}&sig={sig}"
+
+
+def platform_link(base: str, upload_id: int, tenant_id: int, name: str, now: float | None = None) -> str:
+    """An absolute link on the deployment's public base for a platform to fetch (MMS, Messenger)."""
+    expires = int(now if now is not None else time.time()) + PLATFORM_LINK_SECONDS
+    sig = signature(upload_id, tenant_id, expires)
+    return f"{base}/files/{upload_id}/{quote(name, safe='')}?exp={expires}&sig={sig}"
 
 
 def link_valid(upload_id: int, tenant_id: int, expires: int, sig: str, now: float | None = None) -> bool:

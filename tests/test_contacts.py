@@ -15,7 +15,7 @@ from tests.conftest import BACKENDS
 from tests.fakes.twilio_api import FakeTwilio
 from tests.pg_races import Racers, row_held
 from tests.sms_support import SmsShop, phone, sms_server, sms_shop
-from tests.support import LiveServer, eventually, make_tenant, query, staff_socket, visitor_session
+from tests.support import LiveServer, eventually, make_tenant, query, staff_socket, visitor_session, visitor_socket
 
 pytestmark = BACKENDS
 PATH = "/admin/api/contacts"
@@ -148,11 +148,50 @@ def test_merge_keeps_the_only_open_thread_and_replies_go_to_its_address(server: 
         web_thread["id"]: "closed",
         sms_thread["id"]: "open",
     }
+    # The inbox shows the thread of the number (no name of its own) under the person's name.
+    listed = {c["id"]: c["contact"] for c in shop.admin.get("/admin/api/convos").json()["conversations"]}
+    assert listed[sms_thread["id"]]["name"] == "Vera Visitor" and listed[sms_thread["id"]]["phone"] == number
     # Only the SMS thread was open: the visitor's next message joins it, and it still replies by SMS.
     assert visitor_says(server, session, "web into the sms thread")["conversation_id"] == sms_thread["id"]
     assert shop.reply(sms_thread["id"], "answer by text").status_code == 200
     sent = eventually(lambda: [r for r in shop.requests(twilio) if r.form.get("Body") == "answer by text"])
     assert sent[0].form["To"] == number
+
+
+def test_a_merged_away_visitors_widget_lands_in_the_surviving_thread(server: LiveServer) -> None:
+    admin, key = make_tenant(server)
+    alice = visitor_session(server, key, name="Alice")
+    bob = visitor_session(server, key)  # the same person on another browser, not yet known to be
+    kept = visitor_says(server, alice, "hi, Alice here")["conversation_id"]
+    gone = visitor_says(server, bob, "hi again")["conversation_id"]
+    alice_id, bob_id = (contact_with_id(admin, s["visitor_id"]) for s in (alice, bob))
+    assert admin.post(f"{PATH}/{alice_id}/merge", {"other_id": bob_id}).status_code == 200
+    # Bob's widget, reconnecting, is shown the surviving thread: its state and its messages.
+    tab = visitor_socket(server, bob)
+    tab.send({"type": "resume", "after": 0})
+    replayed = tab.recv_through(lambda f: f["type"] == "conversation")
+    assert replayed[-1]["conversation"] == {"id": kept, "status": "open", "escalated": False}
+    texts = [f["message"]["text"] for f in replayed if f["type"] == "message"]
+    assert "hi, Alice here" in texts and "hi again" in texts
+    # What Bob writes lands there, and the team's answer reaches Bob's widget live and when polled.
+    assert visitor_says(server, bob, "from the other browser")["conversation_id"] == kept
+    answer = admin.post("/admin/api/send", {"conversation_id": kept, "text": "got you both"})
+    assert answer.status_code == 200, answer.text
+    live = tab.recv_until(lambda f: f["type"] == "message" and f["message"]["id"] == answer.json()["message_id"])
+    assert live["message"]["text"] == "got you both" and "conversation" not in live
+    headers = {"Authorization": f"Bearer {bob['visitor_token']}"}
+    polled = httpx.get(f"{server.url}/api/v1/widget/messages", headers=headers).json()["messages"]
+    assert polled[-1]["id"] == answer.json()["message_id"]
+    assert {c["id"]: c["contact"]["name"] for c in admin.get("/admin/api/convos").json()["conversations"]} == {
+        kept: "Alice"
+    }
+    assert admin.get(f"/admin/api/conversations/{gone}").json()["status"] == "closed"
+    tab.close()
+
+
+def contact_with_id(admin: Any, external_id: str) -> int:
+    [found] = admin.get(PATH, params={"q": external_id}).json()["contacts"]
+    return int(found["id"])
 
 
 def test_two_merges_at_once_leave_one_person(server: LiveServer, twilio: FakeTwilio) -> None:

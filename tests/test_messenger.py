@@ -48,18 +48,17 @@ def test_verify_handshake(server: LiveServer, page: Page) -> None:
     assert wrong.status_code == 403 and not_subscribe.status_code == 403
 
 
-def test_inbound_message_with_attachment_reaches_the_inbox(server: LiveServer, page: Page) -> None:
+def test_inbound_message_with_attachment_reaches_the_inbox(server: LiveServer, page: Page, graph: FakeGraph) -> None:
     staff = staff_socket(server, page.admin.token or "")
     user = psid()
-    image = {"type": "image", "payload": {"url": "https://scontent.xx.fbcdn.net/v/photo.jpg"}}
+    link = f"{graph.url}/cdn/photo.jpg"  # on the fake, never the internet: the media job fetches it (a 404 here)
+    image = {"type": "image", "payload": {"url": link}}
     response = page.post([page.entry(page.says(user, "Is this in stock?", attachments=[image]))])
     assert response.status_code == 200 and response.text == "EVENT_RECEIVED"
     event = staff.recv_until(lambda f: f["type"] == "message")
     assert event["message"]["channel"] == "messenger" and event["message"]["sender"] == "visitor"
     assert event["message"]["text"] == "Is this in stock?"
-    assert event["message"]["attachments"] == [
-        {"url": "https://scontent.xx.fbcdn.net/v/photo.jpg", "type": "image", "content_type": "image/*"}
-    ]
+    assert event["message"]["attachments"] == [{"url": link, "type": "image", "content_type": "image/*"}]
     assert event["conversation"]["channel"] == "messenger" and event["conversation"]["contact"]["external_id"] == user
     staff.close()
 

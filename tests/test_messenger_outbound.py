@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import httpx
+
 from tests.conftest import BACKENDS
 from tests.fakes import PASS
 from tests.fakes.graph_api import FakeGraph, no_matching_user, rate_limited, temporarily_unavailable
@@ -164,3 +166,20 @@ def test_a_private_note_never_reaches_messenger_even_when_replies_cannot(
     notes = (note.json()["message_id"], late.json()["message_id"])
     assert query(server, "SELECT count(*) FROM outbox WHERE message_id IN (?, ?)", *notes) == [(0,)]
     assert len(graph.sends()) == 1
+
+
+def test_files_are_refused_without_a_public_base_url(server: LiveServer, graph: FakeGraph, page: Page) -> None:
+    """Meta fetches attachments from PUBLIC_BASE_URL, which this server lacks: 409 at once, nothing queued."""
+    _, conversation_id = page.open_conversation()
+    png = b"\x89PNG\r\n\x1a\n" + bytes(32)
+    uploaded = httpx.post(
+        f"{server.url}/api/v1/uploads",
+        files={"file": ("a.png", png, "image/png")},
+        headers={"Authorization": f"Bearer {page.admin.token}"},
+    ).json()
+    body = {"conversation_id": conversation_id, "text": "see this", "attachment_ids": [uploaded["id"]]}
+    refused = page.admin.post("/admin/api/send", body)
+    assert refused.status_code == 409 and "PUBLIC_BASE_URL" in refused.json()["detail"]
+    assert query(
+        server, "SELECT count(*) FROM messages WHERE conversation_id = ? AND sender = 'staff'", conversation_id
+    ) == [(0,)]

@@ -59,7 +59,7 @@ def shop(server: LiveServer, twilio: FakeTwilio) -> SmsShop:
 # ---- inbound --------------------------------------------------------------------------------------
 
 
-def test_inbound_sms_and_mms_reach_the_inbox(server: LiveServer, shop: SmsShop) -> None:
+def test_inbound_sms_and_mms_reach_the_inbox(server: LiveServer, shop: SmsShop, twilio: FakeTwilio) -> None:
     staff = staff_socket(server, shop.admin.token or "")
     sender = phone()
     response = shop.text_in("Hi, where is my order?", sender)
@@ -74,9 +74,10 @@ def test_inbound_sms_and_mms_reach_the_inbox(server: LiveServer, shop: SmsShop) 
         event["conversation"]["contact"]["phone"] == sender and event["conversation"]["contact"]["opted_out"] is False
     )
 
+    # On the fake, never the internet: the media job fetches them (404s here; tests/test_media.py stores them).
     media = (
-        ("https://api.twilio.com/2010-04-01/Accounts/AC1/Messages/MM1/Media/ME1", "image/jpeg"),
-        ("https://api.twilio.com/2010-04-01/Accounts/AC1/Messages/MM1/Media/ME2", "application/pdf"),
+        (f"{twilio.url}/2010-04-01/Accounts/AC1/Messages/MM1/Media/ME1", "image/jpeg"),
+        (f"{twilio.url}/2010-04-01/Accounts/AC1/Messages/MM1/Media/ME2", "application/pdf"),
     )
     assert shop.text_in("", sender, sid=new_sid("MM"), media=media).status_code == 200
     mms = staff.recv_until(lambda f: f["type"] == "message")["message"]

@@ -59,7 +59,49 @@ export function mockApi(routes: Record<string, Handler | Envelope | object>) {
     });
   });
   vi.stubGlobal('fetch', fetchMock);
+  vi.stubGlobal('XMLHttpRequest', FetchBackedXhr);
   return { calls, fetchMock, find: (method: string, path: string) => calls.filter((c) => c.method === method && c.path === path) };
+}
+
+/** XMLHttpRequest (uploads with progress) answered by the mocked fetch: half-way progress when sent, then the
+ * route's reply. */
+export class FetchBackedXhr {
+  status = 0;
+  responseText = '';
+  upload: { onprogress: ((e: { lengthComputable: boolean; loaded: number; total: number }) => void) | null } = {
+    onprogress: null,
+  };
+  onload: (() => void) | null = null;
+  onerror: (() => void) | null = null;
+  onabort: (() => void) | null = null;
+  private method = 'GET';
+  private url = '';
+  private headers: Record<string, string> = {};
+  private aborted = false;
+
+  open(method: string, url: string) {
+    this.method = method;
+    this.url = url;
+  }
+
+  setRequestHeader(name: string, value: string) {
+    this.headers[name] = value;
+  }
+
+  abort() {
+    this.aborted = true;
+    this.onabort?.();
+  }
+
+  send(body: unknown) {
+    this.upload.onprogress?.({ lengthComputable: true, loaded: 1, total: 2 });
+    void fetch(this.url, { method: this.method, headers: this.headers, body: body as BodyInit }).then(async (res) => {
+      if (this.aborted) return;
+      this.status = res.status;
+      this.responseText = await res.text();
+      this.onload?.();
+    }, () => this.onerror?.());
+  }
 }
 
 export class FakeWebSocket implements WebSocketLike {

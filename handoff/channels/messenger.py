@@ -25,13 +25,14 @@ from typing import Any
 import httpx
 from fastapi import HTTPException, status
 
+from handoff import uploads
 from handoff.context import AppContext
 from handoff.conversations import csat
 from handoff.conversations import service as conversations
 from handoff.conversations.outbound import Delivery
 from handoff.delivery import outbox
 from handoff.routing import away
-from handoff.store import channels, contacts, receipts
+from handoff.store import channels, contacts, media, receipts
 from handoff.store import conversations as store
 from handoff.store.database import iso, parse_iso
 
@@ -229,6 +230,8 @@ async def page_echo(ctx: AppContext, tenant_id: int, psid: str, message: dict[st
         )
         # Its mid is also its provider id, so delivery and read receipts apply to it like to our own sends.
         receipts.set_provider_id(conn, stored.message["id"], mid)
+        if attachments:  # kept like a customer's media: fetched and stored by a job
+            media.queue_fetch(conn, tenant_id, stored.message["id"])
         return stored.message, store.conversation_of(conn, stored.conversation, contact, stored.message)
 
     # Meta may deliver one echo twice, to two processes at once: the second run after the unique mid's
@@ -236,6 +239,8 @@ async def page_echo(ctx: AppContext, tenant_id: int, psid: str, message: dict[st
     outcome = await ctx.db.write(write, retry=True)
     if outcome is not None:
         conversations.announce(ctx, *outcome)
+        if attachments:
+            ctx.wake_jobs()
 
 
 async def receipt(ctx: AppContext, tenant_id: int, psid: str, new: str, data: dict[str, Any]) -> None:
@@ -281,8 +286,28 @@ def graph_failure(response: httpx.Response, part: str) -> Delivery:
     )
 
 
+def outgoing(base: str, tenant_id: int, message: dict[str, Any]) -> list[dict[str, Any]] | None:
+    """The Send API `message` of each part, in order: the text (split at the limit), then one attachment
+    each, by a public link Meta fetches (None when there are files but no PUBLIC_BASE_URL)."""
+    parts: list[dict[str, Any]] = [{"text": part} for part in split_text(message["text"])]
+    for item in message.get("attachments") or []:
+        if not isinstance(item.get("id"), int):
+            continue
+        if not base:
+            return None
+        link = uploads.platform_link(base, item["id"], tenant_id, str(item.get("name") or "file"))
+        kind = "image" if item.get("content_type") in uploads.IMAGE_TYPES else "file"
+        parts.append({"attachment": {"type": kind, "payload": {"url": link, "is_reusable": True}}})
+    return parts
+
+
 class Messenger:
     name = "messenger"
+
+    def media_base(self, ctx: AppContext, conn: sqlite3.Connection, tenant_id: int) -> str | None:
+        """Meta fetches attachments from PUBLIC_BASE_URL (its webhooks sign the body, not the URL, so the
+        address they came in on proves nothing)."""
+        return ctx.settings.public_base_url or None
 
     def send_problem(
         self, ctx: AppContext, conn: sqlite3.Connection, contact: sqlite3.Row, conversation: sqlite3.Row
@@ -300,7 +325,9 @@ class Messenger:
         allowed = window(await ctx.db.read(lambda c: contacts.last_customer_message_at(c, contact["id"])))
         if isinstance(allowed, str):
             return Delivery(error=allowed)
-        parts = split_text(message["text"])
+        parts = outgoing(ctx.settings.public_base_url, contact["tenant_id"], message)
+        if parts is None:
+            return Delivery(error=conversations.NO_PUBLIC_BASE)
         progress = await outbox.load_progress(ctx, message["id"])  # parts that went on an earlier attempt
         first_mid = progress.get("first_mid")
         http = ctx.http
@@ -309,7 +336,7 @@ class Messenger:
             body = {
                 "recipient": {"id": contact["external_id"]},
                 **allowed,
-                "message": {"text": parts[index], "metadata": f"{METADATA_PREFIX}{message['id']}"},
+                "message": {**parts[index], "metadata": f"{METADATA_PREFIX}{message['id']}"},
             }
             label = f" (part {index + 1} of {len(parts)})" if len(parts) > 1 else ""
             try:

@@ -22,6 +22,7 @@ from twilio.http.response import Response as TwilioResponse
 from twilio.request_validator import RequestValidator
 from twilio.rest import Client
 
+from handoff import uploads
 from handoff.context import AppContext
 from handoff.conversations import csat
 from handoff.conversations import service as conversations
@@ -37,6 +38,7 @@ TWILIO_API = "https://api.twilio.com"
 OPT_OUT = frozenset({"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT"})
 OPT_IN = frozenset({"START", "YES", "UNSTOP"})
 KEYWORDS = sorted(OPT_OUT | OPT_IN)
+MAX_MEDIA = 10  # MediaUrl values one Twilio message takes
 # Twilio MessageStatus -> ours. Twilio's own queued/sending/accepted say nothing ours does not already.
 STATUS_MAP = {"sent": "sent", "delivered": "delivered", "read": "read", "undelivered": "failed", "failed": "failed"}
 # Status callbacks carry only ErrorCode; these are the common ones staff will meet.
@@ -267,6 +269,14 @@ def connected(account: channels.Account | None) -> dict[str, Any] | None:
     return account.config
 
 
+def media_urls(base: str, tenant_id: int, message: dict[str, Any]) -> list[str] | None:
+    """Public links to the message's files (MMS `MediaUrl`s), or None when there are files but no base."""
+    files = [a for a in message.get("attachments") or [] if isinstance(a.get("id"), int)][:MAX_MEDIA]
+    if files and not base:
+        return None
+    return [uploads.platform_link(base, a["id"], tenant_id, str(a.get("name") or "file")) for a in files]
+
+
 class TwilioSms:
     name = "sms"
 
@@ -281,6 +291,13 @@ class TwilioSms:
         if connected(channels.find(conn, ctx.secrets, conversation["tenant_id"], "sms")) is None:
             return NOT_CONNECTED_PROBLEM
         return None
+
+    def media_base(self, ctx: AppContext, conn: sqlite3.Connection, tenant_id: int) -> str | None:
+        """Twilio fetches MMS media from PUBLIC_BASE_URL, or from the base its webhooks reach us on."""
+        if ctx.settings.public_base_url:
+            return ctx.settings.public_base_url
+        account = channels.find(conn, ctx.secrets, tenant_id, "sms")
+        return (account.callback_base if account else "") or None
 
     def status_callback(self, ctx: AppContext, account: channels.Account) -> str | None:
         """PUBLIC_BASE_URL's, or the base this tenant's own last signed webhook came in on."""
@@ -300,13 +317,17 @@ class TwilioSms:
         config = connected(account)
         if account is None or config is None:
             return Delivery(error=NOT_CONNECTED_PROBLEM)
+        media = media_urls(ctx.settings.public_base_url or account.callback_base, contact["tenant_id"], message)
+        if media is None:
+            return Delivery(error=conversations.NO_PUBLIC_BASE)
         transport = TwilioTransport(ctx.http, ctx.settings.twilio_api_base)
         client = Client(config["account_sid"], config["auth_token"], http_client=transport)
         try:
             created = await client.messages.create_async(
                 to=contact["external_id"],
                 from_=config["number"],
-                body=message["text"],
+                body=message["text"] or (values.unset if media else ""),
+                media_url=media or values.unset,  # MMS: Twilio fetches each (at most 10) from us
                 status_callback=self.status_callback(ctx, account) or values.unset,
             )
         except TwilioRestException as exc:

@@ -16,6 +16,7 @@ from handoff.identity import Visitor
 from handoff.live.hub import Socket
 from handoff.quotas import report
 from handoff.store import conversations as store
+from handoff.store import people
 from handoff.store.database import MAX_INTEGER
 
 CLIENT_ID = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")
@@ -86,7 +87,5 @@ async def visitor_says(
 
 def conversation_state(conn: sqlite3.Connection, tenant_id: int, visitor_id: str) -> dict[str, Any] | None:
     contact = store.find_contact(conn, tenant_id, "webchat", visitor_id)
-    row = contact and (
-        store.open_conversation_of(conn, contact["id"]) or store.latest_conversation_of(conn, contact["id"])
-    )
+    row = people.thread_for_visitor(conn, contact) if contact else None
     return {"id": row["id"], "status": row["status"], "escalated": bool(row["escalated"])} if row else None

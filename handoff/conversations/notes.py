@@ -11,12 +11,12 @@ import sqlite3
 from typing import Any
 
 from handoff.context import AppContext
-from handoff.conversations.service import Staff, Stored, load_for_publish, loaded
+from handoff.conversations.service import Staff, Stored, load_for_publish, loaded, visitors_of
 from handoff.errors import Invalid, NotFound
 from handoff.live import events
 from handoff.notify import alerts
 from handoff.store import conversations as store
-from handoff.store import users
+from handoff.store import uploads, users
 from handoff.store.notes import insert_note
 
 MAX_MENTIONS = 20
@@ -29,6 +29,7 @@ async def staff_note(
     text: str,
     client_id: str | None,
     mentions: list[int] | None = None,
+    attachment_ids: list[int] | None = None,
 ) -> Stored:
     """Store a note and show it to the team; each mentioned member (other than the author) gets a `mention`."""
     external_id = f"staff:{staff.id}:{client_id}" if client_id else None
@@ -45,6 +46,9 @@ async def staff_note(
         for user_id in wanted:
             if not users.is_active_user(conn, staff.tenant_id, user_id):
                 raise Invalid(f"mentions: {user_id} is not an active member of this team")
+        attachments = None
+        if attachment_ids:  # the author's own uploads; a note's links reach staff sockets only
+            attachments = uploads.attachments(conn, staff.tenant_id, f"staff:{staff.id}", attachment_ids)
         note = insert_note(
             conn,
             row,
@@ -53,7 +57,10 @@ async def staff_note(
             author_name=staff.name,
             external_id=external_id,
             client_id=client_id,
+            attachments=attachments,
         )
+        if attachment_ids:
+            uploads.attach(conn, staff.tenant_id, attachment_ids, note["id"])
         if mentioned := [user_id for user_id in wanted if user_id != staff.id]:
             alerts.queue_alert(
                 conn,
@@ -68,6 +75,7 @@ async def staff_note(
         return note, load_for_publish(conn, staff.tenant_id, row["id"]), False
 
     note, conversation, duplicate = await ctx.db.write(write, retry=True)
+    _, conversation = visitors_of(conversation)  # staff only: the routing key is not for them either
     if not duplicate:
         tenant_id = conversation["tenant_id"]
         ctx.hub.publish(tenant_id, events.message(note, conversation))  # staff only: no visitor is named

@@ -31,5 +31,8 @@ class OutboundChannel(Protocol):
     ) -> str | None:
         """Why staff cannot message this contact now (answered with 409), or None. Runs in the write job."""
 
+    def media_base(self, ctx: AppContext, conn: sqlite3.Connection, tenant_id: int) -> str | None:
+        """The public base URL the platform can fetch our files from (sending attachments), or None."""
+
     async def deliver(self, ctx: AppContext, message: dict[str, Any], contact: sqlite3.Row) -> Delivery:
         """Send one stored staff message to the platform."""

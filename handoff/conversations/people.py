@@ -14,13 +14,12 @@ from typing import Any
 
 from handoff.context import AppContext
 from handoff.errors import Invalid, NotFound
-from handoff.live import events
 from handoff.store import conversations as conversation_store
 from handoff.store import people as store
 from handoff.store.audit import staff_event
 
 from . import webhook_events as webhooks
-from .service import Staff, announce, close_row, load_for_publish
+from .service import Staff, announce, announce_update, close_row, load_for_publish
 
 CONTACT_NOT_FOUND = "contact not found"
 
@@ -79,6 +78,6 @@ async def merge(ctx: AppContext, staff: Staff, contact_id: int, other_id: int) -
     for conversation in conversations:
         if conversation["id"] in closed:
             announce(ctx, closed[conversation["id"]], conversation)
-        ctx.hub.publish(staff.tenant_id, events.conversation_updated(conversation))
+        announce_update(ctx, conversation, tell_visitor=False)
     webhooks.wake_if_queued(ctx)
     return person

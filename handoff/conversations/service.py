@@ -16,8 +16,8 @@ from handoff.notify import alerts, customer
 from handoff.routing import assign, texts
 from handoff.store import conversation_updates as updates
 from handoff.store import conversations as store
+from handoff.store import media, metrics, people, uploads, users
 from handoff.store import messages as message_store
-from handoff.store import metrics, people, uploads, users
 from handoff.store import outbox as outbox_store
 from handoff.store import tags as tag_list
 from handoff.store.audit import record_event, staff_event
@@ -25,6 +25,10 @@ from handoff.store.database import now_iso, parse_iso
 from handoff.store.locks import serialised
 
 CLOSED_TEXT = texts.say("closed", "en")  # in the tenant's language: handoff/routing/texts.py
+NO_PUBLIC_BASE = (
+    "Attachments cannot be sent on this channel yet: the platform fetches files from this server's public"
+    " address, so set PUBLIC_BASE_URL."
+)
 StoredRow = tuple[dict[str, Any], dict[str, Any], bool]  # the message, its conversation, and "already stored"
 
 
@@ -65,17 +69,32 @@ class Stored:
     conversation: dict[str, Any]
 
 
+# Routing only, never sent: the web visitors of a merged person, set by `with_visitors` in the write.
+WEB_VISITORS = "_web_visitors"
+
+
+def with_visitors(conn: sqlite3.Connection, conversation: dict[str, Any], person_id: int | None) -> dict[str, Any]:
+    """A merged person's thread reaches every web identity's widget (a merged-away visitor included)."""
+    if person_id is not None:
+        conversation[WEB_VISITORS] = people.web_visitors(conn, person_id)
+    return conversation
+
+
+def visitors_of(conversation: dict[str, Any]) -> tuple[list[str], dict[str, Any]]:
+    """(the visitor ids a conversation's events go to, the conversation without its routing key)."""
+    if WEB_VISITORS in conversation:
+        shown = {k: v for k, v in conversation.items() if k != WEB_VISITORS}
+        return list(conversation[WEB_VISITORS]), shown
+    webchat = conversation["channel"] == "webchat"
+    return ([conversation["contact"]["external_id"]] if webchat else []), conversation
+
+
 def announce(ctx: AppContext, message: dict[str, Any], conversation: dict[str, Any], origin: Any = None) -> None:
     """Staff get every message with its conversation; a web visitor also gets it on every open tab."""
+    visitors, conversation = visitors_of(conversation)
     ctx.hub.publish(conversation["tenant_id"], events.message(message, conversation))
-    if conversation["channel"] == "webchat":
-        ctx.hub.publish(
-            conversation["tenant_id"],
-            events.message(message),
-            staff=False,
-            visitor=conversation["contact"]["external_id"],
-            skip=origin,
-        )
+    for visitor in visitors if not message.get("private") else ():  # a note never reaches a visitor
+        ctx.hub.publish(conversation["tenant_id"], events.message(message), staff=False, visitor=visitor, skip=origin)
     webhooks.wake_if_queued(ctx)
 
 
@@ -84,16 +103,12 @@ def announce_update(
 ) -> None:
     """Staff see every change; the web visitor only status and escalation changes (tags are internal)."""
     tenant_id = conversation["tenant_id"]
+    visitors, conversation = visitors_of(conversation)
     ctx.hub.publish(
         tenant_id, events.escalation(conversation) if escalation else events.conversation_updated(conversation)
     )
-    if tell_visitor and conversation["channel"] == "webchat":
-        ctx.hub.publish(
-            tenant_id,
-            events.visitor_conversation(conversation),
-            staff=False,
-            visitor=conversation["contact"]["external_id"],
-        )
+    for visitor in visitors if tell_visitor else ():
+        ctx.hub.publish(tenant_id, events.visitor_conversation(conversation), staff=False, visitor=visitor)
     webhooks.wake_if_queued(ctx)
 
 
@@ -109,7 +124,7 @@ def load_for_publish(
     if conversation is None:
         raise NotFound("conversation not found")
     conversation["tenant_id"] = tenant_id  # routing only; stripped before it leaves the server
-    return conversation
+    return with_visitors(conn, conversation, people.person_id(conn, conversation["contact"]["id"]))
 
 
 def loaded(
@@ -129,10 +144,12 @@ async def receive(ctx: AppContext, inbound: Inbound, origin: Any = None) -> Stor
 
     woke = False  # the message ended a snooze: staff also get a conversation_updated
     first = False  # the conversation's first message: auto-assignment may route it
+    queued_fetch = False
 
     def write(conn: sqlite3.Connection) -> tuple[dict[str, Any], dict[str, Any], bool]:
-        nonlocal woke, first
+        nonlocal woke, first, queued_fetch
         woke = first = False  # a retried write starts over
+        queued_fetch = False
         contact = store.contact_for_message(
             conn,
             inbound.tenant_id,
@@ -167,14 +184,22 @@ async def receive(ctx: AppContext, inbound: Inbound, origin: Any = None) -> Stor
             client_id=inbound.client_id,
             attachments=attachments,
         )
+        if inbound.attachment_ids:
+            uploads.attach(conn, inbound.tenant_id, list(inbound.attachment_ids), stored.message["id"])
+        if inbound.attachments:  # platform links: fetched and stored by a job, not while the webhook waits
+            media.queue_fetch(conn, inbound.tenant_id, stored.message["id"])
+            queued_fetch = True
         if conversation["contact_id"] != contact["id"]:  # the person's thread is open on another identity
             contact = store.contact_by_id(conn, conversation["contact_id"])
-        return stored.message, store.conversation_of(conn, stored.conversation, contact, stored.message), False
+        shown = store.conversation_of(conn, stored.conversation, contact, stored.message)
+        return stored.message, with_visitors(conn, shown, contact["person_id"]), False
 
     message, conversation, duplicate = await ctx.db.write(write, retry=True)
     if not duplicate:
         instruments.message_in(inbound.channel)
         announce(ctx, message, conversation, origin)
+        if queued_fetch:
+            ctx.wake_jobs()
         if woke:
             announce_update(ctx, conversation, tell_visitor=False)
         if first and conversation["assignee"] is None:
@@ -191,7 +216,7 @@ async def staff_send(
     attachment_ids: list[int] | None = None,
 ) -> Stored:
     """Store a staff reply and hand it to its channel: the hub for web chat, the outbox for SMS/Messenger.
-    `attachment_ids`: the sender's own uploads (web chat only for now)."""
+    `attachment_ids`: the sender's own uploads; SMS sends them as MMS, Messenger as attachments."""
 
     external_id = f"staff:{staff.id}:{client_id}" if client_id else None
 
@@ -204,14 +229,14 @@ async def staff_send(
         attachments = None
         if attachment_ids:
             attachments = uploads.attachments(conn, staff.tenant_id, f"staff:{staff.id}", attachment_ids)
-            if row["channel"] != "webchat":  # MMS and Messenger media are not sent yet
-                raise Invalid(f"attachments cannot be sent on {row['channel']} yet")
         contact = store.contact_by_id(conn, row["contact_id"])
         channel = ctx.channels.get(row["channel"])
         if channel is None and row["channel"] != "webchat":
             raise Conflict(f"replies on {row['channel']!r} cannot be sent: this server has no adapter for that channel")
         if channel is not None and (problem := channel.send_problem(ctx, conn, contact, row)):
             raise Conflict(problem)
+        if channel is not None and attachments and not channel.media_base(ctx, conn, staff.tenant_id):
+            raise Conflict(NO_PUBLIC_BASE)
         if row["status"] == "closed":
             _reopen(conn, row)
         if row["assignee_id"] is None:  # whoever answers an unassigned conversation takes it
@@ -230,11 +255,14 @@ async def staff_send(
             status="queued" if channel else "sent",
             attachments=attachments,
         )
+        if attachment_ids:
+            uploads.attach(conn, staff.tenant_id, attachment_ids, stored.message["id"])
         if channel is not None:
             outbox_store.enqueue(conn, staff.tenant_id, stored.message["id"], row["channel"], now_iso())
         elif customer.queue_if_away(ctx, conn, contact, agent=staff.name, text=text):
             emailed.append(stored.message["id"])  # the visitor went away: the reply goes by email too
-        return stored.message, store.conversation_of(conn, stored.conversation, contact, stored.message), False
+        shown = store.conversation_of(conn, stored.conversation, contact, stored.message)
+        return stored.message, with_visitors(conn, shown, contact["person_id"]), False
 
     emailed: list[int] = []
     message, conversation, duplicate = await ctx.db.write(write, retry=True)
@@ -356,8 +384,9 @@ async def close_for_visitor(ctx: AppContext, tenant_id: int, visitor_id: str) ->
 
     def write(conn: sqlite3.Connection) -> tuple[dict[str, Any], dict[str, Any]] | None:
         contact = store.find_contact(conn, tenant_id, "webchat", visitor_id)
-        row = store.open_conversation_of(conn, contact["id"], lock=True) if contact else None
-        if row is None:
+        found = people.open_conversation_for(conn, contact) if contact else None  # the person's thread
+        row = store.conversation_of_tenant(conn, tenant_id, found["id"], lock=True) if found else None
+        if row is None or row["status"] != "open":
             return None
         message_id = close_row(conn, row, texts.for_tenant(conn, tenant_id, "closed"))
         record_event(
@@ -387,7 +416,7 @@ async def visitor_read(ctx: AppContext, tenant_id: int, contact_id: int, message
     """The customer has seen everything up to `message_id`: staff messages up to it become `read`."""
 
     def write(conn: sqlite3.Connection) -> tuple[dict[str, Any], list[dict[str, Any]]] | None:
-        row = store.open_conversation_of(conn, contact_id) or store.latest_conversation_of(conn, contact_id)
+        row = people.thread_for_visitor(conn, store.contact_by_id(conn, contact_id))
         if row is None or message_id <= row["visitor_read_message_id"]:
             return None
         upto = min(message_id, row["last_message_id"] or 0)

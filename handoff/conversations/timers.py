@@ -1,5 +1,6 @@
 """Timers derived from stored timestamps, so they survive restarts: escalate conversations left
-unanswered for ESCALATE_AFTER_SECONDS, close those idle for AUTO_CLOSE_MINUTES and wake snoozed ones.
+unanswered for ESCALATE_AFTER_SECONDS, close those idle for AUTO_CLOSE_MINUTES, wake snoozed ones and
+delete uploads no message took within a day.
 
 Every process ticks; on PostgreSQL each conversation is still escalated or closed once, by whichever tick
 locks it first (handoff/store/timers.py says how), and only that tick announces it."""
@@ -20,7 +21,7 @@ from handoff.errors import Unavailable
 from handoff.notify import alerts
 from handoff.routing import assign, hours, texts
 from handoff.store import conversations as store
-from handoff.store import metrics, routing
+from handoff.store import metrics, routing, uploads
 from handoff.store import timers as due
 from handoff.store.audit import record_event
 from handoff.store.database import iso, now_iso
@@ -29,6 +30,7 @@ log = logging.getLogger("handoff.timers")
 # English; each tenant gets them in its language (handoff/routing/texts.py).
 IDLE_CLOSED_TEXT = texts.say("idle_closed", "en")
 ESCALATED_TEXT = texts.say("escalated", "en")
+UNATTACHED_UPLOAD_SECONDS = 24 * 3600
 
 
 def closed_until(settings: dict[str, Any]) -> str | None:
@@ -159,6 +161,18 @@ async def wake_snoozed(ctx: AppContext) -> int:
     return len(results)
 
 
+async def sweep_uploads(ctx: AppContext, older_than_seconds: float = UNATTACHED_UPLOAD_SECONDS) -> int:
+    """Delete uploads no message took within a day (picked, then not sent). On PostgreSQL the process
+    that takes the sweep's lock does it; the others' ticks skip (handoff/store/uploads.py)."""
+    cutoff = iso(datetime.now(UTC) - timedelta(seconds=older_than_seconds))
+    if not await ctx.db.read(lambda conn: uploads.any_stale(conn, cutoff)):
+        return 0
+    deleted = await ctx.db.write(lambda conn: uploads.sweep(conn, cutoff))
+    if deleted:
+        log.info("deleted %d upload(s) no message took within a day", deleted)
+    return deleted
+
+
 class Timers:
     """Polls for due deadlines; the poll interval is a fraction of the shortest timer, capped at 1 s."""
 
@@ -182,6 +196,7 @@ class Timers:
         await escalate_overdue(self.ctx, self.ctx.settings.escalate_after_seconds)
         await close_idle(self.ctx, self.ctx.settings.auto_close_minutes)
         await wake_snoozed(self.ctx)
+        await sweep_uploads(self.ctx)
 
     async def _run(self) -> None:
         while True:

@@ -18,11 +18,13 @@ from handoff.store.database import now_iso, one_row, row_or_none
 from handoff.store.locks import for_update
 from handoff.uploads import with_links
 
+# A merged identity shows its person's name (and email or phone when it has none of its own).
 CONVERSATION_SELECT = """
-SELECT c.*, ct.channel AS contact_channel, ct.name AS contact_name, ct.email AS contact_email,
-       ct.phone AS contact_phone, ct.opted_out AS contact_opted_out, ct.external_id AS contact_external_id,
-       u.name AS assignee_name
+SELECT c.*, ct.channel AS contact_channel, coalesce(pe.name, ct.name) AS contact_name,
+       coalesce(ct.email, pe.email) AS contact_email, coalesce(ct.phone, pe.phone) AS contact_phone,
+       ct.opted_out AS contact_opted_out, ct.external_id AS contact_external_id, u.name AS assignee_name
 FROM conversations c JOIN contacts ct ON ct.id = c.contact_id LEFT JOIN users u ON u.id = c.assignee_id
+LEFT JOIN contacts pe ON pe.id = ct.person_id AND ct.person_id <> ct.id
 """
 MESSAGE_SELECT = "SELECT m.*, u.name AS author_name FROM messages m LEFT JOIN users u ON u.id = m.author_id"
 
@@ -103,7 +105,16 @@ def conversation_of(
     if row["assignee_id"]:
         name = conn.execute("SELECT name FROM users WHERE id = ?", (row["assignee_id"],)).fetchone()
         assignee = {"id": row["assignee_id"], "name": name[0] if name else None}
-    return _conversation_object(row, contact_json(contact), assignee, last_message)
+    shown = contact_json(contact)
+    if contact["person_id"] is not None and contact["person_id"] != contact["id"]:  # a merged identity
+        person = conn.execute(
+            "SELECT name, email, phone FROM contacts WHERE id = ?", (contact["person_id"],)
+        ).fetchone()
+        if person is not None:
+            shown["name"] = person["name"] or shown["name"]
+            shown["email"] = shown["email"] or person["email"]
+            shown["phone"] = shown["phone"] or person["phone"]
+    return _conversation_object(row, shown, assignee, last_message)
 
 
 def _conversation_object(
@@ -381,13 +392,21 @@ def message_counts(conn: sqlite3.Connection, conversation_id: int) -> tuple[int,
     return int(row[0]), int(row[1])
 
 
+# The contact and, once merged, every identity of its person: a merged-away visitor's widget shows the
+# thread its messages now land in.
+PERSON_IDS = (
+    "SELECT CAST(? AS BIGINT) UNION SELECT i.id FROM contacts me, contacts i WHERE me.id = ? AND me.person_id IS NOT NULL"
+    " AND (i.id = me.person_id OR i.person_id = me.person_id)"
+)
+
+
 def transcript_after(conn: sqlite3.Connection, contact_id: int, after: int, limit: int = 500) -> list[dict[str, Any]]:
-    """What a contact may see of their conversations after a message id, oldest first (resume and polling):
-    everything but the team's private notes."""
+    """What a contact may see of their person's conversations after a message id, oldest first (resume and
+    polling): everything but the team's private notes."""
     rows = conn.execute(
-        f"{MESSAGE_SELECT} WHERE m.conversation_id IN (SELECT id FROM conversations WHERE contact_id = ?)"
+        f"{MESSAGE_SELECT} WHERE m.conversation_id IN (SELECT id FROM conversations WHERE contact_id IN ({PERSON_IDS}))"
         " AND m.id > ? AND m.private = 0 ORDER BY m.id LIMIT ?",
-        (contact_id, after, limit),
+        (contact_id, contact_id, after, limit),  # PERSON_IDS takes the contact twice
     ).fetchall()
     return [message_json(r) for r in rows]
 

@@ -515,6 +515,18 @@ CREATE TABLE push_subscriptions (
 CREATE INDEX push_subscriptions_user ON push_subscriptions (tenant_id, user_id);
 """
 
+# Which message an upload is attached to (NULL: not yet, and swept after a day). Uploads already attached
+# before this step are found in their messages' attachments JSON.
+MEDIA = """
+ALTER TABLE uploads ADD COLUMN message_id INTEGER;
+UPDATE uploads SET message_id = (
+  SELECT m.id FROM messages m, json_each(m.attachments) j
+  WHERE m.tenant_id = uploads.tenant_id AND m.attachments IS NOT NULL AND json_extract(j.value, '$.id') = uploads.id
+  LIMIT 1
+);
+CREATE INDEX uploads_unattached ON uploads (created_at) WHERE message_id IS NULL;
+"""
+
 MIGRATIONS: list[tuple[str, str]] = [
     ("0001_initial", INITIAL),
     ("0002_outbound_delivery", OUTBOUND_DELIVERY),
@@ -534,4 +546,5 @@ MIGRATIONS: list[tuple[str, str]] = [
     ("0016_email", EMAIL),
     ("0017_routing", ROUTING),
     ("0018_push", PUSH),
+    ("0019_media", MEDIA),
 ]

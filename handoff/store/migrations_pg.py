@@ -459,6 +459,14 @@ CREATE TABLE push_subscriptions (
 CREATE INDEX push_subscriptions_user ON push_subscriptions (tenant_id, user_id);
 """
 
+MEDIA = """
+ALTER TABLE uploads ADD COLUMN message_id BIGINT;
+UPDATE uploads u SET message_id = m.id
+  FROM messages m, json_array_elements(CAST(m.attachments AS json)) j
+  WHERE m.tenant_id = u.tenant_id AND m.attachments IS NOT NULL AND j->>'id' = CAST(u.id AS text);
+CREATE INDEX uploads_unattached ON uploads (created_at) WHERE message_id IS NULL;
+"""
+
 # A callable gets the same `?`-placeholder connection the store functions get, inside the step's transaction.
 PG_MIGRATIONS: dict[str, str | Callable[[PgConnection], None]] = {
     "0001_initial": INITIAL,
@@ -479,4 +487,5 @@ PG_MIGRATIONS: dict[str, str | Callable[[PgConnection], None]] = {
     "0016_email": EMAIL,
     "0017_routing": ROUTING,
     "0018_push": PUSH,
+    "0019_media": MEDIA,
 }

@@ -3,6 +3,7 @@ the staff transcript in order, but they move none of the conversation's clocks o
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from typing import Any
 
@@ -22,11 +23,13 @@ def insert_note(
     author_name: str,
     external_id: str | None,
     client_id: str | None,
+    attachments: list[dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
     """Store a note. The conversation row is left alone on purpose: a note does not reopen it, answer the
     customer (awaiting/escalation clocks, unread count, first response), assign it, or count as activity
     for the list order or the idle auto-close; docs/api.md, "Private notes"."""
     now = now_iso()
+    stored_attachments = json.dumps(attachments) if attachments else None
     postgres = dialect(conn) == "postgresql"
     values = (
         conversation["tenant_id"],
@@ -35,7 +38,7 @@ def insert_note(
         "staff",
         author_id,
         text,
-        None,
+        stored_attachments,
         external_id,
         client_id,
         None,  # no delivery status: a note is never delivered, so read receipts never touch it
@@ -56,7 +59,7 @@ def insert_note(
         "author_name": author_name,
         "status": None,
         "error": None,
-        "attachments": None,
+        "attachments": stored_attachments,
         "private": 1,
     }
     return message_json(written)

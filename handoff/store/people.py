@@ -36,6 +36,30 @@ def open_conversation_for(conn: sqlite3.Connection, contact: sqlite3.Row) -> sql
     )
 
 
+def person_id(conn: sqlite3.Connection, contact_id: int) -> int | None:
+    """The person a contact belongs to once merged, else None."""
+    row = conn.execute("SELECT person_id FROM contacts WHERE id = ?", (contact_id,)).fetchone()
+    return int(row[0]) if row and row[0] is not None else None
+
+
+def web_visitors(conn: sqlite3.Connection, person_id: int) -> list[str]:
+    """The visitor ids of a merged person's web identities: each widget shows the person's thread."""
+    rows = conn.execute(
+        "SELECT external_id FROM contacts WHERE person_id = ? AND channel = 'webchat' ORDER BY id", (person_id,)
+    )
+    return [str(r["external_id"]) for r in rows]
+
+
+def thread_for_visitor(conn: sqlite3.Connection, contact: sqlite3.Row) -> sqlite3.Row | None:
+    """What a visitor's widget shows: the person's open thread (on whichever identity), else its own latest."""
+    found = open_conversation_for(conn, contact)
+    if found is None:
+        found = row_or_none(
+            conn.execute("SELECT * FROM conversations WHERE contact_id = ? ORDER BY id DESC LIMIT 1", (contact["id"],))
+        )
+    return found
+
+
 def identity_ids(conn: sqlite3.Connection, person_id: int) -> list[int]:
     rows = conn.execute("SELECT id FROM contacts WHERE id = ? OR person_id = ? ORDER BY id", (person_id, person_id))
     return [int(r["id"]) for r in rows]

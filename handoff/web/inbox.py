@@ -42,7 +42,9 @@ class SendBody(BaseModel):
     )
 
     attachment_ids: list[Id] | None = Field(
-        default=None, max_length=10, description="the sender's own uploads (POST /api/v1/uploads); web chat only"
+        default=None,
+        max_length=10,
+        description="the sender's own uploads (POST /api/v1/uploads); on notes too (staff only)",
     )
 
     @field_validator("text")
@@ -58,15 +60,15 @@ class SendBody(BaseModel):
             raise ValueError("text must not be blank")
         if self.mentions and not self.private:
             raise ValueError("mentions are only for private notes (private: true)")
-        if self.attachment_ids and self.private:  # notes stay text: nothing of a note may reach a file link
-            raise ValueError("attachments are not allowed on private notes yet")
         return self
 
 
 async def send_message(ctx: AppContext, staff: Staff, body: SendBody) -> conversations.Stored:
     """A reply to the customer, or a private note to the team (HTTP and socket share this)."""
     if body.private:
-        return await staff_note(ctx, staff, body.conversation_id, body.text, body.client_id, body.mentions)
+        return await staff_note(
+            ctx, staff, body.conversation_id, body.text, body.client_id, body.mentions, body.attachment_ids
+        )
     return await conversations.staff_send(
         ctx, staff, body.conversation_id, body.text, body.client_id, body.attachment_ids
     )

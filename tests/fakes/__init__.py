@@ -25,6 +25,8 @@ class Reply:
     body: Any = None
     headers: dict[str, str] = field(default_factory=dict)
     drop: bool = False
+    raw: bytes | None = None  # a body of bytes (a media file) instead of JSON
+    content_type: str = "application/json; charset=utf-8"
 
 
 PASS = Reply(status=0)
@@ -45,6 +47,10 @@ class Recorded:
     def form(self) -> dict[str, str]:
         return {k: v[-1] for k, v in parse_qs(self.body.decode(), keep_blank_values=True).items()}
 
+    def form_values(self, name: str) -> list[str]:
+        """Every value of a repeated form field (Twilio's `MediaUrl`), in order."""
+        return parse_qs(self.body.decode(), keep_blank_values=True).get(name, [])
+
     def json(self) -> Any:
         return json.loads(self.body)
 
@@ -58,6 +64,7 @@ class FakeServer:
         self._script: deque[Reply] = deque()
         self.always: Reply | None = None  # answer everything with this until cleared
         self.delay = 0.0  # seconds to wait before answering (to open race windows)
+        self.files: dict[str, tuple[bytes, str]] = {}  # media served at /files-store/<key>
         fake = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -88,6 +95,20 @@ class FakeServer:
     def stop(self) -> None:
         self.httpd.shutdown()
         self.httpd.server_close()
+
+    def add_file(self, data: bytes, content_type: str) -> str:
+        """Serve a media file (as a platform's CDN would, no auth); returns its key."""
+        key = f"F{len(self.files) + 1}x{int(time.monotonic() * 1000)}"
+        with self.lock:
+            self.files[key] = (data, content_type)
+        return key
+
+    def file_reply(self, key: str) -> Reply:
+        with self.lock:
+            found = self.files.get(key)
+        if found is None:
+            return Reply(404, {"error": "not found"})
+        return Reply(200, raw=found[0], content_type=found[1])
 
     def script(self, *replies: Reply) -> None:
         """Answer the next requests with these, in order, before answering normally again."""
@@ -144,9 +165,12 @@ class FakeServer:
         if reply.drop:
             handler.close_connection = True
             return
-        payload = json.dumps(reply.body).encode() if reply.body is not None else b""
+        if reply.raw is not None:
+            payload = reply.raw
+        else:
+            payload = json.dumps(reply.body).encode() if reply.body is not None else b""
         handler.send_response(reply.status)
-        handler.send_header("Content-Type", "application/json; charset=utf-8")
+        handler.send_header("Content-Type", reply.content_type)
         handler.send_header("Content-Length", str(len(payload)))
         for name, value in reply.headers.items():
             handler.send_header(name, value)

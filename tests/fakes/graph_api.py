@@ -3,6 +3,9 @@
 - `POST /v21.0/me/messages?access_token=...` (or `/{page_id}/messages`) answers `{"recipient_id",
   "message_id"}` like Meta. Enforces what the real API does that we depend on: a known Page token,
   `recipient.id`, `messaging_type` (and `tag` for MESSAGE_TAG), and the 2,000-character text limit.
+- `message.attachment` (`{"type": "image"|"file"|..., "payload": {"url", "is_reusable"}}`) instead of text:
+  one of the two per message, as the Send API takes them;
+- `GET /cdn/<key>`: media files (`media_url()`), as Messenger webhooks link them;
 - `GET /v21.0/me?fields=id&access_token=...` answers the node the token stands for: `{"id": <page id>}` for a
   Page token (`name` too when asked for).
 
@@ -70,7 +73,13 @@ class FakeGraph(FakeServer):
         """Every Send API request, answered or not (not the ownership checks)."""
         return [r for r in self.matching("/v21.0/") if r.method == "POST"]
 
+    def media_url(self, data: bytes, content_type: str) -> str:
+        """A Messenger attachment's `payload.url`: a CDN link that needs no token."""
+        return f"{self.url}/cdn/{self.add_file(data, content_type)}"
+
     def handle(self, request: Recorded) -> Reply:
+        if request.method == "GET" and request.path.startswith("/cdn/"):
+            return self.file_reply(request.path.removeprefix("/cdn/"))
         token = (request.query.get("access_token") or [""])[0]
         page_id = self.pages.get(token)
         if request.method == "GET" and request.path == ME:
@@ -87,9 +96,18 @@ class FakeGraph(FakeServer):
         try:
             body = request.json()
             recipient = str(body["recipient"]["id"])
-            text = body["message"]["text"]
-        except (ValueError, KeyError, TypeError):
+            message = body["message"]
+            text = message.get("text") or ""
+            attachment = message.get("attachment")
+            if bool(text) == bool(attachment):  # exactly one of text and attachment
+                raise KeyError("text or attachment")
+        except (ValueError, KeyError, TypeError, AttributeError):
             return graph_error(100, "(#100) param recipient and message must be non-empty.")
+        if attachment is not None and (
+            attachment.get("type") not in ("image", "video", "audio", "file")
+            or not str((attachment.get("payload") or {}).get("url") or "").startswith(("http://", "https://"))
+        ):
+            return graph_error(100, "(#100) Invalid attachment: type and payload.url are required")
         kind = body.get("messaging_type")
         if kind not in ("RESPONSE", "UPDATE", "MESSAGE_TAG"):
             return graph_error(100, "(#100) param messaging_type must be one of {RESPONSE, UPDATE, MESSAGE_TAG}")

@@ -2,6 +2,8 @@
 
 - `POST /2010-04-01/Accounts/{AccountSid}/Messages.json`: takes the form fields To/From/Body/StatusCallback/
   MediaUrl and answers 201 with a Message resource (sid `SM` + 32 hex, status `queued`);
+- `GET .../Messages/{MM}/Media/{ME}`: an inbound MMS's media (`media_url()`), behind basic auth, answered
+  with a 307 to `/files-store/<key>` (no auth), as Twilio redirects to its file store;
 - `GET /2010-04-01/Accounts/{AccountSid}/IncomingPhoneNumbers.json?PhoneNumber=...`: the account's numbers
   as a list page (`incoming_phone_numbers` plus the paging fields), filtered by number.
 
@@ -30,6 +32,7 @@ from twilio.request_validator import RequestValidator
 from tests.fakes import FakeServer, Recorded, Reply
 
 MESSAGES = re.compile(r"^/2010-04-01/Accounts/(AC[0-9a-fA-F]{32})/Messages\.json$")
+MEDIA = re.compile(r"^/2010-04-01/Accounts/(AC[0-9a-fA-F]{32})/Messages/(MM[0-9a-fA-F]{32})/Media/(ME\w+)$")
 NUMBERS = re.compile(r"^/2010-04-01/Accounts/(AC[0-9a-fA-F]{32})/IncomingPhoneNumbers\.json$")
 
 
@@ -111,7 +114,19 @@ class FakeTwilio(FakeServer):
         """Requests that created a message (what reached a phone, as far as the fake knows)."""
         return [r for r in self.matching("/2010-04-01/") if r.reply_status == 201]
 
+    def media_url(self, account_sid: str, data: bytes, content_type: str) -> str:
+        """An inbound MMS's `MediaUrl{N}`: behind the account's basic auth, redirecting to the file."""
+        key = self.add_file(data, content_type)
+        return f"{self.url}/2010-04-01/Accounts/{account_sid}/Messages/MM{secrets.token_hex(16)}/Media/ME{key}"
+
     def handle(self, request: Recorded) -> Reply:
+        if request.method == "GET" and request.path.startswith("/files-store/"):
+            return self.file_reply(request.path.removeprefix("/files-store/"))
+        media = MEDIA.match(request.path) if request.method == "GET" else None
+        if media is not None:  # as Twilio does: authenticate, then redirect to the file's store
+            if not self._authorised(request, media.group(1)):
+                return twilio_error(20003, "Authenticate", 401)
+            return Reply(307, headers={"Location": f"{self.url}/files-store/{media.group(3)[2:]}"})
         match = MESSAGES.match(request.path) if request.method == "POST" else NUMBERS.match(request.path)
         if match is None:
             return twilio_error(20404, f"The requested resource {request.path} was not found", 404)
@@ -125,8 +140,11 @@ class FakeTwilio(FakeServer):
             return twilio_error(21604, "A 'To' phone number is required.")
         if not form.get("From"):
             return twilio_error(21603, "A 'From' phone number is required.")
-        if not form.get("Body") and not form.get("MediaUrl"):
+        media = request.form_values("MediaUrl")
+        if not form.get("Body") and not media:
             return twilio_error(21602, "Message body is required.")
+        if len(media) > 10 or not all(url.startswith(("http://", "https://")) for url in media):
+            return twilio_error(21620, "Invalid media URL(s)")
         with self.lock:
             held = self._to_hold > 0
             if held:
@@ -153,7 +171,7 @@ class FakeTwilio(FakeServer):
                 "error_message": None,
                 "from": form["From"],
                 "messaging_service_sid": None,
-                "num_media": "1" if form.get("MediaUrl") else "0",
+                "num_media": str(len(request.form_values("MediaUrl"))),
                 "num_segments": str(max(1, -(-len(form.get("Body", "")) // 153))),
                 "price": None,
                 "price_unit": "USD",

@@ -23,7 +23,7 @@ PAYLOAD_SCRIPT = "<script>window.__pwned=2</script>"
 TRANSCRIPT_JS = """() => [...document.querySelector('handoff-widget').shadowRoot
     .querySelectorAll('[role=log] .msg')].slice(1).map((m) => ({
       sender: ['visitor', 'staff', 'system'].find((c) => m.classList.contains(c)),
-      text: m.querySelector('.bubble').textContent}))"""
+      text: m.querySelector('.bubble')?.textContent ?? ''}))"""
 
 
 class Shop:

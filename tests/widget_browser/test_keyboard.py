@@ -60,8 +60,10 @@ def test_keyboard_only_chat_followup_and_escape(page: Page, shop: Shop, colour: 
     focus_ring(page)
     expect(message).to_have_value("")  # the Enter that opened the widget typed nothing
 
-    # The panel's order: Leave a message, Minimize (header), the transcript, Message, Send, then the launcher.
+    # The panel's order: Leave a message, Minimize (header), the transcript, Attach a file, Message, Send, then
+    # the launcher.
     send = page.get_by_role("button", name="Send")
+    attach = page.get_by_role("button", name="Attach a file")
     close_chat = page.get_by_role("button", name="Close chat")
     transcript = log(page)
     minimize = page.get_by_role("button", name="Minimize")
@@ -70,6 +72,7 @@ def test_keyboard_only_chat_followup_and_escape(page: Page, shop: Shop, colour: 
     press(page, "Tab", close_chat)
     press(page, "Shift+Tab", send)
     press(page, "Shift+Tab", message)
+    press(page, "Shift+Tab", attach)
     press(page, "Shift+Tab", transcript)
     press(page, "Shift+Tab", minimize)
     press(page, "Shift+Tab", leave)

@@ -4,7 +4,7 @@
 export const TEXT = {
   en: {
     openChat: 'Open chat', closeChat: 'Close chat', unread: '{n} unread', minimize: 'Minimize',
-    leave: 'Leave a message', online: 'Online', away: 'Away', log: 'Conversation', message: 'Message',
+    leave: 'Leave a message', online: 'Online', away: 'Away', log: 'Conversation', message: 'Message', attach: 'Attach a file',
     placeholder: 'Write a message…', send: 'Send', sending: 'Sending…', sent: 'Sent', failed: 'Not sent',
     retry: 'Retry', typing: '{name} is typing…', reconnecting: 'Reconnecting…',
     closed: 'This conversation has ended. Send a message to start a new one.', mailT: 'Email me this transcript',

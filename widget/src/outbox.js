@@ -28,7 +28,7 @@ export function createOutbox(o) {
     const t = o.transport;
     if (new Blob([JSON.stringify(m.text)]).size > MAX_TEXT_BYTES) return fail(m, 'too long');
     if (o.polling() && !t.isOpen()) return post(m);
-    if (!t.send({ type: 'message', text: m.text, client_id: m.client_id })) return t.connect();
+    if (!t.send({ type: 'message', text: m.text, client_id: m.client_id, attachment_ids: m.attachment_ids })) return t.connect();
     m._inflight = true;
     const sock = t.socket();
     // reconnecting resends the same client_id

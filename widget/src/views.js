@@ -45,7 +45,10 @@ export function createViews(w) {
       [h('span', { class: 'dots', 'aria-hidden': 'true' }, [h('i'), h('i'), h('i')]), u.typingText]);
     u.input = h('textarea', { rows: 1, 'aria-label': t('message'), placeholder: t('placeholder'), oninput: onInput,
       onkeydown: (e) => { if (e.key === 'Enter' && !e.shiftKey && !e.isComposing) { e.preventDefault(); submitComposer(); } } });
-    u.composer = h('div', { class: 'composer empty' }, [u.input, btn('send', t('send'), submitComposer, 'send')]);
+    u.file = h('input', { type: 'file', multiple: true, hidden: true, accept: 'image/*,.pdf,.txt',
+      onchange: () => { w.attach(u.file.files); u.file.value = ''; } });
+    u.composer = h('div', { class: 'composer empty' },
+      [btn('icon', t('attach'), () => u.file.click(), 'clip'), u.file, u.input, btn('send', t('send'), submitComposer, 'send')]);
     u.chat = h('div', { class: 'view' }, [u.log, u.notice, u.typing, u.composer]);
     buildForms(w, u);
 
@@ -77,7 +80,12 @@ export function createViews(w) {
     el.className = `msg ${who} ${state}`;
     el.textContent = '';
     if (who === 'staff' && m.author && m.author.name) el.append(h('div', { class: 'who', text: m.author.name }));
-    el.append(h('div', { class: 'bubble' }, linkify(m.text)));
+    if (m.text || !m.attachments) el.append(h('div', { class: 'bubble' }, linkify(m.text)));
+    for (const a of m.attachments || []) {
+      const url = /^\//.test(a.url) ? w.cfg.base + a.url : a.url; // ours are relative, signed links
+      if (/^https?:/.test(url)) el.append(h('a', { class: 'file', href: url, target: '_blank', rel: 'noopener noreferrer' },
+        /^image\//.test(a.content_type) ? h('img', { src: url, alt: a.name || '' }) : a.name || url));
+    }
     if (who === 'system') return el;
     const meta = h('div', { class: 'meta' }), d = new Date(m.created_at);
     if (!isNaN(d)) meta.append(h('time', { datetime: m.created_at, text: d.toLocaleTimeString(w.lang, { hour: '2-digit', minute: '2-digit' }) }));

@@ -29,7 +29,7 @@ export function createWidget(cfg, emit) {
     api: createApi(cfg.base, ident),
     transcript: createTranscript(),
     saveIdent: () => put(NS, JSON.stringify(ident)),
-    upsert, sendText, markRead, onConversation, resetTranscript, open, close, toggle, shutdown,
+    upsert, sendText, attach, markRead, onConversation, resetTranscript, open, close, toggle, shutdown,
   };
   w.transport = createTransport({
     url: () => cfg.base.replace(/^http/, 'ws') + '/ws/' + encodeURIComponent(ident.id),
@@ -45,7 +45,7 @@ export function createWidget(cfg, emit) {
   w.outbox = createOutbox({
     transport: w.transport,
     polling: w.poller.mode,
-    post: (m) => w.api('/webchat', { text: m.text, client_id: m.client_id }).then((r) => r.message_id),
+    post: (m) => w.api('/webchat', { text: m.text, client_id: m.client_id, attachment_ids: m.attachment_ids }).then((r) => r.message_id),
     renew: () => w.startSession(),
     onAck,
     onFail: (m) => w.render(m),
@@ -107,16 +107,32 @@ export function createWidget(cfg, emit) {
     markRead();
   }
 
-  function sendText(text) {
+  function sendText(text, attachments) {
     text = text.trim();
-    if (!text) return false;
-    const m = w.transcript.draft({ client_id: clientId(), sender: 'visitor', text, created_at: new Date().toISOString() });
+    if (!text && !attachments) return false;
+    const m = w.transcript.draft({ client_id: clientId(), sender: 'visitor', text, created_at: new Date().toISOString(),
+      attachments, attachment_ids: attachments && attachments.map((a) => a.id) });
     w.place(m);
     if (w.conv) w.conv.status = 'open';
     put(NS + ':conv', String(Date.now())); // wakes tabs with no socket yet
     w.outbox.add(m);
     w.refresh();
     return true;
+  }
+
+  /** Upload the picked files with the visitor token, then send them as one message (up to 10). */
+  async function attach(files) {
+    const done = [];
+    try {
+      for (const f of [...files].slice(0, 10)) {
+        const body = new FormData();
+        body.append('file', f);
+        done.push(await w.api('/api/v1/uploads', body));
+      }
+    } catch (e) { // shown as a message that was not sent, with the server's reason
+      w.place(w.transcript.draft({ client_id: clientId(), sender: 'visitor', text: '', _state: 'failed', _err: e.message }));
+    }
+    if (done.length) sendText('', done);
   }
 
   function resetTranscript() { // the server gave us a different visitor

@@ -74,14 +74,21 @@ export interface NoteOptions {
   private?: boolean;
   /** Teammates a note mentions (user ids). */
   mentions?: number[];
-  /** Uploads sent with a reply (not on notes). */
+  /** Uploads sent with the reply or the note. */
   attachment_ids?: number[];
 }
 export const sendMessage = (conversation_id: number, text: string, client_id: string, note: NoteOptions = {}) =>
   apiFetch<SentMessage>('/admin/api/send', {
     method: 'POST',
     body: note.private
-      ? { conversation_id, text, client_id, private: true, ...(note.mentions?.length ? { mentions: note.mentions } : {}) }
+      ? {
+          conversation_id,
+          text,
+          client_id,
+          private: true,
+          ...(note.mentions?.length ? { mentions: note.mentions } : {}),
+          ...(note.attachment_ids?.length ? { attachment_ids: note.attachment_ids } : {}),
+        }
       : { conversation_id, text, client_id, ...(note.attachment_ids?.length ? { attachment_ids: note.attachment_ids } : {}) },
   });
 export const uploadFile = (file: File) => {

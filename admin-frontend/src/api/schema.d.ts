@@ -3668,7 +3668,7 @@ export interface operations {
                 "application/json": {
                     /**
                      * Attachment Ids
-                     * @description the sender's own uploads (POST /api/v1/uploads); web chat only
+                     * @description the sender's own uploads (POST /api/v1/uploads); on notes too (staff only)
                      */
                     attachment_ids?: number[] | null;
                     /** Client Id */

@@ -1,12 +1,14 @@
 // Reply box: Enter sends, Shift+Enter adds a line; the draft is saved per conversation as you type.
 // `/` opens the saved replies (Enter inserts one, filled in for this conversation); the Note toggle writes a
-// private note instead of a reply, where `@` completes teammates to mention.
+// private note instead of a reply, where `@` completes teammates to mention. Files (the Attach button, drag and
+// drop, or paste) upload at once with progress and go with the reply or the note (PendingFiles.tsx).
 import { forwardRef, useEffect, useImperativeHandle, useLayoutEffect, useRef, useState, type KeyboardEvent } from 'react';
 import { errorMessage } from '../api/client';
 import * as api from '../api/endpoints';
 import { replaceToken, mentionedIds, tokenAt, type Token } from '../lib/composerTokens';
 import { loadDraft, saveDraft } from '../lib/drafts';
 import type { CannedResponse, Teammate, Upload } from '../types';
+import { ACCEPTED, PendingFiles, usePendingFiles } from './PendingFiles';
 import { optionId, Suggestions, type Suggestion } from './Suggestions';
 
 const TYPING_EVERY_MS = 2000;
@@ -15,7 +17,7 @@ const SHOWN = 8;
 export interface SendOptions {
   private: boolean;
   mentions: number[];
-  /** Files uploaded for this reply (replies only: a note is text). */
+  /** Files uploaded for this reply or note. */
   attachments?: Upload[];
 }
 
@@ -27,7 +29,7 @@ interface Props {
   note?: string;
   onSend: (text: string, options: SendOptions) => void;
   onTyping: () => void;
-  /** Files can be attached (web chat only: MMS and Messenger media are not sent yet). */
+  /** Files can be attached (every channel: MMS on SMS, attachments on Messenger). */
   canAttach?: boolean;
 }
 
@@ -59,8 +61,9 @@ export const Composer = forwardRef<HTMLTextAreaElement | null, Props>(function C
   const [active, setActive] = useState(0);
   const [dismissed, setDismissed] = useState<number | null>(null);
   const [problem, setProblem] = useState<string | null>(null);
-  const [attached, setAttached] = useState<Upload[]>([]);
-  const [uploading, setUploading] = useState(0);
+  const [dragging, setDragging] = useState(false);
+  const pending = usePendingFiles(setProblem);
+  const { clear: clearFiles } = pending;
   const named = useRef(new Map<number, string>());
   const lastTyping = useRef(0);
   const box = useRef<HTMLTextAreaElement>(null);
@@ -70,8 +73,8 @@ export const Composer = forwardRef<HTMLTextAreaElement | null, Props>(function C
     setText(loadDraft(conversationId));
     named.current = new Map();
     setProblem(null);
-    setAttached([]);
-  }, [conversationId]);
+    clearFiles();
+  }, [conversationId, clearFiles]);
 
   const found = tokenAt(text, caret);
   const token: Token | null =
@@ -157,31 +160,24 @@ export const Composer = forwardRef<HTMLTextAreaElement | null, Props>(function C
     }
   };
 
-  // Each chosen file is uploaded at once; the reply carries the uploads' ids when it is sent.
-  const attach = async (files: File[]) => {
-    for (const file of files) {
-      setUploading((n) => n + 1);
-      try {
-        const upload = await api.uploadFile(file);
-        setAttached((list) => [...list, upload]);
-      } catch (err) {
-        setProblem(`${file.name}: ${errorMessage(err)}`);
-      } finally {
-        setUploading((n) => n - 1);
-      }
-    }
+  // Each file uploads as soon as it is picked, dropped or pasted; the message carries the uploads' ids.
+  const attach = (files: File[]) => {
+    if (!canAttach || !files.length) return;
+    setProblem(null);
+    pending.add(files);
   };
 
-  const withFiles = !noteMode && attached.length > 0;
+  const withFiles = pending.uploads.length > 0;
+  const uploading = pending.busy;
   const submit = () => {
     const trimmed = text.trim();
     if ((!trimmed && !withFiles) || uploading || (disabled && !noteMode)) return;
     onSend(trimmed, {
       private: noteMode,
       mentions: noteMode ? mentionedIds(trimmed, named.current) : [],
-      ...(withFiles ? { attachments: attached } : {}),
+      ...(withFiles ? { attachments: pending.uploads } : {}),
     });
-    if (withFiles) setAttached([]);
+    if (pending.files.length) clearFiles();
     setAt('', 0);
     named.current = new Map();
     lastTyping.current = 0;
@@ -221,10 +217,24 @@ export const Composer = forwardRef<HTMLTextAreaElement | null, Props>(function C
 
   return (
     <form
-      className={`composer${noteMode ? ' composer-note' : ''}`}
+      className={`composer${noteMode ? ' composer-note' : ''}${dragging ? ' composer-drop' : ''}`}
       onSubmit={(e) => {
         e.preventDefault();
         submit();
+      }}
+      onDragOver={(e) => {
+        if (!canAttach || !e.dataTransfer.types.includes('Files')) return;
+        e.preventDefault(); // lets the drop happen here rather than the browser opening the file
+        setDragging(true);
+      }}
+      onDragLeave={(e) => {
+        if (!e.currentTarget.contains(e.relatedTarget as Node | null)) setDragging(false);
+      }}
+      onDrop={(e) => {
+        if (!canAttach) return;
+        e.preventDefault();
+        setDragging(false);
+        attach(Array.from(e.dataTransfer.files));
       }}
     >
       <label htmlFor={`reply-${conversationId}`} className="visually-hidden">
@@ -258,6 +268,12 @@ export const Composer = forwardRef<HTMLTextAreaElement | null, Props>(function C
         onChange={(e) => change(e.target.value, e.target.selectionStart)}
         onSelect={(e) => setCaret(e.currentTarget.selectionStart)}
         onKeyDown={onKeyDown}
+        onPaste={(e) => {
+          const files = Array.from(e.clipboardData.files);
+          if (!files.length || !canAttach) return;
+          e.preventDefault(); // a pasted screenshot becomes a file, not text
+          attach(files);
+        }}
         aria-describedby={describedBy}
         aria-controls={open && items.length ? listId : undefined}
         aria-activedescendant={open && items.length ? optionId(listId, active) : undefined}
@@ -270,38 +286,22 @@ export const Composer = forwardRef<HTMLTextAreaElement | null, Props>(function C
           {problem}
         </p>
       ) : null}
-      {attached.length && !noteMode ? (
-        <ul className="pending-attachments" aria-label="Files to send">
-          {attached.map((a) => (
-            <li key={a.id}>
-              <span className="small">{a.name}</span>
-              <button
-                type="button"
-                className="btn btn-link btn-small"
-                aria-label={`Remove ${a.name}`}
-                onClick={() => setAttached((list) => list.filter((x) => x.id !== a.id))}
-              >
-                ×
-              </button>
-            </li>
-          ))}
-        </ul>
-      ) : null}
+      <PendingFiles files={pending.files} onRemove={pending.remove} />
       <div className="composer-actions">
-        {noteMode || !canAttach ? null : (
+        {!canAttach ? null : (
           <label className="btn btn-small attach-button">
             {uploading ? 'Uploading…' : 'Attach'}
             <input
               type="file"
               className="visually-hidden"
               aria-label="Attach a file"
-              accept="image/png,image/jpeg,image/gif,image/webp,application/pdf,text/plain"
+              accept={ACCEPTED}
               multiple
-              disabled={disabled}
+              disabled={disabled && !noteMode}
               onChange={(e) => {
                 const files = Array.from(e.currentTarget.files ?? []);
                 e.currentTarget.value = ''; // the same file can be chosen again
-                void attach(files);
+                attach(files);
               }}
             />
           </label>
@@ -322,7 +322,7 @@ export const Composer = forwardRef<HTMLTextAreaElement | null, Props>(function C
             {shownNote}
           </span>
         ) : null}
-        <button type="submit" className="btn btn-primary" disabled={(disabled && !noteMode) || uploading > 0 || (!text.trim() && !withFiles)}
+        <button type="submit" className="btn btn-primary" disabled={(disabled && !noteMode) || uploading || (!text.trim() && !withFiles)}
         >
           {noteMode ? 'Add note' : 'Send'}
         </button>

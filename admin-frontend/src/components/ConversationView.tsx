@@ -117,7 +117,6 @@ export function ConversationView({ id, onBack }: Props) {
             conversationId={id}
             onSend={convo.sendText}
             onTyping={convo.sendTyping}
-            canAttach={conversation.channel === 'webchat'}
             disabled={!!optedOut}
             note={
               optedOut

@@ -1,10 +1,11 @@
 // The message log. All user text is rendered as React text; links are split into nodes, never HTML.
-import { useEffect, useLayoutEffect, useRef } from 'react';
+import { useEffect, useLayoutEffect, useRef, useState } from 'react';
 import { formatDateTime, formatTime } from '../lib/format';
 import { isSafeHttpUrl, linkify } from '../lib/linkify';
 import type { ChatMessage } from '../state/messagesReducer';
 import type { Message } from '../types';
 import { shownStatus, StatusBadge } from './Badges';
+import { ImageDialog } from './ImageDialog';
 
 interface Props {
   messages: ChatMessage[];
@@ -20,8 +21,10 @@ function usableUrl(url: string): boolean {
 }
 
 function Attachments({ message }: { message: Message }) {
+  const [enlarged, setEnlarged] = useState<{ src: string; name: string } | null>(null);
   if (!message.attachments?.length) return null;
   return (
+    <>
     <ul className="attachments">
       {message.attachments.map((a, i) => {
         if (!usableUrl(a.url)) return null;
@@ -31,9 +34,14 @@ function Attachments({ message }: { message: Message }) {
         return (
           <li key={a.id ?? i}>
             {inline ? (
-              <a href={a.url} target="_blank" rel="noopener noreferrer" className="attachment-image">
-                <img src={a.url} alt={name} loading="lazy" />
-              </a>
+              <button
+                type="button"
+                className="attachment-image"
+                aria-label={`Enlarge ${name}`}
+                onClick={() => setEnlarged({ src: a.url, name })}
+              >
+                <img src={a.url} alt="" loading="lazy" />
+              </button>
             ) : (
               <a href={a.url} target="_blank" rel="noopener noreferrer" download={a.name ?? undefined}>
                 {a.name ?? `${a.content_type?.startsWith('image/') ? 'Image' : 'Attachment'} ${i + 1}`}
@@ -43,6 +51,8 @@ function Attachments({ message }: { message: Message }) {
         );
       })}
     </ul>
+    {enlarged ? <ImageDialog src={enlarged.src} name={enlarged.name} onClose={() => setEnlarged(null)} /> : null}
+    </>
   );
 }
 

@@ -144,9 +144,10 @@ export function useConversation(id: number) {
       options: { private: boolean; mentions: number[]; attachments?: Upload[] } = { private: false, mentions: [] },
     ) => {
       const clientId = newClientId();
-      const attachments = options.private ? [] : (options.attachments ?? []);
-      if (options.private) noteOptions.current.set(clientId, { private: true, mentions: options.mentions });
-      else if (attachments.length) noteOptions.current.set(clientId, { attachment_ids: attachments.map((a) => a.id) });
+      const attachments = options.attachments ?? [];
+      const attachment_ids = attachments.map((a) => a.id);
+      if (options.private) noteOptions.current.set(clientId, { private: true, mentions: options.mentions, attachment_ids });
+      else if (attachments.length) noteOptions.current.set(clientId, { attachment_ids });
       localSeq += 1;
       dispatch({
         type: 'pending',

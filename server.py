@@ -47,9 +47,11 @@ from handoff.web.cors import SplitCORSMiddleware
 from handoff.web.followups import router as followups_router
 from handoff.web.history import router as history_router
 from handoff.web.http_metrics import HttpMetricsMiddleware
+from handoff.web.identity_secret import router as identity_secret_router
 from handoff.web.inbox import router as inbox_router
 from handoff.web.messenger_webhooks import router as messenger_router
 from handoff.web.metrics import router as metrics_router
+from handoff.web.mfa import router as mfa_router
 from handoff.web.origins import StaffOriginGuard
 from handoff.web.rate_limit_headers import RateLimitHeadersMiddleware
 from handoff.web.schemas import error_responses
@@ -217,9 +219,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 ROUTERS: list[Any] = [
     uploads_router,
     auth_router,
+    mfa_router,
     users_router,
     team_router,
     tenants_router,
+    identity_secret_router,
     audit_router,
     widget_router,
     visitor_socket_router,

@@ -22,6 +22,8 @@ DEFAULT_SETTINGS: dict[str, Any] = {
     "business_hours": None,
     "timezone": "UTC",
     "allowed_origins": [],
+    "require_identity": False,
+    "require_mfa": False,
 }
 
 

@@ -163,6 +163,10 @@ class TenantSettings(WidgetLook):
     allowed_origins: list[str] | None = Field(
         description="sites (scheme://host[:port]) whose pages may use the widget; empty or null: any site"
     )
+    require_identity: bool | None = Field(
+        default=False, description="a visitor's name or email counts only with a valid user_id/user_hash pair"
+    )
+    require_mfa: bool | None = Field(default=False, description="every teammate must sign in with two factors")
 
 
 class BusinessName(BaseModel):

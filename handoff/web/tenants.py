@@ -41,6 +41,8 @@ class SettingsPatch(BaseModel):
     business_hours: BusinessHours | None = None
     timezone: str | None = Field(default=None, max_length=64)
     allowed_origins: list[Annotated[str, Field(max_length=300)]] | None = Field(default=None, max_length=50)
+    require_identity: bool | None = None
+    require_mfa: bool | None = None
 
     @field_validator("allowed_origins")
     @classmethod

@@ -20,11 +20,13 @@ from handoff.conversations import service as conversations
 from handoff.identity import mint_visitor_token, unauthorized, visitor_from_token
 from handoff.store import conversations as store
 from handoff.store import tenants
+from handoff.store.verified import mark_verified
+from handoff.verified import hash_matches, tenant_secret, visitor_id_for
 from handoff.web.deps import CurrentVisitor, PublicRateLimit, limit_ip
 from handoff.web.hotpath import bearer_token, body_doc, parse_body
 from handoff.web.origins import widget_origin_allowed
 from handoff.web.params import AfterQuery, Id
-from handoff.web.schemas import MessagePage, VisitorConversation, WidgetSettings
+from handoff.web.schemas import MessagePage, VisitorConversation, WidgetSettings, error_responses
 
 router = APIRouter(tags=["widget"])
 
@@ -45,6 +47,11 @@ class SessionBody(BaseModel):
     name: str | None = Field(default=None, max_length=120)
     # Optional and only informative: an address the validator dislikes is dropped, never a failed session.
     email: str | None = Field(default=None, max_length=254)
+    # Verified identity: both or neither; a wrong pair is 401 and nothing is linked.
+    user_id: str | None = Field(default=None, min_length=1, max_length=256, description="the host site's user id")
+    user_hash: str | None = Field(
+        default=None, max_length=128, description="hex(HMAC-SHA256(identity_secret, user_id))"
+    )
 
 
 class WebchatBody(BaseModel):
@@ -66,10 +73,17 @@ class VisitorClosed(BaseModel):
     conversation_id: int | None
 
 
-@router.post("/api/v1/widget/session", dependencies=[PublicRateLimit], response_model=WidgetSession)
+@router.post(
+    "/api/v1/widget/session",
+    dependencies=[PublicRateLimit],
+    response_model=WidgetSession,
+    responses=error_responses(401),
+)
 async def widget_session(body: SessionBody, request: Request, ctx: Ctx) -> dict[str, Any]:
     """Start or resume a visitor: returns the visitor id, its signed token and the widget's settings. 403 when
-    the tenant lists `allowed_origins` and the page asking is on another site."""
+    the tenant lists `allowed_origins` and the page asking is on another site. With a valid `user_id` and
+    `user_hash` the visitor is that user's one visitor on every device (a wrong pair is 401); with the
+    `require_identity` setting a name or email without a valid pair is ignored."""
     tenant = await ctx.db.read(partial(tenants.by_widget_key, widget_key=body.widget_key))
     if tenant is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, "unknown widget key")
@@ -84,11 +98,18 @@ async def widget_session(body: SessionBody, request: Request, ctx: Ctx) -> dict[
             known = None
         if known and known.tenant_id == tenant_id and body.visitor_id in (None, known.visitor_id):
             visitor_id = known.visitor_id
+    user_id = await verified_user(ctx, tenant_id, body.user_id, body.user_hash)
+    if user_id is not None:
+        visitor_id = visitor_id_for(user_id)
     visitor_id = visitor_id or uuid.uuid4().hex
     email = usable_email(body.email)
-    if body.name or email:
-        name = (body.name or "").strip() or None
-        await ctx.db.write(lambda c: store.upsert_contact(c, tenant_id, "webchat", visitor_id, name=name, email=email))
+    name = (body.name or "").strip() or None
+    if user_id is None and tenant.settings.get("require_identity"):
+        name = email = None
+    if name or email or user_id is not None:
+        await ctx.db.write(
+            partial(save_visitor, tenant_id=tenant_id, visitor_id=visitor_id, user_id=user_id, name=name, email=email)
+        )
     conversation = await ctx.db.read(lambda c: conversation_state(c, tenant_id, visitor_id))
     return {
         "visitor_id": visitor_id,
@@ -97,6 +118,24 @@ async def widget_session(body: SessionBody, request: Request, ctx: Ctx) -> dict[
         "conversation": conversation,
         "settings": {"business_name": tenant.name, **tenant.settings},
     }
+
+
+async def verified_user(ctx: AppContext, tenant_id: int, user_id: str | None, given: str | None) -> str | None:
+    """The user id of a valid pair; None when none was given; 401 for a wrong or half pair."""
+    if user_id is None and given is None:
+        return None
+    secret = await tenant_secret(ctx, tenant_id)
+    if user_id is None or given is None or secret is None or not hash_matches(secret, user_id, given):
+        raise unauthorized("user_hash does not match user_id")
+    return user_id
+
+
+def save_visitor(
+    conn: sqlite3.Connection, tenant_id: int, visitor_id: str, user_id: str | None, name: str | None, email: str | None
+) -> None:
+    contact = store.upsert_contact(conn, tenant_id, "webchat", visitor_id, name=name, email=email)
+    if user_id is not None and contact["verified_user_id"] != user_id:
+        mark_verified(conn, contact["id"], user_id)
 
 
 class WebchatAccepted(BaseModel):

@@ -1,6 +1,7 @@
 // Providers and routes. Team, Settings and the audit log exist only for admins.
 import { lazy, Suspense, type ReactNode } from 'react';
 import { AuthProvider, useAuth } from './auth/AuthContext';
+import { AccountPage } from './pages/AccountPage';
 import { AuditLogPage } from './pages/AuditLogPage';
 import { Layout } from './components/Layout';
 import { segments, useRoute } from './lib/router';
@@ -73,6 +74,9 @@ function Routes() {
         break;
       case 'audit':
         page = <AuditLogPage />;
+        break;
+      case 'account':
+        page = <AccountPage />;
         break;
       default: {
         const id = section === 'inbox' && rest[0] ? Number(rest[0]) : null;

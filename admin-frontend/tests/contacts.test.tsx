@@ -16,6 +16,8 @@ const person = (over: Partial<Person>): Person => ({
   opted_out: false,
   created_at: '2026-11-01T09:00:00.000Z',
   last_seen_at: '2026-11-01T09:00:00.000Z',
+  verified: false,
+  verified_user_id: null,
   ...over,
 });
 

@@ -19,6 +19,8 @@ const tenant: Tenant = {
     business_hours: null,
     timezone: null,
     allowed_origins: [],
+    require_identity: false,
+    require_mfa: false,
   },
   channels: {
     sms: {

@@ -24,6 +24,7 @@ export const NAV: NavItem[] = [
   { path: '/team', label: 'Team', adminOnly: true },
   { path: '/settings', label: 'Settings', adminOnly: true },
   { path: '/audit', label: 'Audit log', adminOnly: true },
+  { path: '/account', label: 'Account' },
 ];
 
 function NotificationToggle() {

@@ -6,6 +6,7 @@ import { BusinessHoursEditor, normaliseHours } from '../components/BusinessHours
 import { ChannelForms } from '../components/ChannelForms';
 import { ContrastCheck } from '../components/ContrastCheck';
 import { TagsSettings } from '../components/TagsSettings';
+import { TrustSettings } from '../components/TrustSettings';
 import { CopyButton } from '../components/CopyButton';
 import { AllowedSites } from '../components/AllowedSites';
 import { SavedReplies } from '../components/SavedReplies';
@@ -209,6 +210,7 @@ export function SettingsPage() {
 
       <SavedReplies />
       <TagsSettings />
+      <TrustSettings tenant={tenant} onPatch={patch} />
     </div>
   );
 }

@@ -48,7 +48,7 @@ def normalise_code(code: str) -> str:
 def matching_step(secret: str, code: str, now: float | None = None) -> int | None:
     """The time step whose code `code` is (within the drift), compared in constant time; None if none."""
     code = normalise_code(code)
-    if len(code) != 6 or not code.isdigit():
+    if len(code) != 6 or not (code.isascii() and code.isdigit()):
         return None
     totp = pyotp.TOTP(secret)
     current = int(time.time() if now is None else now) // STEP_SECONDS

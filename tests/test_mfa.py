@@ -111,6 +111,7 @@ def test_disabling_needs_a_current_code(server: LiveServer) -> None:
     api, user = teammate(server)
     secret, _ = enable(api)
     assert api.post(f"{MFA}/disable", {"code": "12345678"}).status_code == 401
+    assert api.post(f"{MFA}/disable", {"code": "١٢٣٤٥٦"}).status_code == 401  # digits, but not ASCII ones
     assert api.get(MFA).json()["enabled"] is True
     off = api.post(f"{MFA}/disable", {"code": code(secret, 1)})
     assert off.status_code == 200, off.text

@@ -95,7 +95,7 @@ export function TrustSettings({ tenant, onPatch }: { tenant: Tenant; onPatch: (p
         ) : null}
         {secret ? (
           <div className="copy-row">
-            <code data-testid="identity-secret">{secret}</code>
+            <code className="secret-value" data-testid="identity-secret">{secret}</code>
             <CopyButton text={secret} label="Copy secret" />
             <button type="button" className="btn btn-small" onClick={() => setConfirming(true)}>
               Rotate secret

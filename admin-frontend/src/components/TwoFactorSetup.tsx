@@ -89,7 +89,7 @@ export function TwoFactorSetup({ mfaToken, onEnabled }: { mfaToken?: string; onE
       <p className="small">Scan this code with an authenticator app (1Password, Google Authenticator, Authy…).</p>
       <img className="qr-code" src={setup.qr_svg} alt="QR code for your authenticator app" width={200} height={200} />
       <p className="small">
-        Or type this key: <code data-testid="mfa-secret">{setup.secret}</code>
+        Or type this key: <code className="secret-value" data-testid="mfa-secret">{setup.secret}</code>
       </p>
       {failure}
       <label className="field">

@@ -19,12 +19,12 @@ from handoff.context import Ctx, client_ip
 from handoff.identity import revoked, unauthorized
 from handoff.quotas import Quota, report, retry_after_seconds, tightest
 from handoff.security import TokenError, decode_token, hash_password, password_problem, verify_password
-from handoff.signin import MfaChallenge, SignedInUser, TokenPair, new_session, sign_in, token_pair
 from handoff.store import sessions
 from handoff.store.audit import record_event, staff_event
 from handoff.store.sessions import Credentials
 from handoff.web.deps import CurrentStaff
 from handoff.web.mfa import mfa_challenge
+from handoff.web.signin import MfaChallenge, SignedInUser, TokenPair, new_session, sign_in, token_pair
 
 log = logging.getLogger("handoff.auth")
 router = APIRouter(prefix="/api/v1/auth", tags=["auth"])

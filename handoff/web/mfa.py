@@ -22,13 +22,13 @@ from handoff.crypto import SecretUnreadable
 from handoff.identity import staff_from_token, unauthorized
 from handoff.quotas import report, retry_after_seconds
 from handoff.security import TokenError
-from handoff.signin import TokenPair, record_sign_in, token_pair
 from handoff.store import mfa as store
 from handoff.store import sessions, tenants
 from handoff.store.audit import record_event
 from handoff.store.sessions import Credentials
 from handoff.web.deps import CurrentStaff, bearer
 from handoff.web.schemas import error_responses
+from handoff.web.signin import TokenPair, record_sign_in, token_pair
 
 router = APIRouter(prefix="/api/v1/auth/mfa", tags=["auth"])
 Bearer = Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]

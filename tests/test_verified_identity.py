@@ -1,7 +1,7 @@
 """Verified visitor identity against the real server, on both databases: the admin's identity secret (read,
 rotate), a valid user_id/user_hash pair tying every device of a user to one verified contact, a forged hash
 or another user's hash refused with 401 and nothing linked, and `require_identity` ignoring unverified
-names and emails."""
+names and emails (the widget session's and the follow-up form's)."""
 
 from __future__ import annotations
 
@@ -139,6 +139,12 @@ def test_require_identity_ignores_unverified_names_and_emails(server: LiveServer
     anonymous = visitor_session(server, key, name="Claimed CEO", email="ceo@example.com")
     assert "require_identity" not in anonymous["settings"]
     says(server, anonymous, "hello")
+    followup = httpx.post(
+        f"{server.url}/followup",
+        json={"widget_key": key, "name": "Claimed CEO", "email": "ceo@example.com", "message": "call me"},
+        headers={"Authorization": f"Bearer {anonymous['visitor_token']}"},
+    )
+    assert followup.status_code == 201, followup.text  # kept on the follow-up, not on the contact
     verified = visitor_session(server, key, user_id="u-7", user_hash=signed(secret, "u-7"), name="Real Name")
     rows = query(
         server, "SELECT name, email, verified_user_id FROM contacts WHERE tenant_id = ? ORDER BY id", tenant_id

@@ -51,6 +51,7 @@ from handoff.web.identity_secret import router as identity_secret_router
 from handoff.web.inbox import router as inbox_router
 from handoff.web.messenger_webhooks import router as messenger_router
 from handoff.web.metrics import router as metrics_router
+from handoff.web.mfa import reset_router as mfa_reset_router
 from handoff.web.mfa import router as mfa_router
 from handoff.web.origins import StaffOriginGuard
 from handoff.web.rate_limit_headers import RateLimitHeadersMiddleware
@@ -220,6 +221,7 @@ ROUTERS: list[Any] = [
     uploads_router,
     auth_router,
     mfa_router,
+    mfa_reset_router,
     users_router,
     team_router,
     tenants_router,

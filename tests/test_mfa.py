@@ -164,3 +164,20 @@ def test_bad_input_is_a_clear_4xx(server: LiveServer) -> None:
     assert post(server, f"{MFA}/verify", {"mfa_token": "x", "code": "123456"}).status_code == 401
     assert post(server, f"{MFA}/setup", {"mfa_token": uuid.uuid4().hex}).status_code == 401
     assert post(server, f"{MFA}/verify", {"mfa_token": "x"}).status_code == 422
+
+
+def test_an_admin_resets_a_teammates_2fa_in_their_own_tenant_only(server: LiveServer) -> None:
+    admin, _ = make_tenant(server)
+    other_admin, _ = make_tenant(server)
+    staff, user = add_user(admin)
+    enable(staff)
+    listed = {u["id"]: u["mfa_enabled"] for u in admin.get("/api/v1/users").json()}
+    assert listed[user["id"]] is True
+    assert staff.post(f"/api/v1/users/{user['id']}/mfa/reset").status_code == 403
+    assert other_admin.post(f"/api/v1/users/{user['id']}/mfa/reset").status_code == 404
+    assert password_step(server, user["email"], user["password"])["mfa_required"] is True
+    me = admin.get("/api/v1/auth/me").json()["id"]
+    assert admin.post(f"/api/v1/users/{me}/mfa/reset").status_code == 409
+    assert admin.post(f"/api/v1/users/{user['id']}/mfa/reset").status_code == 204
+    assert "access_token" in password_step(server, user["email"], user["password"])
+    assert "auth.mfa_reset" in actions(admin)

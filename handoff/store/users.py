@@ -7,7 +7,7 @@ from typing import Any
 
 from handoff.store.database import now_iso, one_row
 
-USER_COLUMNS = "id, tenant_id, email, name, role, disabled, created_at, last_login_at"
+USER_COLUMNS = "id, tenant_id, email, name, role, disabled, created_at, last_login_at, mfa_enabled"
 
 
 def user_json(row: sqlite3.Row) -> dict[str, Any]:
@@ -20,6 +20,7 @@ def user_json(row: sqlite3.Row) -> dict[str, Any]:
         "disabled": bool(row["disabled"]),
         "created_at": row["created_at"],
         "last_login_at": row["last_login_at"],
+        "mfa_enabled": bool(row["mfa_enabled"]),
     }
 
 

@@ -23,14 +23,17 @@ from handoff.identity import staff_from_token, unauthorized
 from handoff.quotas import report, retry_after_seconds
 from handoff.security import TokenError
 from handoff.store import mfa as store
-from handoff.store import sessions, tenants
-from handoff.store.audit import record_event
+from handoff.store import sessions, tenants, users
+from handoff.store.audit import record_event, staff_event
 from handoff.store.sessions import Credentials
-from handoff.web.deps import CurrentStaff, bearer
+from handoff.web.deps import AdminOnly, CurrentStaff, bearer
+from handoff.web.params import IdPath
 from handoff.web.schemas import error_responses
 from handoff.web.signin import TokenPair, record_sign_in, token_pair
 
 router = APIRouter(prefix="/api/v1/auth/mfa", tags=["auth"])
+# An admin turning a teammate's 2FA off (phone and recovery codes both lost).
+reset_router = APIRouter(prefix="/api/v1/users", tags=["users"])
 Bearer = Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
 
 
@@ -257,3 +260,23 @@ async def mfa_disable(body: CodeBody, staff: CurrentStaff, ctx: Ctx) -> dict[str
     if not await ctx.db.write(write):
         raise await _wrong(ctx, user.id, "incorrect or already used code")
     return {"enabled": False, "recovery_codes_left": 0, "required": False}
+
+
+@reset_router.post(
+    "/{user_id}/mfa/reset", status_code=status.HTTP_204_NO_CONTENT, responses=error_responses(403, 404, 409)
+)
+async def mfa_reset(user_id: IdPath, admin: AdminOnly, ctx: Ctx) -> None:
+    """Turn a teammate's two-factor sign-in off (admins): they sign in with the password alone, or are asked to
+    set it up again when the team requires it. Your own goes off under `mfa/disable`, with a code."""
+    if user_id == admin.id:
+        raise HTTPException(status.HTTP_409_CONFLICT, "turn your own off with a code (mfa/disable)")
+
+    def write(conn: sqlite3.Connection) -> bool:
+        if users.get_user(conn, admin.tenant_id, user_id) is None:
+            return False
+        store.disable(conn, user_id)
+        staff_event(conn, admin, "auth.mfa_reset", "user", user_id)
+        return True
+
+    if not await ctx.db.write(write):
+        raise HTTPException(status.HTTP_404_NOT_FOUND, "user not found")

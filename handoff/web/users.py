@@ -35,6 +35,7 @@ class User(BaseModel):
     disabled: bool
     created_at: str
     last_login_at: str | None
+    mfa_enabled: bool = Field(description="two-factor sign-in is on")
 
 
 class Teammate(BaseModel):

@@ -150,6 +150,7 @@ export const createUser = (body: NewUser) =>
   apiFetch<TeamUser>('/api/v1/users', { method: 'POST', body });
 export const patchUser = (id: number, body: UserPatch) =>
   apiFetch<TeamUser>(`/api/v1/users/${id}`, { method: 'PATCH', body });
+export const resetUserMfa = (id: number) => apiFetch<unknown>(`/api/v1/users/${id}/mfa/reset`, { method: 'POST' });
 
 // --- tenant settings (admin to change)
 export const getTenant = () => apiFetch<Tenant>('/api/v1/tenant');

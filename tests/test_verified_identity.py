@@ -13,7 +13,7 @@ import httpx
 
 from tests import log_audit
 from tests.conftest import BACKENDS
-from tests.support import Api, LiveServer, add_user, make_tenant, query, visitor_session
+from tests.support import Api, LiveServer, add_user, make_tenant, query, staff_socket, visitor_session
 
 pytestmark = BACKENDS
 SECRET = "/api/v1/tenant/identity-secret"
@@ -151,3 +151,42 @@ def test_require_identity_ignores_unverified_names_and_emails(server: LiveServer
     )
     assert rows == [(None, None, None), ("Real Name", None, "u-7")]
     assert verified["visitor_id"] != anonymous["visitor_id"]
+
+
+def test_a_chat_started_anonymously_goes_on_once_the_visitor_is_verified(server: LiveServer) -> None:
+    admin, key = make_tenant(server)
+    secret = identity_secret(admin)
+    anonymous = visitor_session(server, key)
+    started = says(server, anonymous, "before signing in")
+    staff = staff_socket(server, admin.token or "")
+    identified = session(
+        server,
+        key,
+        user_id="cust-7",
+        user_hash=signed(secret, "cust-7"),
+        visitor_id=anonymous["visitor_id"],
+        visitor_token=anonymous["visitor_token"],
+    )
+    assert identified.status_code == 200, identified.text
+    assert identified.json()["conversation"]["id"] == started
+    update = staff.recv_until(lambda f: f["type"] == "conversation_updated")
+    assert update["conversation"]["id"] == started
+    assert update["conversation"]["contact"]["external_id"] == identified.json()["visitor_id"]
+    staff.close()
+    assert says(server, identified.json(), "after signing in") == started
+    people = admin.get("/admin/api/contacts").json()["contacts"]
+    assert [(p["verified"], p["verified_user_id"]) for p in people] == [(True, "cust-7")]
+    person = admin.get(f"/admin/api/contacts/{people[0]['id']}").json()
+    assert {i["external_id"] for i in person["identities"]} == {
+        anonymous["visitor_id"],
+        identified.json()["visitor_id"],
+    }
+    # A visitor already verified as someone else is never folded into another user.
+    other = session(
+        server,
+        key,
+        user_id="cust-8",
+        user_hash=signed(secret, "cust-8"),
+        visitor_token=identified.json()["visitor_token"],
+    )
+    assert other.status_code == 200 and other.json()["conversation"] is None

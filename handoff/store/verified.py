@@ -6,6 +6,7 @@ from __future__ import annotations
 import sqlite3
 
 from handoff.store.database import row_or_none
+from handoff.store.locks import for_update
 
 
 def identity_secret(conn: sqlite3.Connection, tenant_id: int) -> str | None:
@@ -33,3 +34,37 @@ def is_verified(conn: sqlite3.Connection, tenant_id: int, visitor_id: str) -> bo
         )
     )
     return bool(row and row["verified_user_id"])
+
+
+def adopt_anonymous(
+    conn: sqlite3.Connection, tenant_id: int, keep: sqlite3.Row, visitor_id: str
+) -> tuple[int, list[int]] | None:
+    """Make the anonymous webchat contact `visitor_id` an identity of the verified contact `keep` and move its
+    conversations there (replies then reach the verified visitor): (its id, the moved conversation ids). None,
+    changing nothing, when it is verified itself, already part of a person, or both have an open conversation."""
+    other = row_or_none(
+        conn.execute(
+            "SELECT * FROM contacts WHERE tenant_id = ? AND channel = 'webchat' AND external_id = ?" + for_update(conn),
+            (tenant_id, visitor_id),
+        )
+    )
+    if other is None or other["verified_user_id"] or other["person_id"] is not None or other["id"] == keep["id"]:
+        return None
+    open_ids = [
+        r["contact_id"]
+        for r in conn.execute(
+            "SELECT contact_id FROM conversations WHERE contact_id IN (?, ?) AND status = 'open'",
+            (keep["id"], other["id"]),
+        )
+    ]
+    if len(open_ids) == 2:
+        return None
+    moved = [
+        int(r["id"])
+        for r in conn.execute(
+            "UPDATE conversations SET contact_id = ? WHERE contact_id = ? RETURNING id", (keep["id"], other["id"])
+        )
+    ]
+    person = keep["person_id"] or keep["id"]
+    conn.execute("UPDATE contacts SET person_id = ? WHERE id = ? OR id = ?", (person, person, other["id"]))
+    return int(other["id"]), moved

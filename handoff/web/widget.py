@@ -20,8 +20,7 @@ from handoff.conversations import service as conversations
 from handoff.identity import mint_visitor_token, unauthorized, visitor_from_token
 from handoff.store import conversations as store
 from handoff.store import tenants
-from handoff.store.verified import mark_verified
-from handoff.verified import hash_matches, tenant_secret, visitor_id_for
+from handoff.verified import link_verified, verified_user, visitor_id_for
 from handoff.web.deps import CurrentVisitor, PublicRateLimit, limit_ip
 from handoff.web.hotpath import bearer_token, body_doc, parse_body
 from handoff.web.origins import widget_origin_allowed
@@ -99,17 +98,16 @@ async def widget_session(body: SessionBody, request: Request, ctx: Ctx) -> dict[
         if known and known.tenant_id == tenant_id and body.visitor_id in (None, known.visitor_id):
             visitor_id = known.visitor_id
     user_id = await verified_user(ctx, tenant_id, body.user_id, body.user_hash)
-    if user_id is not None:
-        visitor_id = visitor_id_for(user_id)
+    previous, visitor_id = visitor_id, (visitor_id_for(user_id) if user_id is not None else visitor_id)
     visitor_id = visitor_id or uuid.uuid4().hex
     email = usable_email(body.email)
     name = (body.name or "").strip() or None
     if user_id is None and tenant.settings.get("require_identity"):
         name = email = None
-    if name or email or user_id is not None:
-        await ctx.db.write(
-            partial(save_visitor, tenant_id=tenant_id, visitor_id=visitor_id, user_id=user_id, name=name, email=email)
-        )
+    if user_id is not None:
+        await link_verified(ctx, tenant_id, visitor_id, user_id, name=name, email=email, previous=previous)
+    elif name or email:
+        await ctx.db.write(lambda c: store.upsert_contact(c, tenant_id, "webchat", visitor_id, name=name, email=email))
     conversation = await ctx.db.read(lambda c: conversation_state(c, tenant_id, visitor_id))
     return {
         "visitor_id": visitor_id,
@@ -118,24 +116,6 @@ async def widget_session(body: SessionBody, request: Request, ctx: Ctx) -> dict[
         "conversation": conversation,
         "settings": {"business_name": tenant.name, **tenant.settings},
     }
-
-
-async def verified_user(ctx: AppContext, tenant_id: int, user_id: str | None, given: str | None) -> str | None:
-    """The user id of a valid pair; None when none was given; 401 for a wrong or half pair."""
-    if user_id is None and given is None:
-        return None
-    secret = await tenant_secret(ctx, tenant_id)
-    if user_id is None or given is None or secret is None or not hash_matches(secret, user_id, given):
-        raise unauthorized("user_hash does not match user_id")
-    return user_id
-
-
-def save_visitor(
-    conn: sqlite3.Connection, tenant_id: int, visitor_id: str, user_id: str | None, name: str | None, email: str | None
-) -> None:
-    contact = store.upsert_contact(conn, tenant_id, "webchat", visitor_id, name=name, email=email)
-    if user_id is not None and contact["verified_user_id"] != user_id:
-        mark_verified(conn, contact["id"], user_id)
 
 
 class WebchatAccepted(BaseModel):

@@ -103,4 +103,17 @@ describe('contacts page', () => {
     expect(screen.queryByRole('dialog')).not.toBeInTheDocument();
     expect(within(list).getAllByRole('link')).toHaveLength(1);
   });
+
+  it('marks a contact whose identity the site verified', async () => {
+    signIn({ role: 'staff' });
+    const ada = person({ id: 3, name: 'Ada', verified: true, verified_user_id: 'cust-42' });
+    mockApi({
+      'GET /admin/api/contacts': { contacts: [ada], next_before: null },
+      'GET /admin/api/contacts/3': detail(ada),
+    });
+    render(<ContactsPage openId={3} />);
+    const badge = await screen.findByText('Verified');
+    expect(badge).toHaveAttribute('title', 'Verified as user cust-42');
+    expect(badge.closest('h2')).toHaveTextContent('Ada');
+  });
 });

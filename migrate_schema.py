@@ -13,6 +13,11 @@ python migrate_schema.py --copy-to URL         copy this SQLite deployment (DB_P
 python migrate_schema.py --backup PATH         write a consistent copy of the SQLite file (DB_PATH or --db)
                                                to PATH while the server runs, with progress, checked with
                                                PRAGMA integrity_check (PostgreSQL: use pg_dump)
+python migrate_schema.py --import-history FILE --tenant ID
+                                               import past conversations (JSON Lines or CSV, docs/import.md)
+                                               into the tenant's History, streamed, progress on stderr;
+                                               idempotent per external conversation id (exit 1: some records
+                                               were bad and skipped; exit 2: refused or malformed file)
 """
 
 from __future__ import annotations
@@ -39,7 +44,14 @@ def main(argv: list[str] | None = None) -> int:
         "--copy-to", metavar="URL", help="copy the SQLite file into the empty PostgreSQL database at URL"
     )
     parser.add_argument("--backup", metavar="PATH", help="copy the SQLite file to PATH while the server runs")
+    parser.add_argument("--import-history", metavar="FILE", help="import past conversations (docs/import.md)")
+    parser.add_argument("--tenant", type=int, metavar="ID", help="the tenant --import-history imports into")
+    parser.add_argument("--format", choices=["jsonl", "csv"], help="--import-history's format (default: by extension)")
     args = parser.parse_args(argv)
+    if args.import_history:
+        if args.tenant is None:
+            parser.error("--import-history needs --tenant ID")
+        return import_history(args.import_history, args.tenant, args.format, args.database_url or args.db)
     if args.backup:
         if args.database_url or (not args.db and database_url_from_env()):
             sys.stderr.write("--backup copies a SQLite file; back up PostgreSQL with pg_dump (docs/operations.md)\n")
@@ -112,6 +124,37 @@ def signing_key_advice(db_path: str) -> str:
             " JWT_SECRET here; a new long random value only if it never had one)"
         )
     return f"Next: run every server process with DATABASE_URL set to that database and JWT_SECRET set {where}{keeps}.\n"
+
+
+# ---- --import-history: past conversations into History (handoff/history_import/ does the work) ----------
+
+
+def import_history(path: str, tenant_id: int, fmt: str | None, given: str | None) -> int:
+    """Migrate the target first (the import needs the current schema), import, and summarise on stdout."""
+    from handoff.history_import.run import Refused
+    from handoff.history_import.run import import_history as run_import
+
+    target = given or database_url_from_env() or db_path_from_env()
+    if not is_postgres_url(target) and not Path(target).is_file():
+        sys.stderr.write(f"import refused: no SQLite file at {target}\n")
+        return 2
+    migrate(target)
+    started = time.monotonic()
+    try:
+        summary = run_import(path, target, tenant_id, fmt, sys.stderr, sys.stderr)
+    except Refused as refused:
+        sys.stderr.write(f"import refused: {refused}\n")
+        return 2
+    seconds = max(time.monotonic() - started, 1e-6)
+    sys.stdout.write(
+        f"{path}: {summary.rows:,} rows read in {seconds:.1f} s; imported {summary.imported:,} conversations,"
+        f" skipped {summary.already:,} already imported and {summary.bad:,} bad (listed above) into tenant"
+        f" {tenant_id} of {redact(target)}\n"
+    )
+    if summary.malformed:
+        sys.stderr.write(f"{path}: malformed, the import stopped at {summary.malformed}\n")
+        return 2
+    return 1 if summary.bad else 0
 
 
 # ---- --backup: an online copy of the SQLite file (handoff/store/backup.py does the work) ------------------

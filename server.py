@@ -29,6 +29,7 @@ from handoff.config import Settings
 from handoff.context import AppContext, BackgroundService, Limits
 from handoff.conversations.timers import Timers
 from handoff.crypto import SecretBox
+from handoff.delivery.jobs import JobQueue
 from handoff.delivery.outbox import Outbox
 from handoff.errors import DomainError
 from handoff.live.backplane import backplane_for
@@ -44,6 +45,7 @@ from handoff.web.canned import router as canned_router
 from handoff.web.client_address import ClientAddressMiddleware
 from handoff.web.contacts import router as contacts_router
 from handoff.web.cors import SplitCORSMiddleware
+from handoff.web.csat import router as csat_router
 from handoff.web.followups import router as followups_router
 from handoff.web.history import router as history_router
 from handoff.web.http_metrics import HttpMetricsMiddleware
@@ -149,7 +151,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         await bootstrap(db, ready, secrets)
         outbox = Outbox(ctx)
         ctx.wake_outbox = outbox.wake
-        services: list[BackgroundService] = [Timers(ctx), outbox]
+        jobs = JobQueue(ctx)
+        ctx.wake_jobs = jobs.wake
+        services: list[BackgroundService] = [Timers(ctx), outbox, jobs]
         for service in services:
             await service.start()
         # Startup objects (routes, models, settings) leave the collector's scans, and collections get rarer:
@@ -233,6 +237,7 @@ ROUTERS: list[Any] = [
     inbox_router,
     canned_router,
     tags_router,
+    csat_router,
     contacts_router,
     staff_socket_router,
     history_router,

@@ -94,6 +94,8 @@ class AppContext:
     http: httpx.AsyncClient = field(default_factory=lambda: httpx.AsyncClient(timeout=20.0))
     # Tells the outbox that a row was queued; the lifespan points it at the running outbox.
     wake_outbox: Callable[[], None] = _nothing
+    # Tells the job queue (email, webhooks, push, media) that a job was queued; pointed at it by the lifespan.
+    wake_jobs: Callable[[], None] = _nothing
     visitor_tokens: TokenCache = field(default_factory=TokenCache)
     staff_tokens: TokenCache = field(default_factory=lambda: TokenCache(10_000))
 

@@ -253,6 +253,13 @@ def test_summary_every_field_across_dst_in_new_york(live: LiveServer) -> None:
                 "median_first_response_seconds": 90.125,
             },
         ],
+        # no conversation here was surveyed (tests/test_csat.py has the ratings)
+        "csat": {
+            "responses": 0,
+            "average": None,
+            "by_agent": [],
+            "by_channel": {c: {"responses": 0, "average": None} for c in ("webchat", "sms", "messenger")},
+        },
     }
 
 
@@ -309,14 +316,15 @@ def test_csv_export(live: LiveServer) -> None:
             "missed",
             "assignee",
             "first_responder",
+            "rating",
         ],
-        ["2", "webchat", "2026-03-07T05:00:00.000Z", "30.0", "600.0", "2", "1", "0", "0", "Alice", "Alice"],
-        ["3", "sms", "2026-03-07T15:30:00.000Z", "60.0", "1200.0", "1", "2", "0", "0", bob, bob],
-        ["4", "messenger", "2026-03-08T06:59:00.000Z", "600.0", "", "1", "1", "1", "0", "Alice", "Alice"],
-        ["5", "webchat", "2026-03-08T07:00:00.000Z", "", "300.0", "1", "0", "0", "1", "", ""],
-        ["6", "sms", "2026-03-09T03:59:59.999Z", "120.25", "900.0", "1", "2", "0", "0", bob, bob],
-        ["7", "webchat", "2026-03-09T04:00:00.000Z", "", "", "2", "0", "0", "0", "", ""],
-        ["8", "webchat", "2026-03-10T03:59:59.999Z", "45.0", "", "1", "1", "0", "0", "Alice", "Alice"],
+        ["2", "webchat", "2026-03-07T05:00:00.000Z", "30.0", "600.0", "2", "1", "0", "0", "Alice", "Alice", ""],
+        ["3", "sms", "2026-03-07T15:30:00.000Z", "60.0", "1200.0", "1", "2", "0", "0", bob, bob, ""],
+        ["4", "messenger", "2026-03-08T06:59:00.000Z", "600.0", "", "1", "1", "1", "0", "Alice", "Alice", ""],
+        ["5", "webchat", "2026-03-08T07:00:00.000Z", "", "300.0", "1", "0", "0", "1", "", "", ""],
+        ["6", "sms", "2026-03-09T03:59:59.999Z", "120.25", "900.0", "1", "2", "0", "0", bob, bob, ""],
+        ["7", "webchat", "2026-03-09T04:00:00.000Z", "", "", "2", "0", "0", "0", "", "", ""],
+        ["8", "webchat", "2026-03-10T03:59:59.999Z", "45.0", "", "1", "1", "0", "0", "Alice", "Alice", ""],
     ]
     other = api_for(live, "carol@example.com").get("/api/v1/analytics/export.csv", params=RANGE)
     assert [r[0] for r in csv.reader(io.StringIO(other.text))] == ["conversation_id", "100"]

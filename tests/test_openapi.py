@@ -136,16 +136,11 @@ def test_settings_saved_as_null_are_answered_as_null(server: LiveServer) -> None
     tenant and every widget session of that business would answer 500."""
     admin, key = make_tenant(server)
     nulls = {"greeting": None, "color": None, "position": None, "language": None, "prechat_form": None}
-    saved = admin.patch("/api/v1/tenant", {"settings": {**nulls, "timezone": None, "allowed_origins": None}})
+    staff_only = {"timezone": None, "allowed_origins": None, "csat": None}
+    saved = admin.patch("/api/v1/tenant", {"settings": {**nulls, **staff_only}})
     assert saved.status_code == 200, saved.text
     trust = {"require_identity": False, "require_mfa": False}  # not saved: their defaults
-    assert saved.json()["settings"] == {
-        **nulls,
-        "business_hours": None,
-        "timezone": None,
-        "allowed_origins": None,
-        **trust,
-    }
+    assert saved.json()["settings"] == {**nulls, "business_hours": None, **staff_only, **trust}
     assert httpx.post(  # a null list of sites is no list: any site
         f"{server.url}/api/v1/widget/session", json={"widget_key": key}, headers={"Origin": "https://any.example"}
     ).is_success

@@ -13,9 +13,12 @@ const HERE = dirname(fileURLToPath(import.meta.url));
 const BANNER = `/*! Handoff chat widget, built from widget/src by widget/build.mjs. Embed with:
  * <script src="https://HOST/widget/handoff.js" data-key="WIDGET_KEY" async></script> */
 "use strict";`; // the sources are ES modules, strict already; an IIFE bundle would otherwise run sloppy
-// One file today. A lazily loaded part would be a second entry here (format 'esm'), fetched by the first
-// with import(); see README.md.
-const ENTRIES = [{ src: 'src/main.js', out: 'handoff.js', format: 'iife' }];
+// The script, and its lazily loaded parts (format 'esm'), each fetched by the script with import() from
+// /widget/ when first needed (README.md): handoff-csat.js is the rating prompt after staff close.
+const ENTRIES = [
+  { src: 'src/main.js', out: 'handoff.js', format: 'iife' },
+  { src: 'src/csat.js', out: 'handoff-csat.js', format: 'esm' },
+];
 
 // styles.css is imported as a string (it goes into the Shadow DOM's <style>), minified on the way
 const cssAsText = {

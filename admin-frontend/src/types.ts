@@ -54,6 +54,8 @@ export type HourCount = Schemas['Hour'];
 export type Percentiles = Schemas['Distribution'];
 export type FollowupFigures = Schemas['FollowupFigures'];
 export type AgentFigures = Schemas['AgentFigures'];
+export type CsatFigures = Schemas['CsatFigures'];
+export type Survey = Schemas['Survey'];
 
 // saved replies
 export type CannedResponse = Schemas['CannedResponse'];
@@ -97,7 +99,7 @@ export interface BusinessHours {
 
 export type TenantSettings = Schemas['TenantSettings'];
 /** The settings the widget shows (the Widget form edits these; allowed sites have a form of their own). */
-export type WidgetLook = Omit<TenantSettings, 'allowed_origins' | 'require_identity' | 'require_mfa'>;
+export type WidgetLook = Omit<TenantSettings, 'allowed_origins' | 'csat' | 'require_identity' | 'require_mfa'>;
 export type Tenant = Schemas['TenantView'];
 
 // not in the OpenAPI yet: OpenAPI describes HTTP only, and these come over the /admin-ws socket

@@ -20,6 +20,16 @@ const summary: AnalyticsSummary = {
   resolution_seconds: { median: 3720, p90: null, count: 37 },
   followups: { count: 4, viewed: 3, median_seconds_to_viewed: 1800 },
   agents: [{ user_id: 1, name: 'Ann', conversations: 25, messages: 140, median_first_response_seconds: 80 }],
+  csat: {
+    responses: 0,
+    average: null,
+    by_agent: [],
+    by_channel: {
+      webchat: { responses: 0, average: null },
+      sms: { responses: 0, average: null },
+      messenger: { responses: 0, average: null },
+    },
+  },
 };
 
 describe('analytics page', () => {

@@ -19,6 +19,7 @@ const tenant: Tenant = {
     business_hours: null,
     timezone: null,
     allowed_origins: [],
+    csat: false,
     require_identity: false,
     require_mfa: false,
   },

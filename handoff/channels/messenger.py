@@ -26,6 +26,7 @@ import httpx
 from fastapi import HTTPException, status
 
 from handoff.context import AppContext
+from handoff.conversations import csat
 from handoff.conversations import service as conversations
 from handoff.conversations.outbound import Delivery
 from handoff.delivery import outbox
@@ -163,6 +164,8 @@ async def handle_event(ctx: AppContext, tenant_id: int, event: dict[str, Any]) -
         text = message.get("text") or ""
         if not text and not attachments:
             text = "[unsupported message]"
+        if not attachments and await csat.take_reply(ctx, tenant_id, "messenger", sender, text, str(message["mid"])):
+            return  # the answer to a satisfaction survey, not a new conversation
         await conversations.receive(
             ctx,
             conversations.Inbound(

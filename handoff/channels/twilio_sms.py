@@ -23,6 +23,7 @@ from twilio.request_validator import RequestValidator
 from twilio.rest import Client
 
 from handoff.context import AppContext
+from handoff.conversations import csat
 from handoff.conversations import service as conversations
 from handoff.conversations.outbound import Delivery
 from handoff.delivery import outbox
@@ -134,6 +135,8 @@ async def receive_sms(ctx: AppContext, tenant_id: int, form: FormData) -> None:
     if not sid or not sender:
         raise HTTPException(status.HTTP_400_BAD_REQUEST, "MessageSid and From are required")
     text = _field(form, "Body") or ""
+    if not media_of(form) and await csat.take_reply(ctx, tenant_id, "sms", sender, text, sid):
+        return  # the answer to a satisfaction survey, not a new conversation
     stored = await conversations.receive(
         ctx,
         conversations.Inbound(

@@ -287,7 +287,9 @@ def apply_changes(conn: sqlite3.Connection, staff: Staff, row: sqlite3.Row, chan
 async def update(ctx: AppContext, staff: Staff, conversation_id: int, changes: dict[str, Any]) -> dict[str, Any]:
     """Apply staff changes (status, snooze, assignee_id, tags); each change is audited and announced."""
 
-    def write(conn: sqlite3.Connection) -> tuple[dict[str, Any], dict[str, Any] | None]:
+    from handoff.conversations import csat  # it builds on this module
+
+    def write(conn: sqlite3.Connection) -> tuple[dict[str, Any], dict[str, Any] | None, csat.Asked | None]:
         # Locked: a close (or reopen) of the same conversation on another process waits, then sees this one.
         row = store.conversation_of_tenant(conn, staff.tenant_id, conversation_id, lock=True)
         if row is None:
@@ -295,12 +297,14 @@ async def update(ctx: AppContext, staff: Staff, conversation_id: int, changes: d
         system_message_id = apply_changes(conn, staff, row, changes)
         staff_event(conn, staff, "conversation.updated", "conversation", row["id"], changes)
         message = store.load_message(conn, system_message_id) if system_message_id else None
-        return load_for_publish(conn, staff.tenant_id, row["id"]), message
+        asked = csat.on_staff_close(ctx, conn, staff.tenant_id, row["id"]) if message else None
+        return load_for_publish(conn, staff.tenant_id, row["id"]), message, asked
 
-    conversation, message = await ctx.db.write(write, retry=True)
+    conversation, message, asked = await ctx.db.write(write, retry=True)
     if message is not None:
         announce(ctx, message, conversation)
     announce_update(ctx, conversation, tell_visitor=changes.get("status") in ("open", "closed"))
+    csat.announce_asked(ctx, asked)
     return conversation
 
 

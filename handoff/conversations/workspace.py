@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from handoff.context import AppContext
+from handoff.conversations import csat
 from handoff.conversations.service import Staff, announce, announce_update, apply_changes, load_for_publish
 from handoff.errors import Conflict, Invalid, NotFound
 from handoff.store import conversations as store
@@ -46,7 +47,7 @@ async def bulk_update(ctx: AppContext, staff: Staff, bulk: BulkChange) -> int:
     """Apply one change to many conversations in one transaction; ids of another tenant (or none) are skipped
     and never touched. Each conversation changed is audited and announced; returns how many were changed."""
 
-    def write(conn: sqlite3.Connection) -> list[tuple[dict[str, Any], dict[str, Any] | None, bool]]:
+    def write(conn: sqlite3.Connection) -> list[tuple[dict[str, Any], dict[str, Any] | None, bool, csat.Asked | None]]:
         assignee = bulk.assignee_id if bulk.set_assignee else None
         if assignee is not None and not users.is_active_user(conn, staff.tenant_id, assignee):
             raise Invalid("assignee must be an active user of this tenant")
@@ -64,14 +65,16 @@ async def bulk_update(ctx: AppContext, staff: Staff, bulk: BulkChange) -> int:
             message_id = apply_changes(conn, staff, row, changes)
             staff_event(conn, staff, "conversation.updated", "conversation", row["id"], {**changes, "bulk": True})
             message = store.load_message(conn, message_id) if message_id else None
-            results.append((load_for_publish(conn, staff.tenant_id, row["id"]), message, "status" in changes))
+            asked = csat.on_staff_close(ctx, conn, staff.tenant_id, row["id"]) if message else None
+            results.append((load_for_publish(conn, staff.tenant_id, row["id"]), message, "status" in changes, asked))
         return results
 
     results = await ctx.db.write(write, retry=True)
-    for conversation, message, status_changed in results:
+    for conversation, message, status_changed, asked in results:
         if message is not None:
             announce(ctx, message, conversation)
         announce_update(ctx, conversation, tell_visitor=status_changed)
+        csat.announce_asked(ctx, asked)
     return len(results)
 
 

@@ -39,6 +39,13 @@ class VisitorConversationEvent(TypedDict):
     conversation: dict[str, Any]  # id, status, escalated: nothing internal such as tags or the assignee
 
 
+class CsatEvent(TypedDict):
+    """To a web visitor: staff closed this conversation and ask for a rating (the widget's prompt)."""
+
+    type: Literal["csat"]
+    conversation_id: int
+
+
 class FollowupEvent(TypedDict):
     type: Literal["followup"]
     followup: FollowupJson
@@ -80,6 +87,7 @@ Event = (
     | MentionEvent
     | ConversationEvent
     | VisitorConversationEvent
+    | CsatEvent
     | FollowupEvent
     | TypingEvent
     | PresenceEvent
@@ -114,6 +122,10 @@ def visitor_conversation(conversation: ConversationJson) -> VisitorConversationE
     if state["status"] == "snoozed":  # snooze is the team's business: for the customer it is still open
         state["status"] = "open"
     return {"type": "conversation", "conversation": state}
+
+
+def csat(conversation_id: int) -> CsatEvent:
+    return {"type": "csat", "conversation_id": conversation_id}
 
 
 def followup(row: FollowupJson) -> FollowupEvent:

@@ -26,6 +26,8 @@ Definitions (the numbers the summary reports):
   over conversations started in the range where they gave the first response. A user who only has first
   responses (their reply fell after the range) is listed with zero messages. Sorted by conversations, then
   messages (both descending), then user id.
+- `csat`: satisfaction ratings given in the range, defined in `handoff.store.csat`; the CSV's `rating` column
+  is the conversation's rating (empty when none).
 
 Day and hour buckets are DST-correct: starts are grouped by UTC hour (by UTC quarter hour in zones with
 offsets like +05:30) and each bucket is shifted to local time with zoneinfo, never with a fixed offset.
@@ -45,11 +47,12 @@ from operator import itemgetter
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from handoff.store import csat
 from handoff.store.database import parse_iso
 
 CHANNELS = ("webchat", "sms", "messenger")
 CSV_HEADER = ["conversation_id", "channel", "started_at", "first_response_seconds", "resolution_seconds"]
-CSV_HEADER += ["customer_messages", "staff_messages", "escalated", "missed", "assignee", "first_responder"]
+CSV_HEADER += ["customer_messages", "staff_messages", "escalated", "missed", "assignee", "first_responder", "rating"]
 LIVE_COUNT = (
     "CASE WHEN m.resolved_at IS NULL THEN (SELECT count(*) FROM messages x WHERE x.conversation_id = m.conversation_id"
     " AND x.sender = '{sender}' AND x.private = 0) ELSE m.{column} END"
@@ -249,6 +252,7 @@ def summary(conn: sqlite3.Connection, rng: ReportRange) -> dict[str, Any]:
         messages = message_count(conn, rng)
         follow = followup_stats(conn, rng)
         team = agents(conn, rng, by_responder)
+        ratings = csat.figures(conn, rng.tenant_id, rng.start, rng.end)
     finally:
         if own_transaction:
             conn.execute("COMMIT")
@@ -271,6 +275,7 @@ def summary(conn: sqlite3.Connection, rng: ReportRange) -> dict[str, Any]:
         "resolution_seconds": figures["resolution_seconds"],
         "followups": follow,
         "agents": team,
+        "csat": ratings,
     }
 
 
@@ -294,17 +299,19 @@ def export_rows(conn: sqlite3.Connection, rng: ReportRange) -> str:
         # Message counts are recorded at close; an open conversation's are counted now.
         f" {LIVE_COUNT.format(column='customer_messages', sender='visitor')},"
         f" {LIVE_COUNT.format(column='staff_messages', sender='staff')},"
-        " m.escalated, m.missed, c.assignee_id, m.first_responder_id"
+        " m.escalated, m.missed, c.assignee_id, m.first_responder_id, s.rating"
         " FROM conversation_metrics m JOIN conversations c ON c.id = m.conversation_id"
+        " LEFT JOIN csat_surveys s ON s.conversation_id = m.conversation_id"
         " WHERE m.tenant_id = ? AND m.started_at >= ? AND m.started_at < ? ORDER BY m.started_at, m.conversation_id",
         (rng.tenant_id, rng.start, rng.end),
     )
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(CSV_HEADER)
-    for cid, channel, started, first, resolved, *counts, assignee, responder in rows:
+    for cid, channel, started, first, resolved, *counts, assignee, responder, rating in rows:
         people = (names.get(assignee, ""), names.get(responder, ""))
         writer.writerow(
-            (cid, safe_cell(channel), safe_cell(started), seconds(first), seconds(resolved), *counts, *people)
-        )
+            (cid, safe_cell(channel), safe_cell(started), seconds(first), seconds(resolved), *counts, *people,
+             "" if rating is None else rating)
+        )  # fmt: skip
     return out.getvalue()

@@ -176,3 +176,25 @@ def import_transcripts(conn: sqlite3.Connection, tenant_id: int, items: Iterable
         )
         ids.append(int(one_row(row)[0]))
     return ids
+
+
+def import_conversation(conn: sqlite3.Connection, tenant_id: int, item: dict[str, Any]) -> bool:
+    """Store one transcript from `migrate_schema.py --import-history` unless the tenant has one with the same
+    external id already (False then): a re-run, or two runs at once, add nothing."""
+    cursor = conn.execute(
+        "INSERT INTO history (tenant_id, channel, contact_name, contact_handle, transcript, source, started_at,"
+        " ended_at, imported_at, external_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+        (
+            tenant_id,
+            item["channel"],
+            item["contact_name"],
+            item["contact_handle"],
+            item["transcript"],
+            item["source"],
+            item["started_at"],
+            item["ended_at"],
+            now_iso(),
+            item["external_id"],
+        ),
+    )
+    return cursor.rowcount == 1

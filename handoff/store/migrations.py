@@ -366,6 +366,51 @@ ALTER TABLE contacts ADD COLUMN verified_user_id TEXT;
 CREATE UNIQUE INDEX contacts_verified_user ON contacts (tenant_id, verified_user_id) WHERE verified_user_id IS NOT NULL;
 """
 
+# Durable background work besides SMS/Messenger sends: email, outgoing webhooks, push, media fetches
+# (handoff.store.jobs). `order_key` orders the jobs that share it; the partial indexes cover unfinished jobs only.
+JOBS = """
+CREATE TABLE jobs (
+  id INTEGER PRIMARY KEY,
+  tenant_id INTEGER NOT NULL REFERENCES tenants(id) ON DELETE CASCADE,
+  kind TEXT NOT NULL,
+  payload TEXT NOT NULL,
+  order_key TEXT,
+  status TEXT NOT NULL DEFAULT 'queued' CHECK (status IN ('queued', 'running', 'done', 'dead')),
+  attempts INTEGER NOT NULL DEFAULT 0,
+  next_attempt_at TEXT NOT NULL,
+  leased_until TEXT,
+  give_up_at TEXT NOT NULL,
+  last_error TEXT,
+  created_at TEXT NOT NULL,
+  finished_at TEXT
+);
+CREATE INDEX jobs_due ON jobs (next_attempt_at) WHERE status IN ('queued', 'running');
+CREATE INDEX jobs_order ON jobs (order_key, id) WHERE status IN ('queued', 'running');
+CREATE INDEX jobs_finished ON jobs (finished_at) WHERE status IN ('done', 'dead');
+"""
+
+# Customer satisfaction: one survey per conversation a staff member closed (asked_at), rated at most once
+# (rating stays NULL until then; the UPDATE ... WHERE rating IS NULL is what makes a second rating a 409).
+# agent_id is the assignee at close, so figures by agent survive reassignment. Imported history gets the
+# source system's conversation id, unique per tenant, so a re-run of an import adds nothing.
+CSAT_IMPORT = """
+CREATE TABLE csat_surveys (
+  conversation_id INTEGER PRIMARY KEY REFERENCES conversations(id) ON DELETE CASCADE,
+  tenant_id INTEGER NOT NULL REFERENCES tenants(id) ON DELETE CASCADE,
+  contact_id INTEGER NOT NULL REFERENCES contacts(id) ON DELETE CASCADE,
+  channel TEXT NOT NULL,
+  agent_id INTEGER REFERENCES users(id) ON DELETE SET NULL,
+  asked_at TEXT NOT NULL,
+  rating INTEGER CHECK (rating BETWEEN 1 AND 5),
+  comment TEXT,
+  rated_at TEXT
+);
+CREATE INDEX csat_rated ON csat_surveys (tenant_id, rated_at) WHERE rating IS NOT NULL;
+CREATE INDEX csat_pending ON csat_surveys (contact_id, asked_at) WHERE rating IS NULL;
+ALTER TABLE history ADD COLUMN external_id TEXT;
+CREATE UNIQUE INDEX history_external ON history (tenant_id, external_id) WHERE external_id IS NOT NULL;
+"""
+
 MIGRATIONS: list[tuple[str, str]] = [
     ("0001_initial", INITIAL),
     ("0002_outbound_delivery", OUTBOUND_DELIVERY),
@@ -379,5 +424,7 @@ MIGRATIONS: list[tuple[str, str]] = [
     ("0010_inbox_tools", INBOX_TOOLS),
     ("0011_contacts", CONTACTS),
     ("0012_uploads", UPLOADS),
+    ("0013_jobs", JOBS),
     ("0018_trust", TRUST),
+    ("0019_csat_import", CSAT_IMPORT),
 ]

@@ -22,6 +22,7 @@ DEFAULT_SETTINGS: dict[str, Any] = {
     "business_hours": None,
     "timezone": "UTC",
     "allowed_origins": [],
+    "csat": False,
     "require_identity": False,
     "require_mfa": False,
 }

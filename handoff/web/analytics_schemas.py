@@ -50,6 +50,29 @@ class AgentFigures(BaseModel):
     median_first_response_seconds: float | None
 
 
+class CsatFigure(BaseModel):
+    responses: int
+    average: float | None = Field(description="mean rating 1-5, 2 decimals; null without responses")
+
+
+class CsatAgent(CsatFigure):
+    user_id: int
+    name: str
+
+
+class CsatChannels(BaseModel):
+    webchat: CsatFigure
+    sms: CsatFigure
+    messenger: CsatFigure
+
+
+class CsatFigures(CsatFigure):
+    """Ratings given in the range (by when they were given); by agent: the assignee at close."""
+
+    by_agent: list[CsatAgent]
+    by_channel: CsatChannels
+
+
 class AnalyticsSummary(BaseModel):
     model_config = ConfigDict(populate_by_name=True)
 
@@ -64,3 +87,4 @@ class AnalyticsSummary(BaseModel):
     resolution_seconds: Distribution
     followups: FollowupFigures
     agents: list[AgentFigures]
+    csat: CsatFigures

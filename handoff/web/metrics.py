@@ -11,6 +11,7 @@ constant time); without it, loopback clients only, the client address being the 
 from __future__ import annotations
 
 import asyncio
+import functools
 import hmac
 import ipaddress
 import logging
@@ -25,7 +26,8 @@ from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 
 from handoff.context import AppContext, client_ip
-from handoff.store import outbox
+from handoff.delivery.jobs import handled_kinds
+from handoff.store import jobs, outbox
 from handoff.store.database import parse_iso
 from handoff.web.hotpath import bearer_token
 
@@ -55,9 +57,17 @@ def check_access(request: Request, token: str) -> None:
         )
 
 
-# Each delivery queue's (pending rows, oldest created_at) reader, by the `queue` label it reports under: the
-# email and webhook queues join here, and every dashboard and alert written for the outbox covers them.
-QUEUES: dict[str, Callable[[sqlite3.Connection], tuple[int, str | None]]] = {"outbox": outbox.pending_depth}
+DepthReader = Callable[[sqlite3.Connection], tuple[int, str | None]]
+
+
+def queues() -> dict[str, DepthReader]:
+    """Each delivery queue's (pending rows, oldest created_at) reader, by the `queue` label it reports under:
+    the outbox, then one per kind of job (email, webhook, ...), so every dashboard and alert written for the
+    outbox covers them."""
+    found: dict[str, DepthReader] = {"outbox": outbox.pending_depth}
+    for kind in handled_kinds():
+        found[kind] = functools.partial(jobs.pending_depth, kind=kind)
+    return found
 
 
 class ScrapeTime(Collector):
@@ -84,7 +94,7 @@ async def scrape_time_families(ctx: AppContext) -> list[GaugeMetricFamily]:
         labels=["queue"],
     )
     now = datetime.now(UTC)
-    for queue, depth_of in QUEUES.items():
+    for queue, depth_of in queues().items():
         try:
             depth, oldest = await asyncio.wait_for(ctx.db.read(depth_of), timeout=2)
         except Exception:  # the database is in trouble: /health says so; still serve everything else

@@ -163,6 +163,7 @@ class TenantSettings(WidgetLook):
     allowed_origins: list[str] | None = Field(
         description="sites (scheme://host[:port]) whose pages may use the widget; empty or null: any site"
     )
+    csat: bool | None = Field(default=False, description="ask customers for a rating when staff close")
     require_identity: bool | None = Field(
         default=False, description="a visitor's name or email counts only with a valid user_id/user_hash pair"
     )

@@ -41,6 +41,7 @@ class SettingsPatch(BaseModel):
     business_hours: BusinessHours | None = None
     timezone: str | None = Field(default=None, max_length=64)
     allowed_origins: list[Annotated[str, Field(max_length=300)]] | None = Field(default=None, max_length=50)
+    csat: bool | None = None
     require_identity: bool | None = None
     require_mfa: bool | None = None
 

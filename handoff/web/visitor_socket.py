@@ -19,7 +19,7 @@ from handoff.live import events
 from handoff.live.frames import frame_int
 from handoff.live.hub import CLOSE_POLICY, Socket
 from handoff.live.socket_auth import Forbidden, authenticate, refuse
-from handoff.store import contacts, tenants
+from handoff.store import contacts, csat, tenants
 from handoff.store import conversations as store
 from handoff.web.origins import widget_origin_allowed
 
@@ -97,6 +97,10 @@ class VisitorFrames:
         )
         if state is not None:
             sock.send_event(events.visitor_conversation(state))
+            if state["status"] == "closed" and await self.ctx.db.read(
+                partial(csat.unrated, tenant_id=self.visitor.tenant_id, conversation_id=state["id"])
+            ):  # a rating prompt the tab missed
+                sock.send_event(events.csat(state["id"]))
 
 
 @router.websocket("/ws/{visitor_id}")

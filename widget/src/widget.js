@@ -73,6 +73,7 @@ export function createWidget(cfg, emit) {
     else if (type === 'typing' && f.sender !== 'visitor') w.showTyping(f.user && f.user.name);
     else if (type === 'presence') { w.staffOnline = !!f.staff_online; w.refresh(); }
     else if (type === 'conversation') onConversation(f.conversation);
+    else if (type === 'csat') import(cfg.base + '/widget/handoff-csat.js').then((m) => m.show(w, f.conversation_id), () => {});
     else if (type === 'error') {
       // without a client_id, blame the oldest message in flight
       const m = (f.client_id && w.transcript.byCid.get(f.client_id)) || w.outbox.inflight();

@@ -21,6 +21,7 @@ import type {
   PersonPage,
   PersonPatch,
   SentMessage,
+  Survey,
   Upload,
   TagList,
   TeamUser,
@@ -36,7 +37,7 @@ import type {
   User,
   UserPatch,
 } from '../types';
-import { apiFetch, apiFetchRaw } from './client';
+import { ApiError, apiFetch, apiFetchRaw } from './client';
 
 // --- auth
 export const login = (email: string, password: string) =>
@@ -187,3 +188,11 @@ export const patchContact = (id: number, body: PersonPatch) =>
   apiFetch<PersonDetail>(`/admin/api/contacts/${id}`, { method: 'PATCH', body });
 export const mergeContact = (id: number, otherId: number) =>
   apiFetch<PersonDetail>(`/admin/api/contacts/${id}/merge`, { method: 'POST', body: { other_id: otherId } });
+
+// --- customer satisfaction
+/** The conversation's satisfaction survey, or null when it was not surveyed (404). */
+export const getSurvey = (conversationId: number): Promise<Survey | null> =>
+  apiFetch<Survey>(`/admin/api/conversations/${conversationId}/csat`).catch((err: unknown) => {
+    if (err instanceof ApiError && err.status === 404) return null;
+    throw err;
+  });

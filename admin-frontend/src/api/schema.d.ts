@@ -111,6 +111,26 @@ export interface paths {
         patch: operations["update_conversation_admin_api_conversations__conversation_id__patch"];
         trace?: never;
     };
+    "/admin/api/conversations/{conversation_id}/csat": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Conversation Survey
+         * @description The conversation's satisfaction survey and its rating; 404 when it was not surveyed.
+         */
+        get: operations["conversation_survey_admin_api_conversations__conversation_id__csat_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/admin/api/conversations/{conversation_id}/messages": {
         parameters: {
             query?: never;
@@ -825,6 +845,27 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/widget/csat": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Rate Conversation
+         * @description The visitor rates a conversation staff closed: 404 when it is not theirs or was not surveyed, 409 when
+         *     it is rated already (one rating per conversation).
+         */
+        post: operations["rate_conversation_api_v1_widget_csat_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/widget/messages": {
         parameters: {
             query?: never;
@@ -1038,6 +1079,7 @@ export interface components {
             by_day: components["schemas"]["Day"][];
             /** By Hour */
             by_hour: components["schemas"]["Hour"][];
+            csat: components["schemas"]["CsatFigures"];
             first_response_seconds: components["schemas"]["Distribution"];
             followups: components["schemas"]["FollowupFigures"];
             /**
@@ -1317,6 +1359,52 @@ export interface components {
             id: number;
             /** Widget Key */
             widget_key: string;
+        };
+        /** CsatAgent */
+        CsatAgent: {
+            /**
+             * Average
+             * @description mean rating 1-5, 2 decimals; null without responses
+             */
+            average: number | null;
+            /** Name */
+            name: string;
+            /** Responses */
+            responses: number;
+            /** User Id */
+            user_id: number;
+        };
+        /** CsatChannels */
+        CsatChannels: {
+            messenger: components["schemas"]["CsatFigure"];
+            sms: components["schemas"]["CsatFigure"];
+            webchat: components["schemas"]["CsatFigure"];
+        };
+        /** CsatFigure */
+        CsatFigure: {
+            /**
+             * Average
+             * @description mean rating 1-5, 2 decimals; null without responses
+             */
+            average: number | null;
+            /** Responses */
+            responses: number;
+        };
+        /**
+         * CsatFigures
+         * @description Ratings given in the range (by when they were given); by agent: the assignee at close.
+         */
+        CsatFigures: {
+            /**
+             * Average
+             * @description mean rating 1-5, 2 decimals; null without responses
+             */
+            average: number | null;
+            /** By Agent */
+            by_agent: components["schemas"]["CsatAgent"][];
+            by_channel: components["schemas"]["CsatChannels"];
+            /** Responses */
+            responses: number;
         };
         /** Day */
         Day: {
@@ -1879,6 +1967,25 @@ export interface components {
             /** Phone */
             phone?: string | null;
         };
+        /** RatingBody */
+        RatingBody: {
+            /** Comment */
+            comment?: string | null;
+            /** Conversation Id */
+            conversation_id: number;
+            /**
+             * Rating
+             * @description 1 (poor) to 5 (excellent)
+             */
+            rating: number;
+        };
+        /** RatingStored */
+        RatingStored: {
+            /** Conversation Id */
+            conversation_id: number;
+            /** Rating */
+            rating: number;
+        };
         /** RefreshBody */
         RefreshBody: {
             /** Refresh Token */
@@ -1930,6 +2037,8 @@ export interface components {
             business_hours?: components["schemas"]["BusinessHours"] | null;
             /** Color */
             color?: string | null;
+            /** Csat */
+            csat?: boolean | null;
             /** Greeting */
             greeting?: string | null;
             /** Language */
@@ -2006,6 +2115,24 @@ export interface components {
              */
             status: string;
         };
+        /** Survey */
+        Survey: {
+            /** Asked At */
+            asked_at: string;
+            /** Channel */
+            channel: string;
+            /** Comment */
+            comment: string | null;
+            /** Conversation Id */
+            conversation_id: number;
+            /** Rated At */
+            rated_at: string | null;
+            /**
+             * Rating
+             * @description null until the customer answers
+             */
+            rating: number | null;
+        };
         /** TagList */
         TagList: {
             /**
@@ -2051,6 +2178,12 @@ export interface components {
              * @description #rrggbb
              */
             color: string | null;
+            /**
+             * Csat
+             * @description ask customers for a rating when staff close
+             * @default false
+             */
+            csat: boolean | null;
             /** Greeting */
             greeting: string | null;
             /** Language */
@@ -2562,6 +2695,64 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Conversation"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Detail */
+                        detail: string;
+                    };
+                };
+            };
+        };
+    };
+    conversation_survey_admin_api_conversations__conversation_id__csat_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                conversation_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Survey"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Detail */
+                        detail: string;
+                    };
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Detail */
+                        detail: string;
+                    };
                 };
             };
             /** @description Unprocessable Entity */
@@ -4277,6 +4468,78 @@ export interface operations {
             };
             /** @description Forbidden */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Detail */
+                        detail: string;
+                    };
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Detail */
+                        detail: string;
+                    };
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Detail */
+                        detail: string;
+                    };
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Detail */
+                        detail: string;
+                    };
+                };
+            };
+        };
+    };
+    rate_conversation_api_v1_widget_csat_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RatingBody"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RatingStored"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
                 headers: {
                     [name: string]: unknown;
                 };

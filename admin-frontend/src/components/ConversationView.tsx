@@ -4,6 +4,7 @@ import { errorMessage } from '../api/client';
 import { contactName } from '../lib/format';
 import { useShortcuts } from '../lib/shortcuts';
 import { useConversation } from '../state/useConversation';
+import { CsatRating } from './CsatRating';
 import { AssignControl } from './AssignControl';
 import { ChannelBadge, EscalatedBadge } from './Badges';
 import { Composer } from './Composer';
@@ -90,6 +91,7 @@ export function ConversationView({ id, onBack }: Props) {
           {actionError}
         </p>
       ) : null}
+      {closed ? <CsatRating conversationId={conversation.id} refresh={conversation.last_message_at} /> : null}
       <div className="convo-body">
         <div className="convo-main">
           {convo.hasEarlier ? (

@@ -6,6 +6,7 @@ import { formatDateTime } from '../lib/format';
 import { linkify } from '../lib/linkify';
 import type { ChatMessage } from '../state/messagesReducer';
 import type { ImportedTranscript, Message } from '../types';
+import { CsatRating } from './CsatRating';
 import { Transcript } from './Transcript';
 
 interface Line {
@@ -81,6 +82,7 @@ export function HistoryTranscript({ kind, id }: { kind: 'conversation' | 'import
       <div className="history-transcript">
         <div className="detail-head">
           <a href={`#/inbox/${id}`}>Open in inbox</a>
+          <CsatRating conversationId={id} />
         </div>
         <Transcript messages={messages} label="History transcript" />
       </div>

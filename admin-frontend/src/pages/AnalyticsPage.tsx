@@ -3,6 +3,7 @@ import { useEffect, useState } from 'react';
 import { errorMessage } from '../api/client';
 import * as api from '../api/endpoints';
 import { ByDayChart, ByHourChart } from '../components/AnalyticsCharts';
+import { CsatAnalytics } from '../components/CsatAnalytics';
 import { browserTimeZone, CHANNEL_LABEL, daysAgo, formatDuration, isoDate } from '../lib/format';
 import { CHANNELS, type AnalyticsSummary } from '../types';
 
@@ -165,6 +166,7 @@ export function AnalyticsPage() {
               ))}
             </tbody>
           </table>
+          <CsatAnalytics figures={data.csat} />
         </div>
       ) : null}
     </div>

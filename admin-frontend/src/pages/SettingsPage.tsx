@@ -8,6 +8,7 @@ import { ContrastCheck } from '../components/ContrastCheck';
 import { TagsSettings } from '../components/TagsSettings';
 import { TrustSettings } from '../components/TrustSettings';
 import { CopyButton } from '../components/CopyButton';
+import { CsatSettings } from '../components/CsatSettings';
 import { AllowedSites } from '../components/AllowedSites';
 import { SavedReplies } from '../components/SavedReplies';
 import { WidgetPreview } from '../components/WidgetPreview';
@@ -205,6 +206,7 @@ export function SettingsPage() {
       </div>
 
       <AllowedSites current={tenant.settings.allowed_origins ?? []} onPatch={patch} />
+      <CsatSettings enabled={!!tenant.settings.csat} onPatch={patch} />
 
       <ChannelForms tenant={tenant} onPatch={patch} />
 

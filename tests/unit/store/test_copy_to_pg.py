@@ -11,7 +11,7 @@ from typing import Any
 import psycopg
 import pytest
 
-from handoff.store import canned, conversations, history, migrator, notes, uploads
+from handoff.store import canned, conversations, history, jobs, migrator, notes, uploads
 from handoff.store.copy_to_pg import DERIVED, NOT_COPIED, CopyRefused, copy_plan, copy_to_postgres
 from handoff.store.database import configure
 from handoff.store.pg_adapter import PgConnection
@@ -95,6 +95,7 @@ def seed_every_table(conn: sqlite3.Connection) -> None:
         "UPDATE conversation_metrics SET first_response_seconds = 1.5, first_responder_id = ? WHERE conversation_id = ?",
         (staff, first["id"]),
     )
+    jobs.enqueue(conn, tenant, "email", {"to": "zoë@example.com", "n": 1}, order_key="email:1")
     # Gaps in the ids, as deletions leave them: the sequences must move past the largest, not the count.
     conn.execute("INSERT INTO events (id, actor_type, action, created_at) VALUES (500, 'system', 'gap', ?)", (NOW,))
 

@@ -14,7 +14,7 @@ from typing import Any, TypeVar
 import psycopg
 import pytest
 
-from handoff.store import migrator, outbox, timers
+from handoff.store import jobs, migrator, outbox, timers
 from handoff.store.database import now_iso
 from handoff.store.pg_adapter import PgConnection, configure
 from tests.support import eventually
@@ -139,3 +139,32 @@ def test_concurrent_timer_ticks_take_each_conversation_once(url: str, monkeypatc
         **{cid: (1, "open") for cid in overdue},
         **{cid: (0, "closed") for cid in idle},
     }
+
+
+def test_concurrent_claims_of_the_same_due_jobs_give_each_job_to_one_connection(url: str) -> None:
+    with connection(url) as conn:
+        tenant_id = seed.tenant(conn, "job claims")
+        ids = [jobs.enqueue(conn, tenant_id, "email", {"n": n}) for n in range(20)]
+        # Two of one key: only the older is ever offered while it is unfinished.
+        ordered = [jobs.enqueue(conn, tenant_id, "webhook", {"n": n}, order_key="webhook:1:1") for n in range(2)]
+        conn.raw.commit()
+        heads = {row["id"] for row in jobs.due_heads(conn)}
+        assert ordered[0] in heads and ordered[1] not in heads and set(ids) <= heads
+    start = threading.Barrier(WORKERS, timeout=30)
+    lease_end = seed.ago(-60)
+
+    def claim_each(worker: int, conn: Any) -> list[int]:
+        won = []
+        for job_id in ids:
+            start.wait()
+            if jobs.claim(conn, job_id, now_iso(), lease_end) is not None:
+                won.append(job_id)
+                eventually(lambda: waiting_on_locks(url) == WORKERS - 1)
+            conn.raw.commit()
+        return won
+
+    claimed = Counter(job_id for worker in in_parallel(url, claim_each) for job_id in worker)
+    assert claimed == Counter(ids)
+    with connection(url) as conn:
+        rows = conn.execute("SELECT status, attempts, leased_until FROM jobs WHERE id = ANY(?)", (ids,)).fetchall()
+    assert {tuple(row) for row in rows} == {("running", 1, lease_end)}

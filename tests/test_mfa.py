@@ -87,6 +87,7 @@ def test_setup_enable_and_sign_in_with_a_code_once(server: LiveServer) -> None:
     reused = post(server, f"{MFA}/verify", {"mfa_token": again["mfa_token"], "code": later})
     assert reused.status_code == 401
     # The mfa token is for that step only, and an access token is no mfa token.
+    assert post(server, f"{MFA}/setup", {"mfa_token": again["mfa_token"]}).status_code == 401
     assert api.get("/api/v1/auth/me", headers={"Authorization": f"Bearer {again['mfa_token']}"}).status_code == 401
     as_token = post(server, f"{MFA}/verify", {"mfa_token": signed_in.json()["access_token"], "code": code(secret)})
     assert as_token.status_code == 401

@@ -8,6 +8,7 @@ access token; `enable` then answers the token pair too. Wrong codes count agains
 
 from __future__ import annotations
 
+import logging
 import sqlite3
 from functools import partial
 from typing import Annotated, Any
@@ -31,6 +32,7 @@ from handoff.web.params import IdPath
 from handoff.web.schemas import error_responses
 from handoff.web.signin import TokenPair, record_sign_in, token_pair
 
+log = logging.getLogger("handoff.mfa")
 router = APIRouter(prefix="/api/v1/auth/mfa", tags=["auth"])
 # An admin turning a teammate's 2FA off (phone and recovery codes both lost).
 reset_router = APIRouter(prefix="/api/v1/users", tags=["users"])
@@ -121,6 +123,7 @@ async def _throttle(ctx: AppContext, user_id: int) -> None:
 
 async def _wrong(ctx: AppContext, user_id: int, detail: str) -> HTTPException:
     report(await ctx.limits.mfa_failures.hit(str(user_id)))
+    log.info("wrong second-factor code for user %s", user_id)
     return unauthorized(detail)
 
 

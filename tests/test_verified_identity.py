@@ -172,6 +172,7 @@ def test_a_chat_started_anonymously_goes_on_once_the_visitor_is_verified(server:
     update = staff.recv_until(lambda f: f["type"] == "conversation_updated")
     assert update["conversation"]["id"] == started
     assert update["conversation"]["contact"]["external_id"] == identified.json()["visitor_id"]
+    assert update["conversation"]["contact"]["verified"] is True
     staff.close()
     assert says(server, identified.json(), "after signing in") == started
     people = admin.get("/admin/api/contacts").json()["contacts"]

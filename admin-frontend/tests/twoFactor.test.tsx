@@ -3,8 +3,9 @@ import userEvent from '@testing-library/user-event';
 import { describe, expect, it } from 'vitest';
 import { App } from '../src/App';
 import { AuthProvider } from '../src/auth/AuthContext';
+import { ContactPanel } from '../src/components/ContactPanel';
 import { TeamPage } from '../src/pages/TeamPage';
-import { FakeWebSocket, mockApi, signIn } from './helpers';
+import { conversation, FakeWebSocket, mockApi, signIn } from './helpers';
 
 const user = { id: 3, email: 'bo@example.com', name: 'Bo', role: 'staff', tenant_id: 1 };
 const pair = { access_token: 'acc', refresh_token: 'ref', token_type: 'bearer', expires_in: 900, user };
@@ -77,5 +78,11 @@ describe('two-factor sign-in', () => {
     await userEvent.click(screen.getByRole('button', { name: 'Reset' }));
     await waitFor(() => expect(api.find('POST', '/api/v1/users/2/mfa/reset')).toHaveLength(1));
     await waitFor(() => expect(screen.queryByRole('button', { name: 'Reset two-factor sign-in of Bo' })).toBeNull());
+  });
+
+  it('marks a verified visitor in the conversation\'s contact panel', () => {
+    const convo = conversation({ id: 4 });
+    render(<ContactPanel conversation={{ ...convo, contact: { ...convo.contact!, verified: true } }} />);
+    expect(screen.getByRole('region', { name: 'Contact' })).toHaveTextContent('Verified');
   });
 });

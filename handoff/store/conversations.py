@@ -19,7 +19,7 @@ from handoff.uploads import with_links
 CONVERSATION_SELECT = """
 SELECT c.*, ct.channel AS contact_channel, ct.name AS contact_name, ct.email AS contact_email,
        ct.phone AS contact_phone, ct.opted_out AS contact_opted_out, ct.external_id AS contact_external_id,
-       u.name AS assignee_name
+       ct.verified_user_id AS contact_verified_user_id, u.name AS assignee_name
 FROM conversations c JOIN contacts ct ON ct.id = c.contact_id LEFT JOIN users u ON u.id = c.assignee_id
 """
 MESSAGE_SELECT = "SELECT m.*, u.name AS author_name FROM messages m LEFT JOIN users u ON u.id = m.author_id"
@@ -84,6 +84,7 @@ def contact_json(row: Columns, prefix: str = "") -> dict[str, Any]:
         "phone": row[f"{prefix}phone"],
         "opted_out": bool(row[f"{prefix}opted_out"]),
         "external_id": row[f"{prefix}external_id"],
+        "verified": row[f"{prefix}verified_user_id"] is not None,
     }
 
 

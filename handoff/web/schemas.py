@@ -69,6 +69,7 @@ class Contact(BaseModel):
     phone: str | None
     opted_out: bool
     external_id: str = Field(description="visitor id, phone number or Messenger user id")
+    verified: bool = Field(default=False, description="the host site proved who this visitor is (user_hash)")
 
 
 class Assignee(BaseModel):

@@ -1287,6 +1287,12 @@ export interface components {
             opted_out: boolean;
             /** Phone */
             phone: string | null;
+            /**
+             * Verified
+             * @description the host site proved who this visitor is (user_hash)
+             * @default false
+             */
+            verified: boolean;
         };
         /** Conversation */
         Conversation: {

@@ -141,6 +141,8 @@ async def refresh(body: RefreshBody, ctx: Ctx) -> dict[str, Any]:
 @router.post("/logout", status_code=status.HTTP_204_NO_CONTENT)
 async def logout(staff: CurrentStaff, ctx: Ctx) -> None:
     """Revoke the caller's access and refresh tokens (this session) and close its sockets."""
+    if staff.via_api_token:
+        raise HTTPException(status.HTTP_403_FORBIDDEN, "an API token is revoked under Settings, not logged out")
 
     def write(conn: sqlite3.Connection) -> None:
         sessions.revoke(conn, "logout", session_id=staff.session_id)
@@ -159,6 +161,8 @@ async def me(staff: CurrentStaff) -> dict[str, Any]:
 @router.post("/password", response_model=TokenPair)
 async def change_password(body: PasswordBody, staff: CurrentStaff, ctx: Ctx) -> dict[str, Any]:
     """Change one's own password: every existing session is revoked and a fresh token pair returned."""
+    if staff.via_api_token:  # it would mint a password session with the creator's full role
+        raise HTTPException(status.HTTP_403_FORBIDDEN, "sign in with a password to change it")
     problem = password_problem(body.new_password)
     if problem:
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, problem)

@@ -39,6 +39,7 @@ from handoff.logs import RequestIdMiddleware, setup_logging
 from handoff.store import migrator
 from handoff.store.backend import Store, open_database, redact
 from handoff.store.database import ping
+from handoff.web.api_tokens import router as api_tokens_router
 from handoff.web.audit_log import router as audit_router
 from handoff.web.body_limit import BodyLimitMiddleware
 from handoff.web.canned import router as canned_router
@@ -46,6 +47,7 @@ from handoff.web.client_address import ClientAddressMiddleware
 from handoff.web.contacts import router as contacts_router
 from handoff.web.cors import SplitCORSMiddleware
 from handoff.web.csat import router as csat_router
+from handoff.web.email import router as email_router
 from handoff.web.followups import router as followups_router
 from handoff.web.history import router as history_router
 from handoff.web.http_metrics import HttpMetricsMiddleware
@@ -56,6 +58,7 @@ from handoff.web.metrics import router as metrics_router
 from handoff.web.mfa import reset_router as mfa_reset_router
 from handoff.web.mfa import router as mfa_router
 from handoff.web.origins import StaffOriginGuard
+from handoff.web.password_reset import router as password_reset_router
 from handoff.web.rate_limit_headers import RateLimitHeadersMiddleware
 from handoff.web.schemas import error_responses
 from handoff.web.security_headers import SecurityHeadersMiddleware
@@ -69,6 +72,7 @@ from handoff.web.uploads import router as uploads_router
 from handoff.web.users import router as users_router
 from handoff.web.users import team_router
 from handoff.web.visitor_socket import router as visitor_socket_router
+from handoff.web.webhooks import router as webhooks_router
 from handoff.web.widget import router as widget_router
 
 log = logging.getLogger("handoff.server")
@@ -245,6 +249,10 @@ ROUTERS: list[Any] = [
     twilio_router,
     messenger_router,
     metrics_router,
+    webhooks_router,
+    api_tokens_router,
+    email_router,
+    password_reset_router,
 ]
 
 

@@ -110,6 +110,15 @@ class Settings:
     outbox_lease_seconds: float = 60.0
     # /metrics: with a token, callers must send it as a bearer token; without one, loopback clients only.
     metrics_token: str = field(default="", repr=False)
+    # Outgoing webhooks: an attempt is cut off after this long, and at most this many run at once per process.
+    webhook_timeout_seconds: float = 10.0
+    webhook_concurrency: int = 8
+    # Refuse webhook URLs on loopback and private networks too (link-local ones always are): SSRF hardening.
+    webhook_block_private: bool = False
+    # Email through this SMTP server (`smtp://user:pass@host:port`, `smtps://` for implicit TLS, `?starttls=1`);
+    # empty: no email. repr=False: the URL carries the password.
+    smtp_url: str = field(default="", repr=False)
+    email_from: str = ""
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -156,6 +165,11 @@ class Settings:
             outbox_max_attempts=max(1, int(_float(env, "OUTBOX_MAX_ATTEMPTS", 12))),
             outbox_lease_seconds=max(0.1, _float(env, "OUTBOX_LEASE_SECONDS", 60.0)),
             metrics_token=_str(env, "METRICS_TOKEN"),
+            webhook_timeout_seconds=max(0.1, _float(env, "WEBHOOK_TIMEOUT_SECONDS", 10.0)),
+            webhook_concurrency=max(1, _count(env, "WEBHOOK_CONCURRENCY") or 8),
+            webhook_block_private=_str(env, "WEBHOOK_BLOCK_PRIVATE").lower() in ("1", "true", "yes", "on"),
+            smtp_url=_str(env, "SMTP_URL"),
+            email_from=_str(env, "EMAIL_FROM"),
         )
 
     def with_signing_key(self) -> Settings:

@@ -8,14 +8,18 @@ dependencies that use these live in `handoff/web/deps.py`, the sign-in routes in
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from functools import partial
 from typing import Any
 
 from fastapi import HTTPException, status
 
+from handoff import api_tokens
 from handoff.context import AppContext
 from handoff.security import TokenError, decode_token, encode_token
+from handoff.store import api_tokens as token_store
 from handoff.store import sessions
+from handoff.store.database import iso, now_iso
 
 
 @dataclass(frozen=True)
@@ -30,6 +34,11 @@ class Staff:
     @property
     def is_admin(self) -> bool:
         return self.role == "admin"
+
+    @property
+    def via_api_token(self) -> bool:
+        """Signed in with an API token rather than a password (some account actions refuse it)."""
+        return self.session_id.startswith(api_tokens.SESSION_PREFIX)
 
     def json(self) -> dict[str, Any]:
         return {"id": self.id, "email": self.email, "name": self.name, "role": self.role, "tenant_id": self.tenant_id}
@@ -51,6 +60,8 @@ async def staff_from_token(ctx: AppContext, token: str) -> Staff:
     Verified tokens are cached until they expire; `revoked()` and `user_changed()` drop them, so a
     logout, a disabled account or a role change applies to the very next request.
     """
+    if api_tokens.is_api_token(token):
+        return await staff_from_api_token(ctx, token)
     cached = ctx.staff_tokens.get(token)
     if cached is not None:
         return cached  # type: ignore[no-any-return]
@@ -66,6 +77,28 @@ async def staff_from_token(ctx: AppContext, token: str) -> Staff:
     staff = Staff(found.user_id, found.tenant_id, found.email, found.name, found.role, claims["sid"])
     ctx.staff_tokens.put(token, float(claims["exp"]), staff)
     return staff
+
+
+async def staff_from_api_token(ctx: AppContext, token: str) -> Staff:
+    """An API token's staff identity, read from the database every time (never cached: a revocation is a
+    401 at once on every process); its use is recorded at most once a minute."""
+    found = await ctx.db.read(partial(token_store.by_hash, token_hash=api_tokens.hash_token(token)))
+    now = now_iso()
+    if found is None:
+        raise unauthorized("invalid token")
+    if found["revoked_at"]:
+        raise unauthorized("token revoked")
+    if found["expires_at"] and found["expires_at"] <= now:
+        raise unauthorized("token expired")
+    if found["disabled"]:
+        raise unauthorized("account disabled")
+    recent = iso(datetime.now(UTC) - timedelta(seconds=api_tokens.TOUCH_SECONDS))
+    if found["last_used_at"] is None or found["last_used_at"] < recent:
+        await ctx.db.write(partial(token_store.touch, token_id=found["id"], now=now, older_than=recent))
+    role = "admin" if found["role"] == "admin" and found["user_role"] == "admin" else "staff"
+    return Staff(
+        found["user_id"], found["tenant_id"], found["email"], found["name"], role, api_tokens.session_id(found["id"])
+    )
 
 
 def revoked(ctx: AppContext, reason: str, *, session_id: str = "", user_id: int = 0) -> None:

@@ -51,7 +51,7 @@ def remember_server(log_path: Path, env: Mapping[str, str]) -> None:
     LOGS.add(log_path)
     for name in SECRET_SETTINGS:
         remember(env.get(name, ""), f"the {name} of a test server")
-    for name in ("DATABASE_URL", "REDIS_URL"):
+    for name in ("DATABASE_URL", "REDIS_URL", "SMTP_URL"):
         remember(urlsplit(env.get(name, "")).password or "", f"the password in a test server's {name}")
 
 

@@ -182,3 +182,19 @@ def test_an_admin_resets_a_teammates_2fa_in_their_own_tenant_only(server: LiveSe
     assert admin.post(f"/api/v1/users/{user['id']}/mfa/reset").status_code == 204
     assert "access_token" in password_step(server, user["email"], user["password"])
     assert "auth.mfa_reset" in actions(admin)
+
+
+def test_an_api_token_cannot_manage_two_factor_or_read_the_identity_secret(server: LiveServer) -> None:
+    admin, _ = make_tenant(server)
+    staff, user = add_user(admin)
+    enable(staff)
+    created = admin.post("/api/v1/api-tokens", {"name": "ci", "role": "admin"})
+    assert created.status_code == 201, created.text
+    robot = Api(server, created.json()["token"])
+    assert robot.get(MFA).status_code == 200
+    assert robot.post(f"{MFA}/setup").status_code == 403
+    assert robot.post(f"{MFA}/disable", {"code": "123456"}).status_code == 403
+    assert robot.post(f"/api/v1/users/{user['id']}/mfa/reset").status_code == 403
+    assert robot.get("/api/v1/tenant/identity-secret").status_code == 403
+    assert robot.post("/api/v1/tenant/identity-secret").status_code == 403
+    assert staff.get(MFA).json()["enabled"] is True

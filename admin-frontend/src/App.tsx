@@ -1,7 +1,6 @@
 // Providers and routes. Team, Settings and the audit log exist only for admins.
 import { lazy, Suspense, type ReactNode } from 'react';
 import { AuthProvider, useAuth } from './auth/AuthContext';
-import { AccountPage } from './pages/AccountPage';
 import { AuditLogPage } from './pages/AuditLogPage';
 import { Layout } from './components/Layout';
 import { segments, useRoute } from './lib/router';
@@ -10,6 +9,8 @@ import { FollowupsPage } from './pages/FollowupsPage';
 import { HistoryPage } from './pages/HistoryPage';
 import { InboxPage } from './pages/InboxPage';
 import { LoginPage } from './pages/LoginPage';
+import { AccountPage } from './pages/AccountPage';
+import { ResetPasswordPage } from './pages/ResetPasswordPage';
 import { TeamPage } from './pages/TeamPage';
 import { SettingsPage } from './pages/SettingsPage';
 import type { WebSocketCtor } from './socket/ReconnectingSocket';
@@ -89,6 +90,8 @@ function Routes() {
 
 function Shell({ WebSocketImpl }: { WebSocketImpl?: WebSocketCtor }) {
   const { user } = useAuth();
+  const [section, token] = segments(useRoute());
+  if (section === 'reset' && token) return <ResetPasswordPage token={token} />;
   if (!user) return <LoginPage />;
   return (
     <LiveSocketProvider enabled WebSocketImpl={WebSocketImpl}>

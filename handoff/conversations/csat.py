@@ -20,7 +20,7 @@ from handoff.context import AppContext
 from handoff.conversations.service import announce, announce_update, load_for_publish
 from handoff.errors import Conflict, NotFound
 from handoff.live import events
-from handoff.store import contacts, tenants
+from handoff.store import contacts, tenants, webhook_queue
 from handoff.store import conversations as store
 from handoff.store import csat as surveys
 from handoff.store import outbox as outbox_store
@@ -123,7 +123,23 @@ def store_rating(
         target_id=conversation_id,
         detail={"rating": rating},
     )
-    # WEBHOOK: csat.submitted  (emit here, inside the transaction that stored the rating)
+
+    def payload() -> dict[str, Any]:
+        row = surveys.survey(conn, tenant_id, conversation_id)
+        assert row is not None
+        return {
+            "csat": {
+                "conversation_id": conversation_id,
+                "channel": row["channel"],
+                "agent_id": row["agent_id"],
+                "rating": rating,
+                "comment": comment,
+                "rated_at": row["rated_at"],
+            }
+        }
+
+    # In the rating's own transaction; announce_update (which every caller runs next) wakes the delivery.
+    webhook_queue.queue_event(conn, tenant_id, "csat.submitted", payload, conversation_id)
 
 
 async def rate_from_widget(

@@ -14,6 +14,7 @@ from handoff.context import AppContext
 from handoff.conversations.service import Staff, Stored, load_for_publish, loaded
 from handoff.errors import Invalid, NotFound
 from handoff.live import events
+from handoff.notify import alerts
 from handoff.store import conversations as store
 from handoff.store import users
 from handoff.store.notes import insert_note
@@ -53,6 +54,17 @@ async def staff_note(
             external_id=external_id,
             client_id=client_id,
         )
+        if mentioned := [user_id for user_id in wanted if user_id != staff.id]:
+            alerts.queue_alert(
+                conn,
+                staff.tenant_id,
+                "mentioned",
+                user_ids=mentioned,
+                title=f"{staff.name} mentioned you in conversation #{row['id']}",
+                body=text,  # a note: the team's own words, only ever sent to the team
+                conversation_id=row["id"],
+                path=f"/admin-app/#/inbox/{row['id']}",
+            )
         return note, load_for_publish(conn, staff.tenant_id, row["id"]), False
 
     note, conversation, duplicate = await ctx.db.write(write, retry=True)
@@ -62,4 +74,5 @@ async def staff_note(
         notify = frozenset(wanted) - {staff.id}
         if notify:
             ctx.hub.publish(tenant_id, events.mention(note, conversation, staff.id, staff.name), users=notify)
+            ctx.wake_jobs()
     return Stored(note, conversation)

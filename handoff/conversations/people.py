@@ -19,6 +19,7 @@ from handoff.store import conversations as conversation_store
 from handoff.store import people as store
 from handoff.store.audit import staff_event
 
+from . import webhook_events as webhooks
 from .service import Staff, announce, close_row, load_for_publish
 
 CONTACT_NOT_FOUND = "contact not found"
@@ -60,6 +61,8 @@ async def merge(ctx: AppContext, staff: Staff, contact_id: int, other_id: int) -
                 assert message is not None
                 closed[row["id"]] = message
         store.join(conn, keep, other)
+        for moved_id in moved:
+            webhooks.updated(conn, staff.tenant_id, moved_id)
         staff_event(
             conn,
             staff,
@@ -77,4 +80,5 @@ async def merge(ctx: AppContext, staff: Staff, contact_id: int, other_id: int) -
         if conversation["id"] in closed:
             announce(ctx, closed[conversation["id"]], conversation)
         ctx.hub.publish(staff.tenant_id, events.conversation_updated(conversation))
+    webhooks.wake_if_queued(ctx)
     return person

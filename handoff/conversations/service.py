@@ -9,8 +9,10 @@ from typing import Any, Protocol
 
 from handoff import metrics as instruments
 from handoff.context import AppContext
+from handoff.conversations import webhook_events as webhooks
 from handoff.errors import Conflict, Invalid, NotFound
 from handoff.live import events
+from handoff.notify import alerts, customer
 from handoff.store import conversation_updates as updates
 from handoff.store import conversations as store
 from handoff.store import messages as message_store
@@ -73,6 +75,7 @@ def announce(ctx: AppContext, message: dict[str, Any], conversation: dict[str, A
             visitor=conversation["contact"]["external_id"],
             skip=origin,
         )
+    webhooks.wake_if_queued(ctx)
 
 
 def announce_update(
@@ -90,6 +93,7 @@ def announce_update(
             staff=False,
             visitor=conversation["contact"]["external_id"],
         )
+    webhooks.wake_if_queued(ctx)
 
 
 # The writes below that pass `retry=True` (receive, staff_send, update, close_for_visitor) do only database
@@ -145,6 +149,8 @@ async def receive(ctx: AppContext, inbound: Inbound, origin: Any = None) -> Stor
         conversation = people.open_conversation_for(conn, contact) or store.open_conversation(conn, contact)
         if conversation["snoozed_until"] is not None:
             woke = updates.wake(conn, conversation["id"])
+            if woke:
+                webhooks.updated(conn, inbound.tenant_id, conversation["id"])
         attachments = inbound.attachments
         if inbound.attachment_ids:
             owner = f"visitor:{inbound.contact_key}"
@@ -205,6 +211,8 @@ async def staff_send(
             _reopen(conn, row)
         if row["assignee_id"] is None:  # whoever answers an unassigned conversation takes it
             updates.set_assignee(conn, row["id"], staff.id)
+        if row["status"] == "closed" or row["assignee_id"] is None:
+            webhooks.updated(conn, staff.tenant_id, row["id"])
         stored = store.insert_message(
             conn,
             row,
@@ -219,14 +227,19 @@ async def staff_send(
         )
         if channel is not None:
             outbox_store.enqueue(conn, staff.tenant_id, stored.message["id"], row["channel"], now_iso())
+        elif customer.queue_if_away(ctx, conn, contact, agent=staff.name, text=text):
+            emailed.append(stored.message["id"])  # the visitor went away: the reply goes by email too
         return stored.message, store.conversation_of(conn, stored.conversation, contact, stored.message), False
 
+    emailed: list[int] = []
     message, conversation, duplicate = await ctx.db.write(write, retry=True)
     if not duplicate:
         instruments.message_out(conversation["channel"])
         announce(ctx, message, conversation)
         if conversation["channel"] in ctx.channels:
             ctx.wake_outbox()
+        if emailed:
+            ctx.wake_jobs()
     return Stored(message, conversation)
 
 
@@ -256,7 +269,22 @@ def close_row(conn: sqlite3.Connection, row: sqlite3.Row, text: str) -> int:
             staff_messages=staff_messages,
         )
     store.index_for_search(conn, row["id"])
+    webhooks.conversation_event(conn, row["tenant_id"], "conversation.closed", row["id"])
     return int(message_id)
+
+
+def alert_assigned(conn: sqlite3.Connection, tenant_id: int, assignee: int, conversation_id: int, *, by: str) -> None:
+    """Queue the assignee's alert (email when they are not signed in) with the assignment's write."""
+    alerts.queue_alert(
+        conn,
+        tenant_id,
+        "assigned",
+        user_ids=[assignee],
+        title=f"Conversation #{conversation_id} was assigned to you",
+        body=f"{by} assigned you conversation #{conversation_id}.",
+        conversation_id=conversation_id,
+        path=f"/admin-app/#/inbox/{conversation_id}",
+    )
 
 
 def apply_changes(conn: sqlite3.Connection, staff: Staff, row: sqlite3.Row, changes: dict[str, Any]) -> int | None:
@@ -267,6 +295,8 @@ def apply_changes(conn: sqlite3.Connection, staff: Staff, row: sqlite3.Row, chan
         if assignee is not None and not users.is_active_user(conn, staff.tenant_id, assignee):
             raise Invalid("assignee must be an active user of this tenant")
         updates.set_assignee(conn, row["id"], assignee)
+        if assignee is not None and assignee != staff.id:  # nobody is told what they did themselves
+            alert_assigned(conn, staff.tenant_id, assignee, row["id"], by=staff.name)
     if "tags" in changes:
         updates.set_tags(conn, row["id"], changes["tags"])
         tag_list.add_tags(conn, staff.tenant_id, changes["tags"])  # a tag set on a conversation joins the list
@@ -296,6 +326,8 @@ async def update(ctx: AppContext, staff: Staff, conversation_id: int, changes: d
             raise NotFound("conversation not found")
         system_message_id = apply_changes(conn, staff, row, changes)
         staff_event(conn, staff, "conversation.updated", "conversation", row["id"], changes)
+        if system_message_id is None or len(changes) > 1:  # a close alone is conversation.closed
+            webhooks.updated(conn, staff.tenant_id, row["id"])
         message = store.load_message(conn, system_message_id) if system_message_id else None
         asked = csat.on_staff_close(ctx, conn, staff.tenant_id, row["id"]) if message else None
         return load_for_publish(conn, staff.tenant_id, row["id"]), message, asked
@@ -305,6 +337,8 @@ async def update(ctx: AppContext, staff: Staff, conversation_id: int, changes: d
         announce(ctx, message, conversation)
     announce_update(ctx, conversation, tell_visitor=changes.get("status") in ("open", "closed"))
     csat.announce_asked(ctx, asked)
+    if "assignee_id" in changes:
+        ctx.wake_jobs()
     return conversation
 
 

@@ -14,8 +14,10 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from handoff.context import AppContext
+from handoff.conversations import webhook_events as webhooks
 from handoff.conversations.service import announce, announce_update, close_row, load_for_publish
 from handoff.errors import Unavailable
+from handoff.notify import alerts
 from handoff.store import conversations as store
 from handoff.store import metrics
 from handoff.store import timers as due
@@ -51,6 +53,18 @@ async def escalate_overdue(ctx: AppContext, after_seconds: float) -> int:
                 target_id=row["id"],
                 detail={"after_seconds": after_seconds},
             )
+            webhooks.updated(conn, row["tenant_id"], row["id"])
+            if row["assignee_id"] is not None:
+                alerts.queue_alert(
+                    conn,
+                    row["tenant_id"],
+                    "escalated",
+                    user_ids=[row["assignee_id"]],
+                    title=f"Conversation #{row['id']} is waiting for an answer",
+                    body=f"The customer in your conversation #{row['id']} has waited over {after_seconds:g} seconds.",
+                    conversation_id=row["id"],
+                    path=f"/admin-app/#/inbox/{row['id']}",
+                )
             results.append((load_for_publish(conn, row["tenant_id"], row["id"]), message))
         return results
 
@@ -59,6 +73,8 @@ async def escalate_overdue(ctx: AppContext, after_seconds: float) -> int:
         if message is not None:
             announce(ctx, message, conversation)
         announce_update(ctx, conversation, escalation=True)
+    if results:
+        ctx.wake_jobs()
     return len(results)
 
 
@@ -112,6 +128,7 @@ async def wake_snoozed(ctx: AppContext) -> int:
                 target_id=row["id"],
                 detail={"snoozed_until": row["snoozed_until"]},
             )
+            webhooks.updated(conn, row["tenant_id"], row["id"])
             results.append(load_for_publish(conn, row["tenant_id"], row["id"]))
         return results
 

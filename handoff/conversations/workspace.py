@@ -9,6 +9,7 @@ from typing import Any
 
 from handoff.context import AppContext
 from handoff.conversations import csat
+from handoff.conversations import webhook_events as webhooks
 from handoff.conversations.service import Staff, announce, announce_update, apply_changes, load_for_publish
 from handoff.errors import Conflict, Invalid, NotFound
 from handoff.store import conversations as store
@@ -64,6 +65,8 @@ async def bulk_update(ctx: AppContext, staff: Staff, bulk: BulkChange) -> int:
                 continue
             message_id = apply_changes(conn, staff, row, changes)
             staff_event(conn, staff, "conversation.updated", "conversation", row["id"], {**changes, "bulk": True})
+            if message_id is None or len(changes) > 1:  # a close alone is conversation.closed
+                webhooks.updated(conn, staff.tenant_id, row["id"])
             message = store.load_message(conn, message_id) if message_id else None
             asked = csat.on_staff_close(ctx, conn, staff.tenant_id, row["id"]) if message else None
             results.append((load_for_publish(conn, staff.tenant_id, row["id"]), message, "status" in changes, asked))
@@ -75,6 +78,8 @@ async def bulk_update(ctx: AppContext, staff: Staff, bulk: BulkChange) -> int:
             announce(ctx, message, conversation)
         announce_update(ctx, conversation, tell_visitor=status_changed)
         csat.announce_asked(ctx, asked)
+    if bulk.set_assignee and results:
+        ctx.wake_jobs()  # apply_changes queued the assignee's alerts
     return len(results)
 
 
@@ -86,6 +91,8 @@ async def delete_tag(ctx: AppContext, staff: Staff, name: str) -> None:
         if not listed and not conversation_ids:
             raise NotFound("tag not found")
         staff_event(conn, staff, "tag.deleted", "tag", name, {"conversations": len(conversation_ids)})
+        for conversation_id in conversation_ids:
+            webhooks.updated(conn, staff.tenant_id, conversation_id)
         return [load_for_publish(conn, staff.tenant_id, cid) for cid in conversation_ids]
 
     for conversation in await ctx.db.write(write, retry=True):

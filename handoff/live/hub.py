@@ -312,6 +312,11 @@ class Hub:
         elsewhere = self.backplane.staff_elsewhere(tenant_id) if self._shared else None
         return here | (elsewhere - {0}) if elsewhere else here
 
+    def visitor_connected(self, tenant_id: int, visitor_id: str) -> bool:
+        """Whether the visitor has a socket open on this process (two dictionary lookups: safe from the
+        database's writer thread)."""
+        return bool(self._visitors.get(tenant_id, {}).get(visitor_id))
+
     def staff_online(self, tenant_id: int) -> bool:
         """Any staff socket of the tenant on any process; no Redis round trip (a dictionary lookup)."""
         if self._staff.get(tenant_id):

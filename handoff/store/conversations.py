@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from functools import partial
 from typing import Any, NamedTuple
 
+from handoff.store import webhook_queue
 from handoff.store.backend import dialect
 from handoff.store.database import now_iso, one_row, row_or_none
 from handoff.store.locks import for_update
@@ -95,7 +97,7 @@ def conversation_json(row: sqlite3.Row, last_message: dict[str, Any] | None) -> 
 
 
 def conversation_of(
-    conn: sqlite3.Connection, row: sqlite3.Row, contact: sqlite3.Row, last_message: dict[str, Any]
+    conn: sqlite3.Connection, row: sqlite3.Row, contact: sqlite3.Row, last_message: dict[str, Any] | None
 ) -> dict[str, Any]:
     """From a plain conversations row the caller holds (an UPDATE's RETURNING) and its contacts row."""
     assignee = None
@@ -262,7 +264,13 @@ def open_conversation(conn: sqlite3.Connection, contact: sqlite3.Row) -> sqlite3
         "INSERT INTO conversation_metrics (conversation_id, tenant_id, channel, started_at) VALUES (?, ?, ?, ?)",
         (row["id"], row["tenant_id"], row["channel"], now),
     )
+    data = partial(_created, conn, row, contact)
+    webhook_queue.queue_event(conn, row["tenant_id"], "conversation.created", data, row["id"])
     return row
+
+
+def _created(conn: sqlite3.Connection, row: sqlite3.Row, contact: sqlite3.Row) -> dict[str, Any]:
+    return {"conversation": conversation_of(conn, row, contact, None)}
 
 
 def find_by_external_id(conn: sqlite3.Connection, tenant_id: int, channel: str, external_id: str) -> sqlite3.Row | None:
@@ -350,7 +358,18 @@ def insert_message(
         "attachments": stored_attachments,
         "private": 0,
     }
-    return StoredMessage(message_json(written), updated)
+    message = message_json(written)
+    data = partial(_webhook, conn, message, updated)
+    webhook_queue.queue_event(conn, written["tenant_id"], "message.created", data, conversation["id"])
+    return StoredMessage(message, updated)
+
+
+def _webhook(conn: sqlite3.Connection, message: dict[str, Any], row: sqlite3.Row) -> dict[str, Any]:
+    """message.created's data, built only when an endpoint wants it (never on the plain message path)."""
+    return {
+        "message": message,
+        "conversation": conversation_of(conn, row, contact_by_id(conn, row["contact_id"]), message),
+    }
 
 
 def message_counts(conn: sqlite3.Connection, conversation_id: int) -> tuple[int, int]:

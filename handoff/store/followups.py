@@ -7,7 +7,21 @@ from typing import Any, Literal
 
 from handoff.store.database import now_iso, one_row, row_or_none
 
-FIELDS = ("id", "name", "email", "phone", "message", "conversation_id", "created_at", "viewed_at", "viewed_by")
+FIELDS = (
+    "id",
+    "name",
+    "email",
+    "phone",
+    "message",
+    "conversation_id",
+    "created_at",
+    "viewed_at",
+    "viewed_by",
+    "reply_text",
+    "reply_via",
+    "replied_at",
+    "replied_by",
+)
 Viewed = Literal["new", "viewed", "all"]
 # Fixed fragments chosen by the caller's filter, never text from a request.
 _VIEWED_CONDITION: dict[Viewed, str] = {
@@ -59,6 +73,25 @@ def mark_viewed(conn: sqlite3.Connection, tenant_id: int, followup_id: int, user
             "UPDATE followups SET viewed_at = coalesce(viewed_at, ?), viewed_by = coalesce(viewed_by, ?)"
             " WHERE id = ? AND tenant_id = ? RETURNING *",
             (now_iso(), user_id, followup_id, tenant_id),
+        )
+    )
+    return followup_json(row) if row else None
+
+
+def get(conn: sqlite3.Connection, tenant_id: int, followup_id: int) -> dict[str, Any] | None:
+    row = row_or_none(conn.execute("SELECT * FROM followups WHERE id = ? AND tenant_id = ?", (followup_id, tenant_id)))
+    return followup_json(row) if row else None
+
+
+def record_reply(
+    conn: sqlite3.Connection, tenant_id: int, followup_id: int, user_id: int, text: str, via: str
+) -> dict[str, Any] | None:
+    """Keep the latest reply on the follow-up (viewing stays its own mark); None when the tenant has no such one."""
+    row = row_or_none(
+        conn.execute(
+            "UPDATE followups SET reply_text = ?, reply_via = ?, replied_at = ?, replied_by = ?"
+            " WHERE id = ? AND tenant_id = ? RETURNING *",
+            (text, via, now_iso(), user_id, followup_id, tenant_id),
         )
     )
     return followup_json(row) if row else None

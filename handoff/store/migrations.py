@@ -411,6 +411,94 @@ ALTER TABLE history ADD COLUMN external_id TEXT;
 CREATE UNIQUE INDEX history_external ON history (tenant_id, external_id) WHERE external_id IS NOT NULL;
 """
 
+# Outgoing webhooks and API tokens. An endpoint's secret is sealed like channel secrets (it signs every
+# delivery, so it must be readable); a delivery is one event for one endpoint (its uid goes out as
+# X-Handoff-Delivery on every attempt), its attempts are the log; the retrying is the jobs table's.
+# API tokens are kept as SHA-256 hashes only; a revoked one keeps its row so it answers 401 "revoked".
+WEBHOOKS_TOKENS = """
+CREATE TABLE webhook_endpoints (
+  id INTEGER PRIMARY KEY,
+  tenant_id INTEGER NOT NULL REFERENCES tenants(id) ON DELETE CASCADE,
+  url TEXT NOT NULL,
+  events TEXT NOT NULL,
+  secret TEXT NOT NULL,
+  active INTEGER NOT NULL DEFAULT 1,
+  created_at TEXT NOT NULL,
+  updated_at TEXT NOT NULL
+);
+CREATE INDEX webhook_endpoints_tenant ON webhook_endpoints (tenant_id, id);
+
+CREATE TABLE webhook_deliveries (
+  id INTEGER PRIMARY KEY,
+  tenant_id INTEGER NOT NULL REFERENCES tenants(id) ON DELETE CASCADE,
+  endpoint_id INTEGER NOT NULL REFERENCES webhook_endpoints(id) ON DELETE CASCADE,
+  uid TEXT NOT NULL UNIQUE,
+  event TEXT NOT NULL,
+  conversation_id INTEGER,
+  body TEXT NOT NULL,
+  job_id INTEGER,
+  attempts INTEGER NOT NULL DEFAULT 0,
+  last_status_code INTEGER,
+  last_error TEXT,
+  failed_at TEXT,
+  delivered_at TEXT,
+  created_at TEXT NOT NULL
+);
+CREATE INDEX webhook_deliveries_endpoint ON webhook_deliveries (endpoint_id, id DESC);
+
+CREATE TABLE webhook_attempts (
+  id INTEGER PRIMARY KEY,
+  delivery_id INTEGER NOT NULL REFERENCES webhook_deliveries(id) ON DELETE CASCADE,
+  status_code INTEGER,
+  error TEXT,
+  duration_ms INTEGER NOT NULL,
+  created_at TEXT NOT NULL
+);
+CREATE INDEX webhook_attempts_delivery ON webhook_attempts (delivery_id, id);
+
+CREATE TABLE api_tokens (
+  id INTEGER PRIMARY KEY,
+  tenant_id INTEGER NOT NULL REFERENCES tenants(id) ON DELETE CASCADE,
+  created_by INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+  name TEXT NOT NULL,
+  role TEXT NOT NULL CHECK (role IN ('admin', 'staff')),
+  token_hash TEXT NOT NULL UNIQUE,
+  prefix TEXT NOT NULL,
+  created_at TEXT NOT NULL,
+  expires_at TEXT,
+  last_used_at TEXT,
+  revoked_at TEXT
+);
+CREATE INDEX api_tokens_tenant ON api_tokens (tenant_id, id DESC);
+"""
+
+# Email (issue 14): per-user notification preferences (JSON; NULL: everything on), the alert throttle (one
+# alert per conversation per member per channel in 10 minutes), one-time password-reset links (the link is an
+# HMAC of the row and its nonce: the table alone cannot reset anyone), and the reply recorded on a follow-up.
+EMAIL = """
+ALTER TABLE users ADD COLUMN notify_prefs TEXT;
+CREATE TABLE alert_throttle (
+  user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+  conversation_id INTEGER NOT NULL,
+  channel TEXT NOT NULL,
+  sent_at TEXT NOT NULL,
+  PRIMARY KEY (user_id, conversation_id, channel)
+);
+CREATE TABLE password_resets (
+  id INTEGER PRIMARY KEY,
+  user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+  nonce TEXT NOT NULL,
+  created_at TEXT NOT NULL,
+  expires_at TEXT NOT NULL,
+  used_at TEXT
+);
+CREATE INDEX password_resets_user ON password_resets (user_id);
+ALTER TABLE followups ADD COLUMN reply_text TEXT;
+ALTER TABLE followups ADD COLUMN reply_via TEXT;
+ALTER TABLE followups ADD COLUMN replied_at TEXT;
+ALTER TABLE followups ADD COLUMN replied_by INTEGER REFERENCES users(id) ON DELETE SET NULL;
+"""
+
 MIGRATIONS: list[tuple[str, str]] = [
     ("0001_initial", INITIAL),
     ("0002_outbound_delivery", OUTBOUND_DELIVERY),
@@ -425,6 +513,8 @@ MIGRATIONS: list[tuple[str, str]] = [
     ("0011_contacts", CONTACTS),
     ("0012_uploads", UPLOADS),
     ("0013_jobs", JOBS),
+    ("0014_csat_import", CSAT_IMPORT),
+    ("0015_webhooks_tokens", WEBHOOKS_TOKENS),
+    ("0016_email", EMAIL),
     ("0018_trust", TRUST),
-    ("0019_csat_import", CSAT_IMPORT),
 ]

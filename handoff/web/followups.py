@@ -15,9 +15,10 @@ from handoff.context import Ctx, client_ip
 from handoff.errors import NotFound
 from handoff.identity import visitor_from_token
 from handoff.live import events
+from handoff.notify import alerts
 from handoff.quotas import report, retry_after_seconds
 from handoff.store import conversations as store
-from handoff.store import followups, tenants
+from handoff.store import followups, tenants, webhook_queue
 from handoff.store.audit import record_event, staff_event
 from handoff.store.verified import is_verified
 from handoff.web.deps import CurrentStaff, PublicRateLimit, bearer
@@ -124,10 +125,21 @@ async def create_followup(
             target_type="followup",
             target_id=followup["id"],
         )
+        webhook_queue.queue_event(conn, tenant_id, "followup.created", {"followup": followup}, conversation_id)
+        alerts.queue_alert(
+            conn,
+            tenant_id,
+            "followup",
+            user_ids=None,  # the admins
+            title=f"New follow-up request from {followup['name']}",
+            body=f"{followup['name']} ({followup['email'] or followup['phone']}) wrote:\n\n{followup['message']}",
+            path="/admin-app/#/followups",
+        )
         return followup
 
     followup = await ctx.db.write(write)
     ctx.hub.publish(tenant_id, events.followup(followup))
+    ctx.wake_jobs()
     return {"id": followup["id"]}
 
 

@@ -20,7 +20,7 @@ from pydantic import BaseModel, Field
 from handoff import mfa
 from handoff.context import AppContext, Ctx, client_ip
 from handoff.crypto import SecretUnreadable
-from handoff.identity import staff_from_token, unauthorized
+from handoff.identity import Staff, staff_from_token, unauthorized
 from handoff.quotas import report, retry_after_seconds
 from handoff.security import TokenError
 from handoff.store import mfa as store
@@ -101,7 +101,16 @@ async def _caller(ctx: AppContext, credentials: HTTPAuthorizationCredentials | N
             raise unauthorized("invalid or expired mfa token") from None
     if credentials is None:
         raise unauthorized()
-    return await _user(ctx, (await staff_from_token(ctx, credentials.credentials)).id)
+    return await _user(ctx, _signed_in(await staff_from_token(ctx, credentials.credentials)).id)
+
+
+def _signed_in(staff: Staff) -> Staff:
+    """Two-factor settings take a password sign-in: an API token cannot turn them on, off or reset them."""
+    if staff.via_api_token:
+        raise HTTPException(
+            status.HTTP_403_FORBIDDEN, "two-factor sign-in is managed by a member signed in with a password"
+        )
+    return staff
 
 
 def _secret(ctx: AppContext, sealed: str | None) -> str:
@@ -157,7 +166,7 @@ async def mfa_status(staff: CurrentStaff, ctx: Ctx) -> dict[str, Any]:
     return await ctx.db.read(read)
 
 
-@router.post("/setup", response_model=MfaSetup, responses=error_responses(401, 409))
+@router.post("/setup", response_model=MfaSetup, responses=error_responses(401, 403, 409))
 async def mfa_setup(ctx: Ctx, credentials: Bearer, body: SetupBody | None = None) -> dict[str, Any]:
     """A new secret (replacing any earlier one not yet enabled); 2FA is on only once `enable` gets a code."""
     user = await _caller(ctx, credentials, body.mfa_token if body else None)
@@ -168,7 +177,7 @@ async def mfa_setup(ctx: Ctx, credentials: Bearer, body: SetupBody | None = None
     return {"secret": secret, "otpauth_url": url, "qr_svg": mfa.qr_svg(url)}
 
 
-@router.post("/enable", response_model=MfaEnabled, responses=error_responses(401, 409, 429))
+@router.post("/enable", response_model=MfaEnabled, responses=error_responses(401, 403, 409, 429))
 async def mfa_enable(body: EnableBody, request: Request, ctx: Ctx, credentials: Bearer) -> dict[str, Any]:
     """Turn 2FA on with a code from the app: answers the recovery codes, once (and, with a setup mfa_token,
     the token pair that finishes the login)."""
@@ -228,10 +237,10 @@ async def mfa_verify(body: VerifyBody, request: Request, ctx: Ctx) -> dict[str, 
     return token_pair(ctx, user, *done)
 
 
-@router.post("/disable", response_model=MfaStatus, responses=error_responses(401, 409, 429))
+@router.post("/disable", response_model=MfaStatus, responses=error_responses(401, 403, 409, 429))
 async def mfa_disable(body: CodeBody, staff: CurrentStaff, ctx: Ctx) -> dict[str, Any]:
     """Turn 2FA off: needs a current code (or a recovery code); refused while the team requires 2FA."""
-    await _throttle(ctx, staff.id)
+    await _throttle(ctx, _signed_in(staff).id)
     user = await _user(ctx, staff.id)
 
     def read(conn: sqlite3.Connection) -> tuple[store.MfaState, bool]:
@@ -271,7 +280,7 @@ async def mfa_disable(body: CodeBody, staff: CurrentStaff, ctx: Ctx) -> dict[str
 async def mfa_reset(user_id: IdPath, admin: AdminOnly, ctx: Ctx) -> None:
     """Turn a teammate's two-factor sign-in off (admins): they sign in with the password alone, or are asked to
     set it up again when the team requires it. Your own goes off under `mfa/disable`, with a code."""
-    if user_id == admin.id:
+    if user_id == _signed_in(admin).id:
         raise HTTPException(status.HTTP_409_CONFLICT, "turn your own off with a code (mfa/disable)")
 
     def write(conn: sqlite3.Connection) -> bool:

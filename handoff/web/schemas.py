@@ -128,6 +128,10 @@ class Followup(BaseModel):
     created_at: str
     viewed_at: str | None
     viewed_by: int | None = Field(description="the user id of the first staff member who viewed it")
+    reply_text: str | None = Field(default=None, description="the latest reply sent to the visitor")
+    reply_via: Literal["email", "sms"] | None = None
+    replied_at: str | None = None
+    replied_by: int | None = Field(default=None, description="the user id who sent the latest reply")
 
 
 class BusinessHours(BaseModel):

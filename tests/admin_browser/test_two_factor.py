@@ -22,7 +22,7 @@ def check_screen(page: Page, label: str) -> None:
 
 def test_set_up_two_factor_and_sign_in_with_a_code(page: Page, shop: Shop) -> None:
     sign_in(page, shop.api.server, shop.email, shop.password)
-    nav(page).get_by_role("link", name="Account").click()
+    page.get_by_role("link", name=shop.name).click()
     page.get_by_role("button", name="Set up two-factor sign-in").click()
     expect(page.get_by_role("img", name="QR code for your authenticator app")).to_be_visible()
     secret = page.get_by_test_id("mfa-secret").inner_text()

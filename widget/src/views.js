@@ -32,7 +32,14 @@ export function createViews(w) {
     u.greeting = h('div', { class: 'bubble' });
     u.log = h('div', { class: 'log', role: 'log', 'aria-live': 'polite', 'aria-label': t('log'), tabindex: 0 },
       h('div', { class: 'msg staff' }, u.greeting));
-    u.notice = h('div', { class: 'notice', role: 'status', text: t('closed') });
+    // After a conversation: "Email me this transcript" (to the address they gave, else one they type).
+    u.mailT = btn('link', t('mailT'), async () => {
+      const email = w.ident.email || prompt(t('email'));
+      if (!email) return;
+      u.mailT.disabled = true;
+      try { await w.api('/api/v1/widget/transcript', { email }); u.mailT.textContent = t('thanks'); } catch { u.mailT.disabled = false; }
+    });
+    u.notice = h('div', { class: 'notice', role: 'status' }, [t('closed') + ' ', u.mailT]);
     u.typingText = h('span');
     u.typing = h('div', { class: 'typing', hidden: true },
       [h('span', { class: 'dots', 'aria-hidden': 'true' }, [h('i'), h('i'), h('i')]), u.typingText]);

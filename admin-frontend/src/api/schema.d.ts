@@ -151,6 +151,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/admin/api/conversations/{conversation_id}/transcript": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Email Transcript
+         * @description Email the conversation's transcript (never its private notes) to `email`, or to the contact's.
+         */
+        post: operations["email_transcript_admin_api_conversations__conversation_id__transcript_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/admin/api/convos": {
         parameters: {
             query?: never;
@@ -173,6 +193,46 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/admin/api/email": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Email Status
+         * @description Whether this server can send email.
+         */
+        get: operations["email_status_admin_api_email_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/admin/api/email/test": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Email Test
+         * @description Queue a test email (to yourself unless `to` is given).
+         */
+        post: operations["email_test_admin_api_email_test_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/admin/api/followups": {
         parameters: {
             query?: never;
@@ -187,6 +247,27 @@ export interface paths {
         get: operations["list_followups_admin_api_followups_get"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/admin/api/followups/{followup_id}/reply": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Reply To Followup
+         * @description Answer a follow-up: by email to the address it left, else by SMS to its phone when the business has
+         *     SMS; 409 when neither can reach it. The reply is recorded on the follow-up (`reply_*`).
+         */
+        post: operations["reply_to_followup_admin_api_followups__followup_id__reply_post"];
         delete?: never;
         options?: never;
         head?: never;
@@ -328,6 +409,71 @@ export interface paths {
         get: operations["get_summary_api_v1_analytics_summary_get"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/api-tokens": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Tokens
+         * @description The tenant's tokens that are not revoked, newest first (expired ones too).
+         */
+        get: operations["list_tokens_api_v1_api_tokens_get"];
+        put?: never;
+        /**
+         * Create Token
+         * @description Create a token acting for you with `role` (staff by default); the answer holds it, never shown again.
+         */
+        post: operations["create_token_api_v1_api_tokens_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/api-tokens/{token_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Revoke Token
+         * @description Revoke a token: every process refuses it from the next request on, and its sockets close.
+         */
+        delete: operations["revoke_token_api_v1_api_tokens__token_id__delete"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/auth/forgot": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Forgot
+         * @description Email a one-time reset link to the account with this address, if there is one. The answer is the
+         *     same either way (no account enumeration); at most 5 requests per client address in 10 minutes.
+         */
+        post: operations["forgot_api_v1_auth_forgot_post"];
         delete?: never;
         options?: never;
         head?: never;
@@ -540,6 +686,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/auth/reset": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Reset
+         * @description Set a new password with a reset link's token (once, within 30 minutes); every session is revoked.
+         */
+        post: operations["reset_api_v1_auth_reset_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/canned-responses": {
         parameters: {
             query?: never;
@@ -623,6 +789,30 @@ export interface paths {
         options?: never;
         head?: never;
         patch?: never;
+        trace?: never;
+    };
+    "/api/v1/me/notifications": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Preferences
+         * @description Your notification preferences (all on until changed).
+         */
+        get: operations["get_preferences_api_v1_me_notifications_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /**
+         * Set Preferences
+         * @description Change some of your notification preferences.
+         */
+        patch: operations["set_preferences_api_v1_me_notifications_patch"];
         trace?: never;
     };
     "/api/v1/tags": {
@@ -845,6 +1035,95 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/webhooks": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Webhooks
+         * @description The tenant's endpoints (never their secrets).
+         */
+        get: operations["list_webhooks_api_v1_webhooks_get"];
+        put?: never;
+        /**
+         * Create Webhook
+         * @description Add an endpoint; the answer holds its signing secret, which is never shown again.
+         */
+        post: operations["create_webhook_api_v1_webhooks_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/webhooks/{webhook_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Delete Webhook
+         * @description Remove an endpoint with its delivery log; deliveries still queued for it are dropped.
+         */
+        delete: operations["delete_webhook_api_v1_webhooks__webhook_id__delete"];
+        options?: never;
+        head?: never;
+        /**
+         * Update Webhook
+         * @description Change an endpoint's URL, events, or pause it (`active: false`: nothing is queued for it).
+         */
+        patch: operations["update_webhook_api_v1_webhooks__webhook_id__patch"];
+        trace?: never;
+    };
+    "/api/v1/webhooks/{webhook_id}/deliveries": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Deliveries
+         * @description The endpoint's deliveries, newest first, each with its attempts (status code or error, duration).
+         */
+        get: operations["list_deliveries_api_v1_webhooks__webhook_id__deliveries_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/webhooks/{webhook_id}/deliveries/{delivery_id}/redeliver": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Redeliver
+         * @description Send a delivery again (same body and X-Handoff-Delivery, fresh timestamp and signature), with retries
+         *     as for a new one; 409 while it is still pending.
+         */
+        post: operations["redeliver_api_v1_webhooks__webhook_id__deliveries__delivery_id__redeliver_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/widget/csat": {
         parameters: {
             query?: never;
@@ -903,6 +1182,27 @@ export interface paths {
          *     `require_identity` setting a name or email without a valid pair is ignored.
          */
         post: operations["widget_session_api_v1_widget_session_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/widget/transcript": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Widget Transcript
+         * @description The visitor's latest conversation (what they saw of it) emailed to them; at most 5 in 10 minutes per
+         *     client address.
+         */
+        post: operations["widget_transcript_api_v1_widget_transcript_post"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1057,6 +1357,11 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        /** Accepted */
+        Accepted: {
+            /** Detail */
+            detail: string;
+        };
         /** AgentFigures */
         AgentFigures: {
             /** Conversations */
@@ -1094,6 +1399,54 @@ export interface components {
             to: string;
             totals: components["schemas"]["Totals"];
         };
+        /** ApiToken */
+        ApiToken: {
+            /** Created At */
+            created_at: string;
+            created_by: components["schemas"]["Creator"];
+            /** Expires At */
+            expires_at: string | null;
+            /** Id */
+            id: number;
+            /**
+             * Last Used At
+             * @description to the minute
+             */
+            last_used_at: string | null;
+            /** Name */
+            name: string;
+            /**
+             * Prefix
+             * @description the token's first characters, to recognise it
+             */
+            prefix: string;
+            /**
+             * Role
+             * @enum {string}
+             */
+            role: "admin" | "staff";
+        };
+        /** ApiTokenBody */
+        ApiTokenBody: {
+            /**
+             * Expires At
+             * @description ISO 8601 with a zone; none: never expires
+             */
+            expires_at?: string | null;
+            /** Name */
+            name: string;
+            /**
+             * Role
+             * @default staff
+             * @enum {string}
+             */
+            role: "admin" | "staff";
+        };
+        /** ApiTokenList */
+        ApiTokenList: {
+            /** Api Tokens */
+            api_tokens: components["schemas"]["ApiToken"][];
+        };
         /** Assignee */
         Assignee: {
             /** Id */
@@ -1118,6 +1471,17 @@ export interface components {
             type?: string | null;
             /** Url */
             url: string;
+        };
+        /** Attempt */
+        Attempt: {
+            /** At */
+            at: string;
+            /** Duration Ms */
+            duration_ms: number;
+            /** Error */
+            error: string | null;
+            /** Status Code */
+            status_code: number | null;
         };
         /** AuditEvent */
         AuditEvent: {
@@ -1366,6 +1730,13 @@ export interface components {
             /** Widget Key */
             widget_key: string;
         };
+        /** Creator */
+        Creator: {
+            /** Id */
+            id: number;
+            /** Name */
+            name: string | null;
+        };
         /** CsatAgent */
         CsatAgent: {
             /**
@@ -1425,6 +1796,44 @@ export interface components {
             /** Webchat */
             webchat: number;
         };
+        /** Delivery */
+        Delivery: {
+            /** Attempt Log */
+            attempt_log: components["schemas"]["Attempt"][];
+            /** Attempts */
+            attempts: number;
+            /** Conversation Id */
+            conversation_id: number | null;
+            /** Created At */
+            created_at: string;
+            /** Delivered At */
+            delivered_at: string | null;
+            /**
+             * Delivery Id
+             * @description the X-Handoff-Delivery header, the same on every attempt
+             */
+            delivery_id: string;
+            /** Event */
+            event: string;
+            /** Id */
+            id: number;
+            /** Last Error */
+            last_error: string | null;
+            /** Last Status Code */
+            last_status_code: number | null;
+            /**
+             * State
+             * @enum {string}
+             */
+            state: "pending" | "delivered" | "failed";
+        };
+        /** DeliveryPage */
+        DeliveryPage: {
+            /** Deliveries */
+            deliveries: components["schemas"]["Delivery"][];
+            /** Next Before */
+            next_before: number | null;
+        };
         /** Distribution */
         Distribution: {
             /** Count */
@@ -1433,6 +1842,19 @@ export interface components {
             median: number | null;
             /** P90 */
             p90: number | null;
+        };
+        /** EmailStatus */
+        EmailStatus: {
+            /**
+             * Configured
+             * @description SMTP_URL is set: the server can send email
+             */
+            configured: boolean;
+            /**
+             * Sender
+             * @description the From address (EMAIL_FROM)
+             */
+            sender: string;
         };
         /** EnableBody */
         EnableBody: {
@@ -1443,6 +1865,45 @@ export interface components {
              * @description from a login answering mfa_setup_required
              */
             mfa_token?: string | null;
+        };
+        /** Endpoint */
+        Endpoint: {
+            /** Active */
+            active: boolean;
+            /** Created At */
+            created_at: string;
+            /** Events */
+            events: string[];
+            /** Id */
+            id: number;
+            /** Updated At */
+            updated_at: string;
+            /** Url */
+            url: string;
+        };
+        /** EndpointBody */
+        EndpointBody: {
+            /** Events */
+            events: ("conversation.created" | "message.created" | "conversation.updated" | "conversation.closed" | "followup.created" | "csat.submitted")[];
+            /**
+             * Url
+             * @description http:// or https://
+             */
+            url: string;
+        };
+        /** EndpointList */
+        EndpointList: {
+            /** Webhooks */
+            webhooks: components["schemas"]["Endpoint"][];
+        };
+        /** EndpointPatch */
+        EndpointPatch: {
+            /** Active */
+            active?: boolean | null;
+            /** Events */
+            events?: ("conversation.created" | "message.created" | "conversation.updated" | "conversation.closed" | "followup.created" | "csat.submitted")[] | null;
+            /** Url */
+            url?: string | null;
         };
         /** EventRef */
         EventRef: {
@@ -1470,6 +1931,20 @@ export interface components {
             name: string;
             /** Phone */
             phone: string | null;
+            /** Replied At */
+            replied_at?: string | null;
+            /**
+             * Replied By
+             * @description the user id who sent the latest reply
+             */
+            replied_by?: number | null;
+            /**
+             * Reply Text
+             * @description the latest reply sent to the visitor
+             */
+            reply_text?: string | null;
+            /** Reply Via */
+            reply_via?: ("email" | "sms") | null;
             /** Viewed At */
             viewed_at: string | null;
             /**
@@ -1509,6 +1984,11 @@ export interface components {
         FollowupPage: {
             /** Followups */
             followups: components["schemas"]["Followup"][];
+        };
+        /** ForgotBody */
+        ForgotBody: {
+            /** Email */
+            email: string;
         };
         /** Healthy */
         Healthy: {
@@ -1780,6 +2260,38 @@ export interface components {
              */
             required: boolean;
         };
+        /** NewApiToken */
+        NewApiToken: {
+            /** Created At */
+            created_at: string;
+            created_by: components["schemas"]["Creator"];
+            /** Expires At */
+            expires_at: string | null;
+            /** Id */
+            id: number;
+            /**
+             * Last Used At
+             * @description to the minute
+             */
+            last_used_at: string | null;
+            /** Name */
+            name: string;
+            /**
+             * Prefix
+             * @description the token's first characters, to recognise it
+             */
+            prefix: string;
+            /**
+             * Role
+             * @enum {string}
+             */
+            role: "admin" | "staff";
+            /**
+             * Token
+             * @description `Authorization: Bearer <token>`; shown only in this answer
+             */
+            token: string;
+        };
         /** NewCannedResponse */
         NewCannedResponse: {
             /**
@@ -1794,6 +2306,26 @@ export interface components {
             text: string;
             /** Title */
             title?: string | null;
+        };
+        /** NewEndpoint */
+        NewEndpoint: {
+            /** Active */
+            active: boolean;
+            /** Created At */
+            created_at: string;
+            /** Events */
+            events: string[];
+            /** Id */
+            id: number;
+            /**
+             * Secret
+             * @description signs every delivery (X-Handoff-Signature); shown only in this answer
+             */
+            secret: string;
+            /** Updated At */
+            updated_at: string;
+            /** Url */
+            url: string;
         };
         /** NewTag */
         NewTag: {
@@ -1973,6 +2505,40 @@ export interface components {
             /** Phone */
             phone?: string | null;
         };
+        /** Preferences */
+        Preferences: {
+            /**
+             * Email
+             * @description email me alerts when I am not signed in
+             */
+            email: boolean;
+            /**
+             * Push
+             * @description browser push alerts
+             */
+            push: boolean;
+            /**
+             * Sound
+             * @description a sound in the app for new messages
+             */
+            sound: boolean;
+        };
+        /** PreferencesPatch */
+        PreferencesPatch: {
+            /** Email */
+            email?: boolean | null;
+            /** Push */
+            push?: boolean | null;
+            /** Sound */
+            sound?: boolean | null;
+        };
+        /** Queued */
+        Queued: {
+            /** Detail */
+            detail: string;
+            /** To */
+            to: string;
+        };
         /** RatingBody */
         RatingBody: {
             /** Comment */
@@ -2006,6 +2572,18 @@ export interface components {
         Rendered: {
             /** Text */
             text: string;
+        };
+        /** ReplyBody */
+        ReplyBody: {
+            /** Text */
+            text: string;
+        };
+        /** ResetBody */
+        ResetBody: {
+            /** Password */
+            password: string;
+            /** Token */
+            token: string;
         };
         /** SentMessage */
         SentMessage: {
@@ -2229,6 +2807,14 @@ export interface components {
             /** Widget Key */
             widget_key: string;
         };
+        /** TestBody */
+        TestBody: {
+            /**
+             * To
+             * @description default: your own address
+             */
+            to?: string | null;
+        };
         /** TokenPair */
         TokenPair: {
             /**
@@ -2267,6 +2853,14 @@ export interface components {
             messages: number;
             /** Missed */
             missed: number;
+        };
+        /** TranscriptBody */
+        TranscriptBody: {
+            /**
+             * Email
+             * @description default: the contact's email
+             */
+            email?: string | null;
         };
         /** Unhealthy */
         Unhealthy: {
@@ -2417,6 +3011,14 @@ export interface components {
              * @description IANA time zone the business hours are in
              */
             timezone: string | null;
+        };
+        /** WidgetTranscriptBody */
+        WidgetTranscriptBody: {
+            /**
+             * Email
+             * Format: email
+             */
+            email: string;
         };
     };
     responses: never;
@@ -2813,6 +3415,44 @@ export interface operations {
             };
         };
     };
+    email_transcript_admin_api_conversations__conversation_id__transcript_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                conversation_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TranscriptBody"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Queued"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Detail */
+                        detail: string;
+                    };
+                };
+            };
+        };
+    };
     list_conversations_admin_api_convos_get: {
         parameters: {
             query?: {
@@ -2853,6 +3493,74 @@ export interface operations {
             };
         };
     };
+    email_status_admin_api_email_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EmailStatus"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Detail */
+                        detail: string;
+                    };
+                };
+            };
+        };
+    };
+    email_test_admin_api_email_test_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TestBody"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Queued"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Detail */
+                        detail: string;
+                    };
+                };
+            };
+        };
+    };
     list_followups_admin_api_followups_get: {
         parameters: {
             query?: {
@@ -2872,6 +3580,44 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["FollowupPage"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Detail */
+                        detail: string;
+                    };
+                };
+            };
+        };
+    };
+    reply_to_followup_admin_api_followups__followup_id__reply_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                followup_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ReplyBody"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Followup"];
                 };
             };
             /** @description Unprocessable Entity */
@@ -3173,6 +3919,154 @@ export interface operations {
             };
         };
     };
+    list_tokens_api_v1_api_tokens_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiTokenList"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Detail */
+                        detail: string;
+                    };
+                };
+            };
+        };
+    };
+    create_token_api_v1_api_tokens_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ApiTokenBody"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["NewApiToken"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Detail */
+                        detail: string;
+                    };
+                };
+            };
+        };
+    };
+    revoke_token_api_v1_api_tokens__token_id__delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                token_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Detail */
+                        detail: string;
+                    };
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Detail */
+                        detail: string;
+                    };
+                };
+            };
+        };
+    };
+    forgot_api_v1_auth_forgot_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ForgotBody"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Accepted"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Detail */
+                        detail: string;
+                    };
+                };
+            };
+        };
+    };
     login_api_v1_auth_login_post: {
         parameters: {
             query?: never;
@@ -3337,6 +4231,18 @@ export interface operations {
                     };
                 };
             };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Detail */
+                        detail: string;
+                    };
+                };
+            };
             /** @description Conflict */
             409: {
                 headers: {
@@ -3409,6 +4315,18 @@ export interface operations {
                     };
                 };
             };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Detail */
+                        detail: string;
+                    };
+                };
+            };
             /** @description Conflict */
             409: {
                 headers: {
@@ -3471,6 +4389,18 @@ export interface operations {
             };
             /** @description Unauthorized */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Detail */
+                        detail: string;
+                    };
+                };
+            };
+            /** @description Forbidden */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3624,6 +4554,40 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["TokenPair"];
                 };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Detail */
+                        detail: string;
+                    };
+                };
+            };
+        };
+    };
+    reset_api_v1_auth_reset_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ResetBody"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description Unprocessable Entity */
             422: {
@@ -3900,6 +4864,74 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["AuditPage"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Detail */
+                        detail: string;
+                    };
+                };
+            };
+        };
+    };
+    get_preferences_api_v1_me_notifications_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Preferences"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Detail */
+                        detail: string;
+                    };
+                };
+            };
+        };
+    };
+    set_preferences_api_v1_me_notifications_patch: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PreferencesPatch"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Preferences"];
                 };
             };
             /** @description Unprocessable Entity */
@@ -4522,6 +5554,288 @@ export interface operations {
             };
         };
     };
+    list_webhooks_api_v1_webhooks_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EndpointList"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Detail */
+                        detail: string;
+                    };
+                };
+            };
+        };
+    };
+    create_webhook_api_v1_webhooks_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["EndpointBody"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["NewEndpoint"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Detail */
+                        detail: string;
+                    };
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Detail */
+                        detail: string;
+                    };
+                };
+            };
+        };
+    };
+    delete_webhook_api_v1_webhooks__webhook_id__delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                webhook_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Detail */
+                        detail: string;
+                    };
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Detail */
+                        detail: string;
+                    };
+                };
+            };
+        };
+    };
+    update_webhook_api_v1_webhooks__webhook_id__patch: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                webhook_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["EndpointPatch"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Endpoint"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Detail */
+                        detail: string;
+                    };
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Detail */
+                        detail: string;
+                    };
+                };
+            };
+        };
+    };
+    list_deliveries_api_v1_webhooks__webhook_id__deliveries_get: {
+        parameters: {
+            query?: {
+                limit?: number;
+                before?: number | null;
+            };
+            header?: never;
+            path: {
+                webhook_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DeliveryPage"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Detail */
+                        detail: string;
+                    };
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Detail */
+                        detail: string;
+                    };
+                };
+            };
+        };
+    };
+    redeliver_api_v1_webhooks__webhook_id__deliveries__delivery_id__redeliver_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                webhook_id: number;
+                delivery_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Delivery"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Detail */
+                        detail: string;
+                    };
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Detail */
+                        detail: string;
+                    };
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Detail */
+                        detail: string;
+                    };
+                };
+            };
+        };
+    };
     rate_conversation_api_v1_widget_csat_post: {
         parameters: {
             query?: never;
@@ -4661,6 +5975,42 @@ export interface operations {
                         /** Detail */
                         detail: string;
                     };
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Detail */
+                        detail: string;
+                    };
+                };
+            };
+        };
+    };
+    widget_transcript_api_v1_widget_transcript_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["WidgetTranscriptBody"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Queued"];
                 };
             };
             /** @description Unprocessable Entity */

@@ -10,6 +10,7 @@ import { ChannelBadge, EscalatedBadge } from './Badges';
 import { Composer } from './Composer';
 import { ContactPanel } from './ContactPanel';
 import { SnoozeControl } from './SnoozeControl';
+import { EmailTranscript } from './EmailTranscript';
 import { TagsEditor } from './TagsEditor';
 import { Transcript } from './Transcript';
 
@@ -81,6 +82,7 @@ export function ConversationView({ id, onBack }: Props) {
             onAssign={(assigneeId) => act(() => convo.update({ assignee_id: assigneeId }))}
           />
           <SnoozeControl conversation={conversation} onUpdate={(patch) => act(() => convo.update(patch))} />
+          <EmailTranscript conversationId={conversation.id} contactEmail={conversation.contact?.email} />
           <button type="button" className="btn" onClick={toggleStatus}>
             {closed ? 'Reopen' : 'Close'}
           </button>

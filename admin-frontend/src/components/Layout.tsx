@@ -1,7 +1,7 @@
 // App shell: navigation (admin-only entries hidden for staff), connection state, alerts toggle, sign out.
 import { useCallback, useState, type ReactNode } from 'react';
 import { useAuth } from '../auth/AuthContext';
-import { notificationPermission, requestNotificationPermission } from '../lib/notify';
+import { notificationPermission, requestNotificationPermission, useSoundPreference } from '../lib/notify';
 import { useShortcuts } from '../lib/shortcuts';
 import { useInbox } from '../state/InboxContext';
 import { totalUnread } from '../state/inboxReducer';
@@ -24,7 +24,6 @@ export const NAV: NavItem[] = [
   { path: '/team', label: 'Team', adminOnly: true },
   { path: '/settings', label: 'Settings', adminOnly: true },
   { path: '/audit', label: 'Audit log', adminOnly: true },
-  { path: '/account', label: 'Account' },
 ];
 
 function NotificationToggle() {
@@ -48,6 +47,7 @@ export function Layout({ section, children }: { section: string; children: React
   const closeHelp = useCallback(() => setHelp(false), []);
   useShortcuts({ '?': () => setHelp(true) });
   const unread = totalUnread(state);
+  useSoundPreference();
 
   return (
     <div className="app">
@@ -84,9 +84,9 @@ export function Layout({ section, children }: { section: string; children: React
           <button type="button" className="btn btn-small btn-quiet" onClick={() => setHelp(true)} aria-label="Keyboard shortcuts">
             ?
           </button>
-          <span className="me" title={user?.email}>
+          <a className="me" href="#/account" title={`${user?.email ?? ''}: your account (notifications, two-factor sign-in)`}>
             {user?.name}
-          </span>
+          </a>
           <button type="button" className="btn btn-small" onClick={() => void signOut()}>
             Sign out
           </button>

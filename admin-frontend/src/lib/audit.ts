@@ -60,6 +60,21 @@ export const ACTION_KINDS: ReadonlyArray<{ kind: string; label: string; actions:
       'canned_response.deleted': 'Deleted saved reply',
     },
   },
+  {
+    kind: 'webhook',
+    label: 'Webhooks',
+    actions: {
+      'webhook.created': 'Added webhook',
+      'webhook.updated': 'Changed webhook',
+      'webhook.deleted': 'Deleted webhook',
+      'webhook.redelivered': 'Redelivered webhook event',
+    },
+  },
+  {
+    kind: 'api_token',
+    label: 'API tokens',
+    actions: { 'api_token.created': 'Created API token', 'api_token.revoked': 'Revoked API token' },
+  },
 ];
 
 const ACTION_LABEL: Record<string, string> = Object.assign({}, ...ACTION_KINDS.map((k) => k.actions));
@@ -80,6 +95,8 @@ const TARGET_LABEL: Record<string, string> = {
   followup: 'Follow-up',
   history: 'Imported transcript',
   canned_response: 'Saved reply',
+  webhook: 'Webhook',
+  api_token: 'API token',
 };
 
 /** Who did it: a teammate's name (from the team list), "Visitor", or "System". */

@@ -1,8 +1,26 @@
 // Attention when the tab is hidden: a short WebAudio beep and a browser Notification.
+import { useEffect } from 'react';
+import { getPreferences } from '../api/email';
 
 let audio: AudioContext | null = null;
+let soundOn = true;
+
+/** The member's "sound" preference (Account page); the beep stays quiet when it is off. */
+export function setSoundEnabled(on: boolean): void {
+  soundOn = on;
+}
+
+/** Load the signed-in member's sound preference once. */
+export function useSoundPreference(): void {
+  useEffect(() => {
+    getPreferences()
+      .then((p) => setSoundEnabled(p.sound))
+      .catch(() => undefined); // keep the default (on)
+  }, []);
+}
 
 export function beep(): void {
+  if (!soundOn) return;
   const Ctor =
     window.AudioContext ??
     (window as unknown as { webkitAudioContext?: typeof AudioContext }).webkitAudioContext;

@@ -2,6 +2,7 @@
 import { useCallback, useEffect, useState } from 'react';
 import { errorMessage } from '../api/client';
 import * as api from '../api/endpoints';
+import { FollowupReply } from '../components/FollowupReply';
 import { formatDateTime } from '../lib/format';
 import { useLive, useLiveEvent } from '../socket/LiveSocket';
 import type { Followup } from '../types';
@@ -89,6 +90,10 @@ export function FollowupsPage() {
               {f.phone ? <span>{f.phone}</span> : null}
             </div>
             <p className="followup-message">{f.message}</p>
+            <FollowupReply
+              followup={f}
+              onReplied={(updated) => setItems((list) => list.map((x) => (x.id === updated.id ? updated : x)))}
+            />
             <div className="card-actions">
               {f.conversation_id ? <a href={`#/inbox/${f.conversation_id}`}>Open conversation</a> : null}
               {f.viewed_at ? (

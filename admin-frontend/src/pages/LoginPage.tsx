@@ -86,6 +86,7 @@ function SecondStep({ challenge }: { challenge: MfaChallenge }) {
     </Card>
   );
 }
+import { ForgotPassword } from '../components/ForgotPassword';
 
 export function LoginPage() {
   const { signIn, notice } = useAuth();
@@ -94,6 +95,7 @@ export function LoginPage() {
   const [password, setPassword] = useState('');
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
+  const [forgot, setForgot] = useState(false);
 
   const submit = async (e: FormEvent) => {
     e.preventDefault();
@@ -112,6 +114,14 @@ export function LoginPage() {
   };
 
   if (challenge) return <SecondStep challenge={challenge} />;
+  if (forgot) {
+    return (
+      <main className="login">
+        <ForgotPassword onBack={() => setForgot(false)} />
+      </main>
+    );
+  }
+
   return (
     <main className="login">
       <form className="login-card" onSubmit={submit} aria-labelledby="login-title">
@@ -152,6 +162,9 @@ export function LoginPage() {
         </label>
         <button type="submit" className="btn btn-primary btn-block" disabled={busy}>
           {busy ? 'Signing in…' : 'Sign in'}
+        </button>
+        <button type="button" className="btn btn-quiet btn-block" onClick={() => setForgot(true)}>
+          Forgot password?
         </button>
       </form>
     </main>

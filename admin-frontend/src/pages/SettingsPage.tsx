@@ -6,12 +6,14 @@ import { BusinessHoursEditor, normaliseHours } from '../components/BusinessHours
 import { ChannelForms } from '../components/ChannelForms';
 import { ContrastCheck } from '../components/ContrastCheck';
 import { TagsSettings } from '../components/TagsSettings';
+import { EmailSettings } from '../components/EmailSettings';
 import { TrustSettings } from '../components/TrustSettings';
 import { CopyButton } from '../components/CopyButton';
 import { CsatSettings } from '../components/CsatSettings';
 import { AllowedSites } from '../components/AllowedSites';
 import { SavedReplies } from '../components/SavedReplies';
 import { WidgetPreview } from '../components/WidgetPreview';
+import { IntegrationsSettings } from '../components/IntegrationsSettings';
 import { browserTimeZone } from '../lib/format';
 import type { Tenant, TenantPatch, WidgetLook } from '../types';
 
@@ -212,6 +214,8 @@ export function SettingsPage() {
 
       <SavedReplies />
       <TagsSettings />
+      <IntegrationsSettings />
+      <EmailSettings />
       <TrustSettings tenant={tenant} onPatch={patch} />
     </div>
   );

@@ -11,7 +11,18 @@ from typing import Any
 import psycopg
 import pytest
 
-from handoff.store import canned, conversations, history, jobs, migrator, notes, uploads
+from handoff.store import (
+    api_tokens,
+    canned,
+    conversations,
+    history,
+    jobs,
+    migrator,
+    notes,
+    uploads,
+    webhook_queue,
+    webhooks,
+)
 from handoff.store.copy_to_pg import DERIVED, NOT_COPIED, CopyRefused, copy_plan, copy_to_postgres
 from handoff.store.database import configure
 from handoff.store.pg_adapter import PgConnection
@@ -95,7 +106,25 @@ def seed_every_table(conn: sqlite3.Connection) -> None:
         "UPDATE conversation_metrics SET first_response_seconds = 1.5, first_responder_id = ? WHERE conversation_id = ?",
         (staff, first["id"]),
     )
+    conn.execute(
+        "INSERT INTO csat_surveys (conversation_id, tenant_id, contact_id, channel, agent_id, asked_at, rating, comment,"
+        " rated_at) VALUES (?, ?, ?, 'webchat', ?, ?, 4, 'très bien', ?)",
+        (first["id"], tenant, web["id"], staff, NOW, NOW),
+    )
+    conn.execute(
+        "INSERT INTO alert_throttle (user_id, conversation_id, channel, sent_at) VALUES (?, ?, 'email', ?)",
+        (staff, first["id"], NOW),
+    )
+    conn.execute(
+        "INSERT INTO password_resets (user_id, nonce, created_at, expires_at) VALUES (?, 'n0nce', ?, ?)",
+        (staff, NOW, NOW),
+    )
     jobs.enqueue(conn, tenant, "email", {"to": "zoë@example.com", "n": 1}, order_key="email:1")
+    webhooks.insert_endpoint(conn, tenant, "https://hooks.example/zoë", ["message.created"], "enc:v1:sealed")
+    webhook_queue.queue_event(conn, tenant, "message.created", {"message": {"text": "Zoë"}}, first["id"])
+    delivery = conn.execute("SELECT id FROM webhook_deliveries").fetchone()[0]
+    webhooks.record_attempt(conn, delivery, status_code=500, error="answered 500", duration_ms=12, outcome="retry")
+    api_tokens.insert_token(conn, tenant, staff, "CRM", "staff", "0" * 64, "hnd_abcd", "2030-01-01T00:00:00.000Z")
     # Gaps in the ids, as deletions leave them: the sequences must move past the largest, not the count.
     conn.execute("INSERT INTO events (id, actor_type, action, created_at) VALUES (500, 'system', 'gap', ?)", (NOW,))
 

@@ -9,23 +9,22 @@ import functools
 import logging
 import sqlite3
 import uuid
-from datetime import UTC, datetime, timedelta
 from functools import partial
-from typing import Any, Literal
+from typing import Any
 
 from fastapi import APIRouter, HTTPException, Request, status
 from pydantic import BaseModel, Field
 
-from handoff.context import AppContext, Ctx, client_ip
+from handoff.context import Ctx, client_ip
 from handoff.identity import revoked, unauthorized
 from handoff.quotas import Quota, report, retry_after_seconds, tightest
-from handoff.security import TokenError, decode_token, encode_token, hash_password, password_problem, verify_password
+from handoff.security import TokenError, decode_token, hash_password, password_problem, verify_password
 from handoff.store import sessions
 from handoff.store.audit import record_event, staff_event
-from handoff.store.database import iso
 from handoff.store.sessions import Credentials
 from handoff.web.deps import CurrentStaff
-from handoff.web.schemas import Role
+from handoff.web.mfa import mfa_challenge
+from handoff.web.signin import MfaChallenge, SignedInUser, TokenPair, new_session, sign_in, token_pair
 
 log = logging.getLogger("handoff.auth")
 router = APIRouter(prefix="/api/v1/auth", tags=["auth"])
@@ -35,38 +34,6 @@ router = APIRouter(prefix="/api/v1/auth", tags=["auth"])
 def _dummy_hash(rounds: int) -> str:
     """Checked when the email is unknown, so a miss costs as long as a hit (no user enumeration)."""
     return hash_password(uuid.uuid4().hex, rounds=rounds)
-
-
-# ---- staff tokens ---------------------------------------------------------------------------------
-
-
-def _token_pair(ctx: AppContext, user: Credentials, session_id: str, refresh_jti: str) -> dict[str, Any]:
-    s = ctx.settings
-    access = encode_token(
-        s.jwt_secret,
-        "access",
-        s.access_token_minutes * 60,
-        sub=str(user.id),
-        tid=user.tenant_id,
-        sid=session_id,
-        role=user.role,
-    )
-    refresh = encode_token(
-        s.jwt_secret, "refresh", s.refresh_token_days * 86400, sub=str(user.id), sid=session_id, rjti=refresh_jti
-    )
-    return {
-        "access_token": access,
-        "refresh_token": refresh,
-        "token_type": "bearer",
-        "expires_in": int(s.access_token_minutes * 60),
-        "user": {"id": user.id, "email": user.email, "name": user.name, "role": user.role, "tenant_id": user.tenant_id},
-    }
-
-
-def _new_session(conn: sqlite3.Connection, user_id: int, days: float) -> tuple[str, str]:
-    session_id, refresh_jti = uuid.uuid4().hex, uuid.uuid4().hex
-    sessions.insert(conn, session_id, user_id, refresh_jti, iso(datetime.now(UTC) + timedelta(days=days)))
-    return session_id, refresh_jti
 
 
 # ---- endpoints ------------------------------------------------------------------------------------
@@ -86,22 +53,6 @@ class PasswordBody(BaseModel):
     new_password: str = Field(max_length=1024)
 
 
-class SignedInUser(BaseModel):
-    id: int
-    email: str
-    name: str
-    role: Role
-    tenant_id: int
-
-
-class TokenPair(BaseModel):
-    access_token: str = Field(description="send as `Authorization: Bearer`; short-lived")
-    refresh_token: str = Field(description="single use: `POST /api/v1/auth/refresh` answers a new pair")
-    token_type: Literal["bearer"]
-    expires_in: int = Field(description="the access token's lifetime in seconds")
-    user: SignedInUser
-
-
 def _too_many(quota: Quota) -> HTTPException:
     return HTTPException(
         status.HTTP_429_TOO_MANY_REQUESTS,
@@ -110,9 +61,10 @@ def _too_many(quota: Quota) -> HTTPException:
     )
 
 
-@router.post("/login", response_model=TokenPair)
+@router.post("/login", response_model=TokenPair | MfaChallenge)
 async def login(body: LoginBody, request: Request, ctx: Ctx) -> dict[str, Any]:
-    """Exchange email and password for an access and a refresh token.
+    """Exchange email and password for an access and a refresh token, or, when the account has two-factor
+    sign-in (or its team requires it), for an `mfa_token` and the step to take with it.
 
     Failures are counted per (account, client address) and per address, and both are checked before the
     password: an address that guesses is slowed down, but failures elsewhere never stop the right password
@@ -139,23 +91,11 @@ async def login(body: LoginBody, request: Request, ctx: Ctx) -> dict[str, Any]:
     report(await limits.login_failures_per_address.peek(ip_key))
     report(await limits.login_failures_per_pair.peek(pair_key))
 
-    def write(conn: sqlite3.Connection) -> tuple[str, str]:
-        ids = _new_session(conn, user.id, ctx.settings.refresh_token_days)
-        sessions.record_login(conn, user.id)
-        record_event(
-            conn,
-            user.tenant_id,
-            "auth.login",
-            actor_type="user",
-            actor_id=user.id,
-            target_type="user",
-            target_id=user.id,
-            detail={"ip": ip_key},
-        )
-        return ids
-
-    session_id, refresh_jti = await ctx.db.write(write)
-    return _token_pair(ctx, user, session_id, refresh_jti)
+    # With two-factor sign-in on (or required by the team) the password only earns a short-lived mfa token.
+    challenge = await ctx.db.read(partial(mfa_challenge, user=user, jwt_secret=ctx.settings.jwt_secret))
+    if challenge is not None:
+        return challenge
+    return await sign_in(ctx, user, ip_key)
 
 
 @router.post("/refresh", response_model=TokenPair)
@@ -195,7 +135,7 @@ async def refresh(body: RefreshBody, ctx: Ctx) -> dict[str, Any]:
         revoked(ctx, outcome, session_id=str(claims.get("sid")))
         raise unauthorized(outcome)
     user, new_jti = outcome
-    return _token_pair(ctx, user, str(claims["sid"]), new_jti)
+    return token_pair(ctx, user, str(claims["sid"]), new_jti)
 
 
 @router.post("/logout", status_code=status.HTTP_204_NO_CONTENT)
@@ -235,7 +175,7 @@ async def change_password(body: PasswordBody, staff: CurrentStaff, ctx: Ctx) -> 
         sessions.set_password_hash(conn, staff.id, new_hash)
         sessions.revoke(conn, "password changed", user_id=staff.id)
         staff_event(conn, staff, "auth.password_changed", "user", staff.id)
-        session_id, jti = _new_session(conn, staff.id, ctx.settings.refresh_token_days)
+        session_id, jti = new_session(conn, staff.id, ctx.settings.refresh_token_days)
         changed = sessions.credentials_of(conn, staff.id)
         if changed is None:  # read before the write, in the same request: only a concurrent delete could do this
             raise LookupError("the user vanished")
@@ -243,4 +183,4 @@ async def change_password(body: PasswordBody, staff: CurrentStaff, ctx: Ctx) -> 
 
     changed, session_id, jti = await ctx.db.write(write)
     revoked(ctx, "password changed", user_id=staff.id)
-    return _token_pair(ctx, changed, session_id, jti)
+    return token_pair(ctx, changed, session_id, jti)

@@ -54,9 +54,12 @@ from handoff.web.email import router as email_router
 from handoff.web.followups import router as followups_router
 from handoff.web.history import router as history_router
 from handoff.web.http_metrics import HttpMetricsMiddleware
+from handoff.web.identity_secret import router as identity_secret_router
 from handoff.web.inbox import router as inbox_router
 from handoff.web.messenger_webhooks import router as messenger_router
 from handoff.web.metrics import router as metrics_router
+from handoff.web.mfa import reset_router as mfa_reset_router
+from handoff.web.mfa import router as mfa_router
 from handoff.web.origins import StaffOriginGuard
 from handoff.web.password_reset import router as password_reset_router
 from handoff.web.push import router as push_router
@@ -231,9 +234,12 @@ ROUTERS: list[Any] = [
     uploads_router,
     auth_router,
     availability_router,
+    mfa_router,
+    mfa_reset_router,
     users_router,
     team_router,
     tenants_router,
+    identity_secret_router,
     audit_router,
     widget_router,
     visitor_socket_router,

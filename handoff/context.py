@@ -25,6 +25,8 @@ if TYPE_CHECKING:
 LOGIN_FAILURES_PER_PAIR = (5, 15 * 60)  # (events, window in seconds)
 LOGIN_FAILURES_PER_ADDRESS = (20, 15 * 60)
 FOLLOWUPS = (5, 10 * 60)
+# Wrong second-factor codes per account: whoever gets here has the password, so the account is what to slow.
+MFA_FAILURES = (10, 15 * 60)
 
 
 @dataclass
@@ -41,6 +43,7 @@ class Limits:
     public_per_ip: RateLimiter = field(default_factory=lambda: SlidingWindowLimiter(600, 60))
     # Follow-ups per (tenant, address): each one is stored and pushed to every staff socket of the tenant.
     followups: RateLimiter = field(default_factory=lambda: SlidingWindowLimiter(*FOLLOWUPS))
+    mfa_failures: RateLimiter = field(default_factory=lambda: SlidingWindowLimiter(*MFA_FAILURES))
 
     @classmethod
     def from_settings(cls, settings: Settings, redis: aioredis.Redis | None = None) -> Limits:
@@ -57,6 +60,7 @@ class Limits:
                 visitor_messages=shared("visitor", settings.visitor_messages_per_minute, 60),
                 public_per_ip=shared("ip", settings.ip_requests_per_minute, 60),
                 followups=shared("followups", *FOLLOWUPS),
+                mfa_failures=shared("mfa", *MFA_FAILURES),
             )
         return cls(
             visitor_messages=SlidingWindowLimiter(settings.visitor_messages_per_minute, 60),

@@ -1,5 +1,5 @@
 """No secret in any server log: every LiveServer's log is scanned at the end of the test session for the
-secrets the run used (admin and user passwords, database and Redis URL passwords, JWT_SECRET and the generated key files, staff and visitor
+secrets the run used (admin and user passwords, TOTP secrets, recovery codes, identity secrets and user hashes, database and Redis URL passwords, JWT_SECRET and the generated key files, staff and visitor
 tokens seen in responses, Twilio auth tokens, Meta app secrets, page and verify tokens, METRICS_TOKEN), and for
 anything shaped like a JWT. `tests/conftest.py` fails the run naming each file and line, never the secret.
 
@@ -29,7 +29,8 @@ SECRET_SETTINGS = (
     "FB_VERIFY_TOKEN",
     "METRICS_TOKEN",
 )
-SECRET_KEY = re.compile(r"token|password|secret", re.I)
+# Also two-factor recovery codes, the otpauth URL (it holds the TOTP secret) and a visitor's user_hash.
+SECRET_KEY = re.compile(r"token|password|secret|recovery_codes|otpauth_url|user_hash", re.I)
 # Secrets are made of these characters (hex, urlsafe base64, "pw-..."); a log line is cut into runs of them
 # and each run looked up, so the scan costs the logs' length, not their length times the number of secrets.
 RUN = re.compile(rf"[A-Za-z0-9_-]{{{MIN_LENGTH},}}")
@@ -60,6 +61,9 @@ def remember_json(data: Any, where: str) -> None:
         for key, value in data.items():
             if isinstance(key, str) and SECRET_KEY.search(key) and isinstance(value, str):
                 remember(value, f"a {key} {where}")
+            elif isinstance(key, str) and SECRET_KEY.search(key) and isinstance(value, list):
+                for item in value:
+                    remember(item, f"one of the {key} {where}")
             else:
                 remember_json(value, where)
     elif isinstance(data, list):

@@ -10,7 +10,7 @@ import { HistoryPage } from './pages/HistoryPage';
 import { InboxPage } from './pages/InboxPage';
 import { LoginPage } from './pages/LoginPage';
 import { ResetPasswordPage } from './pages/ResetPasswordPage';
-import { NotificationsPage } from './pages/NotificationsPage';
+import { AccountPage } from './pages/AccountPage';
 import { TeamPage } from './pages/TeamPage';
 import { SettingsPage } from './pages/SettingsPage';
 import type { WebSocketCtor } from './socket/ReconnectingSocket';
@@ -67,9 +67,9 @@ function Routes() {
           </Suspense>
         );
         break;
-      case 'notifications':
-      case 'account': // the header's own-name link: the same page
-        page = <NotificationsPage />;
+      case 'account': // the header's own-name link
+      case 'notifications': // an older link to the same settings
+        page = <AccountPage />;
         break;
       case 'team':
         page = <TeamPage />;

@@ -79,6 +79,11 @@ export const CHANNELS: readonly Channel[] = ['webchat', 'sms', 'messenger'];
 /** The signed-in account, as the auth endpoints return it. */
 export type User = Schemas['SignedInUser'];
 export type TokenPair = Schemas['TokenPair'];
+export type MfaChallenge = Schemas['MfaChallenge'];
+export type MfaStatus = Schemas['MfaStatus'];
+export type MfaSetup = Schemas['MfaSetup'];
+export type MfaEnabled = Schemas['MfaEnabled'];
+export type IdentitySecret = Schemas['IdentitySecret'];
 export type Followup = Schemas['Followup'];
 
 export type Weekday = 'mon' | 'tue' | 'wed' | 'thu' | 'fri' | 'sat' | 'sun';
@@ -97,7 +102,7 @@ export interface BusinessHours {
 
 export type TenantSettings = Schemas['TenantSettings'];
 /** The settings the widget shows (the Widget form edits these; allowed sites have a form of their own). */
-export type WidgetLook = Omit<TenantSettings, 'allowed_origins' | 'csat'>;
+export type WidgetLook = Omit<TenantSettings, 'allowed_origins' | 'csat' | 'require_identity' | 'require_mfa'>;
 export type Tenant = Schemas['TenantView'];
 
 // not in the OpenAPI yet: OpenAPI describes HTTP only, and these come over the /admin-ws socket

@@ -9,8 +9,8 @@ import type { AuditEvent, TeamUser } from '../src/types';
 import { FakeWebSocket, json, mockApi, signIn } from './helpers';
 
 const users: TeamUser[] = [
-  { id: 1, tenant_id: 1, email: 'ann@example.com', name: 'Ann', role: 'admin', disabled: false, created_at: '2026-11-01T00:00:00Z', last_login_at: null, availability: 'online' },
-  { id: 2, tenant_id: 1, email: 'bo@example.com', name: 'Bo', role: 'staff', disabled: false, created_at: '2026-11-02T00:00:00Z', last_login_at: null, availability: 'online' },
+  { id: 1, tenant_id: 1, email: 'ann@example.com', name: 'Ann', role: 'admin', disabled: false, created_at: '2026-11-01T00:00:00Z', last_login_at: null, availability: 'online', mfa_enabled: false },
+  { id: 2, tenant_id: 1, email: 'bo@example.com', name: 'Bo', role: 'staff', disabled: false, created_at: '2026-11-02T00:00:00Z', last_login_at: null, availability: 'online', mfa_enabled: false },
 ];
 
 function event(over: Partial<AuditEvent> & { id: number }): AuditEvent {

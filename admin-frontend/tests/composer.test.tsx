@@ -162,7 +162,7 @@ describe('composer: saved replies, notes and mentions', { timeout: 20_000 }, () 
     const optedOut = conversation({
       id: 5,
       channel: 'sms',
-      contact: { id: 50, channel: 'sms', name: 'Zoe', email: null, phone: '+15550001', opted_out: true, external_id: '+15550001' },
+      contact: { id: 50, channel: 'sms', name: 'Zoe', email: null, phone: '+15550001', opted_out: true, external_id: '+15550001', verified: false },
     });
     FakeWebSocket.instances = [];
     signIn({ id: 9, name: 'Ann', role: 'staff' });

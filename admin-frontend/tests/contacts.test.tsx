@@ -16,6 +16,8 @@ const person = (over: Partial<Person>): Person => ({
   opted_out: false,
   created_at: '2026-11-01T09:00:00.000Z',
   last_seen_at: '2026-11-01T09:00:00.000Z',
+  verified: false,
+  verified_user_id: null,
   ...over,
 });
 
@@ -100,5 +102,18 @@ describe('contacts page', () => {
     expect(api.find('POST', '/admin/api/contacts/1/merge')[0]?.body).toEqual({ other_id: 2 });
     expect(screen.queryByRole('dialog')).not.toBeInTheDocument();
     expect(within(list).getAllByRole('link')).toHaveLength(1);
+  });
+
+  it('marks a contact whose identity the site verified', async () => {
+    signIn({ role: 'staff' });
+    const ada = person({ id: 3, name: 'Ada', verified: true, verified_user_id: 'cust-42' });
+    mockApi({
+      'GET /admin/api/contacts': { contacts: [ada], next_before: null },
+      'GET /admin/api/contacts/3': detail(ada),
+    });
+    render(<ContactsPage openId={3} />);
+    const badge = await screen.findByText('Verified');
+    expect(badge).toHaveAttribute('title', 'Verified as user cust-42');
+    expect(badge.closest('h2')).toHaveTextContent('Ada');
   });
 });

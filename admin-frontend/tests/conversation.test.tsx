@@ -5,7 +5,7 @@ import { App } from '../src/App';
 import type { Message } from '../src/types';
 import { conversation, FakeWebSocket, json, message, mockApi, signIn } from './helpers';
 
-const convo = conversation({ id: 5, unread_count: 2, contact: { id: 50, channel: 'sms', name: 'Zoe', email: 'zoe@example.com', phone: '+15550001', opted_out: false, external_id: '+15550001' } });
+const convo = conversation({ id: 5, unread_count: 2, contact: { id: 50, channel: 'sms', name: 'Zoe', email: 'zoe@example.com', phone: '+15550001', opted_out: false, external_id: '+15550001', verified: false } });
 const history = [message({ id: 10, conversation_id: 5, text: 'first' }), message({ id: 11, conversation_id: 5, text: 'second' })];
 
 async function open(routes: Parameters<typeof mockApi>[0] = {}) {

@@ -184,6 +184,7 @@ export function conversation(over: Partial<Conversation> = {}): Conversation {
       phone: null,
       opted_out: false,
       external_id: `visitor-${id}`,
+      verified: false,
     },
     assignee: null,
     last_message: message({ id: id * 100, conversation_id: id, text: `last message ${id}` }),

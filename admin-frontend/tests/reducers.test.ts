@@ -23,7 +23,7 @@ describe('inboxReducer', () => {
   });
 
   it('matches search on contact fields', () => {
-    const c = conversation({ channel: 'sms', contact: { id: 1, channel: 'sms', name: null, email: null, phone: '+33 6 12', opted_out: false, external_id: '+33 6 12' } });
+    const c = conversation({ channel: 'sms', contact: { id: 1, channel: 'sms', name: null, email: null, phone: '+33 6 12', opted_out: false, external_id: '+33 6 12', verified: false } });
     expect(matchesFilter(c, { view: 'open', channel: '', tag: '', q: '+33' }, null)).toBe(true);
     expect(matchesFilter(c, { view: 'open', channel: 'webchat', tag: '', q: '' }, null)).toBe(false);
   });

@@ -104,6 +104,7 @@ describe('team page caps', () => {
       last_login_at: null,
       availability: 'away',
       max_open: null,
+      mfa_enabled: false,
     };
     const api = mockApi({
       'GET /api/v1/users': [bo],

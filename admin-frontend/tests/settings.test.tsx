@@ -20,6 +20,8 @@ const tenant: Tenant = {
     timezone: null,
     allowed_origins: [],
     csat: false,
+    require_identity: false,
+    require_mfa: false,
   },
   channels: {
     sms: {

@@ -7,8 +7,8 @@ import type { TeamUser } from '../src/types';
 import { mockApi, signIn } from './helpers';
 
 const users: TeamUser[] = [
-  { id: 1, tenant_id: 1, email: 'ann@example.com', name: 'Ann', role: 'admin', disabled: false, created_at: '2026-11-01T00:00:00Z', last_login_at: null, availability: 'online' },
-  { id: 2, tenant_id: 1, email: 'bo@example.com', name: 'Bo', role: 'staff', disabled: false, created_at: '2026-11-02T00:00:00Z', last_login_at: null, availability: 'online' },
+  { id: 1, tenant_id: 1, email: 'ann@example.com', name: 'Ann', role: 'admin', disabled: false, created_at: '2026-11-01T00:00:00Z', last_login_at: null, availability: 'online', mfa_enabled: false },
+  { id: 2, tenant_id: 1, email: 'bo@example.com', name: 'Bo', role: 'staff', disabled: false, created_at: '2026-11-02T00:00:00Z', last_login_at: null, availability: 'online', mfa_enabled: false },
 ];
 
 describe('team page', () => {
@@ -17,7 +17,7 @@ describe('team page', () => {
     const api = mockApi({
       'GET /api/v1/auth/me': me,
       'GET /api/v1/users': users,
-      'POST /api/v1/users': (c) => ({ id: 3, tenant_id: 1, disabled: false, created_at: '2026-11-22T00:00:00Z', last_login_at: null, ...(c.body as object) }),
+      'POST /api/v1/users': (c) => ({ id: 3, tenant_id: 1, disabled: false, created_at: '2026-11-22T00:00:00Z', last_login_at: null, mfa_enabled: false, ...(c.body as object) }),
       'PATCH /api/v1/users/2': (c) => ({ ...users[1], ...(c.body as object) }),
     });
     render(

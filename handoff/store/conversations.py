@@ -22,7 +22,8 @@ from handoff.uploads import with_links
 CONVERSATION_SELECT = """
 SELECT c.*, ct.channel AS contact_channel, coalesce(pe.name, ct.name) AS contact_name,
        coalesce(ct.email, pe.email) AS contact_email, coalesce(ct.phone, pe.phone) AS contact_phone,
-       ct.opted_out AS contact_opted_out, ct.external_id AS contact_external_id, u.name AS assignee_name
+       ct.opted_out AS contact_opted_out, ct.external_id AS contact_external_id,
+       ct.verified_user_id AS contact_verified_user_id, u.name AS assignee_name
 FROM conversations c JOIN contacts ct ON ct.id = c.contact_id LEFT JOIN users u ON u.id = c.assignee_id
 LEFT JOIN contacts pe ON pe.id = ct.person_id AND ct.person_id <> ct.id
 """
@@ -88,6 +89,7 @@ def contact_json(row: Columns, prefix: str = "") -> dict[str, Any]:
         "phone": row[f"{prefix}phone"],
         "opted_out": bool(row[f"{prefix}opted_out"]),
         "external_id": row[f"{prefix}external_id"],
+        "verified": row[f"{prefix}verified_user_id"] is not None,
     }
 
 

@@ -347,6 +347,25 @@ CREATE TABLE uploads (
 );
 """
 
+# Trust: two-factor sign-in (a TOTP secret sealed like channel secrets, pending until enabled; the last time
+# step used, so a code works once; recovery codes stored hashed) and verified visitor identity (the tenant's
+# sealed HMAC key; a contact's verified user id, unique per tenant).
+TRUST = """
+ALTER TABLE users ADD COLUMN mfa_secret TEXT;
+ALTER TABLE users ADD COLUMN mfa_enabled INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE users ADD COLUMN mfa_last_step INTEGER NOT NULL DEFAULT 0;
+CREATE TABLE mfa_recovery_codes (
+  id INTEGER PRIMARY KEY,
+  user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+  code_hash TEXT NOT NULL,
+  used_at TEXT,
+  UNIQUE (user_id, code_hash)
+);
+ALTER TABLE tenants ADD COLUMN identity_secret TEXT;
+ALTER TABLE contacts ADD COLUMN verified_user_id TEXT;
+CREATE UNIQUE INDEX contacts_verified_user ON contacts (tenant_id, verified_user_id) WHERE verified_user_id IS NOT NULL;
+"""
+
 # Durable background work besides SMS/Messenger sends: email, outgoing webhooks, push, media fetches
 # (handoff.store.jobs). `order_key` orders the jobs that share it; the partial indexes cover unfinished jobs only.
 JOBS = """
@@ -547,4 +566,5 @@ MIGRATIONS: list[tuple[str, str]] = [
     ("0017_routing", ROUTING),
     ("0018_push", PUSH),
     ("0019_media", MEDIA),
+    ("0020_trust", TRUST),
 ]

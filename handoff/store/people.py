@@ -11,7 +11,9 @@ from typing import Any
 from handoff.store.database import row_or_none
 from handoff.store.locks import for_update
 
-PERSON_COLUMNS = "id, channel, external_id, name, email, phone, note, opted_out, created_at, last_seen_at"
+PERSON_COLUMNS = (
+    "id, channel, external_id, name, email, phone, note, opted_out, created_at, last_seen_at, verified_user_id"
+)
 CONVERSATION_LIMIT = 200
 EDITABLE = ("name", "email", "phone", "note")
 
@@ -68,6 +70,7 @@ def identity_ids(conn: sqlite3.Connection, person_id: int) -> list[int]:
 def _person_json(row: sqlite3.Row) -> dict[str, Any]:
     data = {key: row[key] for key in PERSON_COLUMNS.split(", ")}
     data["opted_out"] = bool(data["opted_out"])
+    data["verified"] = data["verified_user_id"] is not None
     return data
 
 

@@ -25,6 +25,8 @@ DEFAULT_SETTINGS: dict[str, Any] = {
     "csat": False,
     "away_message": None,  # None: a default text in the widget's language (handoff/routing/texts.py)
     "auto_assign": False,
+    "require_identity": False,
+    "require_mfa": False,
 }
 
 

@@ -7,7 +7,9 @@ from typing import Any
 
 from handoff.store.database import now_iso, one_row
 
-USER_COLUMNS = "id, tenant_id, email, name, role, disabled, created_at, last_login_at, availability, max_open"
+USER_COLUMNS = (
+    "id, tenant_id, email, name, role, disabled, created_at, last_login_at, availability, max_open, mfa_enabled"
+)
 
 
 def user_json(row: sqlite3.Row) -> dict[str, Any]:
@@ -22,6 +24,7 @@ def user_json(row: sqlite3.Row) -> dict[str, Any]:
         "last_login_at": row["last_login_at"],
         "availability": row["availability"],
         "max_open": row["max_open"],
+        "mfa_enabled": bool(row["mfa_enabled"]),
     }
 
 

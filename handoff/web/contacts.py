@@ -31,6 +31,8 @@ class Person(BaseModel):
     opted_out: bool
     created_at: str
     last_seen_at: str
+    verified: bool = Field(description="proved to be the host site's user `verified_user_id` (user_hash)")
+    verified_user_id: str | None
 
 
 class PersonPage(BaseModel):

@@ -20,6 +20,7 @@ from handoff.quotas import report, retry_after_seconds
 from handoff.store import conversations as store
 from handoff.store import followups, tenants, webhook_queue
 from handoff.store.audit import record_event, staff_event
+from handoff.store.verified import is_verified
 from handoff.web.deps import CurrentStaff, PublicRateLimit, bearer
 from handoff.web.params import Id
 from handoff.web.schemas import Followup
@@ -91,14 +92,16 @@ async def create_followup(
     def write(conn: sqlite3.Connection) -> dict[str, Any]:
         contact_id = conversation_id = None
         if visitor:
+            # With require_identity, what a form says about an unverified visitor stays on the follow-up only.
+            trusted = not tenant.settings.get("require_identity") or is_verified(conn, tenant_id, visitor.visitor_id)
             contact = store.upsert_contact(
                 conn,
                 tenant_id,
                 "webchat",
                 visitor.visitor_id,
-                name=body.name.strip(),
-                email=body.email,
-                phone=body.phone,
+                name=body.name.strip() if trusted else None,
+                email=body.email if trusted else None,
+                phone=body.phone if trusted else None,
             )
             contact_id = contact["id"]
             latest = store.open_conversation_of(conn, contact_id) or store.latest_conversation_of(conn, contact_id)

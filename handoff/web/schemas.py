@@ -71,6 +71,7 @@ class Contact(BaseModel):
     phone: str | None
     opted_out: bool
     external_id: str = Field(description="visitor id, phone number or Messenger user id")
+    verified: bool = Field(default=False, description="the host site proved who this visitor is (user_hash)")
 
 
 class Assignee(BaseModel):
@@ -184,6 +185,10 @@ class TenantSettings(WidgetLook):
     )
     csat: bool | None = Field(default=False, description="ask customers for a rating when staff close")
     auto_assign: bool | None = Field(default=None, description="new conversations go to an available agent")
+    require_identity: bool | None = Field(
+        default=False, description="a visitor's name or email counts only with a valid user_id/user_hash pair"
+    )
+    require_mfa: bool | None = Field(default=False, description="every teammate must sign in with two factors")
 
 
 class BusinessName(BaseModel):

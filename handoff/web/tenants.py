@@ -44,6 +44,8 @@ class SettingsPatch(BaseModel):
     csat: bool | None = None
     away_message: str | None = Field(default=None, max_length=1000, description="null or empty: the default text")
     auto_assign: bool | None = None
+    require_identity: bool | None = None
+    require_mfa: bool | None = None
 
     @field_validator("allowed_origins")
     @classmethod

@@ -42,6 +42,7 @@ class User(BaseModel):
     max_open: int | None = Field(
         default=None, description="cap on open conversations auto-assigned to them; null: none"
     )
+    mfa_enabled: bool = Field(description="two-factor sign-in is on")
 
 
 class Teammate(BaseModel):

@@ -21,11 +21,12 @@ from handoff.identity import mint_visitor_token, unauthorized, visitor_from_toke
 from handoff.routing import hours, texts
 from handoff.store import conversations as store
 from handoff.store import tenants
+from handoff.verified import link_verified, verified_user, visitor_id_for
 from handoff.web.deps import CurrentVisitor, PublicRateLimit, limit_ip
 from handoff.web.hotpath import bearer_token, body_doc, parse_body
 from handoff.web.origins import widget_origin_allowed
 from handoff.web.params import AfterQuery, Id
-from handoff.web.schemas import MessagePage, VisitorConversation, WidgetSettings
+from handoff.web.schemas import MessagePage, VisitorConversation, WidgetSettings, error_responses
 
 router = APIRouter(tags=["widget"])
 
@@ -46,6 +47,11 @@ class SessionBody(BaseModel):
     name: str | None = Field(default=None, max_length=120)
     # Optional and only informative: an address the validator dislikes is dropped, never a failed session.
     email: str | None = Field(default=None, max_length=254)
+    # Verified identity: both or neither; a wrong pair is 401 and nothing is linked.
+    user_id: str | None = Field(default=None, min_length=1, max_length=256, description="the host site's user id")
+    user_hash: str | None = Field(
+        default=None, max_length=128, description="hex(HMAC-SHA256(identity_secret, user_id))"
+    )
 
 
 class WebchatBody(BaseModel):
@@ -68,10 +74,17 @@ class VisitorClosed(BaseModel):
     conversation_id: int | None
 
 
-@router.post("/api/v1/widget/session", dependencies=[PublicRateLimit], response_model=WidgetSession)
+@router.post(
+    "/api/v1/widget/session",
+    dependencies=[PublicRateLimit],
+    response_model=WidgetSession,
+    responses=error_responses(401),
+)
 async def widget_session(body: SessionBody, request: Request, ctx: Ctx) -> dict[str, Any]:
     """Start or resume a visitor: returns the visitor id, its signed token and the widget's settings. 403 when
-    the tenant lists `allowed_origins` and the page asking is on another site."""
+    the tenant lists `allowed_origins` and the page asking is on another site. With a valid `user_id` and
+    `user_hash` the visitor is that user's one visitor on every device (a wrong pair is 401); with the
+    `require_identity` setting a name or email without a valid pair is ignored."""
     tenant = await ctx.db.read(partial(tenants.by_widget_key, widget_key=body.widget_key))
     if tenant is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, "unknown widget key")
@@ -86,10 +99,16 @@ async def widget_session(body: SessionBody, request: Request, ctx: Ctx) -> dict[
             known = None
         if known and known.tenant_id == tenant_id and body.visitor_id in (None, known.visitor_id):
             visitor_id = known.visitor_id
+    user_id = await verified_user(ctx, tenant_id, body.user_id, body.user_hash)
+    previous, visitor_id = visitor_id, (visitor_id_for(user_id) if user_id is not None else visitor_id)
     visitor_id = visitor_id or uuid.uuid4().hex
     email = usable_email(body.email)
-    if body.name or email:
-        name = (body.name or "").strip() or None
+    name = (body.name or "").strip() or None
+    if user_id is None and tenant.settings.get("require_identity"):
+        name = email = None
+    if user_id is not None:
+        await link_verified(ctx, tenant_id, visitor_id, user_id, name=name, email=email, previous=previous)
+    elif name or email:
         await ctx.db.write(lambda c: store.upsert_contact(c, tenant_id, "webchat", visitor_id, name=name, email=email))
     conversation = await ctx.db.read(lambda c: conversation_state(c, tenant_id, visitor_id))
     open_now = hours.is_open(tenant.settings)

@@ -70,10 +70,10 @@ def test_settings_email_card_and_account_preferences(page: Page, live: LiveServe
     expect(card.get_by_role("status")).to_contain_text(f"Test email queued to {shop.email}")
     assert smtp.wait_for(shop.email)[0].subject == "Handoff test email"
     page.get_by_role("link", name=shop.name).click()
-    expect(page.get_by_role("heading", level=1, name="Notifications")).to_be_visible()
+    expect(page.get_by_role("heading", level=1, name="Your account")).to_be_visible()
     box = page.get_by_role("checkbox", name=re.compile("Email me when I am not signed in"))
     expect(box).to_be_checked()
-    assert_accessible(page, label="notifications page")
+    assert_accessible(page, label="account page")
     box.uncheck()
     expect(page.get_by_role("region", name="Alerts").get_by_role("status")).to_contain_text("Preferences saved.")
     assert shop.api.get("/api/v1/me/notifications").json()["email"] is False

@@ -26,7 +26,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import BrowserContext, Page, expect
 
-from tests.admin_browser.helpers import Shop, nav, sign_in
+from tests.admin_browser.helpers import Shop, sign_in
 from tests.axe import assert_accessible
 from tests.fakes.push_service import FakePushService
 from tests.push_support import mention, open_conversation
@@ -52,8 +52,8 @@ def push_service() -> Iterator[FakePushService]:
 
 def open_notifications(page: Page, live: LiveServer, shop: Shop) -> None:
     sign_in(page, live, shop.email, shop.password)
-    nav(page).get_by_role("link", name="Notifications").click()
-    expect(page.get_by_role("heading", level=1, name="Notifications")).to_be_visible()
+    page.get_by_role("link", name=shop.name).click()  # your own name in the top bar: your account
+    expect(page.get_by_role("heading", level=1, name="Your account")).to_be_visible()
 
 
 def notifications(page: Page) -> list[dict[str, Any]]:
@@ -85,7 +85,7 @@ def test_the_permission_is_asked_on_the_click_and_the_worker_registers(
     expect(panel.get_by_role("status")).to_have_text("Push notifications are off for this browser.")
     expect(panel).to_contain_text("your browser asks for permission to show notifications")
     assert page.evaluate("Notification.permission") == "default"  # nothing asked before the click
-    assert_accessible(page, label="notifications page")
+    assert_accessible(page, label="account page")
     assert page.locator("h1").count() == 1
 
     cdp = context.new_cdp_session(page)  # DevTools: the worker's registration id, to push to it below

@@ -15,7 +15,7 @@ export function createSession(w) {
   async function run(delay) {
     const stored = parse(get(w.NS)); // another tab may hold a newer identity
     if (stored && stored.id && stored.id !== ident.id) Object.assign(ident, stored);
-    const body = { widget_key: w.key, name: ident.name, email: ident.email };
+    const body = { widget_key: w.key, name: ident.name, email: ident.email, user_id: ident.user_id, user_hash: ident.user_hash };
     if (ident.token) Object.assign(body, { visitor_id: ident.id, visitor_token: ident.token });
     let data;
     try {
@@ -25,6 +25,12 @@ export function createSession(w) {
       if (e.status === 404) { console.warn('[handoff] unknown widget key', w.key); return w.shutdown(); }
       // the business limits which sites may use its widget, and this is not one of them
       if (e.status === 403) { console.warn('[handoff] this site may not use widget', w.key); return w.shutdown(); }
+      // a user_hash the server refuses: go on unverified
+      if (e.status === 401 && ident.user_hash) {
+        console.warn('[handoff] user_hash does not match user_id');
+        delete ident.user_id; delete ident.user_hash;
+        return run();
+      }
       if (e.status === 401 && ident.token) {
         ident.id = ident.token = null;
         return run();

@@ -198,8 +198,9 @@ export function createWidget(cfg, emit) {
 
   function identify(p) {
     let changed = false;
-    for (const k of ['name', 'email']) {
-      const v = p && typeof p[k] === 'string' && p[k].trim();
+    // user_id/user_hash: the host's signed user id, passed to the session (verified identity)
+    for (const k of ['name', 'email', 'user_id', 'user_hash']) {
+      const v = p && p[k] != null && ('' + p[k]).trim();
       if (v && v !== ident[k]) { ident[k] = v; changed = true; }
     }
     if (!changed) return;

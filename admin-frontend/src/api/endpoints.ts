@@ -30,6 +30,11 @@ import type {
   Tenant,
   TenantPatch,
   TokenPair,
+  MfaChallenge,
+  MfaStatus,
+  MfaSetup,
+  MfaEnabled,
+  IdentitySecret,
   User,
   UserPatch,
 } from '../types';
@@ -37,13 +42,29 @@ import { ApiError, apiFetch, apiFetchRaw } from './client';
 
 // --- auth
 export const login = (email: string, password: string) =>
-  apiFetch<TokenPair>('/api/v1/auth/login', {
+  apiFetch<TokenPair | MfaChallenge>('/api/v1/auth/login', {
     method: 'POST',
     body: { email, password },
     anonymous: true,
   });
 export const logout = () => apiFetch<unknown>('/api/v1/auth/logout', { method: 'POST' });
 export const me = () => apiFetch<User>('/api/v1/auth/me');
+
+// --- two-factor sign-in (an mfa_token stands in for the access token while a login awaits its setup)
+export const mfaStatus = () => apiFetch<MfaStatus>('/api/v1/auth/mfa');
+export const mfaSetup = (mfa_token?: string) =>
+  apiFetch<MfaSetup>('/api/v1/auth/mfa/setup', { method: 'POST', body: { mfa_token }, anonymous: !!mfa_token });
+export const mfaEnable = (code: string, mfa_token?: string) =>
+  apiFetch<MfaEnabled>('/api/v1/auth/mfa/enable', { method: 'POST', body: { code, mfa_token }, anonymous: !!mfa_token });
+export const mfaVerify = (mfa_token: string, code: string) =>
+  apiFetch<TokenPair>('/api/v1/auth/mfa/verify', { method: 'POST', body: { mfa_token, code }, anonymous: true });
+export const mfaDisable = (code: string) =>
+  apiFetch<MfaStatus>('/api/v1/auth/mfa/disable', { method: 'POST', body: { code } });
+
+// --- verified visitor identity (admins)
+export const getIdentitySecret = () => apiFetch<IdentitySecret>('/api/v1/tenant/identity-secret');
+export const rotateIdentitySecret = () =>
+  apiFetch<IdentitySecret>('/api/v1/tenant/identity-secret', { method: 'POST' });
 
 // --- inbox
 export interface ConvoQuery {
@@ -143,6 +164,7 @@ export const createUser = (body: NewUser) =>
   apiFetch<TeamUser>('/api/v1/users', { method: 'POST', body });
 export const patchUser = (id: number, body: UserPatch) =>
   apiFetch<TeamUser>(`/api/v1/users/${id}`, { method: 'PATCH', body });
+export const resetUserMfa = (id: number) => apiFetch<unknown>(`/api/v1/users/${id}/mfa/reset`, { method: 'POST' });
 
 // --- tenant settings (admin to change)
 export const getTenant = () => apiFetch<Tenant>('/api/v1/tenant');

@@ -491,7 +491,8 @@ export interface paths {
         put?: never;
         /**
          * Login
-         * @description Exchange email and password for an access and a refresh token.
+         * @description Exchange email and password for an access and a refresh token, or, when the account has two-factor
+         *     sign-in (or its team requires it), for an `mfa_token` and the step to take with it.
          *
          *     Failures are counted per (account, client address) and per address, and both are checked before the
          *     password: an address that guesses is slowed down, but failures elsewhere never stop the right password
@@ -547,6 +548,107 @@ export interface paths {
          *     or come back online.
          */
         patch: operations["set_my_availability_api_v1_auth_me_patch"];
+        trace?: never;
+    };
+    "/api/v1/auth/mfa": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Mfa Status
+         * @description Whether the caller has two-factor sign-in, how many recovery codes are left, and whether it is required.
+         */
+        get: operations["mfa_status_api_v1_auth_mfa_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/auth/mfa/disable": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Mfa Disable
+         * @description Turn 2FA off: needs a current code (or a recovery code); refused while the team requires 2FA.
+         */
+        post: operations["mfa_disable_api_v1_auth_mfa_disable_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/auth/mfa/enable": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Mfa Enable
+         * @description Turn 2FA on with a code from the app: answers the recovery codes, once (and, with a setup mfa_token,
+         *     the token pair that finishes the login).
+         */
+        post: operations["mfa_enable_api_v1_auth_mfa_enable_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/auth/mfa/setup": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Mfa Setup
+         * @description A new secret (replacing any earlier one not yet enabled); 2FA is on only once `enable` gets a code.
+         */
+        post: operations["mfa_setup_api_v1_auth_mfa_setup_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/auth/mfa/verify": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Mfa Verify
+         * @description The login's second step: the mfa_token from `login` and a current code, or a recovery code (each once).
+         */
+        post: operations["mfa_verify_api_v1_auth_mfa_verify_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
         trace?: never;
     };
     "/api/v1/auth/password": {
@@ -856,6 +958,30 @@ export interface paths {
         patch: operations["update_tenant_api_v1_tenant_patch"];
         trace?: never;
     };
+    "/api/v1/tenant/identity-secret": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Read Identity Secret
+         * @description The tenant's identity secret (made on first read).
+         */
+        get: operations["read_identity_secret_api_v1_tenant_identity_secret_get"];
+        put?: never;
+        /**
+         * Rotate Identity Secret
+         * @description A new secret: hashes made with the old one stop verifying at once.
+         */
+        post: operations["rotate_identity_secret_api_v1_tenant_identity_secret_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/tenants": {
         parameters: {
             query?: never;
@@ -940,6 +1066,27 @@ export interface paths {
          * @description Rename, change role, disable/enable or reset the password of a user of the caller's tenant.
          */
         patch: operations["update_user_api_v1_users__user_id__patch"];
+        trace?: never;
+    };
+    "/api/v1/users/{user_id}/mfa/reset": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Mfa Reset
+         * @description Turn a teammate's two-factor sign-in off (admins): they sign in with the password alone, or are asked to
+         *     set it up again when the team requires it. Your own goes off under `mfa/disable`, with a code.
+         */
+        post: operations["mfa_reset_api_v1_users__user_id__mfa_reset_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
         trace?: never;
     };
     "/api/v1/webhooks": {
@@ -1084,7 +1231,9 @@ export interface paths {
         /**
          * Widget Session
          * @description Start or resume a visitor: returns the visitor id, its signed token and the widget's settings. 403 when
-         *     the tenant lists `allowed_origins` and the page asking is on another site.
+         *     the tenant lists `allowed_origins` and the page asking is on another site. With a valid `user_id` and
+         *     `user_hash` the visitor is that user's one visitor on every device (a wrong pair is 401); with the
+         *     `require_identity` setting a name or email without a valid pair is ignored.
          */
         post: operations["widget_session_api_v1_widget_session_post"];
         delete?: never;
@@ -1538,6 +1687,14 @@ export interface components {
             messenger: components["schemas"]["MessengerChannelView"];
             sms: components["schemas"]["SmsChannelView"];
         };
+        /** CodeBody */
+        CodeBody: {
+            /**
+             * Code
+             * @description a current code, or a recovery code
+             */
+            code: string;
+        };
         /** Contact */
         Contact: {
             /**
@@ -1560,6 +1717,12 @@ export interface components {
             opted_out: boolean;
             /** Phone */
             phone: string | null;
+            /**
+             * Verified
+             * @description the host site proved who this visitor is (user_hash)
+             * @default false
+             */
+            verified: boolean;
         };
         /** Conversation */
         Conversation: {
@@ -1759,6 +1922,16 @@ export interface components {
              */
             sender: string;
         };
+        /** EnableBody */
+        EnableBody: {
+            /** Code */
+            code: string;
+            /**
+             * Mfa Token
+             * @description from a login answering mfa_setup_required
+             */
+            mfa_token?: string | null;
+        };
         /** Endpoint */
         Endpoint: {
             /** Active */
@@ -1943,6 +2116,14 @@ export interface components {
             /** Opted Out */
             opted_out: boolean;
         };
+        /** IdentitySecret */
+        IdentitySecret: {
+            /**
+             * Identity Secret
+             * @description user_hash = hex(HMAC-SHA256(identity_secret, user_id)); keep it server-side
+             */
+            identity_secret: string;
+        };
         /** ImportBody */
         ImportBody: {
             /** Items */
@@ -2084,6 +2265,66 @@ export interface components {
             verify_token_set: boolean;
             /** Webhook Url */
             webhook_url: string;
+        };
+        /**
+         * MfaChallenge
+         * @description The password was right; a second step is needed before any token pair.
+         */
+        MfaChallenge: {
+            /**
+             * Mfa Required
+             * @description send a code to `POST /api/v1/auth/mfa/verify`
+             * @default false
+             */
+            mfa_required: boolean;
+            /**
+             * Mfa Setup Required
+             * @description the team requires 2FA: `mfa/setup` then `mfa/enable` with this token
+             * @default false
+             */
+            mfa_setup_required: boolean;
+            /**
+             * Mfa Token
+             * @description short-lived (5 minutes), good only for the step named
+             */
+            mfa_token: string;
+        };
+        /** MfaEnabled */
+        MfaEnabled: {
+            /**
+             * Recovery Codes
+             * @description shown this once: each signs in once in place of a code
+             */
+            recovery_codes: string[];
+            /** @description the token pair, when enabled with a setup mfa_token */
+            tokens: components["schemas"]["TokenPair"] | null;
+        };
+        /** MfaSetup */
+        MfaSetup: {
+            /** Otpauth Url */
+            otpauth_url: string;
+            /**
+             * Qr Svg
+             * @description the QR code of otpauth_url, an SVG `data:` URI drawn by the server
+             */
+            qr_svg: string;
+            /**
+             * Secret
+             * @description base32, for typing into an authenticator app
+             */
+            secret: string;
+        };
+        /** MfaStatus */
+        MfaStatus: {
+            /** Enabled */
+            enabled: boolean;
+            /** Recovery Codes Left */
+            recovery_codes_left: number;
+            /**
+             * Required
+             * @description the team requires two-factor sign-in (it cannot be turned off)
+             */
+            required: boolean;
         };
         /** MyAvailability */
         MyAvailability: {
@@ -2249,6 +2490,13 @@ export interface components {
             opted_out: boolean;
             /** Phone */
             phone: string | null;
+            /**
+             * Verified
+             * @description proved to be the host site's user `verified_user_id` (user_hash)
+             */
+            verified: boolean;
+            /** Verified User Id */
+            verified_user_id: string | null;
         };
         /** PersonConversation */
         PersonConversation: {
@@ -2315,6 +2563,13 @@ export interface components {
             opted_out: boolean;
             /** Phone */
             phone: string | null;
+            /**
+             * Verified
+             * @description proved to be the host site's user `verified_user_id` (user_hash)
+             */
+            verified: boolean;
+            /** Verified User Id */
+            verified_user_id: string | null;
         };
         /** PersonPage */
         PersonPage: {
@@ -2437,6 +2692,16 @@ export interface components {
             email?: string | null;
             /** Name */
             name?: string | null;
+            /**
+             * User Hash
+             * @description hex(HMAC-SHA256(identity_secret, user_id))
+             */
+            user_hash?: string | null;
+            /**
+             * User Id
+             * @description the host site's user id
+             */
+            user_id?: string | null;
             /** Visitor Id */
             visitor_id?: string | null;
             /** Visitor Token */
@@ -2468,8 +2733,20 @@ export interface components {
             position?: ("right" | "left") | null;
             /** Prechat Form */
             prechat_form?: boolean | null;
+            /** Require Identity */
+            require_identity?: boolean | null;
+            /** Require Mfa */
+            require_mfa?: boolean | null;
             /** Timezone */
             timezone?: string | null;
+        };
+        /** SetupBody */
+        SetupBody: {
+            /**
+             * Mfa Token
+             * @description from a login answering mfa_setup_required
+             */
+            mfa_token?: string | null;
         };
         /** SignedInUser */
         SignedInUser: {
@@ -2647,6 +2924,18 @@ export interface components {
             /** Prechat Form */
             prechat_form: boolean | null;
             /**
+             * Require Identity
+             * @description a visitor's name or email counts only with a valid user_id/user_hash pair
+             * @default false
+             */
+            require_identity: boolean | null;
+            /**
+             * Require Mfa
+             * @description every teammate must sign in with two factors
+             * @default false
+             */
+            require_mfa: boolean | null;
+            /**
              * Timezone
              * @description IANA time zone the business hours are in
              */
@@ -2772,6 +3061,11 @@ export interface components {
              * @description cap on open conversations auto-assigned to them; null: none
              */
             max_open?: number | null;
+            /**
+             * Mfa Enabled
+             * @description two-factor sign-in is on
+             */
+            mfa_enabled: boolean;
             /** Name */
             name: string;
             /**
@@ -2797,6 +3091,16 @@ export interface components {
             password?: string | null;
             /** Role */
             role?: ("admin" | "staff") | null;
+        };
+        /** VerifyBody */
+        VerifyBody: {
+            /**
+             * Code
+             * @description the authenticator's code, or a recovery code
+             */
+            code: string;
+            /** Mfa Token */
+            mfa_token: string;
         };
         /** ViewedBody */
         ViewedBody: {
@@ -3964,7 +4268,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["TokenPair"];
+                    "application/json": components["schemas"]["TokenPair"] | components["schemas"]["MfaChallenge"];
                 };
             };
             /** @description Unprocessable Entity */
@@ -4067,6 +4371,338 @@ export interface operations {
             };
             /** @description Unprocessable Entity */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Detail */
+                        detail: string;
+                    };
+                };
+            };
+        };
+    };
+    mfa_status_api_v1_auth_mfa_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MfaStatus"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Detail */
+                        detail: string;
+                    };
+                };
+            };
+        };
+    };
+    mfa_disable_api_v1_auth_mfa_disable_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CodeBody"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MfaStatus"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Detail */
+                        detail: string;
+                    };
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Detail */
+                        detail: string;
+                    };
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Detail */
+                        detail: string;
+                    };
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Detail */
+                        detail: string;
+                    };
+                };
+            };
+            /** @description Too Many Requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Detail */
+                        detail: string;
+                    };
+                };
+            };
+        };
+    };
+    mfa_enable_api_v1_auth_mfa_enable_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["EnableBody"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MfaEnabled"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Detail */
+                        detail: string;
+                    };
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Detail */
+                        detail: string;
+                    };
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Detail */
+                        detail: string;
+                    };
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Detail */
+                        detail: string;
+                    };
+                };
+            };
+            /** @description Too Many Requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Detail */
+                        detail: string;
+                    };
+                };
+            };
+        };
+    };
+    mfa_setup_api_v1_auth_mfa_setup_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["SetupBody"] | null;
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MfaSetup"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Detail */
+                        detail: string;
+                    };
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Detail */
+                        detail: string;
+                    };
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Detail */
+                        detail: string;
+                    };
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Detail */
+                        detail: string;
+                    };
+                };
+            };
+        };
+    };
+    mfa_verify_api_v1_auth_mfa_verify_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["VerifyBody"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TokenPair"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Detail */
+                        detail: string;
+                    };
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Detail */
+                        detail: string;
+                    };
+                };
+            };
+            /** @description Too Many Requests */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4924,6 +5560,94 @@ export interface operations {
             };
         };
     };
+    read_identity_secret_api_v1_tenant_identity_secret_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["IdentitySecret"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Detail */
+                        detail: string;
+                    };
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Detail */
+                        detail: string;
+                    };
+                };
+            };
+        };
+    };
+    rotate_identity_secret_api_v1_tenant_identity_secret_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["IdentitySecret"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Detail */
+                        detail: string;
+                    };
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Detail */
+                        detail: string;
+                    };
+                };
+            };
+        };
+    };
     create_tenant_endpoint_api_v1_tenants_post: {
         parameters: {
             query?: never;
@@ -5122,6 +5846,74 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["User"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Detail */
+                        detail: string;
+                    };
+                };
+            };
+        };
+    };
+    mfa_reset_api_v1_users__user_id__mfa_reset_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                user_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Detail */
+                        detail: string;
+                    };
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Detail */
+                        detail: string;
+                    };
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Detail */
+                        detail: string;
+                    };
                 };
             };
             /** @description Unprocessable Entity */
@@ -5547,6 +6339,18 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["WidgetSession"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Detail */
+                        detail: string;
+                    };
                 };
             };
             /** @description Unprocessable Entity */

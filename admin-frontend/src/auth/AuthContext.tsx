@@ -3,15 +3,18 @@ import { createContext, useCallback, useContext, useEffect, useMemo, useState, t
 import { onAuthLost } from '../api/client';
 import * as api from '../api/endpoints';
 import { clearTokens, getAccessToken, getStoredUser, storeTokens, storeUser } from '../api/tokens';
-import type { User } from '../types';
 import { disablePush } from '../lib/push';
+import type { MfaChallenge, TokenPair, User } from '../types';
 
 interface AuthValue {
   user: User | null;
   isAdmin: boolean;
   /** Set when the session ended on its own (expired), to explain the login page. */
   notice: string | null;
-  signIn: (email: string, password: string) => Promise<void>;
+  /** Null once signed in; the second step to take when the account (or the team) uses two-factor sign-in. */
+  signIn: (email: string, password: string) => Promise<MfaChallenge | null>;
+  /** Store the token pair a second step answered. */
+  finishSignIn: (pair: TokenPair) => Promise<void>;
   signOut: () => Promise<void>;
 }
 
@@ -54,12 +57,21 @@ export function AuthProvider({ children }: { children: ReactNode }) {
     };
   }, [signedIn]);
 
-  const signIn = useCallback(async (email: string, password: string) => {
-    const pair = await api.login(email, password);
+  const finishSignIn = useCallback(async (pair: TokenPair) => {
     storeTokens(pair);
     setNotice(null);
     setUser(pair.user ?? (await api.me()));
   }, []);
+
+  const signIn = useCallback(
+    async (email: string, password: string) => {
+      const answer = await api.login(email, password);
+      if ('mfa_token' in answer) return answer;
+      await finishSignIn(answer);
+      return null;
+    },
+    [finishSignIn],
+  );
 
   const signOut = useCallback(async () => {
     // Signed out, this browser must not keep receiving this member's alerts (a shared computer).
@@ -75,8 +87,8 @@ export function AuthProvider({ children }: { children: ReactNode }) {
   }, []);
 
   const value = useMemo<AuthValue>(
-    () => ({ user, isAdmin: user?.role === 'admin', notice, signIn, signOut }),
-    [user, notice, signIn, signOut],
+    () => ({ user, isAdmin: user?.role === 'admin', notice, signIn, finishSignIn, signOut }),
+    [user, notice, signIn, finishSignIn, signOut],
   );
   return <AuthContext.Provider value={value}>{children}</AuthContext.Provider>;
 }

@@ -10,7 +10,15 @@ export function ContactPanel({ conversation }: { conversation: Conversation }) {
       <h3>Contact</h3>
       <dl>
         <dt>Name</dt>
-        <dd>{contactName(c)}</dd>
+        <dd>
+          {contactName(c)}
+          {c?.verified ? (
+            <>
+              {' '}
+              <span className="badge badge-verified">Verified</span>
+            </>
+          ) : null}
+        </dd>
         <dt>Email</dt>
         <dd>{c?.email ? <a href={`mailto:${c.email}`}>{c.email}</a> : <span className="muted">—</span>}</dd>
         <dt>Phone</dt>

@@ -155,7 +155,14 @@ export function ContactProfile({
 
   return (
     <article className="panel pad" aria-labelledby="contact-title">
-      <h2 id="contact-title">{personName(person)}</h2>
+      <h2 id="contact-title">
+        {personName(person)}{' '}
+        {person.verified ? (
+          <span className="badge badge-verified" title={`Verified as user ${person.verified_user_id ?? ''}`}>
+            Verified
+          </span>
+        ) : null}
+      </h2>
       <ul className="tag-list" aria-label="Channel addresses">
         {person.identities.map((i) => (
           <li key={i.id} className="tag">

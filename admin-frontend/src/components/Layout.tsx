@@ -22,7 +22,6 @@ export const NAV: NavItem[] = [
   { path: '/contacts', label: 'Contacts' },
   { path: '/history', label: 'History' },
   { path: '/analytics', label: 'Analytics' },
-  { path: '/notifications', label: 'Notifications' },
   { path: '/team', label: 'Team', adminOnly: true },
   { path: '/settings', label: 'Settings', adminOnly: true },
   { path: '/audit', label: 'Audit log', adminOnly: true },
@@ -87,7 +86,7 @@ export function Layout({ section, children }: { section: string; children: React
           <button type="button" className="btn btn-small btn-quiet" onClick={() => setHelp(true)} aria-label="Keyboard shortcuts">
             ?
           </button>
-          <a className="me" href="#/notifications" title={`${user?.email ?? ''}: your notification preferences`}>
+          <a className="me" href="#/account" title={`${user?.email ?? ''}: your account (alerts, push, two-factor sign-in)`}>
             {user?.name}
           </a>
           <button type="button" className="btn btn-small" onClick={() => void signOut()}>

@@ -11,6 +11,10 @@ export const ACTION_KINDS: ReadonlyArray<{ kind: string; label: string; actions:
       'auth.logout': 'Signed out',
       'auth.password_changed': 'Changed password',
       'auth.refresh_reuse': 'Reused an old session token',
+      'auth.mfa_enabled': 'Turned on two-factor sign-in',
+      'auth.mfa_disabled': 'Turned off two-factor sign-in',
+      'auth.mfa_recovery_used': 'Used a recovery code',
+      'auth.mfa_reset': 'Reset two-factor sign-in',
     },
   },
   {
@@ -21,7 +25,11 @@ export const ACTION_KINDS: ReadonlyArray<{ kind: string; label: string; actions:
   {
     kind: 'tenant',
     label: 'Settings',
-    actions: { 'tenant.created': 'Created business', 'tenant.updated': 'Changed settings' },
+    actions: {
+      'tenant.created': 'Created business',
+      'tenant.updated': 'Changed settings',
+      'tenant.identity_secret_rotated': 'Rotated identity secret',
+    },
   },
   {
     kind: 'channel',

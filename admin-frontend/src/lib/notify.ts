@@ -5,7 +5,7 @@ import { getPreferences } from '../api/email';
 let audio: AudioContext | null = null;
 let soundOn = true;
 
-/** The member's "sound" preference (Notifications page); the beep stays quiet when it is off. */
+/** The member's "sound" preference (Your account page); the beep stays quiet when it is off. */
 export function setSoundEnabled(on: boolean): void {
   soundOn = on;
 }

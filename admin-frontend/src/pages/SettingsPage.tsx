@@ -7,6 +7,7 @@ import { ChannelForms } from '../components/ChannelForms';
 import { ContrastCheck } from '../components/ContrastCheck';
 import { TagsSettings } from '../components/TagsSettings';
 import { EmailSettings } from '../components/EmailSettings';
+import { TrustSettings } from '../components/TrustSettings';
 import { CopyButton } from '../components/CopyButton';
 import { CsatSettings } from '../components/CsatSettings';
 import { AllowedSites } from '../components/AllowedSites';
@@ -220,6 +221,7 @@ export function SettingsPage() {
       <TagsSettings />
       <IntegrationsSettings />
       <EmailSettings />
+      <TrustSettings tenant={tenant} onPatch={patch} />
     </div>
   );
 }

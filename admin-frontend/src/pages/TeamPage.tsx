@@ -1,9 +1,10 @@
 // Admins: list teammates, invite one, change a role, cap an agent's auto-assigned conversations, disable or
-// enable an account.
+// enable an account, reset a lost 2FA.
 import { useEffect, useState, type FormEvent } from 'react';
 import { errorMessage } from '../api/client';
 import * as api from '../api/endpoints';
 import { useAuth } from '../auth/AuthContext';
+import { ConfirmDialog } from '../components/ConfirmDialog';
 import { formatDateTime } from '../lib/format';
 import { useLive } from '../socket/LiveSocket';
 import type { Role, TeamUser } from '../types';
@@ -109,6 +110,19 @@ export function TeamPage() {
   const { onlineUserIds } = useLive();
   const [users, setUsers] = useState<TeamUser[] | null>(null);
   const [error, setError] = useState<string | null>(null);
+  const [resetting, setResetting] = useState<TeamUser | null>(null);
+
+  const resetMfa = async (target: TeamUser) => {
+    setError(null);
+    try {
+      await api.resetUserMfa(target.id);
+      setUsers((list) => list?.map((u) => (u.id === target.id ? { ...u, mfa_enabled: false } : u)) ?? null);
+    } catch (err) {
+      setError(errorMessage(err));
+    } finally {
+      setResetting(null);
+    }
+  };
 
   useEffect(() => {
     api
@@ -143,6 +157,7 @@ export function TeamPage() {
             <th>Role</th>
             <th>Status</th>
             <th>Max open</th>
+            <th>Two-factor</th>
             <th>Added</th>
             <th>
               <span className="visually-hidden">Actions</span>
@@ -178,6 +193,19 @@ export function TeamPage() {
                 <td>
                   <CapInput user={u} onSave={(max_open) => void patch(u.id, { max_open })} />
                 </td>
+                <td>
+                  {u.mfa_enabled ? 'On' : 'Off'}
+                  {u.mfa_enabled && !self ? (
+                    <button
+                      type="button"
+                      className="btn btn-small"
+                      aria-label={`Reset two-factor sign-in of ${u.name}`}
+                      onClick={() => setResetting(u)}
+                    >
+                      Reset
+                    </button>
+                  ) : null}
+                </td>
                 <td>{formatDateTime(u.created_at)}</td>
                 <td>
                   {self ? null : (
@@ -197,6 +225,16 @@ export function TeamPage() {
         </tbody>
       </table>
       <InviteForm onCreated={(u) => setUsers((list) => [...(list ?? []), u])} />
+      {resetting ? (
+        <ConfirmDialog
+          title={`Reset two-factor sign-in of ${resetting.name}?`}
+          confirmLabel="Reset"
+          onConfirm={() => void resetMfa(resetting)}
+          onCancel={() => setResetting(null)}
+        >
+          <p>They sign in with their password alone until they set it up again (at once, if the team requires it).</p>
+        </ConfirmDialog>
+      ) : null}
     </div>
   );
 }

@@ -120,6 +120,7 @@ def seed_every_table(conn: sqlite3.Connection) -> None:
         "INSERT INTO password_resets (user_id, nonce, created_at, expires_at) VALUES (?, 'n0nce', ?, ?)",
         (staff, NOW, NOW),
     )
+    conn.execute("INSERT INTO mfa_recovery_codes (user_id, code_hash) VALUES (?, 'h4sh')", (staff,))
     jobs.enqueue(conn, tenant, "email", {"to": "zoë@example.com", "n": 1}, order_key="email:1")
     webhooks.insert_endpoint(conn, tenant, "https://hooks.example/zoë", ["message.created"], "enc:v1:sealed")
     webhook_queue.queue_event(conn, tenant, "message.created", {"message": {"text": "Zoë"}}, first["id"])

@@ -221,8 +221,9 @@ def test_roles_guard_admin_routes(server: LiveServer) -> None:
     )
     assert staff_api.get("/api/v1/tenant").status_code == 200  # staff may read their tenant
     team = staff_api.get("/api/v1/team").json()  # and see teammates to assign conversations
-    assert {"id": staff["id"], "name": staff["name"], "role": "staff", "online": False} in team
-    assert all(set(member) == {"id", "name", "role", "online"} for member in team)
+    mine = {"id": staff["id"], "name": staff["name"], "role": "staff", "online": False, "available": False}
+    assert {**mine, "availability": "online", "max_open": None} in team
+    assert all(set(member) == {*mine, "availability", "max_open"} for member in team)
     assert staff_api.get("/admin/api/convos").status_code == 200
     assert admin.patch(f"/api/v1/users/{admin_me(admin)}", {"role": "staff"}).status_code == 409  # no self-demotion
 

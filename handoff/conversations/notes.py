@@ -11,7 +11,8 @@ import sqlite3
 from typing import Any
 
 from handoff.context import AppContext
-from handoff.conversations.service import Staff, Stored, load_for_publish, loaded, visitors_of
+from handoff.conversations.audience import visitors_of
+from handoff.conversations.service import Staff, Stored, load_for_publish, loaded
 from handoff.errors import Invalid, NotFound
 from handoff.live import events
 from handoff.notify import alerts

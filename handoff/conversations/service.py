@@ -10,6 +10,7 @@ from typing import Any, Protocol
 from handoff import metrics as instruments
 from handoff.context import AppContext
 from handoff.conversations import webhook_events as webhooks
+from handoff.conversations.audience import visitors_of, with_visitors
 from handoff.errors import Conflict, Invalid, NotFound
 from handoff.live import events
 from handoff.notify import alerts, customer
@@ -17,7 +18,6 @@ from handoff.routing import assign, texts
 from handoff.store import conversation_updates as updates
 from handoff.store import conversations as store
 from handoff.store import media, metrics, people, uploads, users
-from handoff.store import messages as message_store
 from handoff.store import outbox as outbox_store
 from handoff.store import tags as tag_list
 from handoff.store.audit import record_event, staff_event
@@ -67,26 +67,6 @@ class Inbound:
 class Stored:
     message: dict[str, Any]
     conversation: dict[str, Any]
-
-
-# Routing only, never sent: the web visitors of a merged person, set by `with_visitors` in the write.
-WEB_VISITORS = "_web_visitors"
-
-
-def with_visitors(conn: sqlite3.Connection, conversation: dict[str, Any], person_id: int | None) -> dict[str, Any]:
-    """A merged person's thread reaches every web identity's widget (a merged-away visitor included)."""
-    if person_id is not None:
-        conversation[WEB_VISITORS] = people.web_visitors(conn, person_id)
-    return conversation
-
-
-def visitors_of(conversation: dict[str, Any]) -> tuple[list[str], dict[str, Any]]:
-    """(the visitor ids a conversation's events go to, the conversation without its routing key)."""
-    if WEB_VISITORS in conversation:
-        shown = {k: v for k, v in conversation.items() if k != WEB_VISITORS}
-        return list(conversation[WEB_VISITORS]), shown
-    webchat = conversation["channel"] == "webchat"
-    return ([conversation["contact"]["external_id"]] if webchat else []), conversation
 
 
 def announce(ctx: AppContext, message: dict[str, Any], conversation: dict[str, Any], origin: Any = None) -> None:
@@ -306,20 +286,6 @@ def close_row(conn: sqlite3.Connection, row: sqlite3.Row, text: str) -> int:
     return int(message_id)
 
 
-def alert_assigned(conn: sqlite3.Connection, tenant_id: int, assignee: int, conversation_id: int, *, by: str) -> None:
-    """Queue the assignee's alert (email when they are not signed in) with the assignment's write."""
-    alerts.queue_alert(
-        conn,
-        tenant_id,
-        "assigned",
-        user_ids=[assignee],
-        title=f"Conversation #{conversation_id} was assigned to you",
-        body=f"{by} assigned you conversation #{conversation_id}.",
-        conversation_id=conversation_id,
-        path=f"/admin-app/#/inbox/{conversation_id}",
-    )
-
-
 def apply_changes(conn: sqlite3.Connection, staff: Staff, row: sqlite3.Row, changes: dict[str, Any]) -> int | None:
     """Apply staff changes (status open|closed|snoozed with snoozed_until, assignee_id, tags) to a locked row;
     returns the id of a system message written (a close), if any. The caller audits and announces."""
@@ -329,7 +295,7 @@ def apply_changes(conn: sqlite3.Connection, staff: Staff, row: sqlite3.Row, chan
             raise Invalid("assignee must be an active user of this tenant")
         updates.set_assignee(conn, row["id"], assignee)
         if assignee is not None and assignee != staff.id:  # nobody is told what they did themselves
-            alert_assigned(conn, staff.tenant_id, assignee, row["id"], by=staff.name)
+            alerts.queue_assigned(conn, staff.tenant_id, assignee, row["id"], by=staff.name)
     if "tags" in changes:
         updates.set_tags(conn, row["id"], changes["tags"])
         tag_list.add_tags(conn, staff.tenant_id, changes["tags"])  # a tag set on a conversation joins the list
@@ -410,40 +376,3 @@ async def close_for_visitor(ctx: AppContext, tenant_id: int, visitor_id: str) ->
     announce_update(ctx, conversation)
     await assign.changed(ctx, conversation)
     return conversation
-
-
-async def visitor_read(ctx: AppContext, tenant_id: int, contact_id: int, message_id: int) -> None:
-    """The customer has seen everything up to `message_id`: staff messages up to it become `read`."""
-
-    def write(conn: sqlite3.Connection) -> tuple[dict[str, Any], list[dict[str, Any]]] | None:
-        row = people.thread_for_visitor(conn, store.contact_by_id(conn, contact_id))
-        if row is None or message_id <= row["visitor_read_message_id"]:
-            return None
-        upto = min(message_id, row["last_message_id"] or 0)
-        if not updates.set_visitor_read(conn, row["id"], upto):  # another tab's read got there first
-            return None
-        changed = message_store.mark_staff_messages_read(conn, row["id"], upto)
-        messages = [m for changed_id in changed if (m := store.load_message(conn, changed_id))]
-        return load_for_publish(conn, tenant_id, row["id"]), messages
-
-    outcome = await ctx.db.write(write)
-    if outcome is not None:
-        conversation, messages = outcome
-        for message in messages:
-            ctx.hub.publish(tenant_id, events.message(message, conversation))
-        ctx.hub.publish(tenant_id, events.conversation_updated(conversation))
-
-
-async def staff_read(ctx: AppContext, staff: Staff, conversation_id: int, message_id: int) -> None:
-    """Staff have seen the conversation up to `message_id`: its unread count drops for the whole team."""
-
-    def write(conn: sqlite3.Connection) -> dict[str, Any] | None:
-        read_upto = updates.advance_staff_read(conn, staff.tenant_id, conversation_id, message_id)
-        if read_upto is None:
-            return None
-        updates.recount_unread(conn, conversation_id, read_upto)
-        return load_for_publish(conn, staff.tenant_id, conversation_id)
-
-    conversation = await ctx.db.write(write)
-    if conversation is not None:
-        ctx.hub.publish(staff.tenant_id, events.conversation_updated(conversation))

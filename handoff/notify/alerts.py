@@ -81,6 +81,21 @@ def _always(ctx: AppContext) -> bool:
     return True
 
 
+def queue_assigned(conn: sqlite3.Connection, tenant_id: int, assignee: int, conversation_id: int, *, by: str) -> int:
+    """The assignee's alert (email, push when they are not signed in), queued with the assignment's write;
+    `by` is who assigned it (a teammate's name, or "Auto-assignment")."""
+    return queue_alert(
+        conn,
+        tenant_id,
+        "assigned",
+        user_ids=[assignee],
+        title=f"Conversation #{conversation_id} was assigned to you",
+        body=f"{by} assigned you conversation #{conversation_id}.",
+        conversation_id=conversation_id,
+        path=f"/admin-app/#/inbox/{conversation_id}",
+    )
+
+
 def link(ctx: AppContext, path: str) -> str:
     """An absolute link when the server knows its address (PUBLIC_BASE_URL), else none."""
     base = ctx.settings.public_base_url

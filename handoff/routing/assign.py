@@ -50,16 +50,7 @@ def assign_waiting(
         if not store.take(conn, conversation_id, agent):
             continue
         # The agent hears of it (email, push) when not signed in, and integrations see the change.
-        alerts.queue_alert(
-            conn,
-            tenant_id,
-            "assigned",
-            user_ids=[agent.id],
-            title=f"Conversation #{conversation_id} was assigned to you",
-            body=f"Auto-assignment gave you conversation #{conversation_id}.",
-            conversation_id=conversation_id,
-            path=f"/admin-app/#/inbox/{conversation_id}",
-        )
+        alerts.queue_assigned(conn, tenant_id, agent.id, conversation_id, by="Auto-assignment")
         webhook_events.updated(conn, tenant_id, conversation_id)
         record_event(
             conn,

@@ -16,7 +16,7 @@ from fastapi import APIRouter, WebSocket
 from pydantic import ValidationError
 
 from handoff.context import AppContext, client_ip
-from handoff.conversations import service as conversations
+from handoff.conversations import reads
 from handoff.errors import DomainError, Invalid
 from handoff.identity import Staff, staff_from_token
 from handoff.live import events
@@ -58,7 +58,7 @@ class StaffFrames:
             after = self.last_send if self.chain_sends else None
             self.last_send = self.in_background(self.send(sock, frame, after), sock)
         else:
-            self.in_background(conversations.staff_read(self.ctx, self.staff, conversation_id, message_id), sock)
+            self.in_background(reads.staff_read(self.ctx, self.staff, conversation_id, message_id), sock)
 
     def in_background(self, work: Coroutine[Any, Any, None], sock: Socket) -> asyncio.Task[None]:
         """Don't hold this socket's reader for a commit: the next frame is read straight away. Tasks start

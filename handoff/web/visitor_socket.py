@@ -12,7 +12,7 @@ from fastapi import APIRouter, WebSocket
 
 from handoff.channels.webchat import conversation_state, visitor_says
 from handoff.context import AppContext, client_ip
-from handoff.conversations import service as conversations
+from handoff.conversations import reads
 from handoff.errors import DomainError
 from handoff.identity import Visitor, visitor_from_token
 from handoff.live import events
@@ -53,7 +53,7 @@ class VisitorFrames:
             elif kind == "read":
                 message_id = frame_int(frame, "message_id")
                 if (contact_id := await self.contact_id()) is not None:
-                    await conversations.visitor_read(self.ctx, self.visitor.tenant_id, contact_id, message_id)
+                    await reads.visitor_read(self.ctx, self.visitor.tenant_id, contact_id, message_id)
             elif kind == "resume":
                 await self.resume(sock, frame_int(frame, "after", minimum=0))
             else:

@@ -15,9 +15,9 @@ from handoff.errors import Conflict, Invalid, NotFound
 from handoff.live import events
 from handoff.notify import alerts, customer
 from handoff.routing import assign, texts
+from handoff.store import closed, media, metrics, people, uploads, users
 from handoff.store import conversation_updates as updates
 from handoff.store import conversations as store
-from handoff.store import media, metrics, people, uploads, users
 from handoff.store import outbox as outbox_store
 from handoff.store import tags as tag_list
 from handoff.store.audit import record_event, staff_event
@@ -261,7 +261,7 @@ def _reopen(conn: sqlite3.Connection, row: sqlite3.Row) -> None:
         raise Conflict("this contact has a newer open conversation")
     updates.reopen(conn, row["id"])
     metrics.clear_resolution(conn, row["id"])
-    store.unindex(conn, row["id"])
+    closed.unindex(conn, row["id"])
 
 
 def close_row(conn: sqlite3.Connection, row: sqlite3.Row, text: str) -> int:
@@ -271,7 +271,7 @@ def close_row(conn: sqlite3.Connection, row: sqlite3.Row, text: str) -> int:
     updates.mark_closed(conn, row["id"], now)
     started_at = metrics.started_at(conn, row["id"])
     if started_at is not None:
-        customer_messages, staff_messages = store.message_counts(conn, row["id"])
+        customer_messages, staff_messages = closed.message_counts(conn, row["id"])
         metrics.record_resolution(
             conn,
             row["id"],
@@ -281,7 +281,7 @@ def close_row(conn: sqlite3.Connection, row: sqlite3.Row, text: str) -> int:
             customer_messages=customer_messages,
             staff_messages=staff_messages,
         )
-    store.index_for_search(conn, row["id"])
+    closed.index_for_search(conn, row["id"])
     webhooks.conversation_event(conn, row["tenant_id"], "conversation.closed", row["id"])
     return int(message_id)
 

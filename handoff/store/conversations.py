@@ -384,16 +384,6 @@ def _webhook(conn: sqlite3.Connection, message: dict[str, Any], row: sqlite3.Row
     }
 
 
-def message_counts(conn: sqlite3.Connection, conversation_id: int) -> tuple[int, int]:
-    """(customer, staff) messages, notes aside: counted when needed, not kept up on every message."""
-    row = conn.execute(
-        "SELECT count(*) FILTER (WHERE sender = 'visitor'), count(*) FILTER (WHERE sender = 'staff')"
-        " FROM messages WHERE conversation_id = ? AND private = 0",
-        (conversation_id,),
-    ).fetchone()
-    return int(row[0]), int(row[1])
-
-
 # The contact and, once merged, every identity of its person: a merged-away visitor's widget shows the
 # thread its messages now land in.
 PERSON_IDS = (
@@ -411,29 +401,6 @@ def transcript_after(conn: sqlite3.Connection, contact_id: int, after: int, limi
         (contact_id, contact_id, after, limit),  # PERSON_IDS takes the contact twice
     ).fetchall()
     return [message_json(r) for r in rows]
-
-
-def index_for_search(conn: sqlite3.Connection, conversation_id: int) -> None:
-    """Put a closed conversation's transcript into the full-text index (replacing an older copy)."""
-    row = conn.execute(
-        "SELECT c.tenant_id, ct.name, ct.email, ct.phone FROM conversations c JOIN contacts ct ON ct.id = c.contact_id"
-        " WHERE c.id = ?",
-        (conversation_id,),
-    ).fetchone()
-    texts = [
-        r[0]
-        for r in conn.execute("SELECT text FROM messages WHERE conversation_id = ? ORDER BY id", (conversation_id,))
-    ]
-    header = " ".join(v for v in (row["name"], row["email"], row["phone"]) if v)
-    unindex(conn, conversation_id)
-    conn.execute(
-        "INSERT INTO search_index (rowid, body, kind, ref_id, tenant_id) VALUES (?, ?, 'conversation', ?, ?)",
-        (2 * conversation_id, header + "\n" + "\n".join(texts), conversation_id, row["tenant_id"]),
-    )
-
-
-def unindex(conn: sqlite3.Connection, conversation_id: int) -> None:
-    conn.execute("DELETE FROM search_index WHERE rowid = ?", (2 * conversation_id,))
 
 
 def channel_and_contact(conn: sqlite3.Connection, tenant_id: int, conversation_id: int) -> sqlite3.Row | None:

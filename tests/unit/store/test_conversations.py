@@ -8,6 +8,7 @@ from collections.abc import Iterator
 
 import pytest
 
+from handoff.store import closed
 from handoff.store import conversations as store
 from handoff.store.database import configure
 from tests.unit.helpers import add_tenant, add_user
@@ -242,7 +243,7 @@ def test_transcript_after_spans_a_contacts_conversations_in_order(conn: sqlite3.
     assert [m["id"] for m in store.transcript_after(conn, contact_id, ids[1])] == ids[2:]
     assert [m["id"] for m in store.transcript_after(conn, contact_id, ids[0], limit=2)] == ids[1:3]
     assert store.transcript_after(conn, contact_id, ids[-1]) == []
-    assert store.message_counts(conn, first["id"]) == (3, 0)
+    assert closed.message_counts(conn, first["id"]) == (3, 0)
 
 
 def test_search_index_holds_one_copy_of_a_transcript_until_unindexed(conn: sqlite3.Connection) -> None:
@@ -254,10 +255,10 @@ def test_search_index_holds_one_copy_of_a_transcript_until_unindexed(conn: sqlit
     def found(term: str) -> list[int]:
         return [r[0] for r in conn.execute("SELECT ref_id FROM search_index WHERE search_index MATCH ?", (term,))]
 
-    store.index_for_search(conn, conversation["id"])
+    closed.index_for_search(conn, conversation["id"])
     assert found("parcel") == [conversation["id"]] and found("kim") == [conversation["id"]]
     store.insert_message(conn, row(conn, conversation["id"]), "staff", "It left this morning")
-    store.index_for_search(conn, conversation["id"])  # closed again after a reopen: replaced, not added
+    closed.index_for_search(conn, conversation["id"])  # closed again after a reopen: replaced, not added
     assert found("parcel") == [conversation["id"]] and found("morning") == [conversation["id"]]
-    store.unindex(conn, conversation["id"])
+    closed.unindex(conn, conversation["id"])
     assert found("parcel") == []

@@ -14,6 +14,7 @@ import pytest
 from handoff.store import (
     api_tokens,
     canned,
+    closed,
     conversations,
     history,
     jobs,
@@ -67,7 +68,7 @@ def seed_every_table(conn: sqlite3.Connection) -> None:
     first = conversations.insert_message(conn, first, "visitor", "Where is my parcel? ∑ 'quotes' \\ tab\t").conversation
     conversations.insert_message(conn, first, "staff", "It ships today\nsecond line", author_id=staff)
     conn.execute("UPDATE conversations SET status = 'closed', closed_at = ? WHERE id = ?", (NOW, first["id"]))
-    conversations.index_for_search(conn, first["id"])
+    closed.index_for_search(conn, first["id"])
     sms = conversations.contact_for_message(conn, tenant, "sms", "+15550001", phone="+15550001")
     second = conversations.open_conversation(conn, sms)
     sent = conversations.insert_message(conn, second, "staff", "reply", author_id=staff, status="queued").message

@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from handoff.store import analytics, conversations, history, inbox, migrator, users
+from handoff.store import analytics, closed, conversations, history, inbox, migrator, users
 from handoff.store.conversations import CONVERSATION_SELECT
 from handoff.store.database import Database, iso
 from handoff.store.postgres import PostgresDatabase
@@ -56,7 +56,7 @@ def scenario_writes(conn: Any) -> dict[str, Any]:
     conn.execute(
         "UPDATE conversations SET status = 'closed', closed_at = ? WHERE id = ?", (conversations.now_iso(), first["id"])
     )
-    conversations.index_for_search(conn, first["id"])
+    closed.index_for_search(conn, first["id"])
     imported = history.import_transcripts(
         conn,
         tenant,
@@ -88,7 +88,7 @@ def scenario_reads(conn: Any, tenant: int, conversation_id: int, contact_id: int
         "conversation": conversations.load_conversation(conn, tenant, conversation_id),
         "other_tenant": conversations.load_conversation(conn, tenant + 1, conversation_id),
         "list": conversations.conversations_json(conn, rows),
-        "counts": conversations.message_counts(conn, conversation_id),
+        "counts": closed.message_counts(conn, conversation_id),
         "transcript": conversations.transcript_after(conn, contact_id, 0),
         "open_page": inbox.conversation_page(conn, tenant, inbox.InboxFilter(statuses=("open", "closed")), 10),
         "messages_page": inbox.message_page(conn, tenant, conversation_id, after=None, before=None, limit=10),

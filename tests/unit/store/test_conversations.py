@@ -72,6 +72,7 @@ def test_contact_json_reads_plain_and_joined_rows_alike(conn: sqlite3.Connection
         "phone": None,
         "opted_out": False,
         "external_id": "v1",
+        "verified": False,
     }
     assert store.contact_json(contact) == store.contact_json(joined, "contact_") == expected
 

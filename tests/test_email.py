@@ -238,3 +238,22 @@ def test_without_smtp_url_email_is_off(make_server: Callable[..., LiveServer], t
         assert jobs(live, "email") == []  # nothing queued that could only fail
     finally:
         live.stop()
+
+
+def test_mail_queued_before_a_restart_is_sent_after_it_once(
+    make_server: Callable[..., LiveServer], tmp_path: Path, smtp: FakeSmtp
+) -> None:
+    live = mail_server(make_server, tmp_path, smtp)
+    try:
+        admin, _ = make_tenant(live)
+        me = admin.get("/api/v1/auth/me").json()
+        smtp.refuse_next(1)  # the first attempt is refused: the job waits for its retry when the server stops
+        assert admin.post("/admin/api/email/test", {}).status_code == 202
+        eventually(lambda: [j for j in emails_to(live, me["email"]) if j["attempts"] >= 1 and j["status"] == "queued"])
+        live.restart()
+        (mail,) = smtp.wait_for(me["email"], timeout=60)
+        assert mail.subject == "Handoff test email"
+        (job,) = eventually(lambda: [j for j in emails_to(live, me["email"]) if j["status"] == "done"])
+        assert job["attempts"] == 2 and len(smtp.to(me["email"])) == 1  # sent after the restart, and once
+    finally:
+        live.stop()

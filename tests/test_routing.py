@@ -137,3 +137,27 @@ def test_business_hours_and_the_widget_language(server: LiveServer) -> None:
         assert response.status_code == 422 and "detail" in response.json(), bad
     assert admin.patch("/api/v1/tenant", {"settings": {"timezone": "America"}}).status_code == 422
     ann_sock.close()
+
+
+def test_three_agents_caps_away_and_no_socket_then_the_queue_drains_when_one_comes_online(server: LiveServer) -> None:
+    admin, key = make_tenant(server)
+    settings(admin, auto_assign=True)
+    (ann_api, ann), (bo_api, bo), (cy_api, cy) = (add_user(admin, name=n) for n in ("Ann", "Bo", "Cy"))
+    set_cap(admin, ann["id"], 2)
+    set_cap(admin, bo["id"], 1)
+    set_cap(admin, cy["id"], 3)
+    ann_sock = staff_socket(server, ann_api.token or "")
+    bo_sock = staff_socket(server, bo_api.token or "")
+    choose(bo_api, "away")  # signed in but away; Cy has no socket at all
+
+    chats = [new_chat(server, key, f"question {n}") for n in range(4)]
+    assert [assignee(admin, c) for c in chats] == [ann["id"], ann["id"], None, None]  # Ann's cap is 2
+
+    cy_sock = staff_socket(server, cy_api.token or "")  # Cy signs in: what waits is hers, oldest first
+    for waiting in chats[2:]:
+        cy_sock.recv_until(lambda f, w=waiting: f["type"] == "conversation_updated" and f["conversation"]["id"] == w)
+    assert [assignee(admin, c) for c in chats] == [ann["id"], ann["id"], cy["id"], cy["id"]]
+    assert choose(bo_api, "online")["available"] is True  # back, but nothing waits: Bo gets nothing
+    assert all(assignee(admin, c) != bo["id"] for c in chats)
+    for sock in (ann_sock, bo_sock, cy_sock):
+        sock.close()

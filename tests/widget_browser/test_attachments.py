@@ -64,3 +64,23 @@ def test_visitor_attaches_an_image_and_staff_files_show_in_the_widget(page: Page
     href = link.get_attribute("href") or ""
     assert href.startswith(f"{shop.server.url}/files/{ids[1]}/terms.pdf?")
     assert httpx.get(href).content == PDF
+
+
+def test_a_pasted_image_is_uploaded_and_sent(page: Page, shop: Shop) -> None:
+    open_chat(page, shop.demo_url)
+    box = page.get_by_role("textbox", name="Message")
+    # What the browser does for a screenshot pasted into the message box: a paste event carrying the file.
+    box.evaluate(
+        """(el, bytes) => {
+          const data = new DataTransfer();
+          data.items.add(new File([new Uint8Array(bytes)], 'pasted.png', { type: 'image/png' }));
+          el.dispatchEvent(new ClipboardEvent('paste', { clipboardData: data, bubbles: true, cancelable: true }));
+        }""",
+        list(png()),
+    )
+    expect(log(page).get_by_role("img", name="pasted.png")).to_be_visible(timeout=LIVE)
+    all_sent(page)
+    conversation_id = shop.conversation()["id"]
+    stored = shop.admin.get(f"/admin/api/conversations/{conversation_id}/messages").json()["messages"]
+    assert [a["name"] for a in stored[-1]["attachments"]] == ["pasted.png"]
+    expect(box).to_have_value("")  # the file went as an attachment, not as text

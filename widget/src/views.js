@@ -44,7 +44,8 @@ export function createViews(w) {
     u.typing = h('div', { class: 'typing', hidden: true },
       [h('span', { class: 'dots', 'aria-hidden': 'true' }, [h('i'), h('i'), h('i')]), u.typingText]);
     u.input = h('textarea', { rows: 1, 'aria-label': t('message'), placeholder: t('placeholder'), oninput: onInput,
-      onkeydown: (e) => { if (e.key === 'Enter' && !e.shiftKey && !e.isComposing) { e.preventDefault(); submitComposer(); } } });
+      onkeydown: (e) => { if (e.key === 'Enter' && !e.shiftKey && !e.isComposing) { e.preventDefault(); submitComposer(); } },
+      onpaste: (e) => { const f = e.clipboardData && e.clipboardData.files; if (f && f.length) { e.preventDefault(); w.attach(f); } } });
     u.file = h('input', { type: 'file', multiple: true, hidden: true, accept: 'image/*,.pdf,.txt',
       onchange: () => { w.attach(u.file.files); u.file.value = ''; } });
     u.composer = h('div', { class: 'composer empty' },

@@ -122,7 +122,8 @@ export function createWidget(cfg, emit) {
 
   /** Upload the picked files with the visitor token, then send them as one message (up to 10). */
   async function attach(files) {
-    const done = [];
+    const done = [], c = w.ui && w.ui.composer;
+    if (c) c.setAttribute('aria-busy', 'true'); // uploading: dimmed until the files are sent
     try {
       for (const f of [...files].slice(0, 10)) {
         const body = new FormData();
@@ -132,6 +133,7 @@ export function createWidget(cfg, emit) {
     } catch (e) { // shown as a message that was not sent, with the server's reason
       w.place(w.transcript.draft({ client_id: clientId(), sender: 'visitor', text: '', _state: 'failed', _err: e.message }));
     }
+    if (c) c.removeAttribute('aria-busy');
     if (done.length) sendText('', done);
   }
 

@@ -59,7 +59,7 @@ describe('webhooks settings', () => {
     await userEvent.click(within(form).getByRole('checkbox', { name: /Conversation started/ }));
     await userEvent.click(within(form).getByRole('button', { name: 'Add webhook' }));
     expect(await screen.findByText('whsec_shown_once')).toBeInTheDocument();
-    expect(screen.getByRole('button', { name: 'Copy secret' })).toBeInTheDocument();
+    expect(screen.getByRole('button', { name: 'Copy webhook secret' })).toBeInTheDocument();
     expect(api.find('POST', '/api/v1/webhooks')[0]?.body).toEqual({
       url: 'https://example.com/hook',
       events: ['message.created', 'conversation.closed'],

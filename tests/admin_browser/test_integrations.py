@@ -50,7 +50,7 @@ def test_a_webhook_added_in_settings_delivers_and_logs(
     expect(secret_box).to_contain_text("whsec_")
     secret = secret_box.inner_text()
     log_audit.remember(secret, "a webhook secret shown in the admin app")
-    expect(page.get_by_role("button", name="Copy secret")).to_be_visible()
+    expect(page.get_by_role("button", name="Copy webhook secret")).to_be_visible()
     check_screen(page, "settings with a new webhook's secret")
     page.get_by_role("button", name="Done").click()
     expect(page.get_by_text(secret)).to_have_count(0)

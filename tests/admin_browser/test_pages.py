@@ -52,8 +52,8 @@ def test_analytics_tiles_match_seeded_data_and_api(live: LiveServer, shop: Shop,
 
     # The same range and zone the page asked for.
     tz = page.evaluate("() => Intl.DateTimeFormat().resolvedOptions().timeZone")
-    frm = page.get_by_label("From").input_value()
-    to = page.get_by_label("To").input_value()
+    frm = page.get_by_label("From", exact=True).input_value()
+    to = page.get_by_label("To", exact=True).input_value()
     summary = shop.api.get("/api/v1/analytics/summary", params={"from": frm, "to": to, "tz": tz})
     assert summary.status_code == 200, summary.text
     data = summary.json()

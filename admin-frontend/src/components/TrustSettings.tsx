@@ -96,7 +96,7 @@ export function TrustSettings({ tenant, onPatch }: { tenant: Tenant; onPatch: (p
         {secret ? (
           <div className="copy-row">
             <code className="secret-value" data-testid="identity-secret">{secret}</code>
-            <CopyButton text={secret} label="Copy secret" />
+            <CopyButton text={secret} label="Copy identity secret" />
             <button type="button" className="btn btn-small" onClick={() => setConfirming(true)}>
               Rotate secret
             </button>

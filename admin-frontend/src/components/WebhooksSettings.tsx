@@ -181,7 +181,7 @@ export function WebhooksSettings() {
           <span className="field-label">Signing secret</span>
           <div className="copy-row">
             <code>{created.secret}</code>
-            <CopyButton text={created.secret} label="Copy secret" />
+            <CopyButton text={created.secret} label="Copy webhook secret" />
           </div>
           <button type="button" className="btn btn-small" onClick={() => setCreated(null)}>
             Done

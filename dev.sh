@@ -107,7 +107,9 @@ test_all() {
   # after the check, which must see the committed handoff.js: building first would hide a stale one
   build_widget
   log "python and browser tests"
-  python -m pytest "$@"
+  # The tests mostly wait (on servers, sockets, fsyncs, retries), so several run at once: each worker takes
+  # whole files (module-scoped servers stay shared). PYTEST_WORKERS=0 runs them one by one.
+  python -m pytest -n "${PYTEST_WORKERS:-4}" --dist loadfile "$@"
 }
 
 case "${1:-run}" in

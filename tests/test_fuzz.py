@@ -22,7 +22,9 @@ import pytest
 from tests.conftest import BACKENDS
 from tests.support import LiveServer, add_user, make_tenant, visitor_session, visitor_socket
 
-pytestmark = BACKENDS
+# The admin run covers every staff operation (over a hundred since the second wave), 15 examples each and phase:
+# minutes, not the suite's usual two-minute ceiling per test.
+pytestmark = [BACKENDS, pytest.mark.timeout(600)]
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "15"))  # per operation and phase; raise it for a long local run
 SELF_ENDING = ["/api/v1/auth/logout", "/api/v1/auth/password"]
 USERS_PATCH = r"/api/v1/users/\{user_id\}"

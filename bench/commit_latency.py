@@ -9,8 +9,7 @@ file, fed the store calls a web-chat message makes, at `--rate` messages/s for `
 Prints, per second, the commits, the mean batch size, the slowest commit and the WAL's size, then the latency
 of every write (queued -> durable) as p50/p99/p99.9/max and the commits that took over 20 ms. With
 `synchronous=FULL` each commit is one fsync of the WAL; a checkpoint copies the WAL's pages into the database
-file and fsyncs that too, which is what the slow commits are when the writer runs it (bench/README.md,
-"Checkpoints off the writer").
+file and fsyncs that too (bench/README.md, "Checkpoints off the writer: measured, and dropped").
 """
 
 from __future__ import annotations

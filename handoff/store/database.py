@@ -8,17 +8,11 @@ the transaction itself fails (the disk is full, another process holds the file's
 timeout), every write of the batch fails with `errors.Unavailable` (503, or an `error` frame): none is
 acknowledged, and the writer goes on with the next batch.
 This keeps `synchronous=FULL` (an acknowledged message survives a power cut) at thousands of writes/s.
-
-Checkpoints (copying the WAL back into the database file, and fsyncing that file) run on a connection of
-their own, never inside a commit: run by the writer, as SQLite does by default every 1,000 pages, each one
-stalled the batch that crossed the mark and every write queued behind it (bench/README.md, "Checkpoints off
-the writer").
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import contextvars
 import logging
 import os
@@ -43,12 +37,6 @@ log = logging.getLogger("handoff.db")
 IntegrityError = sqlite3.IntegrityError
 
 MAX_BATCH = 512
-# The WAL's size at which the checkpointer copies it back (SQLite's own default is 1,000 pages, about this).
-CHECKPOINT_WAL_BYTES = 4 * 2**20
-# If background checkpoints cannot catch up (a long read pins old pages, or writes never pause), the writer
-# checkpoints itself at this size, between batches, so the WAL stays bounded: a rare stall instead of a disk
-# that fills up.
-WRITER_CHECKPOINT_WAL_BYTES = 64 * 2**20
 # SQLite's INTEGER is signed 64-bit: binding a larger Python int raises OverflowError. Every id or cursor
 # that arrives from outside is bounded to this first (web/params.py, live/frames.py).
 MAX_INTEGER = 2**63 - 1
@@ -137,16 +125,6 @@ def unavailable(exc: BaseException, *, write: bool = True) -> Unavailable | None
     return Unavailable(f"the database cannot answer now ({exc}); try again shortly")
 
 
-def _no_autocheckpoint(conn: sqlite3.Connection) -> None:
-    conn.execute("PRAGMA wal_autocheckpoint=0")  # the checkpointer's job (Database._checkpoint_loop)
-
-
-def _checkpoint(conn: sqlite3.Connection, mode: str) -> tuple[int, int, int]:
-    """(busy, WAL frames, frames copied back) of one checkpoint: PASSIVE never waits for the writer or readers."""
-    row = conn.execute(f"PRAGMA wal_checkpoint({mode})").fetchone()
-    return int(row[0]), int(row[1]), int(row[2])
-
-
 def _rollback(conn: sqlite3.Connection) -> None:
     # SQLite may already have rolled the transaction back itself (SQLITE_FULL, SQLITE_IOERR, SQLITE_BUSY).
     if conn.in_transaction:
@@ -193,36 +171,25 @@ class Database:
         # None is the stop sentinel: writes queued before it still commit.
         self._queue: asyncio.Queue[tuple[WriteFn, asyncio.Future[Any]] | None] = asyncio.Queue()
         self._task: asyncio.Task[None] | None = None
-        self._checkpointer: aiosqlite.Connection | None = None
-        self._checkpoint_due = asyncio.Event()
-        self._checkpoint_task: asyncio.Task[None] | None = None
         self.commits = 0
         self.writes = 0
-        self.checkpoints = 0
 
     async def open(self) -> None:
         self._writer = await aiosqlite.connect(self.path, isolation_level=None)
         self._reader = await aiosqlite.connect(self.path, isolation_level=None)
         self._report_reader = await aiosqlite.connect(self.path, isolation_level=None)
-        self._checkpointer = await aiosqlite.connect(self.path, isolation_level=None)
-        for conn in (self._writer, self._reader, self._report_reader, self._checkpointer):
+        for conn in (self._writer, self._reader, self._report_reader):
             await self._call(conn, configure)
-        await self._call(self._writer, _no_autocheckpoint)
         self._task = asyncio.create_task(self._write_loop(), name="db-writer")
-        self._checkpoint_task = asyncio.create_task(self._checkpoint_loop(), name="db-checkpointer")
 
     async def close(self) -> None:
         if self._task and not self._task.done():
             self._queue.put_nowait(None)
             await self._task
-        if self._checkpoint_task:
-            self._checkpoint_task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._checkpoint_task
-        for conn in (self._writer, self._reader, self._report_reader, self._checkpointer):
+        for conn in (self._writer, self._reader, self._report_reader):
             if conn is not None:
                 await conn.close()
-        self._writer = self._reader = self._report_reader = self._checkpointer = None
+        self._writer = self._reader = self._report_reader = None
 
     @staticmethod
     async def _call(conn: aiosqlite.Connection, fn: Callable[..., T], *args: Any) -> T:
@@ -274,37 +241,6 @@ class Database:
     async def fetchone(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> sqlite3.Row | None:
         return await self.read(lambda c: c.execute(sql, params).fetchone())
 
-    def _wal_bytes(self) -> int:
-        try:
-            return os.stat(f"{self.path}-wal").st_size
-        except OSError:
-            return 0
-
-    async def _after_commit(self) -> None:
-        """Hand the checkpoint to the checkpointer once the WAL has grown past its mark; take it over (between
-        batches) only when the WAL keeps growing regardless."""
-        size = self._wal_bytes()
-        if size >= WRITER_CHECKPOINT_WAL_BYTES:
-            assert self._writer is not None
-            log.warning("the WAL reached %d MiB: the writer checkpoints it", size >> 20)
-            with contextlib.suppress(sqlite3.Error):
-                await self._call(self._writer, _checkpoint, "TRUNCATE")
-        elif size >= CHECKPOINT_WAL_BYTES:
-            self._checkpoint_due.set()
-
-    async def _checkpoint_loop(self) -> None:
-        """Copy the WAL back into the database file while the writer goes on committing (PASSIVE: it takes
-        no lock the writer needs). The WAL starts over from its beginning once a checkpoint has caught up."""
-        assert self._checkpointer is not None
-        while True:
-            await self._checkpoint_due.wait()
-            self._checkpoint_due.clear()
-            try:
-                await self._call(self._checkpointer, _checkpoint, "PASSIVE")
-                self.checkpoints += 1
-            except sqlite3.Error as exc:  # the disk is full, say: the next commit past the mark tries again
-                log.warning("checkpoint failed: %s", exc)
-
     async def _write_loop(self) -> None:
         assert self._writer is not None
         stopping = False
@@ -337,7 +273,6 @@ class Database:
             self.commits += 1
             self.writes += len(jobs)
             metrics.sqlite_commit(len(jobs), time.perf_counter() - started)
-            await self._after_commit()
             for (_, future), (ok, value) in zip(jobs, outcomes, strict=True):
                 if future.done():  # the caller went away (cancelled); its write still committed
                     continue

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
-import os
 import sqlite3
 import threading
 from collections.abc import Callable
 
 import pytest
 
-from handoff.store.database import WRITER_CHECKPOINT_WAL_BYTES, Database
+from handoff.store.database import Database
 from tests.unit.helpers import open_database, run
 
 
@@ -148,35 +147,3 @@ def test_connection_pragmas(db_path: str) -> None:
             return sync, fks, mode
 
     assert run(scenario()) == (2, 1, "wal")  # 2 = FULL
-
-
-def test_checkpoints_run_beside_the_writer_and_keep_the_wal_bounded(db_path: str) -> None:
-    """The writer never checkpoints inside a commit (its autocheckpoint is off); once the WAL passes its mark the
-    checkpointer copies it back into the database file, and the WAL starts over rather than growing."""
-    blob = "x" * 4000  # about a page per row
-
-    def many_rows(conn: sqlite3.Connection) -> None:
-        conn.executemany(
-            "INSERT INTO events (actor_type, action, detail, created_at) VALUES ('system', 'bulk', ?, 'now')",
-            [(blob,)] * 200,
-        )
-
-    async def scenario() -> tuple[int, int, int, int]:
-        async with open_database(db_path) as db:
-            before = os.path.getsize(db_path)
-            for _ in range(15):  # about 12 MB through the WAL, three times the checkpoint mark
-                await db.write(many_rows)
-            async with asyncio.timeout(30):
-                while db.checkpoints < 2:
-                    await db.write(many_rows)
-            autocheckpoint = await db.write(lambda c: c.execute("PRAGMA wal_autocheckpoint").fetchone()[0])
-            grown = os.path.getsize(db_path) - before
-            wal = os.path.getsize(db_path + "-wal")
-            rows = await db.read(lambda c: c.execute("SELECT count(*) FROM events WHERE action = 'bulk'").fetchone()[0])
-            return autocheckpoint, grown, wal, rows
-
-    autocheckpoint, grown, wal, rows = run(scenario())
-    assert autocheckpoint == 0
-    assert grown > 4 * 2**20  # the pages reached the database file: a checkpoint copied them
-    assert wal < WRITER_CHECKPOINT_WAL_BYTES  # bounded well below the writer's own fallback
-    assert rows >= 15 * 200

@@ -13,7 +13,7 @@ from playwright.sync_api import Browser, BrowserContext, Page, expect
 from tests.admin_browser.helpers import Shop, is_staff_message, nav, open_visitor_chat, sign_in
 from tests.axe import assert_accessible, describe
 from tests.conftest import BACKENDS
-from tests.support import LiveServer, add_user
+from tests.support import LiveServer, add_user, eventually
 from tests.widget_browser.helpers import bubbles, open_chat, transcript, type_and_send
 
 pytestmark = BACKENDS
@@ -72,7 +72,8 @@ def test_a_note_reaches_a_teammate_live_and_never_the_visitors_widget(
     type_and_send(widget, "My order is late")
     expect(bubbles(widget, "My order is late")).to_have_count(1)
 
-    conversation_id = shop.api.get("/admin/api/convos").json()["conversations"][0]["id"]
+    # The widget shows the bubble as it sends; the conversation exists once the server has stored it.
+    conversation_id = eventually(lambda: shop.api.get("/admin/api/convos").json()["conversations"])[0]["id"]
     page.goto(f"{live.url}/admin-app/#/inbox/{conversation_id}")
     expect(page.get_by_role("log")).to_contain_text("My order is late")
     teammate = second_context.new_page()

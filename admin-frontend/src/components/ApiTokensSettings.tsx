@@ -3,6 +3,7 @@
 import { useEffect, useState, type FormEvent } from 'react';
 import { errorMessage } from '../api/client';
 import * as api from '../api/integrations';
+import { useAction } from '../lib/useAction';
 import type { ApiToken, NewApiToken } from '../api/integrations';
 import { formatDateTime } from '../lib/format';
 import { ConfirmDialog } from './ConfirmDialog';
@@ -26,9 +27,7 @@ export function ApiTokensSettings() {
   const [expires, setExpires] = useState('');
   const [created, setCreated] = useState<NewApiToken | null>(null);
   const [revoking, setRevoking] = useState<ApiToken | null>(null);
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<string | null>(null);
-  const [notice, setNotice] = useState('');
+  const { busy, error, setError, notice, setNotice, act } = useAction();
 
   const reload = () =>
     api
@@ -39,19 +38,6 @@ export function ApiTokensSettings() {
   useEffect(() => {
     void reload();
   }, []);
-
-  const act = async (fn: () => Promise<void>) => {
-    setBusy(true);
-    setError(null);
-    setNotice('');
-    try {
-      await fn();
-    } catch (err) {
-      setError(errorMessage(err));
-    } finally {
-      setBusy(false);
-    }
-  };
 
   const create = (e: FormEvent) => {
     e.preventDefault();

@@ -4,13 +4,12 @@
 import { useEffect, useState, type FormEvent } from 'react';
 import { errorMessage } from '../api/client';
 import * as api from '../api/endpoints';
+import { useAction } from '../lib/useAction';
 
 export function TagsSettings() {
   const [tags, setTags] = useState<string[] | null>(null);
   const [draft, setDraft] = useState('');
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<string | null>(null);
-  const [notice, setNotice] = useState('');
+  const { busy, error, setError, notice, setNotice, act } = useAction();
 
   useEffect(() => {
     api
@@ -18,19 +17,6 @@ export function TagsSettings() {
       .then((r) => setTags(r.tags))
       .catch((err: unknown) => setError(errorMessage(err)));
   }, []);
-
-  const act = async (fn: () => Promise<void>) => {
-    setBusy(true);
-    setError(null);
-    setNotice('');
-    try {
-      await fn();
-    } catch (err) {
-      setError(errorMessage(err));
-    } finally {
-      setBusy(false);
-    }
-  };
 
   const add = (e: FormEvent) => {
     e.preventDefault();

@@ -3,6 +3,7 @@
 import { useEffect, useState, type FormEvent } from 'react';
 import { errorMessage } from '../api/client';
 import * as api from '../api/integrations';
+import { useAction } from '../lib/useAction';
 import type { Delivery, NewWebhook, Webhook, WebhookEvent } from '../api/integrations';
 import { formatDateTime } from '../lib/format';
 import { ConfirmDialog } from './ConfirmDialog';
@@ -113,9 +114,7 @@ export function WebhooksSettings() {
   const [created, setCreated] = useState<NewWebhook | null>(null);
   const [open, setOpen] = useState<number | null>(null);
   const [deleting, setDeleting] = useState<Webhook | null>(null);
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<string | null>(null);
-  const [notice, setNotice] = useState('');
+  const { busy, error, setError, notice, setNotice, act } = useAction();
 
   const reload = () =>
     api
@@ -126,19 +125,6 @@ export function WebhooksSettings() {
   useEffect(() => {
     void reload();
   }, []);
-
-  const act = async (fn: () => Promise<void>) => {
-    setBusy(true);
-    setError(null);
-    setNotice('');
-    try {
-      await fn();
-    } catch (err) {
-      setError(errorMessage(err));
-    } finally {
-      setBusy(false);
-    }
-  };
 
   const add = (e: FormEvent) => {
     e.preventDefault();

@@ -14,8 +14,6 @@ only the attempt holding the lease records the outcome (docs/scaling.md, "Backgr
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import functools
 import logging
 import random
 import sqlite3
@@ -24,9 +22,10 @@ from datetime import UTC, datetime, timedelta
 
 from handoff import metrics
 from handoff.context import AppContext
+from handoff.delivery.dispatcher import LeasedDispatcher
 from handoff.errors import Unavailable
 from handoff.store import jobs as store
-from handoff.store.database import iso, now_iso, parse_iso
+from handoff.store.database import iso, parse_iso
 from handoff.store.jobs import Job
 
 __all__ = ["Fail", "Job", "JobHandler", "JobQueue", "Retry", "backoff", "handled_kinds", "register"]
@@ -37,8 +36,6 @@ JobHandler = Callable[[AppContext, Job], Awaitable[None]]
 
 FIRST_RETRY_SECONDS = 5.0  # jittered down to half: the first retry comes within 10 s of the failure
 MAX_RETRY_SECONDS = 3600.0
-IDLE_POLL_SECONDS = 30.0
-SHUTDOWN_GRACE_SECONDS = 5.0
 REFUSED_PAUSE_SECONDS = 1.0
 ATTEMPT_SHARE_OF_LEASE = 0.8  # an attempt is cut off before its lease ends, so nobody takes the job over mid-run
 KEEP_FINISHED = timedelta(days=7)
@@ -85,64 +82,29 @@ def backoff(attempts: int, after: float | None = None) -> float:
     return delay
 
 
-class JobQueue:
+class JobQueue(LeasedDispatcher):
     """Runs due jobs, at most `concurrency` at a time, each under a lease of OUTBOX_LEASE_SECONDS."""
 
+    name = "jobs"
     concurrency = 16
 
     def __init__(self, ctx: AppContext) -> None:
-        self.ctx = ctx
-        self.lease = timedelta(seconds=ctx.settings.outbox_lease_seconds)
+        super().__init__(ctx)
         self.attempt_timeout = ctx.settings.outbox_lease_seconds * ATTEMPT_SHARE_OF_LEASE
-        # Nothing wakes this process when another one's lease runs out or another one queued a job: polling
-        # at least twice a lease takes a job over within 1.5 leases.
-        self.idle_poll = min(IDLE_POLL_SECONDS, ctx.settings.outbox_lease_seconds / 2)
-        self._wake = asyncio.Event()
-        self._inflight: dict[int, asyncio.Task[None]] = {}
-        self._held: dict[int, int] = {}  # job id -> the attempt number this process holds it with
-        self._task: asyncio.Task[None] | None = None
         self._swept_at = datetime.min.replace(tzinfo=UTC)
 
-    async def start(self) -> None:
-        if not self.ctx.settings.database_url:
-            # SQLite: this process owns the file, so running jobs in it were cut off by its last stop.
-            released = await self.ctx.db.write(lambda conn: store.release_leases(conn, now_iso()))
-            if released:
-                log.info("jobs: %d job(s) cut off by the last stop are due again", released)
-        self._task = asyncio.create_task(self._run(), name="jobs")
+    def due_heads(self, conn: sqlite3.Connection) -> list[sqlite3.Row]:
+        return store.due_heads(conn)
 
-    async def stop(self) -> None:
-        if self._task:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-        pending = list(self._inflight.values())
-        if pending:
-            _, late = await asyncio.wait(pending, timeout=SHUTDOWN_GRACE_SECONDS)
-            for task in late:
-                task.cancel()
-            await asyncio.gather(*late, return_exceptions=True)
-        held = dict(self._held)
-        if held:  # due again at once (on another process, or at the next start) rather than at the lease's end
-            now = now_iso()
-            with contextlib.suppress(Exception):
-                await self.ctx.db.write(lambda conn: [store.release(conn, jid, n, now) for jid, n in held.items()])
+    def release_leases(self, conn: sqlite3.Connection, now: str) -> int:
+        return store.release_leases(conn, now)
 
-    def wake(self) -> None:
-        """A job was queued or finished: look for due jobs now rather than at the next timeout."""
-        self._wake.set()
+    def give_back(self, conn: sqlite3.Connection, held: dict[int, int], now: str) -> None:
+        for job_id, attempts in held.items():
+            store.release(conn, job_id, attempts, now)
 
-    async def _run(self) -> None:
-        while True:
-            self._wake.clear()
-            try:
-                await self._sweep()
-                wait = await self._dispatch()
-            except Exception:
-                log.exception("jobs: poll failed; retrying")
-                wait = 1.0
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), timeout=wait)
+    async def before_dispatch(self) -> None:
+        await self._sweep()
 
     async def _sweep(self) -> None:
         """Now and then, forget jobs finished a week ago (features keep their own logs of what matters)."""
@@ -152,29 +114,7 @@ class JobQueue:
         self._swept_at = now
         await self.ctx.db.write(lambda conn: store.forget_finished_before(conn, iso(now - KEEP_FINISHED)))
 
-    async def _dispatch(self) -> float:
-        heads = await self.ctx.db.read(store.due_heads)
-        now = datetime.now(UTC)
-        wait = self.idle_poll
-        for row in heads:
-            if row["id"] in self._inflight:
-                continue
-            due_in = (parse_iso(row["next_attempt_at"]) - now).total_seconds()
-            if due_in > 0:
-                wait = min(wait, due_in)
-                break  # ordered by due time: the rest are later still
-            if len(self._inflight) >= self.concurrency:
-                break  # a finishing attempt wakes us
-            task = asyncio.create_task(self._attempt(row["id"]), name=f"job-{row['id']}")
-            self._inflight[row["id"]] = task
-            task.add_done_callback(functools.partial(self._done, row["id"]))
-        return max(0.005, wait)
-
-    def _done(self, job_id: int, task: asyncio.Task[None]) -> None:
-        self._inflight.pop(job_id, None)
-        self.wake()
-
-    async def _attempt(self, job_id: int) -> None:
+    async def attempt(self, job_id: int) -> None:
         job: Job | None = None
         try:
             now = datetime.now(UTC)

@@ -16,7 +16,6 @@ attempt holding the lease records an outcome (docs/scaling.md, "Background work 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import random
 import sqlite3
@@ -30,19 +29,18 @@ from handoff.config import Settings
 from handoff.context import AppContext
 from handoff.conversations.outbound import Delivery
 from handoff.conversations.service import announce, load_for_publish
+from handoff.delivery.dispatcher import LeasedDispatcher
 from handoff.errors import Unavailable
 from handoff.store import conversations as store
 from handoff.store import locks, messages
 from handoff.store import outbox as outbox_store
-from handoff.store.database import iso, now_iso, parse_iso
+from handoff.store.database import iso, now_iso
 
 log = logging.getLogger("handoff.outbox")
 
 STATUS_RANK = {"queued": 0, "sent": 1, "delivered": 2, "read": 3}
 MAX_RETRY_AFTER_SECONDS = 3600.0
 REMEMBER_STATUS_FOR = timedelta(days=1)
-SHUTDOWN_GRACE_SECONDS = 5.0
-IDLE_POLL_SECONDS = 30.0
 # After the database refused an attempt's writes (disk full, locked by another process): the wait before
 # the row is tried again.
 REFUSED_PAUSE_SECONDS = 1.0
@@ -188,101 +186,33 @@ class Claim:
     problem: str | None
 
 
-class Outbox:
+class Outbox(LeasedDispatcher):
     """Sends due outbox rows, at most `concurrency` at a time. Each attempt leases its row first
     (OUTBOX_LEASE_SECONDS): no other process (nor this one) claims it until its outcome is recorded or the
     lease runs out, and then the outcome of the late attempt is not recorded (docs/scaling.md)."""
 
+    name = "outbox"
     concurrency = 8
 
     def __init__(self, ctx: AppContext) -> None:
-        self.ctx = ctx
+        super().__init__(ctx)
         self.policy = RetryPolicy.from_settings(ctx.settings)
-        self.lease = timedelta(seconds=ctx.settings.outbox_lease_seconds)
         # A send is cut off before its lease ends, so no other process takes the row over while it is still
         # on the wire (and sends the conversation's next reply before it).
         self.send_timeout = ctx.settings.outbox_lease_seconds * SEND_SHARE_OF_LEASE
-        # Nothing wakes this process when another one's lease runs out (it was killed mid-send) or another
-        # one queued a row it did not get to: polling at least twice a lease takes over within 1.5 leases.
-        self.idle_poll = min(IDLE_POLL_SECONDS, ctx.settings.outbox_lease_seconds / 2)
-        self._wake = asyncio.Event()
-        self._inflight: dict[int, asyncio.Task[None]] = {}
-        self._held: dict[int, int] = {}  # outbox id -> the attempt number this process holds it with
-        self._task: asyncio.Task[None] | None = None
 
-    async def start(self) -> None:
-        if not self.ctx.settings.database_url:
-            # SQLite: this process owns the file, so the leases in it are its previous run's, whose sends
-            # were cut off by the stop; they are due now, as they were before leases existed.
-            released = await self.ctx.db.write(lambda conn: outbox_store.release_leases(conn, now_iso()))
-            if released:
-                log.info("outbox: %d send(s) cut off by the last stop are due again", released)
-        self._task = asyncio.create_task(self._run(), name="outbox")
+    def due_heads(self, conn: sqlite3.Connection) -> list[sqlite3.Row]:
+        # Only a conversation's oldest pending row: a reply being retried is never overtaken.
+        return outbox_store.due_heads(conn)
 
-    async def stop(self) -> None:
-        if self._task:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-        # Let sends already on the wire finish and record their outcome (the database closes after us).
-        pending = list(self._inflight.values())
-        if pending:
-            _, late = await asyncio.wait(pending, timeout=SHUTDOWN_GRACE_SECONDS)
-            for task in late:
-                task.cancel()
-            await asyncio.gather(*late, return_exceptions=True)
-        # A send cut off here is due again at once (another process, or the next start, retries it) rather
-        # than when its lease ends.
-        held = dict(self._held)
-        if held:
-            now = now_iso()
-            with contextlib.suppress(Exception):
-                await self.ctx.db.write(
-                    lambda conn: [outbox_store.postpone(conn, oid, attempts, now) for oid, attempts in held.items()]
-                )
+    def release_leases(self, conn: sqlite3.Connection, now: str) -> int:
+        return outbox_store.release_leases(conn, now)
 
-    def wake(self) -> None:
-        """Something was queued or finished: look for due rows now rather than at the next timeout."""
-        self._wake.set()
+    def give_back(self, conn: sqlite3.Connection, held: dict[int, int], now: str) -> None:
+        for outbox_id, attempts in held.items():
+            outbox_store.postpone(conn, outbox_id, attempts, now)
 
-    async def _run(self) -> None:
-        while True:
-            self._wake.clear()
-            try:
-                wait = await self._dispatch()
-            except Exception:
-                log.exception("outbox poll failed; retrying")
-                wait = 1.0
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), timeout=wait)
-
-    async def _dispatch(self) -> float:
-        """Start a send for every due conversation head; returns how long to sleep if nothing wakes us.
-        A row another process holds has its lease's end as next_attempt_at: it is simply not due yet."""
-        heads = await self.ctx.db.read(outbox_store.due_heads)
-        now = datetime.now(UTC)
-        wait = self.idle_poll
-        for row in heads:
-            if row["id"] in self._inflight:
-                continue
-            due_in = (parse_iso(row["next_attempt_at"]) - now).total_seconds()
-            if due_in > 0:
-                wait = min(wait, due_in)
-                break  # ordered by due time: the rest are later still
-            if len(self._inflight) >= self.concurrency:
-                break  # a finishing send wakes us
-            task = asyncio.create_task(self._attempt(row["id"]), name=f"outbox-{row['id']}")
-            self._inflight[row["id"]] = task
-            task.add_done_callback(self._done)
-        return max(0.005, wait)
-
-    def _done(self, task: asyncio.Task[None]) -> None:
-        for outbox_id, running in list(self._inflight.items()):
-            if running is task:
-                del self._inflight[outbox_id]
-        self.wake()
-
-    async def _attempt(self, outbox_id: int) -> None:
+    async def attempt(self, outbox_id: int) -> None:
         claim: Claim | None = None
         try:
             claim = await self.ctx.db.write(lambda c: self._claim(c, outbox_id))

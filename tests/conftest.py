@@ -155,7 +155,13 @@ def no_secret_in_server_logs() -> Iterator[None]:
 # ---- PostgreSQL: scratch databases, created and dropped by the run --------------------------------------
 
 
+# The longest files first: with several workers (dev.sh runs pytest-xdist, a file per worker) they start at
+# once instead of becoming the run's tail. The fuzz runs take minutes; the rest take seconds.
+LONGEST_FIRST = ("test_fuzz.py",)
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    items.sort(key=lambda item: item.path.name not in LONGEST_FIRST)  # stable: the rest keep their order
     set_aside_when_unreachable(config, items)
     redis_scratch.set_aside_when_unreachable(config, items)
 

@@ -19,6 +19,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.middleware import Middleware
 
 from analytics import router as analytics_router
 from auth import router as auth_router
@@ -60,6 +61,7 @@ from handoff.web.messenger_webhooks import router as messenger_router
 from handoff.web.metrics import router as metrics_router
 from handoff.web.mfa import reset_router as mfa_reset_router
 from handoff.web.mfa import router as mfa_router
+from handoff.web.middleware_stack import SplitStack
 from handoff.web.origins import StaffOriginGuard
 from handoff.web.password_reset import router as password_reset_router
 from handoff.web.push import router as push_router
@@ -210,23 +212,29 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         return JSONResponse({"status": "ok"})
 
     mount_static(app, ROOT, settings)
-    # In front of everything that reads a body (the routers, the webhooks); inside CORS and the request id,
-    # which never read it, so a 413 still carries the headers a browser needs to read it.
-    # Innermost: reads the body the limit below has already bounded.
-    app.add_middleware(StorableTextGuard)
-    app.add_middleware(BodyLimitMiddleware, upload_max_bytes=settings.upload_max_bytes)
-    # Adds the RateLimit headers the routes' limit checks reported; inside CORS, which exposes them.
-    app.add_middleware(RateLimitHeadersMiddleware)
-    app.add_middleware(SplitCORSMiddleware, staff_origins=settings.frontend_origins)
-    # Outside CORS, so a foreign origin's preflight is refused too rather than answered without CORS headers.
-    app.add_middleware(
+    # Outermost first. ClientAddress leads, so everything inside (limits, logs, the audit log) sees the same
+    # client address. The staff origin guard is outside CORS, so a foreign origin's preflight is refused too
+    # rather than answered without CORS headers. The RateLimit headers are inside CORS, which exposes them.
+    # The body limit is in front of everything that reads a body (the routers, the webhooks) and inside CORS
+    # and the request id, which never read it, so a 413 still carries the headers a browser needs to read
+    # it; innermost, the text guard reads the body the limit has already bounded.
+    client_address = Middleware(ClientAddressMiddleware, proxy_hops=settings.proxy_hops)
+    staff_origins = Middleware(
         StaffOriginGuard, frontend_origins=settings.frontend_origins, public_base_url=settings.public_base_url
     )
-    app.add_middleware(SecurityHeadersMiddleware, public_base_url=settings.public_base_url)
-    app.add_middleware(RequestIdMiddleware)
-    app.add_middleware(HttpMetricsMiddleware)
-    # Outermost, so everything inside (limits, logs, the audit log) sees the same client address.
-    app.add_middleware(ClientAddressMiddleware, proxy_hops=settings.proxy_hops)
+    http_layers = [
+        client_address,
+        Middleware(HttpMetricsMiddleware),
+        Middleware(RequestIdMiddleware),
+        Middleware(SecurityHeadersMiddleware, public_base_url=settings.public_base_url),
+        staff_origins,
+        Middleware(SplitCORSMiddleware, staff_origins=settings.frontend_origins),
+        Middleware(RateLimitHeadersMiddleware),
+        Middleware(BodyLimitMiddleware, upload_max_bytes=settings.upload_max_bytes),
+        Middleware(StorableTextGuard),
+    ]
+    websocket_layers = [client_address, Middleware(RequestIdMiddleware), staff_origins]
+    app.add_middleware(SplitStack, http=http_layers, websocket=websocket_layers)
     return app
 
 

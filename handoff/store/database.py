@@ -1,12 +1,17 @@
-"""The database: one writer connection that group-commits, one reader connection, both long-lived.
+"""The database: one writer connection that group-commits, and reader connections, all long-lived.
 
 Writes are plain synchronous functions of a `sqlite3.Connection`. The writer task takes every write that
-is waiting, runs the whole batch in ONE transaction on the connection's own thread (one thread hop per
-batch, not per statement), commits once, and only then resumes each caller. A write that raises is
-rolled back to its savepoint and its caller gets the exception; the rest of the batch still commits. When
-the transaction itself fails (the disk is full, another process holds the file's write lock past the busy
-timeout), every write of the batch fails with `errors.Unavailable` (503, or an `error` frame): none is
-acknowledged, and the writer goes on with the next batch.
+is waiting and runs the whole batch in ONE transaction, commits once, and only then resumes each caller. A
+write that raises is rolled back to its savepoint and its caller gets the exception; the rest of the batch
+still commits. When the transaction itself fails (the disk is full, another process holds the file's write
+lock past the busy timeout), every write of the batch fails with `errors.Unavailable` (503, or an `error`
+frame): none is acknowledged, and the writer goes on with the next batch.
+
+The batch's statements run on the event loop's thread and only the COMMIT (its fsync, and any checkpoint)
+runs on a thread of its own. Statements on a second thread cost more than they save: each one releases
+and takes back the GIL, and under load it waited for the loop to hand the GIL over (bench/README.md,
+"The writer on the loop"). The loop is never blocked on the disk: a BEGIN that must wait for another
+process's lock waits on the commit thread too.
 This keeps `synchronous=FULL` (an acknowledged message survives a power cut) at thousands of writes/s.
 """
 
@@ -19,6 +24,7 @@ import os
 import sqlite3
 import time
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
@@ -101,13 +107,16 @@ def make_private(path: str) -> None:
             log.warning("cannot make %s private (mode 600): not its owner", name)
 
 
+BUSY_TIMEOUT_MS = 5000
+
+
 def configure(conn: sqlite3.Connection) -> None:
     """Pragmas every connection needs: WAL for concurrent readers, FULL sync for durability."""
     conn.row_factory = sqlite3.Row
     conn.execute("PRAGMA journal_mode=WAL")
     conn.execute("PRAGMA synchronous=FULL")
     conn.execute("PRAGMA foreign_keys=ON")
-    conn.execute("PRAGMA busy_timeout=5000")
+    conn.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
 
 
 def ping(conn: sqlite3.Connection) -> None:
@@ -134,29 +143,52 @@ def _rollback(conn: sqlite3.Connection) -> None:
             log.exception("rollback failed; the next batch tries again")
 
 
-def _run_batch(conn: sqlite3.Connection, batch: Sequence[WriteFn]) -> list[tuple[bool, Any]]:
-    """Runs on the writer thread: one transaction, a savepoint per job, one commit. If anything but a job's
-    own statements fails (BEGIN, a savepoint, COMMIT), the whole batch raises: nothing of it is durable."""
-    outcomes: list[tuple[bool, Any]] = []
-    _rollback(conn)  # a rollback that failed before must not leave this batch inside the last one
-    conn.execute("BEGIN IMMEDIATE")
+def _begin_now(conn: sqlite3.Connection) -> bool:
+    """BEGIN IMMEDIATE on the loop's thread without waiting (the writer's busy timeout is 0): False when
+    another process holds the write lock, and the caller waits for it on the commit thread instead."""
     try:
-        for job in batch:
-            conn.execute("SAVEPOINT job")
-            try:
-                outcomes.append((True, job(conn)))
-                conn.execute("RELEASE job")
-            except Exception as exc:  # the job's caller gets it; the batch goes on
-                if not conn.in_transaction:  # SQLite rolled everything back (disk full, I/O): the batch is lost
-                    raise
-                conn.execute("ROLLBACK TO job")
-                conn.execute("RELEASE job")
-                outcomes.append((False, exc))
+        conn.execute("BEGIN IMMEDIATE")
+    except sqlite3.OperationalError as exc:
+        if getattr(exc, "sqlite_errorcode", 0) & 0xFF != sqlite3.SQLITE_BUSY:
+            raise
+        return False
+    return True
+
+
+def _begin_waiting(conn: sqlite3.Connection) -> None:
+    """Runs on the commit thread: BEGIN IMMEDIATE with the usual busy timeout."""
+    conn.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+    try:
+        conn.execute("BEGIN IMMEDIATE")
+    finally:
+        conn.execute("PRAGMA busy_timeout=0")
+
+
+def _run_jobs(conn: sqlite3.Connection, batch: Sequence[WriteFn]) -> list[tuple[bool, Any]]:
+    """Runs inside the batch's transaction: a savepoint per job. If the transaction itself is lost (SQLite
+    rolled it back: disk full, I/O error), raises: nothing of the batch is durable."""
+    outcomes: list[tuple[bool, Any]] = []
+    for job in batch:
+        conn.execute("SAVEPOINT job")
+        try:
+            outcomes.append((True, job(conn)))
+            conn.execute("RELEASE job")
+        except Exception as exc:  # the job's caller gets it; the batch goes on
+            if not conn.in_transaction:  # SQLite rolled everything back (disk full, I/O): the batch is lost
+                raise
+            conn.execute("ROLLBACK TO job")
+            conn.execute("RELEASE job")
+            outcomes.append((False, exc))
+    return outcomes
+
+
+def _commit(conn: sqlite3.Connection) -> None:
+    """Runs on the commit thread: the fsync that makes the batch durable. On failure nothing is."""
+    try:
         conn.execute("COMMIT")
     except BaseException:
         _rollback(conn)
         raise
-    return outcomes
 
 
 class Database:
@@ -164,7 +196,8 @@ class Database:
 
     def __init__(self, path: str) -> None:
         self.path = path
-        self._writer: aiosqlite.Connection | None = None
+        self._writer: sqlite3.Connection | None = None
+        self._commit_thread: ThreadPoolExecutor | None = None
         self._reader: aiosqlite.Connection | None = None
         # Reports (analytics, exports) read on their own connection so they never queue inbox reads.
         self._report_reader: aiosqlite.Connection | None = None
@@ -175,10 +208,15 @@ class Database:
         self.writes = 0
 
     async def open(self) -> None:
-        self._writer = await aiosqlite.connect(self.path, isolation_level=None)
+        self._commit_thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="db-commit")
+        writer = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+        self._writer = writer
+        # Used by one thread at a time: the loop's for statements, the commit thread while the loop awaits it.
+        await self._on_commit_thread(configure, writer)
+        writer.execute("PRAGMA busy_timeout=0")  # a BEGIN that would wait is handed to the commit thread
         self._reader = await aiosqlite.connect(self.path, isolation_level=None)
         self._report_reader = await aiosqlite.connect(self.path, isolation_level=None)
-        for conn in (self._writer, self._reader, self._report_reader):
+        for conn in (self._reader, self._report_reader):
             await self._call(conn, configure)
         self._task = asyncio.create_task(self._write_loop(), name="db-writer")
 
@@ -186,10 +224,18 @@ class Database:
         if self._task and not self._task.done():
             self._queue.put_nowait(None)
             await self._task
-        for conn in (self._writer, self._reader, self._report_reader):
+        if self._writer is not None:
+            await self._on_commit_thread(self._writer.close)
+        for conn in (self._reader, self._report_reader):
             if conn is not None:
                 await conn.close()
+        if self._commit_thread is not None:
+            self._commit_thread.shutdown(wait=True)
         self._writer = self._reader = self._report_reader = None
+        self._commit_thread = None
+
+    async def _on_commit_thread(self, fn: Callable[..., T], *args: Any) -> T:
+        return await asyncio.get_running_loop().run_in_executor(self._commit_thread, fn, *args)
 
     @staticmethod
     async def _call(conn: aiosqlite.Connection, fn: Callable[..., T], *args: Any) -> T:
@@ -242,7 +288,8 @@ class Database:
         return await self.read(lambda c: c.execute(sql, params).fetchone())
 
     async def _write_loop(self) -> None:
-        assert self._writer is not None
+        writer = self._writer
+        assert writer is not None
         stopping = False
         while not stopping:
             first = await self._queue.get()
@@ -251,17 +298,25 @@ class Database:
             # One more turn of the loop first: frames already read from other sockets join this batch.
             # A commit costs about as much as a message's own statements, so batch size matters.
             await asyncio.sleep(0)
-            jobs = [first]
-            while len(jobs) < MAX_BATCH and not self._queue.empty():
-                item = self._queue.get_nowait()
-                if item is None:
-                    stopping = True
-                    break
-                jobs.append(item)
             started = time.perf_counter()
+            jobs = [first]
             try:
-                outcomes = await self._call(self._writer, _run_batch, [fn for fn, _ in jobs])
-            except Exception as exc:  # the commit itself failed: nobody's write is durable
+                _rollback(writer)  # a rollback that failed before must not leave this batch inside the last one
+                if not _begin_now(writer):
+                    await self._on_commit_thread(_begin_waiting, writer)
+                while len(jobs) < MAX_BATCH and not self._queue.empty():
+                    item = self._queue.get_nowait()
+                    if item is None:
+                        stopping = True
+                        break
+                    jobs.append(item)
+                try:
+                    outcomes = _run_jobs(writer, [fn for fn, _ in jobs])
+                except BaseException:
+                    _rollback(writer)
+                    raise
+                await self._on_commit_thread(_commit, writer)
+            except Exception as exc:  # the transaction failed: nobody's write is durable
                 if unavailable(exc) is not None:  # a known condition (disk full, locked): one line, no trace
                     log.error("write batch of %d refused, nothing of it stored: %s", len(jobs), exc)
                 else:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import contextvars
 import sqlite3
 import threading
@@ -84,29 +85,31 @@ def test_a_failing_write_is_rolled_back_alone(db_path: str) -> None:
 
 
 def test_reads_see_only_committed_data(db_path: str) -> None:
-    """The reader connection never sees a write that is still inside its transaction."""
-    in_job, release = threading.Event(), threading.Event()
-
-    def slow_insert(conn: sqlite3.Connection) -> str:
-        conn.execute("INSERT INTO events (actor_type, action, created_at) VALUES ('system', 'slow', 'now')")
-        in_job.set()
-        assert release.wait(10), "the test never released the write"
-        return "done"
+    """A reading connection never sees a write that is still inside its transaction: while the write job
+    holds its row uncommitted, another connection (as the app's readers are) counts none of it."""
+    seen_during: list[int] = []
 
     def count(conn: sqlite3.Connection) -> int:
         return int(conn.execute("SELECT count(*) FROM events WHERE action = 'slow'").fetchone()[0])
 
-    async def scenario() -> tuple[int, str, int]:
-        async with open_database(db_path) as db:
-            writing = asyncio.create_task(db.write(slow_insert))
-            assert await asyncio.to_thread(in_job.wait, 10)  # the row is inserted, not yet committed
-            during = await db.read(count)
-            release.set()
-            result = await writing
-            after = await db.read(count)
-            return during, result, after
+    def count_elsewhere() -> None:
+        with contextlib.closing(sqlite3.connect(db_path)) as other:
+            seen_during.append(count(other))
 
-    assert run(scenario()) == (0, "done", 1)
+    def insert_then_look(conn: sqlite3.Connection) -> str:
+        conn.execute("INSERT INTO events (actor_type, action, created_at) VALUES ('system', 'slow', 'now')")
+        looker = threading.Thread(target=count_elsewhere)
+        looker.start()
+        looker.join(10)
+        return "done"
+
+    async def scenario() -> tuple[str, int]:
+        async with open_database(db_path) as db:
+            result = await db.write(insert_then_look)
+            return result, await db.read(count)
+
+    assert run(scenario()) == ("done", 1)
+    assert seen_during == [0]
 
 
 def test_writes_queued_before_close_still_commit(db_path: str) -> None:
@@ -147,3 +150,30 @@ def test_connection_pragmas(db_path: str) -> None:
             return sync, fks, mode
 
     assert run(scenario()) == (2, 1, "wal")  # 2 = FULL
+
+
+def test_a_write_waiting_for_another_process_lock_never_blocks_the_loop(db_path: str) -> None:
+    """Statements run on the loop's thread, but a BEGIN that must wait for another process's write lock waits
+    on the commit thread: meanwhile the loop goes on serving (here: a read, and a timer), and once the lock is
+    released the write commits."""
+
+    async def scenario() -> tuple[list[str], int]:
+        holder = sqlite3.connect(db_path, isolation_level=None)
+        holder.execute("BEGIN IMMEDIATE")  # another process's writer, holding the write lock
+        try:
+            async with open_database(db_path) as db:
+                order: list[str] = []
+                writing = asyncio.create_task(db.write(insert_event("after the lock")))
+                writing.add_done_callback(lambda _: order.append("write committed"))
+                await asyncio.sleep(0.2)  # the loop runs while the write waits
+                order.append(f"loop ran, read {len(await db.fetchall('SELECT id FROM events'))} rows")
+                holder.execute("COMMIT")
+                await writing
+                return order, db.commits
+        finally:
+            holder.close()
+
+    order, commits = run(scenario())
+    assert order == ["loop ran, read 0 rows", "write committed"]
+    assert commits == 1
+    assert actions(db_path) == ["after the lock"]

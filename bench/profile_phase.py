@@ -8,7 +8,8 @@ sockets, warms up, then offers `--rate` messages/s for `--seconds` and prints:
   (from `/metrics`);
 - with `--py-spy FILE` (py-spy must be installed: `pip install py-spy==0.4.3`), a sampled profile of the
   phase: `FILE.svg` (a flame graph) and, with `--gil`, only the thread holding the GIL, which on one core is
-  where the CPU goes; a summary by stage (SQL, sending frames, reading frames, ...) is printed.
+  where the CPU goes; a summary by stage (SQL, sending frames, reading frames, ...) is printed;
+- with `--http`, the same for `POST /webchat` from 32 keep-alive connections instead of socket messages.
 
 ```sh
 .venv/bin/python bench/profile_phase.py --rate 5000
@@ -94,6 +95,7 @@ def main() -> None:
     parser.add_argument("--visitors", type=int, default=1000)
     parser.add_argument("--py-spy", dest="py_spy", help="write a profile of the phase to FILE.svg")
     parser.add_argument("--gil", action="store_true", help="sample only the thread holding the GIL")
+    parser.add_argument("--http", action="store_true", help="POST /webchat from 32 connections instead of sockets")
     args = parser.parse_args()
     spy_binary = shutil.which("py-spy") or str(Path(sys.executable).with_name("py-spy"))
     if args.py_spy and not Path(spy_binary).exists():
@@ -113,13 +115,19 @@ def main() -> None:
             for form, suffix in (("raw", ".txt"), ("flamegraph", ".svg")):
                 command = [*record, "-f", form, "-o", args.py_spy + suffix]
                 spies.append(subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
-        print(f"offering {args.rate:.0f} msgs/s for {args.seconds:.0f} s...", flush=True)
-        result = gen.run_phase(args.rate, args.seconds, 1, active=args.visitors)
+        if args.http:
+            print(f"POST /webchat from 32 connections for {args.seconds:.0f} s...", flush=True)
+            result = loadgen.http_load(gen, args.visitors, args.seconds, warmup=0.0)
+            latency = result["latency_ms"]
+            print(f"{result['req_per_s']:.0f} req/s, errors {sum(result['errors'].values())}")
+        else:
+            print(f"offering {args.rate:.0f} msgs/s for {args.seconds:.0f} s...", flush=True)
+            result = gen.run_phase(args.rate, args.seconds, 1, active=args.visitors)
+            latency = result["staff_ms"]
+            print(f"delivered {result['delivered_rate']:.0f} msgs/s, errors {result['error_count']}")
         elapsed, threads_after = time.time() - started, thread_cpu(server.pid)
         commits, writes, seconds = (b - a for a, b in zip(commits_before, commit_figures(server.base_url), strict=True))
-        staff = result["staff_ms"]
-        print(f"delivered {result['delivered_rate']:.0f} msgs/s, errors {result['error_count']}")
-        print(f"visitor -> staff ms: p50 {staff['p50']:.1f} / p90 {staff['p90']:.1f} / p99 {staff['p99']:.1f}")
+        print(f"latency ms: p50 {latency['p50']:.1f} / p90 {latency['p90']:.1f} / p99 {latency['p99']:.1f}")
         print(f"server CPU {result['server_cpu'] * 100:.0f}% of a core, generator {result['gen_cpu'] * 100:.0f}%")
         for tid, (name, cpu) in sorted(
             threads_after.items(), key=lambda kv: threads_before.get(kv[0], ("", 0))[1] - kv[1][1]

@@ -23,7 +23,8 @@ from starlette.websockets import WebSocket
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from handoff.live.backplane import RedisBackplane
-from handoff.live.hub import Hub, Socket, encode
+from handoff.live.hub import Hub
+from handoff.live.sockets import Socket, encode
 
 EVENT: Any = {
     "type": "message",

@@ -18,8 +18,9 @@ import pytest
 import redis.asyncio as aioredis
 from starlette.websockets import WebSocket
 
-from handoff.live.hub import Hub, Socket
+from handoff.live.hub import Hub
 from handoff.live.redis_backplane import RedisBackplane
+from handoff.live.sockets import Socket
 from handoff.redis_limits import RedisLimiter
 from tests.conftest import BACKENDS
 from tests.support import LiveServer, eventually, make_tenant, query, staff_socket, visitor_session, visitor_socket

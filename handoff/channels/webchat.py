@@ -13,7 +13,7 @@ from handoff.context import AppContext
 from handoff.conversations import service as conversations
 from handoff.errors import Invalid, RateLimited
 from handoff.identity import Visitor
-from handoff.live.hub import Socket
+from handoff.live.sockets import Socket
 from handoff.quotas import report
 from handoff.store import conversations as store
 from handoff.store import people

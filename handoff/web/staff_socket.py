@@ -21,8 +21,8 @@ from handoff.errors import DomainError, Invalid
 from handoff.identity import Staff, staff_from_token
 from handoff.live import events
 from handoff.live.frames import frame_int
-from handoff.live.hub import CLOSE_POLICY, Socket
 from handoff.live.socket_auth import authenticate
+from handoff.live.sockets import CLOSE_POLICY, Socket
 from handoff.routing import agents
 from handoff.store import conversations as store
 from handoff.web.inbox import SendBody, send_message

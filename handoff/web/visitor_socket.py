@@ -17,8 +17,8 @@ from handoff.errors import DomainError
 from handoff.identity import Visitor, visitor_from_token
 from handoff.live import events
 from handoff.live.frames import frame_int
-from handoff.live.hub import CLOSE_POLICY, Socket
 from handoff.live.socket_auth import Forbidden, authenticate, refuse
+from handoff.live.sockets import CLOSE_POLICY, Socket
 from handoff.store import contacts, csat, tenants
 from handoff.store import conversations as store
 from handoff.web.origins import widget_origin_allowed

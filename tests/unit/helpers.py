@@ -15,7 +15,8 @@ from typing import Any, TypeVar
 from handoff.config import Settings
 from handoff.context import AppContext, Limits
 from handoff.crypto import SecretBox
-from handoff.live.hub import Hub, Socket
+from handoff.live.hub import Hub
+from handoff.live.sockets import Socket
 from handoff.store.database import Database, now_iso
 
 T = TypeVar("T")

@@ -11,7 +11,7 @@ from starlette.websockets import WebSocket
 
 from handoff.context import AppContext
 from handoff.conversations.timers import ESCALATED_TEXT, IDLE_CLOSED_TEXT, close_idle, escalate_overdue
-from handoff.live.hub import Socket
+from handoff.live.sockets import Socket
 from handoff.store import conversations as store
 from handoff.store.database import iso
 from tests.unit.helpers import add_tenant, app_context, queued, run

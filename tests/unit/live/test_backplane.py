@@ -20,8 +20,9 @@ from starlette.websockets import WebSocket
 
 from handoff.live import events
 from handoff.live.backplane import InProcess, backplane_for
-from handoff.live.hub import Hub, Socket
+from handoff.live.hub import Hub
 from handoff.live.redis_backplane import RedisBackplane
+from handoff.live.sockets import Socket
 from tests.unit.helpers import run
 
 TENANT, OTHER_TENANT = 1, 2

@@ -5,7 +5,7 @@ from __future__ import annotations
 import orjson
 
 from handoff.live import events
-from handoff.live.hub import encode
+from handoff.live.sockets import encode
 
 MESSAGE = {"id": 12, "conversation_id": 3, "channel": "webchat", "sender": "visitor", "text": "hi"}
 CONVERSATION = {

@@ -12,13 +12,13 @@ import pytest
 from starlette.websockets import WebSocket, WebSocketState
 
 from handoff.live import events
-from handoff.live.hub import (
+from handoff.live.hub import Hub
+from handoff.live.sockets import (
     CLOSE_TOO_BIG,
     CLOSE_TOO_SLOW,
     MAX_FRAME_BYTES,
     STAFF_QUEUE_FRAMES,
     VISITOR_QUEUE_FRAMES,
-    Hub,
     Socket,
 )
 from tests.unit.helpers import queued, run

@@ -9,7 +9,8 @@ import json
 from typing import Any
 
 from handoff.live import events
-from handoff.live.hub import Hub, Socket
+from handoff.live.hub import Hub
+from handoff.live.sockets import Socket
 from tests.unit.helpers import run
 from tests.unit.live.test_hub import TENANT, fake, staff_socket, visitor_socket
 

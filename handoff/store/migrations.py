@@ -2,7 +2,17 @@
 
 from __future__ import annotations
 
-from handoff.store.migrations_wave2 import CSAT_IMPORT, EMAIL, JOBS, MEDIA, PUSH, ROUTING, TRUST, WEBHOOKS_TOKENS
+from handoff.store.migrations_wave2 import (
+    ANALYTICS_PRIVATE,
+    CSAT_IMPORT,
+    EMAIL,
+    JOBS,
+    MEDIA,
+    PUSH,
+    ROUTING,
+    TRUST,
+    WEBHOOKS_TOKENS,
+)
 
 INITIAL = """
 CREATE TABLE tenants (
@@ -371,4 +381,5 @@ MIGRATIONS: list[tuple[str, str]] = [
     ("0018_push", PUSH),
     ("0019_media", MEDIA),
     ("0020_trust", TRUST),
+    ("0021_analytics_private", ANALYTICS_PRIVATE),
 ]

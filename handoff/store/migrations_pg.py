@@ -328,4 +328,5 @@ PG_MIGRATIONS: dict[str, str | Callable[[PgConnection], None]] = {
     "0018_push": PUSH,
     "0019_media": MEDIA,
     "0020_trust": TRUST,
+    "0021_analytics_private": SAME,
 }

@@ -202,3 +202,14 @@ ALTER TABLE tenants ADD COLUMN identity_secret TEXT;
 ALTER TABLE contacts ADD COLUMN verified_user_id TEXT;
 CREATE UNIQUE INDEX contacts_verified_user ON contacts (tenant_id, verified_user_id) WHERE verified_user_id IS NOT NULL;
 """
+
+# The analytics summary counts only what customers saw (`private = 0`, since private notes): without `private`
+# in these indexes every counted message was also read from the table (90 days over 1M messages: 250 ms
+# became about 600 ms). With it the counts are read from the indexes alone again.
+ANALYTICS_PRIVATE = """
+DROP INDEX messages_tenant_sender_created;
+CREATE INDEX messages_tenant_sender_created ON messages (tenant_id, sender, created_at, private);
+DROP INDEX messages_author;
+CREATE INDEX messages_author ON messages (tenant_id, author_id, created_at, sender, conversation_id, private)
+  WHERE author_id IS NOT NULL;
+"""

@@ -384,25 +384,6 @@ def _webhook(conn: sqlite3.Connection, message: dict[str, Any], row: sqlite3.Row
     }
 
 
-# The contact and, once merged, every identity of its person: a merged-away visitor's widget shows the
-# thread its messages now land in.
-PERSON_IDS = (
-    "SELECT CAST(? AS BIGINT) UNION SELECT i.id FROM contacts me, contacts i WHERE me.id = ? AND me.person_id IS NOT NULL"
-    " AND (i.id = me.person_id OR i.person_id = me.person_id)"
-)
-
-
-def transcript_after(conn: sqlite3.Connection, contact_id: int, after: int, limit: int = 500) -> list[dict[str, Any]]:
-    """What a contact may see of their person's conversations after a message id, oldest first (resume and
-    polling): everything but the team's private notes."""
-    rows = conn.execute(
-        f"{MESSAGE_SELECT} WHERE m.conversation_id IN (SELECT id FROM conversations WHERE contact_id IN ({PERSON_IDS}))"
-        " AND m.id > ? AND m.private = 0 ORDER BY m.id LIMIT ?",
-        (contact_id, contact_id, after, limit),  # PERSON_IDS takes the contact twice
-    ).fetchall()
-    return [message_json(r) for r in rows]
-
-
 def channel_and_contact(conn: sqlite3.Connection, tenant_id: int, conversation_id: int) -> sqlite3.Row | None:
     """A conversation's channel and its contact's external id (visitor id, phone, PSID), for this tenant."""
     return row_or_none(

@@ -19,8 +19,7 @@ from handoff.live import events
 from handoff.live.frames import frame_int
 from handoff.live.socket_auth import Forbidden, authenticate, refuse
 from handoff.live.sockets import CLOSE_POLICY, Socket
-from handoff.store import contacts, csat, tenants
-from handoff.store import conversations as store
+from handoff.store import contacts, csat, tenants, transcripts
 from handoff.web.origins import widget_origin_allowed
 
 router = APIRouter(tags=["widget"])
@@ -84,7 +83,7 @@ class VisitorFrames:
         sent = 0
         while contact_id is not None and sent < MAX_RESUME_MESSAGES:
             page = await self.ctx.db.read(
-                partial(store.transcript_after, contact_id=contact_id, after=after, limit=500)
+                partial(transcripts.transcript_after, contact_id=contact_id, after=after, limit=500)
             )
             for message in page:
                 sock.send_event(events.message(message))

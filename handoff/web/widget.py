@@ -20,7 +20,7 @@ from handoff.conversations import service as conversations
 from handoff.identity import mint_visitor_token, unauthorized, visitor_from_token
 from handoff.routing import hours, texts
 from handoff.store import conversations as store
-from handoff.store import tenants
+from handoff.store import tenants, transcripts
 from handoff.verified import link_verified, verified_user, visitor_id_for
 from handoff.web.deps import CurrentVisitor, PublicRateLimit, limit_ip
 from handoff.web.hotpath import bearer_token, body_doc, parse_body
@@ -153,7 +153,7 @@ async def widget_messages(
 
     def read(conn: sqlite3.Connection) -> list[dict[str, Any]]:
         contact = store.find_contact(conn, visitor.tenant_id, "webchat", visitor.visitor_id)
-        return store.transcript_after(conn, contact["id"], after or 0, limit) if contact else []
+        return transcripts.transcript_after(conn, contact["id"], after or 0, limit) if contact else []
 
     return {"messages": await ctx.db.read(read)}
 

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from handoff.store import closed
+from handoff.store import closed, transcripts
 from handoff.store import conversations as store
 from handoff.store.database import configure
 from tests.unit.helpers import add_tenant, add_user
@@ -240,10 +240,10 @@ def test_transcript_after_spans_a_contacts_conversations_in_order(conn: sqlite3.
     store.insert_message(conn, started(conn, tid, "v2"), "visitor", "someone else")
     contact_id = first["contact_id"]
 
-    assert [m["text"] for m in store.transcript_after(conn, contact_id, 0)] == ["m0", "m1", "m2", "m3", "m4"]
-    assert [m["id"] for m in store.transcript_after(conn, contact_id, ids[1])] == ids[2:]
-    assert [m["id"] for m in store.transcript_after(conn, contact_id, ids[0], limit=2)] == ids[1:3]
-    assert store.transcript_after(conn, contact_id, ids[-1]) == []
+    assert [m["text"] for m in transcripts.transcript_after(conn, contact_id, 0)] == ["m0", "m1", "m2", "m3", "m4"]
+    assert [m["id"] for m in transcripts.transcript_after(conn, contact_id, ids[1])] == ids[2:]
+    assert [m["id"] for m in transcripts.transcript_after(conn, contact_id, ids[0], limit=2)] == ids[1:3]
+    assert transcripts.transcript_after(conn, contact_id, ids[-1]) == []
     assert closed.message_counts(conn, first["id"]) == (3, 0)
 
 

@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from handoff.store import analytics, closed, conversations, history, inbox, migrator, users
+from handoff.store import analytics, closed, conversations, history, inbox, migrator, transcripts, users
 from handoff.store.conversations import CONVERSATION_SELECT
 from handoff.store.database import Database, iso
 from handoff.store.postgres import PostgresDatabase
@@ -89,7 +89,7 @@ def scenario_reads(conn: Any, tenant: int, conversation_id: int, contact_id: int
         "other_tenant": conversations.load_conversation(conn, tenant + 1, conversation_id),
         "list": conversations.conversations_json(conn, rows),
         "counts": closed.message_counts(conn, conversation_id),
-        "transcript": conversations.transcript_after(conn, contact_id, 0),
+        "transcript": transcripts.transcript_after(conn, contact_id, 0),
         "open_page": inbox.conversation_page(conn, tenant, inbox.InboxFilter(statuses=("open", "closed")), 10),
         "messages_page": inbox.message_page(conn, tenant, conversation_id, after=None, before=None, limit=10),
         "searches": searches,

@@ -40,6 +40,7 @@ REFUSED_PAUSE_SECONDS = 1.0
 ATTEMPT_SHARE_OF_LEASE = 0.8  # an attempt is cut off before its lease ends, so nobody takes the job over mid-run
 KEEP_FINISHED = timedelta(days=7)
 SWEEP_EVERY = timedelta(hours=1)
+SWEEP_BATCH = 1000  # finished jobs forgotten per write
 
 _HANDLERS: dict[str, JobHandler] = {}
 
@@ -112,7 +113,11 @@ class JobQueue(LeasedDispatcher):
         if now - self._swept_at < SWEEP_EVERY:
             return
         self._swept_at = now
-        await self.ctx.db.write(lambda conn: store.forget_finished_before(conn, iso(now - KEEP_FINISHED)))
+        cutoff = iso(now - KEEP_FINISHED)
+        while (
+            await self.ctx.db.write(lambda conn: store.forget_finished_before(conn, cutoff, SWEEP_BATCH)) == SWEEP_BATCH
+        ):
+            pass  # another batch: other writes (and the loop) go between them
 
     async def attempt(self, job_id: int) -> None:
         job: Job | None = None

@@ -164,7 +164,13 @@ def pending_depth(conn: sqlite3.Connection, kind: str) -> tuple[int, str | None]
     return (int(row[0]), row[1]) if row is not None else (0, None)
 
 
-def forget_finished_before(conn: sqlite3.Connection, cutoff: str) -> int:
-    """Delete jobs that finished before `cutoff` (their own logs, such as webhook deliveries, keep what matters)."""
-    cursor = conn.execute("DELETE FROM jobs WHERE status IN ('done', 'dead') AND finished_at < ?", (cutoff,))
+def forget_finished_before(conn: sqlite3.Connection, cutoff: str, limit: int = 1000) -> int:
+    """Delete up to `limit` jobs that finished before `cutoff` (their own logs, such as webhook deliveries,
+    keep what matters); returns how many. At most `limit` a call: on SQLite a write's statements run on the
+    event loop's thread, so a week of finished jobs goes in many short writes, not one long one."""
+    cursor = conn.execute(
+        "DELETE FROM jobs WHERE id IN (SELECT id FROM jobs WHERE status IN ('done', 'dead') AND finished_at < ?"
+        " ORDER BY finished_at LIMIT ?)",
+        (cutoff, limit),
+    )
     return int(cursor.rowcount)

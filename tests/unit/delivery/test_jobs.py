@@ -179,6 +179,53 @@ def test_a_job_cut_off_by_a_stop_runs_again_at_the_next_start(db_path: str) -> N
     run(scenario())
 
 
+def test_finished_jobs_a_week_old_are_forgotten_in_short_writes(db_path: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """At start (and hourly) the queue forgets jobs that finished over a week ago, SWEEP_BATCH per write so a
+    long backlog never holds the writer (on SQLite, the event loop) in one long statement; recent or unfinished
+    jobs stay."""
+    swept: list[int] = []
+    forget = store.forget_finished_before
+
+    def counting(conn: sqlite3.Connection, cutoff: str, limit: int = 1000) -> int:
+        swept.append(forget(conn, cutoff, limit))
+        return swept[-1]
+
+    monkeypatch.setattr(store, "forget_finished_before", counting)
+    old, recent = iso(datetime.now(UTC) - timedelta(days=8)), now_iso()
+    later = iso(datetime.now(UTC) + timedelta(hours=1))  # the unfinished one is not due during the test
+
+    def seed(conn: sqlite3.Connection, tenant_id: int) -> None:
+        rows = [("done", old)] * 2300 + [("dead", old)] * 200 + [("done", recent)] * 2 + [("queued", None)]
+        conn.executemany(
+            "INSERT INTO jobs (tenant_id, kind, payload, status, next_attempt_at, give_up_at, created_at, finished_at)"
+            " VALUES (?, 'test-unregistered', '{}', ?, ?, ?, ?, ?)",
+            [(tenant_id, status, later, later, old, finished) for status, finished in rows],
+        )
+
+    async def scenario() -> list[tuple[str, int]]:
+        async with app_context(db_path) as ctx:
+            tenant_id = await ctx.db.write(add_tenant)
+            await ctx.db.write(lambda c: seed(c, tenant_id))
+            queue = JobQueue(ctx)
+            await queue.start()
+            try:
+                await until(lambda: _async(sum(swept) == 2500))
+            finally:
+                await queue.stop()
+            rows = await ctx.db.read(
+                lambda c: c.execute("SELECT status, count(*) FROM jobs GROUP BY status ORDER BY status").fetchall()
+            )
+            return [(row[0], row[1]) for row in rows]
+
+    left = dict(run(scenario()))
+    assert swept[:3] == [1000, 1000, 500]
+    assert left == {"done": 2, "queued": 1}  # the two that finished recently, and the unfinished one
+
+
+async def _async(value: bool) -> bool:
+    return value
+
+
 @pytest.mark.parametrize("attempts,ceiling", [(1, 5.0), (2, 10.0), (5, 80.0), (20, 3600.0)])
 def test_backoff_doubles_from_five_seconds_to_an_hour_with_jitter(attempts: int, ceiling: float) -> None:
     delays = [backoff(attempts) for _ in range(200)]

@@ -9,6 +9,7 @@ from collections.abc import Callable, Iterator
 import httpx
 import pytest
 
+from handoff.notify.alerts import KIND as ALERT_KIND
 from tests.cluster import Cluster
 from tests.fakes.push_service import FakePushService
 from tests.push_support import mention, open_conversation
@@ -41,6 +42,10 @@ def test_presence_on_any_process_decides_and_each_alert_is_pushed_once(
     eventually(lambda: any(m["id"] == cleo_user["id"] and m["online"] for m in admin.get("/api/v1/team").json()))
     mention(admin, conversation_id, cleo_user["id"], "while you are here")
     sock.recv_until(lambda f: f["type"] == "mention")
+    # The alert job decides who is online when it runs: wait for it to have run before the tab closes.
+    eventually(
+        lambda: query(p1, f"SELECT COUNT(*) FROM jobs WHERE kind = '{ALERT_KIND}' AND status = 'done'") == [(1,)]
+    )
     assert query(p1, "SELECT COUNT(*) FROM jobs WHERE kind = 'push'") == [(0,)]
 
     # Tab closed everywhere: the next mentions are pushed, each exactly once. (Three conversations: alerts

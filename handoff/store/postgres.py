@@ -23,6 +23,7 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import logging
+import random
 import sqlite3
 import time
 from collections.abc import Callable, Sequence
@@ -60,18 +61,28 @@ def conflict(exc: BaseException) -> str:
     return type(cause).__name__ if isinstance(cause, CONFLICTS) else ""
 
 
+# A conflicting write runs again at most this many times. Once is not always enough: when PostgreSQL breaks a
+# deadlock, the rerun can take the first lock again before the surviving transaction does and deadlock anew
+# (seen under load). A short random pause before each rerun lets the survivor finish first.
+CONFLICT_RETRIES = 3
+RETRY_PAUSE_SECONDS = (0.005, 0.025)
+
+
 def run_write(pool: ConnectionPool[Any], fn: Job, retry: bool = False) -> Any:
     """One write in one transaction on a pooled connection: committed when this returns. With `retry`, a
     write that conflicted with a concurrent one (deadlock, serialization failure, unique violation) runs
-    once more in a new transaction: the job reads first, so the second run finds what the other wrote."""
-    try:
-        return _write_once(pool, fn)
-    except Exception as exc:
-        name = conflict(exc) if retry else ""
-        if not name:
-            raise
-        log.info("write retried once after a conflict with a concurrent transaction (%s)", name)
-    return _write_once(pool, fn)
+    again in a new transaction, up to CONFLICT_RETRIES times: the job reads first, so a rerun finds what the
+    other wrote."""
+    for attempt in range(CONFLICT_RETRIES + 1):
+        try:
+            return _write_once(pool, fn)
+        except Exception as exc:
+            name = conflict(exc) if retry and attempt < CONFLICT_RETRIES else ""
+            if not name:
+                raise
+            log.info("write runs again after a conflict with a concurrent transaction (%s)", name)
+            time.sleep(random.uniform(*RETRY_PAUSE_SECONDS) * (attempt + 1))  # on a pool thread, not the loop
+    raise AssertionError("unreachable: the last attempt returns or raises")
 
 
 def _write_once(pool: ConnectionPool[Any], fn: Job) -> Any:

@@ -1,5 +1,6 @@
 """PostgresDatabase.write(fn, retry=True): a write that conflicts with a concurrent transaction (here a real
-deadlock between two writes locking two rows in opposite orders) runs once more; other errors do not."""
+deadlock between two writes locking two rows in opposite orders) runs again (up to CONFLICT_RETRIES times);
+other errors do not."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ import pytest
 
 from handoff.store import migrator
 from handoff.store.database import IntegrityError
-from handoff.store.postgres import PostgresDatabase
+from handoff.store.postgres import CONFLICT_RETRIES, PostgresDatabase
 from tests.unit.store.test_pg_database import run
 
 
@@ -64,9 +65,9 @@ def crossing_writes(url: str, *, retry: bool) -> tuple[list[object], Counter[str
 def test_a_deadlocked_write_runs_once_more_and_both_commit(url: str) -> None:
     outcomes, runs = crossing_writes(url, retry=True)
     assert outcomes == ["forward", "backward"]
-    # the one PostgreSQL failed ran again, once (under heavy load PostgreSQL has been seen to pick the other one
-    # too, on its retry: each still ran at most twice, and both committed)
-    assert max(runs.values()) == 2 and all(count in (1, 2) for count in runs.values())
+    # the one PostgreSQL failed ran again (under heavy load a rerun has been seen to deadlock anew: each runs at
+    # most 1 + CONFLICT_RETRIES times, and both commit)
+    assert max(runs.values()) >= 2 and all(1 <= count <= 1 + CONFLICT_RETRIES for count in runs.values())
 
 
 def test_without_retry_the_deadlocked_write_fails(url: str) -> None:

@@ -41,9 +41,9 @@ STAGES = (
     ("SQLite commit thread (COMMIT, fsync, checkpoints)", "_commit (handoff/store/database.py"),
     ("SQL: the batch's write jobs", "_run_jobs (handoff/store/database.py"),
     ("writer loop (BEGIN, resuming callers)", "_write_loop (handoff/store/database.py"),
-    ("sending frames (hub sender tasks)", "_send_loop (handoff/live/hub.py"),
+    ("sending frames (hub sender tasks)", "_send_loop (handoff/live/sockets.py"),
     ("a visitor frame's handler", "VisitorFrames.__call__"),
-    ("reading and parsing frames", "_receive_loop (handoff/live/hub.py"),
+    ("reading and parsing frames", "_receive_loop (handoff/live/sockets.py"),
 )
 
 
@@ -52,12 +52,10 @@ def thread_cpu(pid: int) -> dict[str, tuple[str, float]]:
     out: dict[str, tuple[str, float]] = {}
     for tid in os.listdir(f"/proc/{pid}/task"):
         try:
-            stat = Path(f"/proc/{pid}/task/{tid}/stat").read_text()
             name = Path(f"/proc/{pid}/task/{tid}/comm").read_text().strip()
-        except OSError:
+            out[tid] = (name, servers.read_cpu_seconds(pid, int(tid)))
+        except OSError:  # the thread ended meanwhile
             continue
-        fields = stat[stat.rindex(")") + 2 :].split()
-        out[tid] = (name, (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK"))
     return out
 
 

@@ -77,9 +77,10 @@ def read_rss_kib(pid: int) -> int:
     return 0
 
 
-def read_cpu_seconds(pid: int) -> float:
-    """User + system CPU time of a process, from /proc/<pid>/stat."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+def read_cpu_seconds(pid: int, tid: int | None = None) -> float:
+    """User + system CPU time of a process (or of its thread `tid`), from /proc/<pid>[/task/<tid>]/stat."""
+    stat = f"/proc/{pid}/stat" if tid is None else f"/proc/{pid}/task/{tid}/stat"
+    fields = Path(stat).read_text().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 

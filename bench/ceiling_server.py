@@ -25,7 +25,7 @@ import contextlib
 import itertools
 import json
 import uuid
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 
 from fastapi import FastAPI, Header, Request, WebSocket, WebSocketDisconnect
@@ -37,6 +37,8 @@ AUTH_TIMEOUT = 5.0
 
 # store(conversation_id, sender, text, client_id) -> message id
 Store = Callable[[int, str, str, str | None], int]
+# the same, returning once the message is durable (durable_server.py)
+DurableStore = Callable[[int, str, str, str | None], Awaitable[int]]
 
 
 class Login(BaseModel):
@@ -100,8 +102,9 @@ def now_iso() -> str:
     return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
-def build_app(store: Store | None = None) -> FastAPI:
-    app = FastAPI(title="bench ceiling" if store is None else "bench naive")
+def build_app(store: Store | None = None, durable: DurableStore | None = None) -> FastAPI:
+    """The ceiling app; `store` stores each message synchronously (naive), `durable` awaits it (the floor)."""
+    app = FastAPI(title="bench naive" if store else "bench durable floor" if durable else "bench ceiling")
     counter = itertools.count(1)
     conv_counter = itertools.count(1)
     conv_of: dict[str, int] = {}  # visitor_id -> conversation id
@@ -116,8 +119,11 @@ def build_app(store: Store | None = None) -> FastAPI:
             visitor_of[conv] = visitor_id
         return conv
 
-    def new_message(conv: int, sender: str, text: str, client_id: str | None) -> dict:
-        mid = next(counter) if store is None else store(conv, sender, text, client_id)
+    async def new_message(conv: int, sender: str, text: str, client_id: str | None) -> dict:
+        if durable is not None:
+            mid = await durable(conv, sender, text, client_id)
+        else:
+            mid = next(counter) if store is None else store(conv, sender, text, client_id)
         return {
             "id": mid,
             "conversation_id": conv,
@@ -167,7 +173,7 @@ def build_app(store: Store | None = None) -> FastAPI:
     @app.post("/webchat")
     async def webchat(body: WebchatIn, authorization: str = Header("")) -> JSONResponse:
         vid = authorization.removeprefix("Bearer ").removeprefix("v.") or "anonymous"
-        msg = new_message(conversation(vid), "visitor", body.text, body.client_id)
+        msg = await new_message(conversation(vid), "visitor", body.text, body.client_id)
         to_staff(json.dumps({"type": "message", "message": msg}))
         return JSONResponse({"conversation_id": msg["conversation_id"], "message_id": msg["id"]})
 
@@ -176,7 +182,7 @@ def build_app(store: Store | None = None) -> FastAPI:
         vid = visitor_of.get(body.conversation_id)
         if vid is None:
             return JSONResponse({"detail": "conversation not found"}, status_code=404)
-        msg = new_message(body.conversation_id, "staff", body.text, body.client_id)
+        msg = await new_message(body.conversation_id, "staff", body.text, body.client_id)
         frame = json.dumps({"type": "message", "message": msg})
         for peer in tuple(visitors.get(vid, ())):
             peer.push(frame)
@@ -203,7 +209,7 @@ def build_app(store: Store | None = None) -> FastAPI:
                 if kind != "message":
                     continue
                 cid = event.get("client_id")
-                msg = new_message(conversation(visitor_id), "visitor", event["text"], cid)
+                msg = await new_message(conversation(visitor_id), "visitor", event["text"], cid)
                 peer.push(json.dumps({"type": "ack", "client_id": cid, "message_id": msg["id"]}))
                 to_staff(json.dumps({"type": "message", "message": msg}))
         except WebSocketDisconnect:
@@ -234,7 +240,7 @@ def build_app(store: Store | None = None) -> FastAPI:
                 if vid is None:
                     peer.push('{"type":"error","detail":"conversation not found"}')
                     continue
-                msg = new_message(event["conversation_id"], "staff", event["text"], event.get("client_id"))
+                msg = await new_message(event["conversation_id"], "staff", event["text"], event.get("client_id"))
                 frame = json.dumps({"type": "message", "message": msg})
                 for visitor_peer in tuple(visitors.get(vid, ())):
                     visitor_peer.push(frame)

@@ -9,7 +9,9 @@ sockets, warms up, then offers `--rate` messages/s for `--seconds` and prints:
 - with `--py-spy FILE` (py-spy must be installed: `pip install py-spy==0.4.3`), a sampled profile of the
   phase: `FILE.svg` (a flame graph) and, with `--gil`, only the thread holding the GIL, which on one core is
   where the CPU goes; a summary by stage (SQL, sending frames, reading frames, ...) is printed;
-- with `--http`, the same for `POST /webchat` from 32 keep-alive connections instead of socket messages.
+- with `--http`, the same for `POST /webchat` from 32 keep-alive connections instead of socket messages;
+- with `--server durable` or `--server ceiling`, the same for the durable floor or the ceiling (bench/floor.py),
+  whose profiles set beside Handoff's show what Handoff adds.
 
 ```sh
 .venv/bin/python bench/profile_phase.py --rate 5000
@@ -60,7 +62,8 @@ def thread_cpu(pid: int) -> dict[str, tuple[str, float]]:
 
 
 def commit_figures(base_url: str) -> tuple[float, float, float]:
-    """(commits, writes, seconds) so far, from the commit histograms on /metrics."""
+    """(commits, writes, seconds) so far, from the commit histograms on /metrics (zeros for the ceiling and
+    the durable floor, which have none)."""
     text = httpx.get(f"{base_url}/metrics", timeout=10).text
 
     def value(name: str) -> float:
@@ -86,6 +89,18 @@ def stage_summary(raw: Path) -> list[tuple[float, str]]:
     return [(100 * n / max(total, 1), name) for name, n in counts.most_common(14)]
 
 
+def own_time(raw: Path, top: int = 15) -> tuple[int, list[tuple[str, int]]]:
+    """(all samples, the `top` functions by samples in which they were the innermost Python frame): where
+    the time went whatever the stage, to set one server's profile beside another's."""
+    counts: collections.Counter[str] = collections.Counter()
+    total = 0
+    for line in raw.read_text().splitlines():
+        stack, _, n = line.rpartition(" ")
+        total += int(n)
+        counts[re.sub(r":\d+\)", ")", stack.split(";")[-1])[:90]] += int(n)
+    return total, counts.most_common(top)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--rate", type=float, default=5000, help="offered msgs/s")
@@ -94,13 +109,15 @@ def main() -> None:
     parser.add_argument("--py-spy", dest="py_spy", help="write a profile of the phase to FILE.svg")
     parser.add_argument("--gil", action="store_true", help="sample only the thread holding the GIL")
     parser.add_argument("--http", action="store_true", help="POST /webchat from 32 connections instead of sockets")
+    parser.add_argument("--server", choices=["handoff", "durable", "ceiling"], default="handoff",
+                        help="the server to profile: Handoff, the durable floor or the ceiling (see floor.py)")  # fmt: skip
     args = parser.parse_args()
     spy_binary = shutil.which("py-spy") or str(Path(sys.executable).with_name("py-spy"))
     if args.py_spy and not Path(spy_binary).exists():
         raise SystemExit("py-spy is not installed: .venv/bin/pip install py-spy==0.4.3")
-    server = servers.start("handoff")
+    server = servers.start(args.server)
     try:
-        gen = loadgen.LoadGen(server.base_url, servers.HANDOFF_EMAIL, server.password, server_pids=[server.pid])
+        gen = loadgen.LoadGen(server.base_url, server.email, server.password, server_pids=[server.pid])
         print(f"connecting {args.visitors} visitors and 2 staff sockets...", flush=True)
         gen.ensure(args.visitors, 2)
         gen.run_phase(1000, 3, 1, active=args.visitors)  # warm-up: every visitor has its conversation
@@ -142,6 +159,11 @@ def main() -> None:
             print(f"profile: {args.py_spy}.svg; by stage (share of samples):")
             for share, name in stage_summary(Path(args.py_spy + ".txt")):
                 print(f"  {share:5.1f}% {name}")
+            total, functions = own_time(Path(args.py_spy + ".txt"))
+            print(f"own samples per delivered message, by innermost Python frame ({total} samples at 500/s):")
+            delivered = max(1.0, result.get("delivered_rate", result.get("req_per_s", 0.0)) * args.seconds)
+            for name, n in functions:
+                print(f"  {n / 500 / delivered * 1e6:7.1f} µs {name}")
         gen.close()
     finally:
         server.stop()

@@ -192,8 +192,9 @@ def _pin(core: int | None) -> None:
 
 def start(kind: str, core: int | None = 0, timeout: float = 30.0, env: dict[str, str] | None = None,
           password: str | None = None) -> Server:  # fmt: skip
-    """Start `ceiling`, `naive` or `handoff` (with `env` on top of the bench settings, e.g. DATABASE_URL; the
-    admin's `password`, generated when None); raise RuntimeError if it does not come up."""
+    """Start `ceiling`, `naive`, `durable` (the durable floor) or `handoff` (with `env` on top of the bench
+    settings, e.g. DATABASE_URL; the admin's `password`, generated when None); raise RuntimeError if it does
+    not come up."""
     tmpdir = tempfile.mkdtemp(prefix=f"bench-{kind}-")
     port = free_port()
     overrides = env or {}
@@ -215,8 +216,8 @@ def start(kind: str, core: int | None = 0, timeout: float = 30.0, env: dict[str,
             "AUTO_CLOSE_MINUTES": "1440",
         } | overrides
         module, app_dir = "server:app", REPO_DIR
-    elif kind in ("ceiling", "naive"):
-        env["NAIVE_DB_PATH"] = os.path.join(tmpdir, "naive.sqlite")
+    elif kind in ("ceiling", "naive", "durable"):
+        env |= {"NAIVE_DB_PATH": os.path.join(tmpdir, "naive.sqlite")} | overrides
         password = "bench"
         module, app_dir = f"{kind}_server:app", BENCH_DIR
     else:

@@ -82,6 +82,9 @@ class Settings:
     admin_email: str = ""
     admin_password: str = ""
     public_base_url: str = ""
+    # Render's own https://<service>.onrender.com address (it sets RENDER_EXTERNAL_URL on every web service):
+    # an address this deployment is known to have even without PUBLIC_BASE_URL.
+    platform_url: str = ""
     frontend_origins: tuple[str, ...] = ()
     auto_close_minutes: float = 30.0
     escalate_after_seconds: float = 300.0
@@ -150,6 +153,7 @@ class Settings:
             admin_email=_str(env, "ADMIN_EMAIL"),
             admin_password=env.get("ADMIN_PASSWORD", ""),
             public_base_url=_str(env, "PUBLIC_BASE_URL").rstrip("/"),
+            platform_url=_str(env, "RENDER_EXTERNAL_URL").rstrip("/"),
             frontend_origins=tuple(o for o in origins if o != "*"),
             auto_close_minutes=_float(env, "AUTO_CLOSE_MINUTES", 30.0),
             escalate_after_seconds=_float(env, "ESCALATE_AFTER_SECONDS", 300.0),

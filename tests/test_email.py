@@ -225,7 +225,7 @@ def test_without_smtp_url_email_is_off(make_server: Callable[..., LiveServer], t
     live = make_server(tmp_path).start()
     try:
         admin, key = make_tenant(live)
-        assert admin.get("/admin/api/email").json() == {"configured": False, "sender": ""}
+        assert admin.get("/admin/api/email").json() == {"configured": False, "sender": "", "reset_links_to": ""}
         assert admin.post("/admin/api/email/test", {}).status_code == 409
         session = visitor_session(live, key)
         conversation_id = webchat(live, session, "hi")["conversation_id"]

@@ -71,14 +71,29 @@ describe('email', () => {
   it('shows whether email is configured and sends a test', async () => {
     signIn();
     const api = mockApi({
-      'GET /admin/api/email': { configured: true, sender: 'Handoff <a@b.test>' },
+      'GET /admin/api/email': { configured: true, sender: 'Handoff <a@b.test>', reset_links_to: '' },
       'POST /admin/api/email/test': json({ detail: 'queued', to: 'ann@example.com' }, 202),
     });
     render(<EmailSettings />);
     expect(await screen.findByText('yes')).toBeInTheDocument();
+    expect(screen.getByText(/Set PUBLIC_BASE_URL on the server/)).toBeInTheDocument();
     await userEvent.click(screen.getByRole('button', { name: 'Send test email' }));
     expect(await screen.findByRole('status')).toHaveTextContent('Test email queued to ann@example.com.');
     expect(api.find('POST', '/admin/api/email/test')).toHaveLength(1);
+  });
+
+  it('says where password reset links point once PUBLIC_BASE_URL is set', async () => {
+    signIn();
+    mockApi({
+      'GET /admin/api/email': {
+        configured: true,
+        sender: 'Handoff <a@b.test>',
+        reset_links_to: 'https://chat.example.com',
+      },
+    });
+    render(<EmailSettings />);
+    expect(await screen.findByText('Password reset links point to https://chat.example.com.')).toBeInTheDocument();
+    expect(screen.queryByText(/Set PUBLIC_BASE_URL/)).toBeNull();
   });
 
   it('emails a transcript and changes notification preferences', async () => {

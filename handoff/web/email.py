@@ -30,6 +30,10 @@ router = APIRouter(tags=["email"])
 class EmailStatus(BaseModel):
     configured: bool = Field(description="SMTP_URL is set: the server can send email")
     sender: str = Field(description="the From address (EMAIL_FROM)")
+    reset_links_to: str = Field(
+        description="where password reset links point (PUBLIC_BASE_URL); empty when it is unset, and links are"
+        " then mailed only for requests to a loopback address or the service's Render address"
+    )
 
 
 class TestBody(BaseModel):
@@ -84,7 +88,12 @@ async def _limit(ctx: AppContext, key: str) -> None:
 @router.get("/admin/api/email", response_model=EmailStatus)
 async def email_status(staff: CurrentStaff, ctx: Ctx) -> dict[str, Any]:
     """Whether this server can send email."""
-    return {"configured": mail.configured(ctx), "sender": mail.sender(ctx) if mail.configured(ctx) else ""}
+    configured = mail.configured(ctx)
+    return {
+        "configured": configured,
+        "sender": mail.sender(ctx) if configured else "",
+        "reset_links_to": ctx.settings.public_base_url,
+    }
 
 
 @router.post("/admin/api/email/test", status_code=status.HTTP_202_ACCEPTED, response_model=Queued)

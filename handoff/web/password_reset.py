@@ -17,10 +17,12 @@ import sqlite3
 from datetime import UTC, datetime, timedelta
 from functools import partial
 from typing import Any
+from urllib.parse import urlsplit
 
 from fastapi import APIRouter, HTTPException, Request, status
 from pydantic import BaseModel, Field
 
+from handoff.config import Settings
 from handoff.context import AppContext, Ctx, client_ip
 from handoff.delivery.jobs import Fail, Job
 from handoff.identity import revoked
@@ -66,12 +68,32 @@ async def _with_link(ctx: AppContext, job: Job, context: dict[str, Any]) -> dict
     nonce = await ctx.db.read(partial(password_resets.nonce_of, reset_id=reset_id))
     if nonce is None:
         raise Fail("the reset request is gone")
-    base = ctx.settings.public_base_url or context.pop("base", "")
+    base = ctx.settings.public_base_url or context.pop("base")
     context["link"] = f"{base}/admin-app/#/reset/{make_token(ctx.settings.jwt_secret, reset_id, nonce)}"
     return context
 
 
 mail.on_render("password_reset", _with_link)
+
+
+LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
+
+
+def link_base(settings: Settings, request: Request) -> str | None:
+    """The address a reset link points to, or None when there is none to trust.
+
+    PUBLIC_BASE_URL when set. Without it, never the Host header alone: anyone may ask for a reset of
+    someone else's account through a forged Host, and the mailed link would carry a valid token to the
+    forger's site. So the request's own address only when it is one this deployment is known to have: a
+    loopback address (a developer's machine) or Render's address for the service (RENDER_EXTERNAL_URL)."""
+    if settings.public_base_url:
+        return settings.public_base_url
+    host = (request.url.hostname or "").lower()
+    if host in LOOPBACK_HOSTS:
+        return str(request.base_url).rstrip("/")
+    if settings.platform_url and urlsplit(settings.platform_url).hostname == host:
+        return settings.platform_url
+    return None
 
 
 @router.post("/forgot", status_code=status.HTTP_202_ACCEPTED, response_model=Accepted)
@@ -86,12 +108,18 @@ async def forgot(body: ForgotBody, request: Request, ctx: Ctx) -> dict[str, Any]
             headers={"Retry-After": str(retry_after_seconds(quota))},
         )
     email = body.email.strip().lower()
-    # Without PUBLIC_BASE_URL the link uses the address this request came to.
-    base = str(request.base_url).rstrip("/")
+    base = link_base(ctx.settings, request)
 
     def write(conn: sqlite3.Connection) -> bool:
         user = sessions.credentials_by_email(conn, email)
         if user is None or user.disabled or not mail.configured(ctx):
+            return False
+        if base is None:
+            log.warning(
+                "password reset for a request to host %r not emailed: set PUBLIC_BASE_URL, the address the"
+                " reset link must point to (a request's Host header can be forged)",
+                request.url.hostname,
+            )
             return False
         expires = iso(datetime.now(UTC) + timedelta(minutes=VALID_MINUTES))
         reset_id = password_resets.create(conn, user.id, secrets.token_urlsafe(24), expires)

@@ -66,6 +66,7 @@ def test_settings_email_card_and_account_preferences(page: Page, live: LiveServe
     page.goto(f"{live.url}/admin-app/#/settings")
     card = page.get_by_role("region", name="Email")
     expect(card).to_contain_text("Email configured: yes")
+    expect(card).to_contain_text(f"Password reset links point to {live.url}.")
     card.get_by_role("button", name="Send test email").click()
     expect(card.get_by_role("status")).to_contain_text(f"Test email queued to {shop.email}")
     assert smtp.wait_for(shop.email)[0].subject == "Handoff test email"

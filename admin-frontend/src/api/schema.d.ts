@@ -1917,6 +1917,11 @@ export interface components {
              */
             configured: boolean;
             /**
+             * Reset Links To
+             * @description where password reset links point (PUBLIC_BASE_URL); empty when it is unset, and links are then mailed only for requests to a loopback address or the service's Render address
+             */
+            reset_links_to: string;
+            /**
              * Sender
              * @description the From address (EMAIL_FROM)
              */

@@ -42,6 +42,16 @@ export function EmailSettings() {
       {status && !status.configured ? (
         <p className="muted small">Set SMTP_URL on the server to send alerts, transcripts and password resets.</p>
       ) : null}
+      {status?.configured && status.reset_links_to ? (
+        <p className="muted small">Password reset links point to {status.reset_links_to}.</p>
+      ) : null}
+      {status?.configured && !status.reset_links_to ? (
+        <p className="muted small">
+          Set PUBLIC_BASE_URL on the server: without it, password reset links are emailed only when the request
+          reaches this server at its Render address or at localhost, since an address taken from a request could
+          be forged to send someone&apos;s link elsewhere.
+        </p>
+      ) : null}
       {status?.configured ? (
         <button type="button" className="btn" disabled={busy} onClick={() => void test()}>
           Send test email

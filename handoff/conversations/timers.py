@@ -11,7 +11,9 @@ import asyncio
 import contextlib
 import logging
 import sqlite3
+import time
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import Any
 
 from handoff.context import AppContext
@@ -21,7 +23,7 @@ from handoff.errors import Unavailable
 from handoff.notify import alerts
 from handoff.routing import assign, hours, texts
 from handoff.store import conversations as store
-from handoff.store import metrics, routing, uploads
+from handoff.store import metrics, people, routing, uploads
 from handoff.store import timers as due
 from handoff.store.audit import record_event
 from handoff.store.database import iso, now_iso
@@ -161,6 +163,20 @@ async def wake_snoozed(ctx: AppContext) -> int:
     return len(results)
 
 
+async def mark_connected_visitors_seen(ctx: AppContext) -> int:
+    """With several processes, a visitor may have a socket open on another one: the away-visitor email
+    (notify/customer.py) can see only this process's sockets, so each process marks its connected visitors
+    seen in the shared database, often enough that none of them looks gone for the five minutes it waits."""
+    now = now_iso()
+    marked = 0
+    for tenant_id, visitor_ids in ctx.hub.connected_visitors().items():
+        for start in range(0, len(visitor_ids), people.SEEN_CHUNK):  # a write per chunk: none holds the writer long
+            chunk = visitor_ids[start : start + people.SEEN_CHUNK]
+            mark = partial(people.mark_visitors_seen, tenant_id=tenant_id, visitor_ids=chunk, now=now)
+            marked += await ctx.db.write(mark)
+    return marked
+
+
 async def sweep_uploads(ctx: AppContext, older_than_seconds: float = UNATTACHED_UPLOAD_SECONDS) -> int:
     """Delete uploads no message took within a day (picked, then not sent). On PostgreSQL the process
     that takes the sweep's lock does it; the others' ticks skip (handoff/store/uploads.py)."""
@@ -182,6 +198,9 @@ class Timers:
         shortest = min(settings.escalate_after_seconds, settings.auto_close_minutes * 60)
         self.interval = max(0.05, min(settings.timer_interval_seconds, shortest / 5))
         self._task: asyncio.Task[None] | None = None
+        # Marking connected visitors seen: only where other processes share the sockets, every presence TTL.
+        self.seen_every = settings.presence_ttl_seconds
+        self._seen_at = 0.0
 
     async def start(self) -> None:
         self._task = asyncio.create_task(self._run(), name="timers")
@@ -197,6 +216,9 @@ class Timers:
         await close_idle(self.ctx, self.ctx.settings.auto_close_minutes)
         await wake_snoozed(self.ctx)
         await sweep_uploads(self.ctx)
+        if self.ctx.hub.spans_processes and time.monotonic() - self._seen_at >= self.seen_every:
+            self._seen_at = time.monotonic()
+            await mark_connected_visitors_seen(self.ctx)
 
     async def _run(self) -> None:
         while True:

@@ -128,6 +128,15 @@ class Hub(Availability):
         here = {s.user_id for s in self._staff.get(tenant_id, ()) if s.user_id is not None}
         return here | present(self._signed_elsewhere(tenant_id))
 
+    @property
+    def spans_processes(self) -> bool:
+        """Other processes share the sockets (a Redis backplane): what this one sees is not everyone."""
+        return self._shared
+
+    def connected_visitors(self) -> dict[int, list[str]]:
+        """Tenant id -> the visitor ids with a socket open on this process."""
+        return {tenant_id: list(visitors) for tenant_id, visitors in self._visitors.items() if visitors}
+
     def visitor_connected(self, tenant_id: int, visitor_id: str) -> bool:
         """Whether the visitor has a socket open on this process (two dictionary lookups: safe from the
         database's writer thread)."""

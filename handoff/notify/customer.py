@@ -41,7 +41,9 @@ def queue_reply(
 
 
 def visitor_away(ctx: AppContext, contact: sqlite3.Row, now: datetime | None = None) -> bool:
-    """A web visitor with no socket open here, last seen over 5 minutes ago (their last message or session)."""
+    """A web visitor with no socket open here, last seen over 5 minutes ago: their last message or session,
+    or, with several processes, the last time another process holding their socket marked them seen
+    (conversations/timers.mark_connected_visitors_seen)."""
     if ctx.hub.visitor_connected(contact["tenant_id"], contact["external_id"]):
         return False
     cutoff = iso((now or datetime.now(UTC)) - timedelta(seconds=AWAY_SECONDS))

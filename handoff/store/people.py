@@ -178,3 +178,16 @@ def join(conn: sqlite3.Connection, keep: sqlite3.Row, other: sqlite3.Row) -> Non
             keep["id"],
         ),
     )
+
+
+SEEN_CHUNK = 500  # visitor ids per write: a short statement, well under every database's parameter limit
+
+
+def mark_visitors_seen(conn: sqlite3.Connection, tenant_id: int, visitor_ids: list[str], now: str) -> int:
+    """Web visitors of the tenant with a socket open (at most SEEN_CHUNK): seen now, which the away-visitor
+    email reads. Returns how many contacts were marked."""
+    marks = ", ".join("?" * len(visitor_ids))
+    return conn.execute(
+        f"UPDATE contacts SET last_seen_at = ? WHERE tenant_id = ? AND channel = 'webchat' AND external_id IN ({marks})",
+        (now, tenant_id, *visitor_ids),
+    ).rowcount

@@ -8,7 +8,7 @@ import struct
 import zlib
 
 import httpx
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Page, Route, expect
 
 from tests.conftest import BACKENDS
 from tests.widget_browser.helpers import LIVE, Shop, all_sent, log, open_chat
@@ -84,3 +84,36 @@ def test_a_pasted_image_is_uploaded_and_sent(page: Page, shop: Shop) -> None:
     stored = shop.admin.get(f"/admin/api/conversations/{conversation_id}/messages").json()["messages"]
     assert [a["name"] for a in stored[-1]["attachments"]] == ["pasted.png"]
     expect(box).to_have_value("")  # the file went as an attachment, not as text
+
+
+def test_an_upload_that_failed_is_sent_by_retry(page: Page, shop: Shop) -> None:
+    """The network drops the first upload: the widget shows it as not sent, and Retry uploads the same files
+    again (the rest of the picked files with it) and sends them as one message."""
+    refused: list[str] = []
+
+    def drop_first_upload(route: Route) -> None:
+        if not refused:
+            refused.append(route.request.url)
+            route.abort()
+        else:
+            route.continue_()
+
+    page.route("**/api/v1/uploads", drop_first_upload)
+    open_chat(page, shop.demo_url)
+    with page.expect_file_chooser() as chosen:
+        page.get_by_role("button", name="Attach a file").click()
+    chosen.value.set_files(
+        files=[
+            {"name": "first.png", "mimeType": "image/png", "buffer": png()},
+            {"name": "terms.pdf", "mimeType": "application/pdf", "buffer": PDF},
+        ]
+    )
+    expect(log(page).get_by_text("Not sent")).to_have_count(1, timeout=LIVE)
+    assert len(refused) == 1
+    log(page).get_by_role("button", name="Retry").click()
+    expect(log(page).get_by_role("img", name="first.png")).to_be_visible(timeout=LIVE)
+    expect(log(page).get_by_role("link", name="terms.pdf")).to_be_visible()
+    all_sent(page)  # the failed try is gone, replaced by the one that went through
+    conversation_id = shop.conversation()["id"]
+    stored = shop.admin.get(f"/admin/api/conversations/{conversation_id}/messages").json()["messages"]
+    assert [a["name"] for a in stored[-1]["attachments"]] == ["first.png", "terms.pdf"]

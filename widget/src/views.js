@@ -92,7 +92,12 @@ export function createViews(w) {
     if (!isNaN(d)) meta.append(h('time', { datetime: m.created_at, text: d.toLocaleTimeString(w.lang, { hour: '2-digit', minute: '2-digit' }) }));
     if (who === 'visitor') {
       meta.append(h('span', { text: '· ' + t(state), title: m._err }));
-      if (state === 'failed') meta.append(btn('retry', t('retry'), () => { m._state = 'sending'; render(m); w.outbox.deliver(m); }));
+      if (state === 'failed') meta.append(btn('retry', t('retry'), () => {
+        if (!m._files) { m._state = 'sending'; render(m); w.outbox.deliver(m); return; }
+        w.transcript.msgs.splice(w.transcript.msgs.indexOf(m), 1); // an upload that failed: this try replaces it
+        el.remove();
+        w.attach(m._files);
+      }));
     }
     el.append(meta);
     return el;

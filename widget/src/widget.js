@@ -122,16 +122,17 @@ export function createWidget(cfg, emit) {
 
   /** Upload the picked files with the visitor token, then send them as one message (up to 10). */
   async function attach(files) {
-    const done = [], c = w.ui && w.ui.composer;
+    const done = [], c = w.ui && w.ui.composer, list = [...files].slice(0, 10);
     if (c) c.setAttribute('aria-busy', 'true'); // uploading: dimmed until the files are sent
     try {
-      for (const f of [...files].slice(0, 10)) {
+      for (const f of list) {
         const body = new FormData();
         body.append('file', f);
         done.push(await w.api('/api/v1/uploads', body));
       }
-    } catch (e) { // shown as a message that was not sent, with the server's reason
-      w.place(w.transcript.draft({ client_id: clientId(), sender: 'visitor', text: '', _state: 'failed', _err: e.message }));
+    } catch (e) { // shown as a message that was not sent, with the server's reason; Retry uploads the rest again
+      w.place(w.transcript.draft({ client_id: clientId(), sender: 'visitor', text: '', _state: 'failed', _err: e.message,
+        _files: list.slice(done.length) }));
     }
     if (c) c.removeAttribute('aria-busy');
     if (done.length) sendText('', done);

@@ -169,11 +169,13 @@ async def mark_connected_visitors_seen(ctx: AppContext) -> int:
     seen in the shared database, often enough that none of them looks gone for the five minutes it waits."""
     now = now_iso()
     marked = 0
-    for tenant_id, visitor_ids in ctx.hub.connected_visitors().items():
+    for tenant_id, connected in ctx.hub.connected_visitors().items():
+        # Sorted: two processes marking a visitor with tabs on both lock the rows in the same order.
+        visitor_ids = sorted(connected)
         for start in range(0, len(visitor_ids), people.SEEN_CHUNK):  # a write per chunk: none holds the writer long
             chunk = visitor_ids[start : start + people.SEEN_CHUNK]
             mark = partial(people.mark_visitors_seen, tenant_id=tenant_id, visitor_ids=chunk, now=now)
-            marked += await ctx.db.write(mark)
+            marked += await ctx.db.write(mark, retry=True)  # only database work: safe to run again
     return marked
 
 

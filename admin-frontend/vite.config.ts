@@ -26,5 +26,8 @@ export default defineConfig({
     setupFiles: ['./tests/setup.ts'],
     include: ['tests/**/*.test.{ts,tsx}'],
     restoreMocks: true,
+    // The longest tests drive a whole page through many typed inputs: on a loaded 2-core machine one took
+    // over Vitest's default 5 s, so the limit is for a hang, not for a slow machine.
+    testTimeout: 20_000,
   },
 });

@@ -18,6 +18,7 @@ from handoff.store.migrator import migrate
 from tests import log_audit, redis_scratch
 from tests.cluster import Cluster
 from tests.fakes.graph_api import FakeGraph
+from tests.fakes.smtp import FakeSmtp
 from tests.fakes.twilio_api import FakeTwilio
 from tests.pg import ADMIN_URL, ScratchDatabases, set_aside_when_unreachable, summary_line, unreachable
 from tests.support import LiveServer
@@ -85,6 +86,14 @@ def fresh_server(make_server: Callable[..., LiveServer], tmp_path: Path) -> Iter
 def twilio() -> Iterator[FakeTwilio]:
     """A loopback Twilio REST API per test module (a server under test reaches it through TWILIO_API_BASE)."""
     fake = FakeTwilio().start()
+    yield fake
+    fake.stop()
+
+
+@pytest.fixture(scope="module")
+def smtp() -> Iterator[FakeSmtp]:
+    """A loopback SMTP server per test module (a server under test sends through SMTP_URL=smtp.url)."""
+    fake = FakeSmtp().start()
     yield fake
     fake.stop()
 

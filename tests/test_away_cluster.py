@@ -5,7 +5,7 @@ PRESENCE_TTL_SECONDS, in the shared database)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
 import pytest
 
@@ -16,13 +16,6 @@ from tests.support import Api, eventually, execute, make_tenant, query, visitor_
 
 pytestmark = pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS")
 LONG_AGO = "2020-01-01T00:00:00.000Z"
-
-
-@pytest.fixture(scope="module")
-def smtp() -> Iterator[FakeSmtp]:
-    fake = FakeSmtp().start()
-    yield fake
-    fake.stop()
 
 
 def last_seen(cluster: Cluster, visitor_id: str) -> str:

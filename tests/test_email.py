@@ -30,13 +30,6 @@ pytestmark = [BACKENDS, pytest.mark.filterwarnings("ignore:Requiring AUTH while 
 
 
 @pytest.fixture(scope="module")
-def smtp() -> Iterator[FakeSmtp]:
-    fake = FakeSmtp().start()
-    yield fake
-    fake.stop()
-
-
-@pytest.fixture(scope="module")
 def server(
     make_server: Callable[..., LiveServer], tmp_path_factory: pytest.TempPathFactory, smtp: FakeSmtp
 ) -> Iterator[LiveServer]:

@@ -20,13 +20,6 @@ RENDER_URL = "https://handoff-test.onrender.com"
 
 
 @pytest.fixture(scope="module")
-def smtp() -> Iterator[FakeSmtp]:
-    fake = FakeSmtp().start()
-    yield fake
-    fake.stop()
-
-
-@pytest.fixture(scope="module")
 def no_base_url(tmp_path_factory: pytest.TempPathFactory, smtp: FakeSmtp) -> Iterator[LiveServer]:
     """Mail configured, PUBLIC_BASE_URL not set, on Render (which sets RENDER_EXTERNAL_URL)."""
     live = LiveServer(tmp_path_factory.mktemp("reset"), SMTP_URL=smtp.url, RENDER_EXTERNAL_URL=RENDER_URL).start()

@@ -21,13 +21,6 @@ pytestmark = pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiri
 
 
 @pytest.fixture(scope="module")
-def smtp() -> Iterator[FakeSmtp]:
-    fake = FakeSmtp().start()
-    yield fake
-    fake.stop()
-
-
-@pytest.fixture(scope="module")
 def live(
     spa_built: None,
     make_server: Callable[..., LiveServer],

@@ -18,13 +18,6 @@ pytestmark = pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiri
 
 
 @pytest.fixture(scope="module")
-def smtp() -> Iterator[FakeSmtp]:
-    fake = FakeSmtp().start()
-    yield fake
-    fake.stop()
-
-
-@pytest.fixture(scope="module")
 def server(
     make_server: Callable[..., LiveServer], tmp_path_factory: pytest.TempPathFactory, smtp: FakeSmtp
 ) -> Iterator[LiveServer]:

@@ -18,12 +18,12 @@ during the phase, in cores.
 from __future__ import annotations
 
 import argparse
-import re
 import statistics
 from typing import Any
 
 import httpx
 import loadgen
+import profile_phase
 import servers
 
 KINDS = ("ceiling", "durable", "handoff")
@@ -39,9 +39,7 @@ def commits_so_far(kind: str, base_url: str) -> float:
     if kind == "durable":
         return float(httpx.get(f"{base_url}/floor-commits", timeout=10).json()["commits"])
     if kind == "handoff":
-        text = httpx.get(f"{base_url}/metrics", timeout=10).text
-        found = re.search(r"^handoff_db_commit_batch_size_count(?:\{[^}]*\})? ([0-9.e+]+)$", text, re.M)
-        return float(found.group(1)) if found else 0.0
+        return profile_phase.commit_figures(base_url)[0]  # from /metrics
     return 0.0
 
 

@@ -77,15 +77,24 @@ def commit_figures(base_url: str) -> tuple[float, float, float]:
     )
 
 
+def samples(raw: Path) -> list[tuple[str, int]]:
+    """(stack, sample count) of each line of py-spy's raw (collapsed) output."""
+    return [(stack, int(n)) for stack, _, n in (line.rpartition(" ") for line in raw.read_text().splitlines())]
+
+
+def innermost(stack: str) -> str:
+    """A stack's innermost frame, without its line number."""
+    return re.sub(r":\d+\)", ")", stack.split(";")[-1])
+
+
 def stage_summary(raw: Path) -> list[tuple[float, str]]:
     """Share of samples per stage, from py-spy's raw (collapsed) output."""
     counts: collections.Counter[str] = collections.Counter()
-    total = 0
-    for line in raw.read_text().splitlines():
-        stack, _, n = line.rpartition(" ")
-        total += int(n)
+    stacks = samples(raw)
+    for stack, n in stacks:
         stage = next((name for name, mark in STAGES if mark in stack), None)
-        counts[stage or "other: " + re.sub(r":\d+\)", ")", stack.split(";")[-1])[:80]] += int(n)
+        counts[stage or "other: " + innermost(stack)[:80]] += n
+    total = sum(n for _, n in stacks)
     return [(100 * n / max(total, 1), name) for name, n in counts.most_common(14)]
 
 
@@ -93,12 +102,9 @@ def own_time(raw: Path, top: int = 15) -> tuple[int, list[tuple[str, int]]]:
     """(all samples, the `top` functions by samples in which they were the innermost Python frame): where
     the time went whatever the stage, to set one server's profile beside another's."""
     counts: collections.Counter[str] = collections.Counter()
-    total = 0
-    for line in raw.read_text().splitlines():
-        stack, _, n = line.rpartition(" ")
-        total += int(n)
-        counts[re.sub(r":\d+\)", ")", stack.split(";")[-1])[:90]] += int(n)
-    return total, counts.most_common(top)
+    for stack, n in samples(raw):
+        counts[innermost(stack)[:90]] += n
+    return sum(counts.values()), counts.most_common(top)
 
 
 def main() -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
@@ -93,6 +94,42 @@ def test_resent_client_id_is_acked_again_and_stored_once(server: LiveServer, sho
     messages = admin.get(f"/admin/api/conversations/{conversation_id}/messages").json()["messages"]
     assert [m["text"] for m in messages] == ["only once please"]
     again.close()
+
+
+def test_a_resend_finds_its_message_in_a_closed_conversation_and_wakes_nothing(
+    server: LiveServer, shop: tuple[Api, str]
+) -> None:
+    """A resend is told by the unique index when a conversation is open (nothing is looked up first): it must
+    answer with the first message's id wherever that message is, store nothing, and not wake a snooze."""
+    admin, key = shop
+    session = visitor_session(server, key)
+    visitor = visitor_socket(server, session)
+    visitor.send({"type": "message", "text": "before the close", "client_id": "r-1"})
+    original = visitor.recv_until(lambda f: f["type"] == "ack")["message_id"]
+    [(closed_id,)] = query(server, "SELECT conversation_id FROM messages WHERE id = ?", original)
+    assert admin.patch(f"/admin/api/conversations/{closed_id}", {"status": "closed"}).status_code == 200
+    visitor.send({"type": "message", "text": "a new question", "client_id": "r-2"})
+    newer = visitor.recv_until(lambda f: f["type"] == "ack")["message_id"]
+    [(open_id,)] = query(server, "SELECT conversation_id FROM messages WHERE id = ?", newer)
+    assert open_id != closed_id
+    until = (datetime.now(UTC) + timedelta(hours=1)).isoformat()
+    assert (
+        admin.patch(f"/admin/api/conversations/{open_id}", {"status": "snoozed", "snoozed_until": until}).status_code
+        == 200
+    )
+    staff = staff_socket(server, admin.token or "")
+    for client_id, first_id in (("r-1", original), ("r-2", newer)):  # one from the closed thread, one from the open
+        visitor.send({"type": "message", "text": "resent", "client_id": client_id})
+        assert visitor.recv_until(lambda f: f["type"] == "ack")["message_id"] == first_id
+    assert admin.get(f"/admin/api/conversations/{open_id}").json()["status"] == "snoozed"  # not woken
+    visitor.send({"type": "message", "text": "really new", "client_id": "r-3"})
+    event = staff.recv_until(lambda f: is_message(f))  # the first message event staff get is the new one
+    assert event["message"]["text"] == "really new" and event["conversation"]["id"] == open_id
+    stored = "SELECT text FROM messages WHERE conversation_id = ? AND sender = 'visitor' ORDER BY id"
+    assert query(server, stored, closed_id) == [("before the close",)]
+    assert query(server, stored, open_id) == [("a new question",), ("really new",)]
+    visitor.close()
+    staff.close()
 
 
 def test_staff_reply_reaches_every_tab_and_resume_replays_exactly_the_missed(

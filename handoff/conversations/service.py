@@ -126,7 +126,15 @@ async def receive(ctx: AppContext, inbound: Inbound, origin: Any = None) -> Stor
     first = False  # the conversation's first message: auto-assignment may route it
     queued_fetch = False
 
-    def write(conn: sqlite3.Connection) -> tuple[dict[str, Any], dict[str, Any], bool]:
+    resend_key = (inbound.tenant_id, inbound.channel, inbound.external_id or "")
+
+    def resent(conn: sqlite3.Connection) -> StoredRow:
+        """The message a resend repeats, answered as the first one was (nothing is announced again)."""
+        existing = store.find_by_external_id(conn, *resend_key)
+        assert existing is not None
+        return loaded(conn, inbound.tenant_id, existing["id"], existing["conversation_id"], duplicate=True)
+
+    def write(conn: sqlite3.Connection) -> StoredRow:
         nonlocal woke, first, queued_fetch
         woke = first = False  # a retried write starts over
         queued_fetch = False
@@ -139,36 +147,46 @@ async def receive(ctx: AppContext, inbound: Inbound, origin: Any = None) -> Stor
             email=inbound.email,
             phone=inbound.phone,
         )
-        if inbound.external_id:
-            existing = store.find_by_external_id(conn, inbound.tenant_id, inbound.channel, inbound.external_id)
-            if existing is not None:
-                return loaded(conn, inbound.tenant_id, existing["id"], existing["conversation_id"], duplicate=True)
         if contact["person_id"] is not None:  # a merged person: one thread across identities, so one opener
             serialised(conn, f"person:{contact['person_id']}")
-        conversation = people.open_conversation_for(conn, contact) or store.open_conversation(conn, contact)
-        first = conversation["last_message_id"] is None
-        if conversation["snoozed_until"] is not None:
-            woke = updates.wake(conn, conversation["id"])
-            if woke:
-                webhooks.updated(conn, inbound.tenant_id, conversation["id"])
-        attachments = inbound.attachments
-        if inbound.attachment_ids:
-            owner = f"visitor:{inbound.contact_key}"
-            attachments = uploads.attachments(conn, inbound.tenant_id, owner, list(inbound.attachment_ids))
-        stored = store.insert_message(
-            conn,
-            conversation,
-            "visitor",
-            inbound.text,
-            external_id=inbound.external_id,
-            client_id=inbound.client_id,
-            attachments=attachments,
-        )
-        if inbound.attachment_ids:
-            uploads.attach(conn, inbound.tenant_id, list(inbound.attachment_ids), stored.message["id"])
-        if inbound.attachments:  # platform links: fetched and stored by a job, not while the webhook waits
-            media.queue_fetch(conn, inbound.tenant_id, stored.message["id"])
-            queued_fetch = True
+        conversation = people.open_conversation_for(conn, contact)
+        plain = not (inbound.attachments or inbound.attachment_ids)
+        if conversation is not None and conversation["snoozed_until"] is None and inbound.external_id and plain:
+            # The common case, in one statement fewer: the unique index on external_id tells a resend.
+            first = conversation["last_message_id"] is None
+            found = store.insert_customer_message_once(
+                conn, conversation, inbound.text, external_id=inbound.external_id, client_id=inbound.client_id
+            )
+            if found is None:
+                return resent(conn)
+            stored = found
+        else:  # look for a resend first: it must not open, wake or attach anything
+            if inbound.external_id and store.find_by_external_id(conn, *resend_key) is not None:
+                return resent(conn)
+            conversation = conversation or store.open_conversation(conn, contact)
+            first = conversation["last_message_id"] is None
+            if conversation["snoozed_until"] is not None:
+                woke = updates.wake(conn, conversation["id"])
+                if woke:
+                    webhooks.updated(conn, inbound.tenant_id, conversation["id"])
+            attachments = inbound.attachments
+            if inbound.attachment_ids:
+                owner = f"visitor:{inbound.contact_key}"
+                attachments = uploads.attachments(conn, inbound.tenant_id, owner, list(inbound.attachment_ids))
+            stored = store.insert_message(
+                conn,
+                conversation,
+                "visitor",
+                inbound.text,
+                external_id=inbound.external_id,
+                client_id=inbound.client_id,
+                attachments=attachments,
+            )
+            if inbound.attachment_ids:
+                uploads.attach(conn, inbound.tenant_id, list(inbound.attachment_ids), stored.message["id"])
+            if inbound.attachments:  # platform links: fetched and stored by a job, not while the webhook waits
+                media.queue_fetch(conn, inbound.tenant_id, stored.message["id"])
+                queued_fetch = True
         if conversation["contact_id"] != contact["id"]:  # the person's thread is open on another identity
             contact = store.contact_by_id(conn, conversation["contact_id"])
         shown = store.conversation_of(conn, stored.conversation, contact, stored.message)

@@ -36,7 +36,11 @@ INSERT_MESSAGE = (
     "INSERT INTO messages (tenant_id, conversation_id, channel, sender, author_id, text, attachments,"
     " external_id, client_id, status, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )
-INSERT_MESSAGE_RETURNING_ID = INSERT_MESSAGE + " RETURNING id"
+ONCE = " ON CONFLICT (tenant_id, channel, external_id) WHERE external_id IS NOT NULL DO NOTHING"
+INSERT_STATEMENTS = (  # [once][postgres]; `once`: a resend's external id is already stored, insert nothing
+    (INSERT_MESSAGE, INSERT_MESSAGE + " RETURNING id"),
+    (INSERT_MESSAGE + ONCE, INSERT_MESSAGE + ONCE + " RETURNING id"),
+)
 STAFF_REPLY = tuple(
     "UPDATE conversations SET last_message_at = ?, last_message_id = ?, awaiting_since = NULL, escalated = 0,"
     f" staff_read_message_id = {greatest}(staff_read_message_id, ?), unread_count = 0 WHERE id = ? RETURNING *"
@@ -317,11 +321,40 @@ def insert_message(
     Hot path: two statements for a customer message. The message object is built from what was written
     and the conversation comes back from its UPDATE, so nothing is read back.
     """
+    stored = _insert(
+        conn, conversation, sender, text, author_id, author_name, external_id, client_id, status, attachments
+    )
+    assert stored is not None  # only a `once` insert skips
+    return stored
+
+
+def insert_customer_message_once(
+    conn: sqlite3.Connection, conversation: sqlite3.Row, text: str, *, external_id: str, client_id: str | None
+) -> StoredMessage | None:
+    """A customer message, unless its tenant and channel already hold one with this `external_id` (a resend):
+    None then, and nothing is written. The unique index answers, so a new message costs no lookup first."""
+    return _insert(conn, conversation, "visitor", text, None, "", external_id, client_id, None, None, once=True)
+
+
+def _insert(
+    conn: sqlite3.Connection,
+    conversation: sqlite3.Row,
+    sender: str,
+    text: str,
+    author_id: int | None,
+    author_name: str,
+    external_id: str | None,
+    client_id: str | None,
+    status: str | None,
+    attachments: list[dict[str, Any]] | None,
+    *,
+    once: bool = False,
+) -> StoredMessage | None:
     now = now_iso()
     stored_attachments = json.dumps(attachments) if attachments else None
     postgres = dialect(conn) == "postgresql"
     cursor = conn.execute(
-        INSERT_MESSAGE_RETURNING_ID if postgres else INSERT_MESSAGE,
+        INSERT_STATEMENTS[once][postgres],
         (
             conversation["tenant_id"],
             conversation["id"],
@@ -336,7 +369,15 @@ def insert_message(
             now,
         ),
     )
-    message_id = int(one_row(cursor)[0] if postgres else cursor.lastrowid or 0)
+    if postgres:
+        inserted = cursor.fetchone()
+        if inserted is None:  # a `once` insert of a resend
+            return None
+        message_id = int(inserted[0])
+    elif once and cursor.rowcount == 0:
+        return None  # a resend: the first one is stored (lastrowid would be a stale id here)
+    else:
+        message_id = int(cursor.lastrowid or 0)
     if sender == "visitor":
         # awaiting_since is indexed: set it only when the customer starts waiting, not on every message.
         awaiting = ", awaiting_since = ?" if conversation["awaiting_since"] is None else ""

@@ -61,9 +61,21 @@ TRANSIENT_CODES = {
 }
 
 
+_this_second: tuple[int, str] = (-1, "")  # now_iso's last whole second and its text
+
+
 def now_iso() -> str:
-    """Current UTC time as the ISO 8601 text every table stores (sorts lexicographically)."""
-    return iso(datetime.now(UTC))
+    """Current UTC time as the ISO 8601 text every table stores (sorts lexicographically), as `iso` spells it.
+
+    Every stored message calls this: the whole second's text is kept until the second changes, which makes
+    it a quarter of `iso(datetime.now(UTC))`'s cost. (One tuple, swapped whole: safe from any thread.)"""
+    global _this_second
+    now = time.time()
+    whole = int(now)
+    second = _this_second
+    if second[0] != whole:
+        second = _this_second = (whole, time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(whole)))
+    return f"{second[1]}.{int((now - whole) * 1000):03d}Z"
 
 
 def iso(moment: datetime) -> str:

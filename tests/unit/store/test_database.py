@@ -177,3 +177,24 @@ def test_a_write_waiting_for_another_process_lock_never_blocks_the_loop(db_path:
     assert order == ["loop ran, read 0 rows", "write committed"]
     assert commits == 1
     assert actions(db_path) == ["after the lock"]
+
+
+def test_now_iso_spells_the_clock_as_iso_does_across_second_boundaries(monkeypatch: pytest.MonkeyPatch) -> None:
+    """now_iso keeps the whole second's text between calls: it must still follow the clock exactly."""
+    from datetime import UTC, datetime
+
+    from handoff.store import database
+
+    clock = iter([1_764_609_586.0, 1_764_609_586.9996, 1_764_609_587.0421, 1_764_609_587.5, 1_764_640_000.25])
+    seen: list[float] = []
+
+    def fake_time() -> float:
+        seen.append(next(clock))
+        return seen[-1]
+
+    monkeypatch.setattr(database.time, "time", fake_time)
+    spelled = [database.now_iso() for _ in range(5)]
+    monkeypatch.undo()
+    expected = [database.iso(datetime.fromtimestamp(moment, UTC)) for moment in seen]
+    assert spelled == expected
+    assert spelled[1] == "2025-12-01T17:19:46.999Z" and spelled[2] == "2025-12-01T17:19:47.042Z"

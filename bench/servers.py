@@ -191,10 +191,10 @@ def _pin(core: int | None) -> None:
 
 
 def start(kind: str, core: int | None = 0, timeout: float = 30.0, env: dict[str, str] | None = None,
-          password: str | None = None) -> Server:  # fmt: skip
+          password: str | None = None, prefix: tuple[str, ...] = ()) -> Server:  # fmt: skip
     """Start `ceiling`, `naive`, `durable` (the durable floor) or `handoff` (with `env` on top of the bench
     settings, e.g. DATABASE_URL; the admin's `password`, generated when None); raise RuntimeError if it does
-    not come up."""
+    not come up. `prefix` runs the server under another program (instructions.py: valgrind)."""
     tmpdir = tempfile.mkdtemp(prefix=f"bench-{kind}-")
     port = free_port()
     overrides = env or {}
@@ -223,7 +223,7 @@ def start(kind: str, core: int | None = 0, timeout: float = 30.0, env: dict[str,
     else:
         raise ValueError(f"unknown server kind {kind!r}")
     cmd = [
-        sys.executable, "-m", "uvicorn", module, "--app-dir", str(app_dir),
+        *prefix, sys.executable, "-m", "uvicorn", module, "--app-dir", str(app_dir),
         "--host", "127.0.0.1", "--port", str(port),
         "--ws-per-message-deflate", "false", "--log-level", "warning",
     ]  # fmt: skip

@@ -56,7 +56,7 @@ def customer_message(conn: sqlite3.Connection, tenant_id: int, visitor: str) -> 
     client_id = str(uuid.uuid4())
     external_id = f"visitor:{client_id}"
     contact = store.contact_for_message(conn, tenant_id, "webchat", visitor, name=None, email=None, phone=None)
-    conversation = people.open_conversation_for(conn, contact)
+    conversation = people.open_conversation_for(conn, contact, people.MESSAGE_TARGET)
     if conversation is None:  # a visitor's first message (the warm-up): looked up first, as receive does
         assert store.find_by_external_id(conn, tenant_id, "webchat", external_id) is None
         conversation = store.open_conversation(conn, contact)

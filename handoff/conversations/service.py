@@ -149,7 +149,7 @@ async def receive(ctx: AppContext, inbound: Inbound, origin: Any = None) -> Stor
         )
         if contact["person_id"] is not None:  # a merged person: one thread across identities, so one opener
             serialised(conn, f"person:{contact['person_id']}")
-        conversation = people.open_conversation_for(conn, contact)
+        conversation = people.open_conversation_for(conn, contact, people.MESSAGE_TARGET)
         plain = not (inbound.attachments or inbound.attachment_ids)
         if conversation is not None and conversation["snoozed_until"] is None and inbound.external_id and plain:
             # The common case, in one statement fewer: the unique index on external_id tells a resend.

@@ -58,6 +58,17 @@ FIRST_RESPONSE = tuple(
 
 Columns = sqlite3.Row | dict[str, Any]
 
+# The hot path reads only the columns it uses, as the `sqlite3` module makes a Python object of each column a
+# statement returns. SENDER: what storing a message and its staff event read of the contact it comes from.
+# SHOWN: what a customer message's UPDATE returns, that is what `conversation_of` shows and what storing the
+# next message reads (`insert_message`, `receive`).
+SENDER = "id, tenant_id, channel, external_id, name, email, phone, opted_out, person_id, verified_user_id"
+SHOWN = (
+    "id, tenant_id, contact_id, channel, status, snoozed_until, escalated, tags, assignee_id, unread_count,"
+    " visitor_read_message_id, staff_read_message_id, created_at, last_message_at, closed_at, last_message_id,"
+    " awaiting_since"
+)
+
 
 def message_json(row: Columns) -> dict[str, Any]:
     """The contract's message object, from a MESSAGE_SELECT row or the same columns just written."""
@@ -189,8 +200,14 @@ def contact_for_message(
     email: str | None = None,
     phone: str | None = None,
 ) -> sqlite3.Row:
-    """The contact a message comes from; written only when it is new or its details changed (hot path)."""
-    row = find_contact(conn, tenant_id, channel, external_id)
+    """The contact a message comes from; written only when it is new or its details changed (hot path: only
+    the columns a message and its staff event use)."""
+    row = row_or_none(
+        conn.execute(
+            f"SELECT {SENDER} FROM contacts WHERE tenant_id = ? AND channel = ? AND external_id = ?",
+            (tenant_id, channel, external_id),
+        )
+    )
     given = (("name", name), ("email", email), ("phone", phone))
     if row is not None and all(value is None or value == row[key] for key, value in given):
         return row
@@ -300,7 +317,7 @@ def find_by_external_id(conn: sqlite3.Connection, tenant_id: int, channel: str, 
 
 class StoredMessage(NamedTuple):
     message: dict[str, Any]  # the contract's message object
-    conversation: sqlite3.Row  # the conversation row as this message left it
+    conversation: sqlite3.Row  # the conversation row as this message left it (a customer's: SHOWN's columns)
 
 
 def insert_message(
@@ -383,7 +400,7 @@ def _insert(
         awaiting = ", awaiting_since = ?" if conversation["awaiting_since"] is None else ""
         updated = conn.execute(
             "UPDATE conversations SET last_message_at = ?, last_message_id = ?, last_customer_message_at = ?,"
-            f" unread_count = unread_count + 1{awaiting} WHERE id = ? RETURNING *",
+            f" unread_count = unread_count + 1{awaiting} WHERE id = ? RETURNING {SHOWN}",
             (now, message_id, now, *((now,) if awaiting else ()), conversation["id"]),
         ).fetchone()
     elif sender == "staff":

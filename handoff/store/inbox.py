@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from handoff.store.backend import dialect
-from handoff.store.conversations import CONVERSATION_SELECT, MESSAGE_SELECT, conversations_json, message_json
+from handoff.store.objects import CONVERSATION_SELECT, MESSAGE_SELECT, conversations_json, message_json
 from handoff.store.tags import has_tag_sql
 
 

@@ -8,8 +8,9 @@ import sqlite3
 from typing import Any
 
 from handoff.store.backend import dialect
-from handoff.store.conversations import INSERT_MESSAGE, message_json
+from handoff.store.conversations import INSERT_MESSAGE
 from handoff.store.database import now_iso, one_row
+from handoff.store.objects import message_json
 
 INSERT_NOTE = INSERT_MESSAGE.replace("created_at)", "created_at, private)").replace("?)", "?, 1)")
 

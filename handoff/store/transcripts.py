@@ -7,7 +7,7 @@ from __future__ import annotations
 import sqlite3
 from typing import Any
 
-from handoff.store.conversations import MESSAGE_SELECT, message_json
+from handoff.store.objects import MESSAGE_SELECT, message_json
 
 WHO = {"visitor": "You", "system": "Notice"}
 

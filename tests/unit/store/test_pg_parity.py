@@ -20,8 +20,8 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from handoff.store import analytics, closed, conversations, history, inbox, migrator, transcripts, users
-from handoff.store.conversations import CONVERSATION_SELECT
 from handoff.store.database import Database, iso
+from handoff.store.objects import CONVERSATION_SELECT
 from handoff.store.postgres import PostgresDatabase
 
 START = datetime(2030, 3, 10, 9, 0, tzinfo=UTC)

@@ -49,17 +49,22 @@ def backend(request: pytest.FixtureRequest) -> str:
 
 @pytest.fixture(scope="module")
 def make_server(backend: str, request: pytest.FixtureRequest) -> Iterator[Callable[..., LiveServer]]:
-    """LiveServer(workdir, **env) on the module's backend; every scratch PostgreSQL database is dropped after."""
+    """LiveServer(workdir, **env) on the module's backend; every server made is stopped after (a test that
+    restarted one would otherwise leave it running) and every scratch PostgreSQL database dropped."""
     made: list[str] = []
+    servers: list[LiveServer] = []
 
     def make(workdir: Path, **env: str) -> LiveServer:
         if backend == "postgresql":
             scratch: ScratchDatabases = request.getfixturevalue("pg_databases")
             made.append(scratch.create())
             env = {"DATABASE_URL": made[-1], "JWT_SECRET": "test-" + secrets.token_urlsafe(32), **env}
-        return LiveServer(workdir, **env)
+        servers.append(LiveServer(workdir, **env))
+        return servers[-1]
 
     yield make
+    for live in servers:
+        live.stop()
     if made:
         scratch = request.getfixturevalue("pg_databases")
         for url in made:

@@ -128,9 +128,9 @@ async def receive(ctx: AppContext, inbound: Inbound, origin: Any = None) -> Stor
 
     resend_key = (inbound.tenant_id, inbound.channel, inbound.external_id or "")
 
-    def resent(conn: sqlite3.Connection) -> StoredRow:
+    def resent(conn: sqlite3.Connection, existing: sqlite3.Row | None = None) -> StoredRow:
         """The message a resend repeats, answered as the first one was (nothing is announced again)."""
-        existing = store.find_by_external_id(conn, *resend_key)
+        existing = existing or store.find_by_external_id(conn, *resend_key)
         assert existing is not None
         return loaded(conn, inbound.tenant_id, existing["id"], existing["conversation_id"], duplicate=True)
 
@@ -161,8 +161,8 @@ async def receive(ctx: AppContext, inbound: Inbound, origin: Any = None) -> Stor
                 return resent(conn)
             stored = found
         else:  # look for a resend first: it must not open, wake or attach anything
-            if inbound.external_id and store.find_by_external_id(conn, *resend_key) is not None:
-                return resent(conn)
+            if inbound.external_id and (existing := store.find_by_external_id(conn, *resend_key)) is not None:
+                return resent(conn, existing)
             conversation = conversation or store.open_conversation(conn, contact)
             first = conversation["last_message_id"] is None
             if conversation["snoozed_until"] is not None:
